@@ -1,0 +1,116 @@
+import { awscdk, javascript, JsonFile } from 'projen';
+
+const cdkVersion = '2.276.0';
+const constructsVersion = '10.5.1';
+const cdkNagVersion = '3.0.2';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-codelearn-platform',
+  description:
+    'AWS CDK constructs for a production web platform on Amazon EKS: VPC, EKS, microservices behind ALB, WAF and CloudFront, RDS PostgreSQL, ElastiCache Redis, S3, Amazon MQ or MSK, CloudWatch and X-Ray, clean under cdk-nag.',
+  keywords: ['awscdk', 'cdk', 'aws-cdk', 'eks', 'kubernetes', 'platform', 'vpc', 'rds', 'elasticache', 'cloudfront', 'waf', 'cdk-nag'],
+  author: 'CodeLearn Platform Contributors',
+  authorAddress: 'maintainers@codelearn.dev',
+  repositoryUrl: 'https://github.com/codelearn/cdk-codelearn-platform.git',
+  license: 'Apache-2.0',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  sampleCode: false,
+
+  cdkVersion,
+  cdkVersionPinning: false,
+  constructsVersion,
+  jsiiVersion: '~6.0.0',
+
+  // The library applies cdk-nag at runtime (ComplianceChecks), so cdk-nag is a
+  // peer dependency: users share one copy with their own app.
+  peerDeps: [`cdk-nag@^${cdkNagVersion}`],
+  devDeps: ['aws-cdk@^2.1148.0'],
+
+  // Publishing names for every jsii language: jsii checks the API for each of them.
+  publishToPypi: {
+    distName: 'cdk-codelearn-platform',
+    module: 'cdk_codelearn_platform',
+  },
+  publishToMaven: {
+    javaPackage: 'dev.codelearn.cdk.platform',
+    mavenGroupId: 'dev.codelearn',
+    mavenArtifactId: 'cdk-codelearn-platform',
+  },
+  publishToNuget: {
+    dotNetNamespace: 'CodeLearn.Cdk.Platform',
+    packageId: 'CodeLearn.Cdk.Platform',
+  },
+  publishToGo: {
+    moduleName: 'github.com/codelearn/cdk-codelearn-platform-go',
+  },
+
+  // CI is .ci/run; no hosted workflows or release automation yet.
+  github: false,
+  release: false,
+
+  jestOptions: {
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    passWithNoTests: false,
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      coverageReporters: ['text-summary', 'lcov'],
+    },
+  },
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'examples', 'projenrc', '.projenrc.ts'],
+  },
+  gitignore: ['cdk.out', '/examples/cdk.out', '/dist-bindings/'],
+});
+
+for (const pattern of ['/examples/', '/docs/', '/.ci/', '/cdk.json', '/tsconfig.dev.json', '/dist-bindings/', 'cdk.out']) {
+  project.addPackageIgnore(pattern);
+}
+
+// One type-check over everything that is not the jsii compile: tests, examples and
+// the projen config. ts-jest transpiles test files without checking types, so this
+// is what keeps examples and tests honest.
+new JsonFile(project, 'tsconfig.dev.json', {
+  obj: {
+    extends: './tsconfig.json',
+    compilerOptions: { noEmit: true, rootDir: '.', isolatedModules: true },
+    include: ['src/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', '.projenrc.ts'],
+    exclude: ['node_modules'],
+  },
+});
+// ESLint's project service finds each file's nearest tsconfig: examples need their own.
+new JsonFile(project, 'examples/tsconfig.json', {
+  obj: {
+    extends: '../tsconfig.json',
+    compilerOptions: { noEmit: true, rootDir: '..' },
+    include: ['**/*.ts'],
+    exclude: ['node_modules'],
+  },
+});
+const typecheck = project.addTask('typecheck', {
+  description: 'Type-check tests, examples and .projenrc.ts',
+  exec: 'tsc -p tsconfig.dev.json',
+});
+project.testTask.prependSpawn(typecheck);
+
+// The example platform: synthesized with the CDK CLI (app and output in cdk.json),
+// offline, with no AWS account.
+project.addTask('synth:example', {
+  description: 'Synthesize the example platform in examples/ (no AWS account needed)',
+  exec: 'cdk synth --quiet',
+});
+
+// Packaging: JavaScript is packaged for real; the other bindings are generated as
+// code only, because PyPI, Maven, NuGet and the Go toolchain are not reachable here.
+const bindings = project.addTask('package:bindings', {
+  description: 'Generate Python, Java, .NET and Go bindings as code only (no toolchains needed)',
+  exec: 'jsii-pacmak --code-only --target python --target java --target dotnet --target go --outdir dist-bindings',
+});
+const packageAll = project.tasks.tryFind('package-all')!;
+packageAll.reset();
+packageAll.spawn(project.tasks.tryFind('package:js')!);
+packageAll.spawn(bindings);
+
+project.synth();

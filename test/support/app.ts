@@ -1,0 +1,45 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Stack, StackProps } from 'aws-cdk-lib';
+
+const OUT_ROOT = path.join(os.tmpdir(), 'cdk-codelearn-platform-tests');
+
+/** Options for `testApp`. */
+export interface TestAppOptions {
+  /**
+   * Validate templates against the CloudFormation schemas and treat every finding
+   * as an error. Costs about 1.5 s per synthesis, so only strict tests turn it on.
+   */
+  readonly strict?: boolean;
+}
+
+/**
+ * An app for tests: its own output folder, no asset staging (the kubectl layer
+ * alone is about 57 MB per synthesis), and CloudFormation schema validation only
+ * when `strict` is set.
+ */
+export function testApp(options: TestAppOptions = {}): App {
+  fs.mkdirSync(OUT_ROOT, { recursive: true });
+  const strict = options.strict ?? false;
+  return new App({
+    outdir: fs.mkdtempSync(path.join(OUT_ROOT, 'app-')),
+    builtinCloudFormationValidation: strict,
+    context: {
+      'aws:cdk:disable-asset-staging': true,
+      ...(strict ? {
+        '@aws-cdk/core:validateAgainstDefaultRules': true,
+        '@aws-cdk/core:strictCfnValidateErrors': true,
+      } : {}),
+    },
+  });
+}
+
+/** A fixed account and region, for tests of environment-specific stacks. */
+export const TEST_ENV = { account: '123456789012', region: 'us-east-1' };
+
+/** A stack in a fresh test app. */
+export function testStack(props: StackProps & TestAppOptions = {}): Stack {
+  const { strict, ...stackProps } = props;
+  return new Stack(testApp({ strict }), 'Test', stackProps);
+}
