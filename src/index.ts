@@ -1,2 +1,3 @@
 export * from './profile';
 export * from './compliance-checks';
+export * from './network';
