@@ -1,3 +1,4 @@
 export * from './profile';
 export * from './compliance-checks';
+export * from './platform';
 export * from './network';

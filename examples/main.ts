@@ -1,0 +1,10 @@
+// The example app: `npx projen synth:example` synthesizes it offline, with no AWS
+// account. The stacks are environment-agnostic, so nothing is looked up.
+import { App } from 'aws-cdk-lib';
+import { DefaultPlatformStack } from './default-platform';
+import { DevelopmentPlatformStack } from './development-platform';
+
+const app = new App();
+new DefaultPlatformStack(app, 'CodeLearnPlatform');
+new DevelopmentPlatformStack(app, 'CodeLearnPlatformDev');
+app.synth();

@@ -1,0 +1,69 @@
+import { Annotations, Stack } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { ComplianceChecks } from './compliance-checks';
+import { Network, NetworkOptions } from './network';
+import { PlatformProfile } from './profile';
+
+/**
+ * Properties of a `CodeLearnPlatform`.
+ */
+export interface CodeLearnPlatformProps {
+  /**
+   * The profile whose defaults every part uses.
+   *
+   * @default PlatformProfile.PRODUCTION
+   */
+  readonly profile?: PlatformProfile;
+
+  /**
+   * The network: a new VPC shaped by these options, or a VPC you bring.
+   *
+   * @default - a new VPC, 10.0.0.0/16 across two Availability Zones
+   */
+  readonly network?: NetworkOptions;
+
+  /**
+   * Register the cdk-nag packs of `ComplianceChecks` (AWS Solutions, HIPAA
+   * Security, NIST 800-53 rev 5, PCI DSS 3.2.1) on the platform's stack, so that
+   * an unacknowledged finding fails synthesis. They check every resource of that
+   * stack, yours included.
+   *
+   * @default true
+   */
+  readonly complianceChecks?: boolean;
+}
+
+/**
+ * The AWS infrastructure of the Code-Learn platform, with the values of its
+ * specification as defaults.
+ *
+ * Each part is a construct of its own that can also be used alone; this class
+ * only creates the parts and wires them together.
+ *
+ * @example
+ * new CodeLearnPlatform(this, 'Platform');
+ */
+export class CodeLearnPlatform extends Construct {
+  /** The profile the parts were built with. */
+  public readonly profile: PlatformProfile;
+
+  /** The VPC and its subnets, endpoints and flow logs. */
+  public readonly network: Network;
+
+  constructor(scope: Construct, id: string, props: CodeLearnPlatformProps = {}) {
+    super(scope, id);
+    this.profile = props.profile ?? PlatformProfile.PRODUCTION;
+
+    if (this.profile === PlatformProfile.DEVELOPMENT) {
+      Annotations.of(this).addWarningV2('codelearn:development-profile',
+        'The development profile trades availability for cost (one NAT gateway, shorter log retention). ' +
+        'Do not serve production traffic from it.');
+    }
+
+    this.network = new Network(this, 'Network', { ...props.network, profile: this.profile });
+
+    if (props.complianceChecks ?? true) {
+      ComplianceChecks.applyTo(Stack.of(this));
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import { Fn, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { CodeLearnPlatform, Network, PlatformProfile } from '../src';
+import { TEST_ENV, testStack } from './support/app';
+import { complianceFindings } from './support/nag';
+
+/**
+ * Every configuration a user can build must report nothing unacknowledged under
+ * AWS Solutions, HIPAA Security, NIST 800-53 rev 5 and PCI DSS 3.2.1.
+ */
+const configurations: [string, (stack: Stack) => void][] = [
+  ['the default platform', stack => new CodeLearnPlatform(stack, 'Platform', { complianceChecks: false })],
+  ['the development profile', stack => new CodeLearnPlatform(stack, 'Platform', {
+    complianceChecks: false,
+    profile: PlatformProfile.DEVELOPMENT,
+  })],
+  ['a maximal platform', stack => new CodeLearnPlatform(stack, 'Platform', {
+    complianceChecks: false,
+    network: {
+      cidr: '10.8.0.0/16',
+      maxAzs: 3,
+      natGateways: 3,
+      interfaceEndpoints: Network.eksInterfaceEndpoints(),
+    },
+  })],
+  ['a Network alone', stack => new Network(stack, 'Network')],
+  ['a Network in a brought VPC whose CIDR is known at deploy time only', stack => new Network(stack, 'Network', {
+    vpc: ec2.Vpc.fromVpcAttributes(stack, 'Brought', {
+      vpcId: Fn.importValue('SharedVpcId'),
+      vpcCidrBlock: Fn.importValue('SharedVpcCidr'),
+      availabilityZones: ['us-east-1a', 'us-east-1b'],
+      privateSubnetIds: ['subnet-1', 'subnet-2'],
+    }),
+    interfaceEndpoints: Network.eksInterfaceEndpoints(),
+  })],
+];
+
+describe('compliance', () => {
+  test.each(configurations)('%s reports nothing unacknowledged', (_name, build) => {
+    const stack = testStack({ env: TEST_ENV });
+    build(stack);
+    expect(complianceFindings(stack)).toEqual([]);
+  });
+});

@@ -1,0 +1,70 @@
+import { App } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { CodeLearnPlatform, Network, PlatformProfile } from '../src';
+import { TEST_ENV, testStack } from './support/app';
+import { openSecurityGroup, synthError } from './support/fixtures';
+
+describe('CodeLearnPlatform', () => {
+  test('synthesizes with no props in an environment-agnostic stack', () => {
+    const stack = testStack();
+    const platform = new CodeLearnPlatform(stack, 'Platform');
+    const template = Template.fromStack(stack);
+    expect(platform.profile).toBe(PlatformProfile.PRODUCTION);
+    expect(platform.network).toBeInstanceOf(Network);
+    template.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.0.0.0/16' });
+    template.resourceCountIs('AWS::EC2::NatGateway', 2);
+    template.resourceCountIs('AWS::EC2::FlowLog', 1);
+    Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
+  });
+
+  test('synthesizes with no props in a stack with a fixed account and region', () => {
+    const stack = testStack({ env: TEST_ENV });
+    new CodeLearnPlatform(stack, 'Platform');
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: 'dummy1a' });
+    template.resourceCountIs('AWS::EC2::NatGateway', 2);
+  });
+
+  test('passes network options through', () => {
+    const stack = testStack();
+    const platform = new CodeLearnPlatform(stack, 'Platform', {
+      network: { cidr: '10.1.0.0/16', interfaceEndpoints: [ec2.InterfaceVpcEndpointAwsService.STS] },
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.1.0.0/16' });
+    expect(Object.keys(platform.network.interfaceEndpoints)).toEqual(['sts']);
+  });
+
+  test('development profile: reaches every tier and warns', () => {
+    const stack = testStack();
+    const platform = new CodeLearnPlatform(stack, 'Platform', { profile: PlatformProfile.DEVELOPMENT });
+    expect(platform.profile).toBe(PlatformProfile.DEVELOPMENT);
+    Template.fromStack(stack).resourceCountIs('AWS::EC2::NatGateway', 1);
+    Annotations.fromStack(stack).hasWarning('/Test/Platform', Match.stringLikeRegexp('^The development profile trades availability for cost'));
+  });
+
+  test('fails synthesis on an unacknowledged finding in its stack', () => {
+    const stack = testStack();
+    new CodeLearnPlatform(stack, 'Platform');
+    openSecurityGroup(stack);
+    const message = synthError(stack.node.root as App);
+    expect(message).toMatch(/AwsSolutions-EC23[\s\S]*HIPAA.Security-EC2RestrictedSSH[\s\S]*NIST.800.53.R5-EC2RestrictedSSH[\s\S]*PCI.DSS.321-EC2RestrictedSSH/);
+    expect(message).toContain('Test/Open/Resource');
+    expect(message).not.toContain('Test/Platform');
+  });
+
+  test('leaves the stack unchecked with complianceChecks: false', () => {
+    const stack = testStack();
+    new CodeLearnPlatform(stack, 'Platform', { complianceChecks: false });
+    openSecurityGroup(stack);
+    expect(() => (stack.node.root as App).synth()).not.toThrow();
+  });
+
+  test('passes the strict CloudFormation schema validation', () => {
+    const stack = testStack({ strict: true });
+    new CodeLearnPlatform(stack, 'Platform', {
+      network: { interfaceEndpoints: Network.eksInterfaceEndpoints() },
+    });
+    expect(() => (stack.node.root as App).synth()).not.toThrow();
+  });
+});
