@@ -1,10 +1,11 @@
-import { Annotations, Arn, ArnFormat, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Arn, ArnFormat, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { hasHostBits, networkAddress, parseIpv4Cidr } from '../private/cidr';
+import { acknowledge, acknowledgeControlRule } from '../private/nag';
 import { PlatformProfile } from '../profile';
 
 /**
@@ -230,14 +231,10 @@ export class Network extends Construct {
 
     for (const subnet of vpc.publicSubnets) {
       const route = subnet.node.tryFindChild('DefaultRoute');
-      for (const pack of ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321']) {
-        if (route) {
-          Validations.of(route).acknowledge({
-            id: `${pack}-VPCNoUnrestrictedRouteToIGW`,
-            reason: 'Public subnets hold only the NAT gateways: their default route to the internet gateway is what gives ' +
-              'the private subnets egress. Nothing else is placed in them and they assign no public IP addresses.',
-          });
-        }
+      if (route) {
+        acknowledgeControlRule(route, 'VPCNoUnrestrictedRouteToIGW',
+          'Public subnets hold only the NAT gateways: their default route to the internet gateway is what gives ' +
+          'the private subnets egress. Nothing else is placed in them and they assign no public IP addresses.');
       }
     }
     return vpc;
@@ -308,12 +305,10 @@ export class Network extends Construct {
     });
     securityGroup.addIngressRule(ec2.Peer.ipv4(vpcCidr), ec2.Port.tcp(443), 'HTTPS from the VPC');
     if (Token.isUnresolved(vpcCidr)) {
-      for (const id of UNRESOLVED_CIDR_FINDINGS) {
-        Validations.of(securityGroup).acknowledge({
-          id,
-          reason: 'The only ingress rule admits HTTPS from the brought VPC\'s own CIDR block, which is known only at deploy time, so the rule cannot read it.',
-        });
-      }
+      const reason = 'The only ingress rule admits HTTPS from the brought VPC\'s own CIDR block, which is known only at deploy time, so the rule cannot read it.';
+      acknowledge(securityGroup, { 'AwsSolutions-EC23': reason });
+      acknowledgeControlRule(securityGroup, 'EC2RestrictedCommonPorts', reason);
+      acknowledgeControlRule(securityGroup, 'EC2RestrictedSSH', reason);
     }
 
     for (const service of services) {
@@ -332,14 +327,6 @@ export class Network extends Construct {
     }
   }
 }
-
-/** The findings a security group rule with an unresolved CIDR raises: the packs cannot tell it from 0.0.0.0/0. */
-const UNRESOLVED_CIDR_FINDINGS = [
-  'AwsSolutions-EC23',
-  'HIPAA.Security-EC2RestrictedCommonPorts', 'HIPAA.Security-EC2RestrictedSSH',
-  'NIST.800.53.R5-EC2RestrictedCommonPorts', 'NIST.800.53.R5-EC2RestrictedSSH',
-  'PCI.DSS.321-EC2RestrictedCommonPorts', 'PCI.DSS.321-EC2RestrictedSSH',
-];
 
 function rejectNewVpcOptions(props: NetworkProps): void {
   const conflicting = NEW_VPC_OPTIONS.filter(option => props[option] !== undefined);

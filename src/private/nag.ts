@@ -1,0 +1,55 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+
+/** The three packs that carry the HIPAA, NIST 800-53 R5 and PCI DSS rules, by finding prefix. */
+export const CONTROL_PACKS = ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321'];
+
+/** Acknowledges each finding on `scope`, each with its own reason. */
+export function acknowledge(scope: IConstruct, findings: { [id: string]: string }): void {
+  for (const [id, reason] of Object.entries(findings)) {
+    Validations.of(scope).acknowledge({ id, reason });
+  }
+}
+
+/** Acknowledges one rule of the HIPAA, NIST 800-53 R5 and PCI DSS packs on `scope`, with one reason. */
+export function acknowledgeControlRule(scope: IConstruct, rule: string, reason: string): void {
+  for (const pack of CONTROL_PACKS) {
+    Validations.of(scope).acknowledge({ id: `${pack}-${rule}`, reason });
+  }
+}
+
+/**
+ * How the nag rules spell a value inside a finding ID, such as the resource of
+ * `AwsSolutions-IAM5[Resource::<BucketLogicalId.Arn>/*]`: strings as they are,
+ * references in angle brackets, joins joined.
+ */
+export function findingValue(scope: IConstruct, value: string): string {
+  return flatten(Stack.of(scope).resolve(value));
+}
+
+function flatten(node: any): string {
+  if (node === undefined) {
+    return '';
+  }
+  if (typeof node === 'string') {
+    return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  }
+  if (node['Fn::Join']) {
+    const [delimiter, items] = node['Fn::Join'];
+    return items.map(flatten).join(delimiter);
+  }
+  if (node['Fn::Sub']) {
+    return flatten(node['Fn::Sub']);
+  }
+  if (node['Fn::GetAtt']) {
+    const [resource, attribute] = node['Fn::GetAtt'];
+    return `<${flatten(resource)}.${flatten(attribute)}>`;
+  }
+  if (node['Fn::ImportValue']) {
+    return flatten(node['Fn::ImportValue']);
+  }
+  if (node.Ref) {
+    return `<${flatten(node.Ref)}>`;
+  }
+  return JSON.stringify(node);
+}
