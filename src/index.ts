@@ -2,3 +2,4 @@ export * from './profile';
 export * from './compliance-checks';
 export * from './platform';
 export * from './network';
+export * from './data';

@@ -1,6 +1,7 @@
 import { Annotations, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ComplianceChecks } from './compliance-checks';
+import { Storage, StorageOptions } from './data';
 import { Network, NetworkOptions } from './network';
 import { PlatformProfile } from './profile';
 
@@ -21,6 +22,13 @@ export interface CodeLearnPlatformProps {
    * @default - a new VPC, 10.0.0.0/16 across two Availability Zones
    */
   readonly network?: NetworkOptions;
+
+  /**
+   * The S3 buckets: static assets, uploads, backups and their access logs.
+   *
+   * @default - four KMS-encrypted, versioned, retained buckets
+   */
+  readonly storage?: StorageOptions;
 
   /**
    * Register the cdk-nag packs of `ComplianceChecks` (AWS Solutions, HIPAA
@@ -50,6 +58,9 @@ export class CodeLearnPlatform extends Construct {
   /** The VPC and its subnets, endpoints and flow logs. */
   public readonly network: Network;
 
+  /** The S3 buckets. */
+  public readonly storage: Storage;
+
   constructor(scope: Construct, id: string, props: CodeLearnPlatformProps = {}) {
     super(scope, id);
     this.profile = props.profile ?? PlatformProfile.PRODUCTION;
@@ -61,6 +72,7 @@ export class CodeLearnPlatform extends Construct {
     }
 
     this.network = new Network(this, 'Network', { ...props.network, profile: this.profile });
+    this.storage = new Storage(this, 'Storage', props.storage);
 
     if (props.complianceChecks ?? true) {
       ComplianceChecks.applyTo(Stack.of(this));

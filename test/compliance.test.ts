@@ -1,6 +1,8 @@
 import { Fn, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { CodeLearnPlatform, Network, PlatformProfile } from '../src';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { CodeLearnPlatform, Network, PlatformProfile, Storage } from '../src';
 import { TEST_ENV, testStack } from './support/app';
 import { complianceFindings } from './support/nag';
 
@@ -22,8 +24,17 @@ const configurations: [string, (stack: Stack) => void][] = [
       natGateways: 3,
       interfaceEndpoints: Network.eksInterfaceEndpoints(),
     },
+    storage: {
+      uploadsAllowedOrigins: ['https://learn.example.com'],
+      replication: {
+        uploadsDestination: s3.Bucket.fromBucketName(stack, 'UploadsDr', 'codelearn-uploads-dr'),
+        backupsDestination: s3.Bucket.fromBucketArn(stack, 'BackupsDr', 'arn:aws:s3:::codelearn-backups-dr'),
+        destinationKey: kms.Key.fromKeyArn(stack, 'DrKey', 'arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'),
+      },
+    },
   })],
   ['a Network alone', stack => new Network(stack, 'Network')],
+  ['a Storage alone', stack => new Storage(stack, 'Storage')],
   ['a Network in a brought VPC whose CIDR is known at deploy time only', stack => new Network(stack, 'Network', {
     vpc: ec2.Vpc.fromVpcAttributes(stack, 'Brought', {
       vpcId: Fn.importValue('SharedVpcId'),

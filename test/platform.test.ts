@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { CodeLearnPlatform, Network, PlatformProfile } from '../src';
+import { CodeLearnPlatform, Network, PlatformProfile, Storage } from '../src';
 import { TEST_ENV, testStack } from './support/app';
 import { openSecurityGroup, synthError } from './support/fixtures';
 
@@ -12,9 +12,11 @@ describe('CodeLearnPlatform', () => {
     const template = Template.fromStack(stack);
     expect(platform.profile).toBe(PlatformProfile.PRODUCTION);
     expect(platform.network).toBeInstanceOf(Network);
+    expect(platform.storage).toBeInstanceOf(Storage);
     template.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.0.0.0/16' });
     template.resourceCountIs('AWS::EC2::NatGateway', 2);
     template.resourceCountIs('AWS::EC2::FlowLog', 1);
+    template.resourceCountIs('AWS::S3::Bucket', 4);
     Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
   });
 
@@ -26,12 +28,17 @@ describe('CodeLearnPlatform', () => {
     template.resourceCountIs('AWS::EC2::NatGateway', 2);
   });
 
-  test('passes network options through', () => {
+  test('passes each part\'s options through', () => {
     const stack = testStack();
     const platform = new CodeLearnPlatform(stack, 'Platform', {
       network: { cidr: '10.1.0.0/16', interfaceEndpoints: [ec2.InterfaceVpcEndpointAwsService.STS] },
+      storage: { uploadsAllowedOrigins: ['https://learn.example.com'] },
     });
-    Template.fromStack(stack).hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.1.0.0/16' });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.1.0.0/16' });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedOrigins: ['https://learn.example.com'] })] },
+    });
     expect(Object.keys(platform.network.interfaceEndpoints)).toEqual(['sts']);
   });
 

@@ -1,0 +1,303 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Storage, StorageProps } from '../../src';
+import { TEST_ENV, testStack } from '../support/app';
+
+const KEY_ARN = 'arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+function bucketId(template: Template, prefix: string): string {
+  const ids = Object.keys(template.findResources('AWS::S3::Bucket')).filter(id => id.startsWith(prefix));
+  expect(ids).toHaveLength(1);
+  return ids[0];
+}
+
+describe('Storage', () => {
+  describe('with defaults', () => {
+    const stack = testStack();
+    const storage = new Storage(stack, 'Storage');
+    const template = Template.fromStack(stack);
+
+    test('creates four buckets: static assets, uploads, backups and access logs', () => {
+      template.resourceCountIs('AWS::S3::Bucket', 4);
+      expect(storage.staticAssetsBucket).toBeDefined();
+      expect(storage.uploadsBucket).toBeDefined();
+      expect(storage.backupsBucket).toBeDefined();
+      expect(storage.accessLogsBucket).toBeDefined();
+    });
+
+    test('every bucket blocks public access, disables ACLs, is versioned, KMS-encrypted and retained', () => {
+      const buckets = template.findResources('AWS::S3::Bucket');
+      for (const bucket of Object.values(buckets)) {
+        expect(bucket.DeletionPolicy).toBe('Retain');
+        expect(bucket.UpdateReplacePolicy).toBe('Retain');
+        expect(bucket.Properties).toMatchObject({
+          PublicAccessBlockConfiguration: {
+            BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true,
+          },
+          OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+          VersioningConfiguration: { Status: 'Enabled' },
+          BucketEncryption: {
+            ServerSideEncryptionConfiguration: [{
+              BucketKeyEnabled: true,
+              ServerSideEncryptionByDefault: {
+                SSEAlgorithm: 'aws:kms',
+                KMSMasterKeyID: { 'Fn::GetAtt': [expect.stringMatching(/^StorageKey/), 'Arn'] },
+              },
+            }],
+          },
+        });
+      }
+    });
+
+    test('every bucket denies requests without TLS 1.2', () => {
+      const policies = template.findResources('AWS::S3::BucketPolicy');
+      expect(Object.keys(policies)).toHaveLength(4);
+      for (const policy of Object.values(policies)) {
+        expect(policy.Properties.PolicyDocument.Statement).toEqual(expect.arrayContaining([
+          expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          expect.objectContaining({ Effect: 'Deny', Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }),
+        ]));
+      }
+    });
+
+    test('the content buckets log their access to the log bucket, each under its own prefix', () => {
+      const logs = bucketId(template, 'StorageAccessLogs');
+      for (const [id, prefix] of [['StorageStaticAssets', 'static-assets/'], ['StorageUploads', 'uploads/'], ['StorageBackups', 'backups/']]) {
+        template.hasResource('AWS::S3::Bucket', Match.objectLike({
+          Properties: Match.objectLike({
+            LoggingConfiguration: { DestinationBucketName: { Ref: logs }, LogFilePrefix: prefix },
+          }),
+        }));
+        bucketId(template, id);
+      }
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: logs },
+        PolicyDocument: {
+          Statement: Match.arrayWith([Match.objectLike({
+            Principal: { Service: 'logging.s3.amazonaws.com' },
+            Action: 's3:PutObject',
+          })]),
+        },
+      });
+    });
+
+    test('the key rotates and lets S3 server access logging encrypt for this account only', () => {
+      template.hasResourceProperties('AWS::KMS::Key', {
+        EnableKeyRotation: true,
+        KeyPolicy: {
+          Statement: Match.arrayWith([{
+            Effect: 'Allow',
+            Principal: { Service: 'logging.s3.amazonaws.com' },
+            Action: ['kms:GenerateDataKey*', 'kms:Encrypt'],
+            Resource: '*',
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          }]),
+        },
+      });
+    });
+
+    test('lifecycle rules: old asset versions expire, uploads tier down, backups archive and expire', () => {
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'static-assets/' }),
+        LifecycleConfiguration: {
+          Rules: [{
+            Id: 'expire-old-asset-versions',
+            Status: 'Enabled',
+            NoncurrentVersionExpiration: { NoncurrentDays: 90 },
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+          }],
+        },
+      });
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'uploads/' }),
+        LifecycleConfiguration: {
+          Rules: [{
+            Id: 'tier-uploads',
+            Status: 'Enabled',
+            Transitions: [{ StorageClass: 'INTELLIGENT_TIERING', TransitionInDays: 30 }],
+            NoncurrentVersionTransitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 30 }],
+            NoncurrentVersionExpiration: { NoncurrentDays: 90 },
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+          }],
+        },
+      });
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'backups/' }),
+        LifecycleConfiguration: {
+          Rules: [{
+            Id: 'archive-and-expire-backups',
+            Status: 'Enabled',
+            Transitions: [{ StorageClass: 'GLACIER_IR', TransitionInDays: 30 }],
+            ExpirationInDays: 365,
+            NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+          }],
+        },
+      });
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        LifecycleConfiguration: {
+          Rules: [{
+            Id: 'expire-access-logs',
+            Status: 'Enabled',
+            Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 30 }],
+            ExpirationInDays: 365,
+            NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          }],
+        },
+      });
+    });
+
+    test('uploads accept browser uploads with presigned URLs from any origin', () => {
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        CorsConfiguration: {
+          CorsRules: [{
+            AllowedMethods: ['GET', 'HEAD', 'PUT', 'POST'],
+            AllowedOrigins: ['*'],
+            AllowedHeaders: ['*'],
+            ExposedHeaders: ['ETag'],
+            MaxAge: 3000,
+          }],
+        },
+      });
+    });
+
+    test('replicates nothing', () => {
+      template.resourceCountIs('AWS::IAM::Role', 0);
+      const buckets = template.findResources('AWS::S3::Bucket');
+      for (const bucket of Object.values(buckets)) {
+        expect(bucket.Properties.ReplicationConfiguration).toBeUndefined();
+      }
+    });
+  });
+
+  test('grants: uploads read-write, static assets read or write, backups put only', () => {
+    const stack = testStack();
+    const storage = new Storage(stack, 'Storage');
+    const reader = new iam.Role(stack, 'Reader', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') });
+    const writer = new iam.Role(stack, 'Writer', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') });
+    storage.grantReadStaticAssets(reader);
+    storage.grantReadWriteUploads(writer);
+    storage.grantWriteBackups(writer);
+    storage.grantWriteStaticAssets(writer);
+    const template = Template.fromStack(stack);
+    const statementsOf = (role: string) => {
+      const policy = Object.values(template.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: Match.stringLikeRegexp(`^${role}`) }] },
+      }))[0];
+      return policy.Properties.PolicyDocument.Statement as any[];
+    };
+    const resourcesOf = (statement: any) => JSON.stringify(statement.Resource);
+    const reads = statementsOf('Reader');
+    expect(reads.flatMap(s => s.Action)).toEqual(['s3:GetObject*', 's3:GetBucket*', 's3:List*', 'kms:Decrypt', 'kms:DescribeKey']);
+    expect(resourcesOf(reads[0])).toContain('StorageStaticAssets');
+    const writes = statementsOf('Writer');
+    const backupStatement = writes.find(s => resourcesOf(s).includes('StorageBackups'));
+    expect(backupStatement.Action).toEqual(expect.arrayContaining(['s3:PutObject']));
+    expect(backupStatement.Action).not.toEqual(expect.arrayContaining(['s3:DeleteObject*']));
+    const uploadStatement = writes.find(s => resourcesOf(s).includes('StorageUploads'));
+    expect(uploadStatement.Action).toEqual(expect.arrayContaining(['s3:GetObject*', 's3:PutObject', 's3:DeleteObject*']));
+  });
+
+  describe('with every option', () => {
+    const stack = testStack({ env: TEST_ENV });
+    const key = new kms.Key(stack, 'BroughtKey', { enableKeyRotation: true });
+    new Storage(stack, 'Storage', {
+      uploadsAllowedOrigins: ['https://learn.example.com', 'http://localhost:3000'],
+      backupRetention: Duration.days(730),
+      accessLogRetention: Duration.days(14),
+      encryptionKey: key,
+      removalPolicy: RemovalPolicy.DESTROY,
+      replication: {
+        uploadsDestination: s3.Bucket.fromBucketName(stack, 'UploadsDr', 'codelearn-uploads-dr'),
+        backupsDestination: s3.Bucket.fromBucketName(stack, 'BackupsDr', 'codelearn-backups-dr'),
+        destinationKey: kms.Key.fromKeyArn(stack, 'DrKey', KEY_ARN),
+      },
+    });
+    const template = Template.fromStack(stack);
+
+    test('uses the brought key and removal policy', () => {
+      template.resourceCountIs('AWS::KMS::Key', 1);
+      template.allResources('AWS::S3::Bucket', { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+    });
+
+    test('limits CORS to the given origins and applies the retentions', () => {
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedOrigins: ['https://learn.example.com', 'http://localhost:3000'] })] },
+      });
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        LifecycleConfiguration: { Rules: [Match.objectLike({ Id: 'archive-and-expire-backups', ExpirationInDays: 730 })] },
+      });
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        LifecycleConfiguration: { Rules: [Match.objectLike({ Id: 'expire-access-logs', ExpirationInDays: 14, Transitions: Match.absent() })] },
+      });
+    });
+
+    test('replicates uploads and backups, KMS-encrypted, without delete markers', () => {
+      for (const name of ['codelearn-uploads-dr', 'codelearn-backups-dr']) {
+        template.hasResourceProperties('AWS::S3::Bucket', {
+          ReplicationConfiguration: {
+            Role: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StorageReplicationRole'), 'Arn'] },
+            Rules: [{
+              Destination: {
+                Bucket: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::${name}`]] },
+                EncryptionConfiguration: { ReplicaKmsKeyID: KEY_ARN },
+              },
+              SourceSelectionCriteria: { SseKmsEncryptedObjects: { Status: 'Enabled' } },
+              DeleteMarkerReplication: { Status: 'Disabled' },
+              Filter: {},
+              Priority: 0,
+              Status: 'Enabled',
+            }],
+          },
+        });
+      }
+    });
+
+    test('gives the replication role one managed policy without wildcard actions', () => {
+      template.resourceCountIs('AWS::IAM::Role', 1);
+      template.resourceCountIs('AWS::IAM::Policy', 0);
+      template.hasResourceProperties('AWS::IAM::Role', {
+        AssumeRolePolicyDocument: {
+          Statement: [Match.objectLike({
+            Principal: { Service: 's3.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+          })],
+        },
+        ManagedPolicyArns: Match.absent(),
+      });
+      const policy = Object.values(template.findResources('AWS::IAM::ManagedPolicy'))[0];
+      const actions: string[] = policy.Properties.PolicyDocument.Statement.flatMap((s: any) => s.Action);
+      expect(actions).toEqual([
+        's3:GetReplicationConfiguration', 's3:ListBucket',
+        's3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging',
+        's3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags', 's3:ObjectOwnerOverrideToBucketOwner',
+        'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey',
+      ]);
+      expect(policy.Properties.Roles).toEqual([{ Ref: expect.stringMatching(/^StorageReplicationRole/) }]);
+    });
+  });
+
+  describe('fails on bad input', () => {
+    const cases: [string, StorageProps, string][] = [
+      ['no origins', { uploadsAllowedOrigins: [] },
+        '`uploadsAllowedOrigins` is empty: browsers could not upload. List the origins of your web app, or leave it unset for \'*\'.'],
+      ['an origin with a path', { uploadsAllowedOrigins: ['https://learn.example.com/app'] },
+        '`uploadsAllowedOrigins` has \'https://learn.example.com/app\', which is not an origin: write it as \'https://learn.example.com\' (scheme and host, no path), or \'*\'.'],
+      ['an origin without a scheme', { uploadsAllowedOrigins: ['learn.example.com'] },
+        '`uploadsAllowedOrigins` has \'learn.example.com\', which is not an origin: write it as \'https://learn.example.com\' (scheme and host, no path), or \'*\'.'],
+      ['backups kept less than a month', { backupRetention: Duration.days(7) },
+        '`backupRetention` (7 days) must be a whole number of days, at least 30.'],
+      ['backups kept for part of a day', { backupRetention: Duration.hours(800) },
+        '`backupRetention` (33 days 8 hours) must be a whole number of days, at least 30.'],
+      ['access logs kept for hours', { accessLogRetention: Duration.hours(12) },
+        '`accessLogRetention` (12 hours) must be a whole number of days, at least 1.'],
+    ];
+    test.each(cases)('%s', (_name, props, message) => {
+      expect(() => new Storage(testStack(), 'Storage', props)).toThrow(new Error(message));
+    });
+  });
+});
