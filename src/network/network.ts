@@ -1,10 +1,11 @@
-import { Annotations, Arn, ArnFormat, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { hasHostBits, networkAddress, parseIpv4Cidr } from '../private/cidr';
+import { allowCloudWatchLogs } from '../private/keys';
 import { acknowledge, acknowledgeControlRule } from '../private/nag';
 import { PlatformProfile } from '../profile';
 
@@ -168,6 +169,13 @@ export class Network extends Construct {
    */
   public readonly flowLogGroup?: logs.ILogGroup;
 
+  /**
+   * The security group of the workloads: the compute tier attaches it to the EKS
+   * nodes and pods, and the data stores admit it (and nothing else) on their ports.
+   * It exists before the cluster, so the data tier never waits for the cluster.
+   */
+  public readonly workloadSecurityGroup: ec2.SecurityGroup;
+
   /** The interface endpoints, keyed by the service's short name (`ecr.api`). */
   public readonly interfaceEndpoints: { [service: string]: ec2.InterfaceVpcEndpoint } = {};
 
@@ -189,6 +197,12 @@ export class Network extends Construct {
     this.dataSubnets = {
       subnetType: this.vpc.isolatedSubnets.length > 0 ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS,
     };
+
+    this.workloadSecurityGroup = new ec2.SecurityGroup(this, 'WorkloadSecurityGroup', {
+      vpc: this.vpc,
+      description: 'EKS nodes and pods: the only clients the data stores admit',
+      allowAllOutbound: true,
+    });
 
     // The literal block of a new VPC lets the nag rules read the endpoint ingress rule.
     this.addInterfaceEndpoints(props.interfaceEndpoints ?? [], props.vpc ? props.vpc.vpcCidrBlock : props.cidr ?? DEFAULT_CIDR);
@@ -248,20 +262,7 @@ export class Network extends Construct {
       enableKeyRotation: true,
       removalPolicy,
     });
-    // CloudWatch Logs encrypts with the key on the log group's behalf; the
-    // encryption context limits the grant to this account's log groups.
-    key.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-      resources: ['*'],
-      conditions: {
-        ArnLike: {
-          'kms:EncryptionContext:aws:logs:arn': Arn.format({
-            service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }, stack),
-        },
-      },
-    }));
+    allowCloudWatchLogs(key);
 
     const logGroup = new logs.LogGroup(this, 'FlowLogGroup', {
       retention: props.flowLogRetention ??

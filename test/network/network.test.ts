@@ -133,6 +133,16 @@ describe('Network', () => {
       template.resourceCountIs('AWS::IAM::Policy', 0);
     });
 
+    test('creates the workloads\' security group, open outbound and closed inbound', () => {
+      template.resourceCountIs('AWS::EC2::SecurityGroup', 1);
+      template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+        GroupDescription: 'EKS nodes and pods: the only clients the data stores admit',
+        SecurityGroupEgress: [{ CidrIp: '0.0.0.0/0', IpProtocol: '-1', Description: 'Allow all outbound traffic by default' }],
+        SecurityGroupIngress: Match.absent(),
+      });
+      expect(network.workloadSecurityGroup).toBeDefined();
+    });
+
     test('creates no interface endpoints and selects isolated subnets for data', () => {
       template.resourcePropertiesCountIs('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Interface' }, 0);
       expect(network.interfaceEndpoints).toEqual({});
@@ -190,7 +200,7 @@ describe('Network', () => {
         SubnetIds: Match.arrayWith([{ Ref: Match.stringLikeRegexp('^NetworkVpcPrivateSubnet1') }]),
         SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^NetworkEndpointSecurityGroup'), 'GroupId'] }],
       });
-      template.resourceCountIs('AWS::EC2::SecurityGroup', 1);
+      template.resourceCountIs('AWS::EC2::SecurityGroup', 2);
       template.hasResourceProperties('AWS::EC2::SecurityGroup', {
         SecurityGroupIngress: [{ CidrIp: '10.20.0.0/18', IpProtocol: 'tcp', FromPort: 443, ToPort: 443, Description: 'HTTPS from the VPC' }],
         SecurityGroupEgress: [Match.objectLike({ CidrIp: '255.255.255.255/32' })],
@@ -234,7 +244,7 @@ describe('Network', () => {
       template.hasResourceProperties('AWS::EC2::SecurityGroup', {
         SecurityGroupIngress: [Match.objectLike({ CidrIp: '172.16.0.0/16', FromPort: 443 })],
       });
-      expect(Object.keys(template.toJSON().Resources)).toHaveLength(2);
+      expect(Object.keys(template.toJSON().Resources)).toHaveLength(3);
     });
   });
 
