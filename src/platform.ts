@@ -1,7 +1,7 @@
 import { Annotations, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ComplianceChecks } from './compliance-checks';
-import { Storage, StorageOptions } from './data';
+import { Database, DatabaseOptions, Storage, StorageOptions } from './data';
 import { Network, NetworkOptions } from './network';
 import { PlatformProfile } from './profile';
 
@@ -22,6 +22,13 @@ export interface CodeLearnPlatformProps {
    * @default - a new VPC, 10.0.0.0/16 across two Availability Zones
    */
   readonly network?: NetworkOptions;
+
+  /**
+   * The PostgreSQL database.
+   *
+   * @default - PostgreSQL 15 on a Multi-AZ db.t3.medium, one read replica and an RDS Proxy
+   */
+  readonly database?: DatabaseOptions;
 
   /**
    * The S3 buckets: static assets, uploads, backups and their access logs.
@@ -58,6 +65,9 @@ export class CodeLearnPlatform extends Construct {
   /** The VPC and its subnets, endpoints and flow logs. */
   public readonly network: Network;
 
+  /** The PostgreSQL database, its replicas and its proxy. */
+  public readonly database: Database;
+
   /** The S3 buckets. */
   public readonly storage: Storage;
 
@@ -67,12 +77,21 @@ export class CodeLearnPlatform extends Construct {
 
     if (this.profile === PlatformProfile.DEVELOPMENT) {
       Annotations.of(this).addWarningV2('codelearn:development-profile',
-        'The development profile trades availability for cost (one NAT gateway, shorter log retention). ' +
+        'The development profile trades availability for cost (one NAT gateway, a single-AZ database without replica or proxy, shorter log retention). ' +
         'Do not serve production traffic from it.');
     }
 
     this.network = new Network(this, 'Network', { ...props.network, profile: this.profile });
+    this.database = new Database(this, 'Database', {
+      ...props.database,
+      vpc: this.network.vpc,
+      vpcSubnets: this.network.dataSubnets,
+      profile: this.profile,
+    });
     this.storage = new Storage(this, 'Storage', props.storage);
+
+    // Data stores admit the workloads' security group, never a CIDR block.
+    this.database.connections.allowDefaultPortFrom(this.network.workloadSecurityGroup, 'Workloads to PostgreSQL');
 
     if (props.complianceChecks ?? true) {
       ComplianceChecks.applyTo(Stack.of(this));

@@ -1,8 +1,9 @@
 import { Fn, Stack } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { CodeLearnPlatform, Network, PlatformProfile, Storage } from '../src';
+import { CodeLearnPlatform, Database, Network, PlatformProfile, Storage } from '../src';
 import { TEST_ENV, testStack } from './support/app';
 import { complianceFindings } from './support/nag';
 
@@ -24,6 +25,14 @@ const configurations: [string, (stack: Stack) => void][] = [
       natGateways: 3,
       interfaceEndpoints: Network.eksInterfaceEndpoints(),
     },
+    database: {
+      readReplicas: 2,
+      backupCopyVault: backup.BackupVault.fromBackupVaultArn(stack, 'DrVault', 'arn:aws:backup:us-west-2:123456789012:backup-vault:dr'),
+      automatedBackupReplication: {
+        region: 'us-west-2',
+        encryptionKey: kms.Key.fromKeyArn(stack, 'DrDatabaseKey', 'arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'),
+      },
+    },
     storage: {
       uploadsAllowedOrigins: ['https://learn.example.com'],
       replication: {
@@ -35,6 +44,10 @@ const configurations: [string, (stack: Stack) => void][] = [
   })],
   ['a Network alone', stack => new Network(stack, 'Network')],
   ['a Storage alone', stack => new Storage(stack, 'Storage')],
+  ['a Database alone', stack => new Database(stack, 'Database', { vpc: new Network(stack, 'Network').vpc })],
+  ['a single-AZ Database without proxy', stack => new Database(stack, 'Database', {
+    vpc: new Network(stack, 'Network').vpc, multiAz: false, proxy: false, readReplicas: 0,
+  })],
   ['a Network in a brought VPC whose CIDR is known at deploy time only', stack => new Network(stack, 'Network', {
     vpc: ec2.Vpc.fromVpcAttributes(stack, 'Brought', {
       vpcId: Fn.importValue('SharedVpcId'),

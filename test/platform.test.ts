@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { CodeLearnPlatform, Network, PlatformProfile, Storage } from '../src';
+import { CodeLearnPlatform, Database, Network, PlatformProfile, Storage } from '../src';
 import { TEST_ENV, testStack } from './support/app';
 import { openSecurityGroup, synthError } from './support/fixtures';
 
@@ -13,10 +13,13 @@ describe('CodeLearnPlatform', () => {
     expect(platform.profile).toBe(PlatformProfile.PRODUCTION);
     expect(platform.network).toBeInstanceOf(Network);
     expect(platform.storage).toBeInstanceOf(Storage);
+    expect(platform.database).toBeInstanceOf(Database);
     template.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.0.0.0/16' });
     template.resourceCountIs('AWS::EC2::NatGateway', 2);
     template.resourceCountIs('AWS::EC2::FlowLog', 1);
     template.resourceCountIs('AWS::S3::Bucket', 4);
+    template.resourceCountIs('AWS::RDS::DBInstance', 2);
+    template.resourceCountIs('AWS::RDS::DBProxy', 1);
     Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
   });
 
@@ -46,8 +49,30 @@ describe('CodeLearnPlatform', () => {
     const stack = testStack();
     const platform = new CodeLearnPlatform(stack, 'Platform', { profile: PlatformProfile.DEVELOPMENT });
     expect(platform.profile).toBe(PlatformProfile.DEVELOPMENT);
-    Template.fromStack(stack).resourceCountIs('AWS::EC2::NatGateway', 1);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::EC2::NatGateway', 1);
+    template.resourceCountIs('AWS::RDS::DBInstance', 1);
+    template.resourceCountIs('AWS::RDS::DBProxy', 0);
+    template.hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: false });
     Annotations.fromStack(stack).hasWarning('/Test/Platform', Match.stringLikeRegexp('^The development profile trades availability for cost'));
+  });
+
+  test('opens the data stores only to the workloads\' security group', () => {
+    const stack = testStack();
+    new CodeLearnPlatform(stack, 'Platform');
+    const template = Template.fromStack(stack);
+    const workloads = { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformNetworkWorkloadSecurityGroup'), 'GroupId'] };
+    for (const group of ['^PlatformDatabaseSecurityGroup', '^PlatformDatabaseProxySecurityGroup']) {
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+        GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp(group), 'GroupId'] },
+        SourceSecurityGroupId: workloads,
+        FromPort: 5432,
+        ToPort: 5432,
+        Description: 'Workloads to PostgreSQL',
+      });
+    }
+    const rules = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress'));
+    expect(rules.filter(rule => rule.Properties.CidrIp !== undefined)).toEqual([]);
   });
 
   test('fails synthesis on an unacknowledged finding in its stack', () => {

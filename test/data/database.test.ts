@@ -1,0 +1,363 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as backup from 'aws-cdk-lib/aws-backup';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import { Database, DatabaseOptions, Network, PlatformProfile } from '../../src';
+import { TEST_ENV, testStack } from '../support/app';
+
+function setup(props: DatabaseOptions & { profile?: PlatformProfile } = {}, stack: Stack = testStack({ env: TEST_ENV })) {
+  const network = new Network(stack, 'Network');
+  const database = new Database(stack, 'Database', { vpc: network.vpc, ...props });
+  database.connections.allowDefaultPortFrom(network.workloadSecurityGroup);
+  return { stack, network, database, template: Template.fromStack(stack) };
+}
+
+describe('Database', () => {
+  describe('with defaults', () => {
+    const { database, template, stack } = setup();
+
+    test('runs PostgreSQL 15 on a Multi-AZ db.t3.medium with 100 GiB of gp3 growing to 500', () => {
+      template.hasResource('AWS::RDS::DBInstance', {
+        Properties: Match.objectLike({
+          Engine: 'postgres',
+          EngineVersion: '15',
+          DBInstanceClass: 'db.t3.medium',
+          MultiAZ: true,
+          AllocatedStorage: '100',
+          MaxAllocatedStorage: 500,
+          StorageType: 'gp3',
+          DBName: 'codelearn',
+          PubliclyAccessible: false,
+          DBSubnetGroupName: { Ref: Match.stringLikeRegexp('^DatabaseSubnetGroup') },
+        }),
+        DeletionPolicy: 'Snapshot',
+        UpdateReplacePolicy: 'Snapshot',
+      });
+      template.hasResourceProperties('AWS::RDS::DBSubnetGroup', {
+        SubnetIds: [{ Ref: Match.stringLikeRegexp('^NetworkVpcIsolatedSubnet1') }, { Ref: Match.stringLikeRegexp('^NetworkVpcIsolatedSubnet2') }],
+      });
+    });
+
+    test('keeps 7 days of backups, protects against deletion and upgrades minor versions', () => {
+      template.hasResourceProperties('AWS::RDS::DBInstance', {
+        SourceDBInstanceIdentifier: Match.absent(),
+        BackupRetentionPeriod: 7,
+        PreferredBackupWindow: '03:00-04:00',
+        PreferredMaintenanceWindow: 'sun:04:30-sun:05:30',
+        DeletionProtection: true,
+        AutoMinorVersionUpgrade: true,
+        CopyTagsToSnapshot: true,
+      });
+    });
+
+    test('encrypts storage, the RDS-managed master secret and Performance Insights with a rotated key', () => {
+      const key = { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseKey'), 'Arn'] };
+      template.hasResourceProperties('AWS::RDS::DBInstance', {
+        StorageEncrypted: true,
+        KmsKeyId: key,
+        MasterUsername: 'codelearn_admin',
+        ManageMasterUserPassword: true,
+        MasterUserSecret: { KmsKeyId: key },
+        MasterUserPassword: Match.absent(),
+        EnablePerformanceInsights: true,
+        PerformanceInsightsKMSKeyId: key,
+        PerformanceInsightsRetentionPeriod: 7,
+        EnableIAMDatabaseAuthentication: true,
+        CACertificateIdentifier: 'rds-ca-rsa2048-g1',
+      });
+      template.hasResource('AWS::KMS::Key', {
+        Properties: { Description: Match.stringLikeRegexp('PostgreSQL'), EnableKeyRotation: true },
+        DeletionPolicy: 'Retain',
+      });
+      template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+      expect(database.secret.secretArn).toBeDefined();
+    });
+
+    test('forces TLS and logs slow statements through its parameter group', () => {
+      template.hasResourceProperties('AWS::RDS::DBParameterGroup', {
+        Family: 'postgres15',
+        Parameters: { 'rds.force_ssl': '1', 'log_min_duration_statement': '1000' },
+      });
+    });
+
+    test('enables enhanced monitoring every minute', () => {
+      template.hasResourceProperties('AWS::RDS::DBInstance', {
+        MonitoringInterval: 60,
+        MonitoringRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseMonitoringRole'), 'Arn'] },
+      });
+      template.hasResourceProperties('AWS::IAM::Role', {
+        AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'monitoring.rds.amazonaws.com' } })] },
+      });
+    });
+
+    test('exports PostgreSQL and upgrade logs to encrypted log groups it creates first, kept a year', () => {
+      const resources = template.toJSON().Resources;
+      const writer = Object.values(resources).find((r: any) => r.Type === 'AWS::RDS::DBInstance' && !r.Properties.SourceDBInstanceIdentifier) as any;
+      const identifier = writer.Properties.DBInstanceIdentifier;
+      expect(identifier).toMatch(/^test-database-[0-9a-f]{8}$/);
+      expect(writer.Properties.EnableCloudwatchLogsExports).toEqual(['postgresql', 'upgrade']);
+      for (const type of ['postgresql', 'upgrade']) {
+        const [logicalId] = Object.entries(template.findResources('AWS::Logs::LogGroup', {
+          Properties: { LogGroupName: `/aws/rds/instance/${identifier}/${type}` },
+        }))[0];
+        expect(resources[logicalId]).toMatchObject({
+          Properties: { RetentionInDays: 365, KmsKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^DatabaseKey/), 'Arn'] } },
+          DeletionPolicy: 'Retain',
+        });
+        expect(writer.DependsOn).toContain(logicalId);
+      }
+      expect(Object.keys(database.logGroups)).toEqual([
+        `${identifier}/postgresql`, `${identifier}/upgrade`,
+        `${identifier}-replica1/postgresql`, `${identifier}-replica1/upgrade`,
+      ]);
+    });
+
+    test('adds one read replica of the same class, deleted with the writer', () => {
+      template.resourceCountIs('AWS::RDS::DBInstance', 2);
+      template.hasResource('AWS::RDS::DBInstance', {
+        Properties: Match.objectLike({
+          SourceDBInstanceIdentifier: Match.anyValue(),
+          DBInstanceClass: 'db.t3.medium',
+          StorageType: 'gp3',
+          DeletionProtection: true,
+          EnableCloudwatchLogsExports: ['postgresql', 'upgrade'],
+          MonitoringInterval: 60,
+          EnablePerformanceInsights: true,
+        }),
+        DeletionPolicy: 'Delete',
+      });
+      expect(database.readReplicas).toHaveLength(1);
+      expect(database.readerEndpoints).toHaveLength(1);
+    });
+
+    test('puts an RDS Proxy with TLS and IAM authentication in front of the writer', () => {
+      template.hasResourceProperties('AWS::RDS::DBProxy', {
+        EngineFamily: 'POSTGRESQL',
+        RequireTLS: true,
+        IdleClientTimeout: 1800,
+        DBProxyName: Match.stringLikeRegexp('^test-database-[0-9a-f]{8}-proxy$'),
+        Auth: [{
+          AuthScheme: 'SECRETS',
+          IAMAuth: 'REQUIRED',
+          SecretArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseInstance'), 'MasterUserSecret.SecretArn'] },
+        }],
+      });
+      template.hasResourceProperties('AWS::RDS::DBProxyTargetGroup', {
+        ConnectionPoolConfigurationInfo: Match.objectLike({ MaxConnectionsPercent: 90 }),
+        DBInstanceIdentifiers: [{ Ref: Match.stringLikeRegexp('^DatabaseInstance') }],
+      });
+      expect(database.proxy).toBeDefined();
+      expect(Stack.of(database).resolve(database.writerEndpoint)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DatabaseProxy/), 'Endpoint'] });
+    });
+
+    test('gives the proxy one managed policy: read the secret, decrypt through Secrets Manager', () => {
+      template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+        PolicyDocument: {
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+              Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseInstance'), 'MasterUserSecret.SecretArn'] },
+            },
+            {
+              Effect: 'Allow',
+              Action: 'kms:Decrypt',
+              Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseKey'), 'Arn'] },
+              Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } },
+            },
+          ],
+        },
+      });
+      template.hasResourceProperties('AWS::IAM::Role', {
+        AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'rds.amazonaws.com' } })] },
+        ManagedPolicyArns: [{ Ref: Match.stringLikeRegexp('^DatabaseProxyPolicy') }],
+      });
+      template.resourceCountIs('AWS::IAM::Policy', 0);
+    });
+
+    test('opens PostgreSQL only to the proxy and the allowed workloads, never to a CIDR', () => {
+      const rules = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map(r => r.Properties);
+      expect(rules).toHaveLength(3);
+      for (const rule of rules) {
+        expect(rule).toMatchObject({ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432 });
+        expect(rule.CidrIp).toBeUndefined();
+        expect(rule.SourceSecurityGroupId).toBeDefined();
+      }
+      template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
+        FromPort: 5432,
+        ToPort: 5432,
+        GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseProxySecurityGroup'), 'GroupId'] },
+        DestinationSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseSecurityGroup'), 'GroupId'] },
+      });
+      template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+        GroupDescription: 'PostgreSQL writer and replicas: admits the proxy and the allowed clients',
+        SecurityGroupEgress: [Match.objectLike({ CidrIp: '255.255.255.255/32' })],
+      });
+    });
+
+    test('backs up the writer daily with AWS Backup into an encrypted, retained vault for 35 days', () => {
+      template.hasResource('AWS::Backup::BackupVault', {
+        Properties: { EncryptionKeyArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseKey'), 'Arn'] } },
+        DeletionPolicy: 'Retain',
+      });
+      template.hasResourceProperties('AWS::Backup::BackupPlan', {
+        BackupPlan: {
+          BackupPlanName: Match.stringLikeRegexp('^test-database-'),
+          BackupPlanRule: [{
+            RuleName: 'daily',
+            ScheduleExpression: 'cron(0 5 * * ? *)',
+            StartWindowMinutes: 60,
+            CompletionWindowMinutes: 120,
+            Lifecycle: { DeleteAfterDays: 35 },
+            TargetBackupVault: Match.anyValue(),
+          }],
+        },
+      });
+      template.hasResourceProperties('AWS::Backup::BackupSelection', {
+        BackupSelection: Match.objectLike({
+          Resources: [{ 'Fn::Join': ['', Match.arrayWith([':rds:us-east-1:123456789012:db:', { Ref: Match.stringLikeRegexp('^DatabaseInstance') }])] }],
+        }),
+      });
+      expect(database.backupPlan).toBeDefined();
+    });
+
+    test('warns about nothing', () => {
+      Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
+    });
+  });
+
+  test('development profile: single AZ, no replica, no proxy, a month of logs, and a warning', () => {
+    const { database, template, stack } = setup({ profile: PlatformProfile.DEVELOPMENT });
+    template.resourceCountIs('AWS::RDS::DBInstance', 1);
+    template.resourceCountIs('AWS::RDS::DBProxy', 0);
+    template.hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: false, DeletionProtection: true });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: Match.stringLikeRegexp('^/aws/rds/'), RetentionInDays: 30 });
+    expect(database.proxy).toBeUndefined();
+    expect(Stack.of(database).resolve(database.writerEndpoint)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DatabaseInstance/), 'Endpoint.Address'] });
+    Annotations.fromStack(stack).hasWarning('/Test/Database', Match.stringLikeRegexp('^The database runs in one Availability Zone'));
+  });
+
+  describe('with every option', () => {
+    const stack = testStack({ env: TEST_ENV });
+    const key = new kms.Key(stack, 'BroughtKey', { enableKeyRotation: true });
+    const copyVault = backup.BackupVault.fromBackupVaultArn(stack, 'DrVault', 'arn:aws:backup:us-west-2:123456789012:backup-vault:codelearn-dr');
+    const drKey = kms.Key.fromKeyArn(stack, 'DrKey', 'arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+    const { database, template } = setup({
+      instanceType: ec2.InstanceType.of(ec2.InstanceClass.R5, ec2.InstanceSize.LARGE),
+      engineVersion: rds.PostgresEngineVersion.VER_16,
+      allocatedStorage: 200,
+      maxAllocatedStorage: 1000,
+      backupRetention: Duration.days(14),
+      multiAz: true,
+      readReplicas: 3,
+      proxy: true,
+      databaseName: 'learn',
+      masterUsername: 'platform_owner',
+      deletionProtection: false,
+      removalPolicy: RemovalPolicy.RETAIN,
+      encryptionKey: key,
+      logRetention: logs.RetentionDays.TWO_YEARS,
+      backupCopyVault: copyVault,
+      automatedBackupReplication: { region: 'us-west-2', encryptionKey: drKey },
+    }, stack);
+
+    test('applies the class, version, storage, names and protection', () => {
+      template.hasResource('AWS::RDS::DBInstance', {
+        Properties: Match.objectLike({
+          DBInstanceClass: 'db.r5.large',
+          EngineVersion: '16',
+          AllocatedStorage: '200',
+          MaxAllocatedStorage: 1000,
+          BackupRetentionPeriod: 14,
+          DBName: 'learn',
+          MasterUsername: 'platform_owner',
+          DeletionProtection: false,
+          KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BroughtKey'), 'Arn'] },
+        }),
+        DeletionPolicy: 'Retain',
+      });
+      template.hasResourceProperties('AWS::RDS::DBParameterGroup', { Family: 'postgres16' });
+      template.resourceCountIs('AWS::KMS::Key', 2);
+    });
+
+    test('adds three replicas with their log groups', () => {
+      template.resourceCountIs('AWS::RDS::DBInstance', 4);
+      template.resourcePropertiesCountIs('AWS::RDS::DBInstance', { DBInstanceClass: 'db.r5.large' }, 4);
+      template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 731 }, 8);
+      expect(database.readReplicas).toHaveLength(3);
+    });
+
+    test('copies recovery points to the second region and replicates automated backups', () => {
+      template.hasResourceProperties('AWS::Backup::BackupPlan', {
+        BackupPlan: {
+          BackupPlanRule: [Match.objectLike({
+            CopyActions: [{
+              DestinationBackupVaultArn: 'arn:aws:backup:us-west-2:123456789012:backup-vault:codelearn-dr',
+              Lifecycle: { DeleteAfterDays: 35 },
+            }],
+          })],
+        },
+      });
+      template.hasResourceProperties('AWS::RDS::DBInstance', {
+        AutomaticBackupReplicationRegion: 'us-west-2',
+        AutomaticBackupReplicationKmsKeyId: 'arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+        AutomaticBackupReplicationRetentionPeriod: 14,
+      });
+    });
+  });
+
+  test('grants IAM connections through the proxy, or to the writer without one', () => {
+    for (const profile of [PlatformProfile.PRODUCTION, PlatformProfile.DEVELOPMENT]) {
+      const stack = testStack({ env: TEST_ENV });
+      const network = new Network(stack, 'Network');
+      const database = new Database(stack, 'Database', { vpc: network.vpc, profile });
+      const role = new iam.Role(stack, 'App', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') });
+      database.grantConnect(role, 'app_user');
+      database.grantReadMasterSecret(role);
+      const statements = Template.fromStack(stack).findResources('AWS::IAM::Policy');
+      const text = JSON.stringify(statements);
+      expect(text).toContain('rds-db:connect');
+      expect(text).toContain('app_user');
+      expect(text).toContain(profile === PlatformProfile.PRODUCTION ? 'DBProxyArn' : 'DbiResourceId');
+      expect(text).toContain('secretsmanager:GetSecretValue');
+    }
+  });
+
+  describe('fails on bad input', () => {
+    const cases: [string, DatabaseOptions, string][] = [
+      ['too little storage', { allocatedStorage: 10 },
+        '`allocatedStorage` (10) must be a whole number of GiB from 20 to 65536.'],
+      ['fractional storage', { allocatedStorage: 100.5 },
+        '`allocatedStorage` (100.5) must be a whole number of GiB from 20 to 65536.'],
+      ['a storage maximum below the allocation', { allocatedStorage: 200, maxAllocatedStorage: 100 },
+        '`maxAllocatedStorage` (100) must be a whole number of GiB from 220 (10% above `allocatedStorage`, 200) to 65536: storage autoscaling needs room to grow. Raise it, or lower `allocatedStorage`.'],
+      ['a storage maximum equal to the allocation', { maxAllocatedStorage: 100 },
+        '`maxAllocatedStorage` (100) must be a whole number of GiB from 110 (10% above `allocatedStorage`, 100) to 65536: storage autoscaling needs room to grow. Raise it, or lower `allocatedStorage`.'],
+      ['backups kept 0 days', { backupRetention: Duration.days(0) },
+        '`backupRetention` (0 days) must be a whole number of days from 1 to 35: RDS keeps automated backups for at most 35 days.'],
+      ['backups kept 60 days', { backupRetention: Duration.days(60) },
+        '`backupRetention` (60 days) must be a whole number of days from 1 to 35: RDS keeps automated backups for at most 35 days.'],
+      ['negative replicas', { readReplicas: -1 },
+        '`readReplicas` (-1) must be a whole number from 0 to 5.'],
+      ['too many replicas', { readReplicas: 6 },
+        '`readReplicas` (6) must be a whole number from 0 to 5.'],
+      ['the spec\'s admin user', { masterUsername: 'admin' },
+        '`masterUsername` (\'admin\') is reserved by PostgreSQL on RDS: choose another, such as \'codelearn_admin\'.'],
+      ['a pg_ user', { masterUsername: 'pg_owner' },
+        '`masterUsername` (\'pg_owner\') is reserved by PostgreSQL on RDS: choose another, such as \'codelearn_admin\'.'],
+      ['a user name too long', { masterUsername: 'a_very_long_user_name' },
+        '`masterUsername` (\'a_very_long_user_name\') must be 1 to 16 letters, digits or underscores, starting with a letter.'],
+      ['a database name with a dash', { databaseName: 'code-learn' },
+        '`databaseName` (\'code-learn\') must be 1 to 63 letters, digits or underscores, starting with a letter.'],
+    ];
+    test.each(cases)('%s', (_name, props, message) => {
+      const stack = testStack();
+      const vpc = new ec2.Vpc(stack, 'Vpc');
+      expect(() => new Database(stack, 'Database', { vpc, ...props })).toThrow(new Error(message));
+    });
+  });
+});
