@@ -192,7 +192,10 @@ export class Storage extends Construct {
       lifecycleRules: [{
         id: 'tier-uploads',
         transitions: [{ storageClass: s3.StorageClass.INTELLIGENT_TIERING, transitionAfter: Duration.days(DAYS_TO_INFREQUENT_ACCESS) }],
-        noncurrentVersionTransitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(DAYS_TO_INFREQUENT_ACCESS) }],
+        noncurrentVersionTransitions: [{
+          storageClass: s3.StorageClass.INFREQUENT_ACCESS,
+          transitionAfter: Duration.days(DAYS_TO_INFREQUENT_ACCESS),
+        }],
         noncurrentVersionExpiration: Duration.days(NONCURRENT_VERSIONS_KEPT_DAYS),
         abortIncompleteMultipartUploadAfter: Duration.days(INCOMPLETE_UPLOAD_DAYS),
       }],
