@@ -1,7 +1,7 @@
 import { Annotations, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ComplianceChecks } from './compliance-checks';
-import { Database, DatabaseOptions, Storage, StorageOptions } from './data';
+import { Cache, CacheOptions, Database, DatabaseOptions, Storage, StorageOptions } from './data';
 import { Network, NetworkOptions } from './network';
 import { PlatformProfile } from './profile';
 
@@ -29,6 +29,13 @@ export interface CodeLearnPlatformProps {
    * @default - PostgreSQL 15 on a Multi-AZ db.t3.medium, one read replica and an RDS Proxy
    */
   readonly database?: DatabaseOptions;
+
+  /**
+   * The Redis (or Valkey) cache.
+   *
+   * @default - Redis 7.1 in cluster mode, two shards of cache.t3.medium with a replica each
+   */
+  readonly cache?: CacheOptions;
 
   /**
    * The S3 buckets: static assets, uploads, backups and their access logs.
@@ -68,6 +75,9 @@ export class CodeLearnPlatform extends Construct {
   /** The PostgreSQL database, its replicas and its proxy. */
   public readonly database: Database;
 
+  /** The Redis cache. */
+  public readonly cache: Cache;
+
   /** The S3 buckets. */
   public readonly storage: Storage;
 
@@ -77,7 +87,7 @@ export class CodeLearnPlatform extends Construct {
 
     if (this.profile === PlatformProfile.DEVELOPMENT) {
       Annotations.of(this).addWarningV2('codelearn:development-profile',
-        'The development profile trades availability for cost (one NAT gateway, a single-AZ database without replica or proxy, shorter log retention). ' +
+        'The development profile trades availability for cost (one NAT gateway, a single-AZ database without replica or proxy, one cache node, shorter log retention). ' +
         'Do not serve production traffic from it.');
     }
 
@@ -88,10 +98,17 @@ export class CodeLearnPlatform extends Construct {
       vpcSubnets: this.network.dataSubnets,
       profile: this.profile,
     });
+    this.cache = new Cache(this, 'Cache', {
+      ...props.cache,
+      vpc: this.network.vpc,
+      vpcSubnets: this.network.dataSubnets,
+      profile: this.profile,
+    });
     this.storage = new Storage(this, 'Storage', props.storage);
 
     // Data stores admit the workloads' security group, never a CIDR block.
     this.database.connections.allowDefaultPortFrom(this.network.workloadSecurityGroup, 'Workloads to PostgreSQL');
+    this.cache.connections.allowDefaultPortFrom(this.network.workloadSecurityGroup, 'Workloads to the cache');
 
     if (props.complianceChecks ?? true) {
       ComplianceChecks.applyTo(Stack.of(this));

@@ -3,7 +3,7 @@ import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { CodeLearnPlatform, Database, Network, PlatformProfile, Storage } from '../src';
+import { Cache, CacheEngine, CodeLearnPlatform, Database, Network, PlatformProfile, Storage } from '../src';
 import { TEST_ENV, testStack } from './support/app';
 import { complianceFindings } from './support/nag';
 
@@ -33,6 +33,7 @@ const configurations: [string, (stack: Stack) => void][] = [
         encryptionKey: kms.Key.fromKeyArn(stack, 'DrDatabaseKey', 'arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'),
       },
     },
+    cache: { engine: CacheEngine.VALKEY, shards: 3, replicasPerShard: 2 },
     storage: {
       uploadsAllowedOrigins: ['https://learn.example.com'],
       replication: {
@@ -45,6 +46,8 @@ const configurations: [string, (stack: Stack) => void][] = [
   ['a Network alone', stack => new Network(stack, 'Network')],
   ['a Storage alone', stack => new Storage(stack, 'Storage')],
   ['a Database alone', stack => new Database(stack, 'Database', { vpc: new Network(stack, 'Network').vpc })],
+  ['a Cache alone', stack => new Cache(stack, 'Cache', { vpc: new Network(stack, 'Network').vpc })],
+  ['a Cache without replicas', stack => new Cache(stack, 'Cache', { vpc: new Network(stack, 'Network').vpc, replicasPerShard: 0 })],
   ['a single-AZ Database without proxy', stack => new Database(stack, 'Database', {
     vpc: new Network(stack, 'Network').vpc, multiAz: false, proxy: false, readReplicas: 0,
   })],

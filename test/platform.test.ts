@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { CodeLearnPlatform, Database, Network, PlatformProfile, Storage } from '../src';
+import { Cache, CodeLearnPlatform, Database, Network, PlatformProfile, Storage } from '../src';
 import { TEST_ENV, testStack } from './support/app';
 import { openSecurityGroup, synthError } from './support/fixtures';
 
@@ -14,12 +14,14 @@ describe('CodeLearnPlatform', () => {
     expect(platform.network).toBeInstanceOf(Network);
     expect(platform.storage).toBeInstanceOf(Storage);
     expect(platform.database).toBeInstanceOf(Database);
+    expect(platform.cache).toBeInstanceOf(Cache);
     template.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.0.0.0/16' });
     template.resourceCountIs('AWS::EC2::NatGateway', 2);
     template.resourceCountIs('AWS::EC2::FlowLog', 1);
     template.resourceCountIs('AWS::S3::Bucket', 4);
     template.resourceCountIs('AWS::RDS::DBInstance', 2);
     template.resourceCountIs('AWS::RDS::DBProxy', 1);
+    template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { NumNodeGroups: 2, ReplicasPerNodeGroup: 1 });
     Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
   });
 
@@ -54,6 +56,7 @@ describe('CodeLearnPlatform', () => {
     template.resourceCountIs('AWS::RDS::DBInstance', 1);
     template.resourceCountIs('AWS::RDS::DBProxy', 0);
     template.hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: false });
+    template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { NumNodeGroups: 1, ReplicasPerNodeGroup: 0 });
     Annotations.fromStack(stack).hasWarning('/Test/Platform', Match.stringLikeRegexp('^The development profile trades availability for cost'));
   });
 
@@ -62,13 +65,18 @@ describe('CodeLearnPlatform', () => {
     new CodeLearnPlatform(stack, 'Platform');
     const template = Template.fromStack(stack);
     const workloads = { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformNetworkWorkloadSecurityGroup'), 'GroupId'] };
-    for (const group of ['^PlatformDatabaseSecurityGroup', '^PlatformDatabaseProxySecurityGroup']) {
+    const expected: [string, number, string][] = [
+      ['^PlatformDatabaseSecurityGroup', 5432, 'Workloads to PostgreSQL'],
+      ['^PlatformDatabaseProxySecurityGroup', 5432, 'Workloads to PostgreSQL'],
+      ['^PlatformCacheSecurityGroup', 6379, 'Workloads to the cache'],
+    ];
+    for (const [group, port, description] of expected) {
       template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
         GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp(group), 'GroupId'] },
         SourceSecurityGroupId: workloads,
-        FromPort: 5432,
-        ToPort: 5432,
-        Description: 'Workloads to PostgreSQL',
+        FromPort: port,
+        ToPort: port,
+        Description: description,
       });
     }
     const rules = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress'));

@@ -10,6 +10,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { allowCloudWatchLogs } from '../private/keys';
 import { acknowledge, acknowledgeControlRule } from '../private/nag';
+import { dataSubnets } from '../private/subnets';
 import { PlatformProfile } from '../profile';
 
 /**
@@ -156,7 +157,7 @@ export interface DatabaseProps extends DatabaseOptions {
   /**
    * The subnets of the database, its replicas and its proxy.
    *
-   * @default - the VPC's isolated subnets
+   * @default - the VPC's isolated subnets, or its private subnets when it has no isolated ones
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
 
@@ -249,7 +250,7 @@ export class Database extends Construct implements ec2.IConnectable {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.SNAPSHOT;
     const deletionProtection = props.deletionProtection ?? true;
     const logRetention = props.logRetention ?? (production ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH);
-    const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+    const vpcSubnets = props.vpcSubnets ?? dataSubnets(props.vpc);
     const instanceType = props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.BURSTABLE3, ec2.InstanceSize.MEDIUM);
     const engine = rds.DatabaseInstanceEngine.postgres({ version: props.engineVersion ?? rds.PostgresEngineVersion.VER_15 });
 

@@ -1,2 +1,3 @@
+export * from './cache';
 export * from './database';
 export * from './storage';

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { hasHostBits, networkAddress, parseIpv4Cidr } from '../private/cidr';
 import { allowCloudWatchLogs } from '../private/keys';
 import { acknowledge, acknowledgeControlRule } from '../private/nag';
+import { dataSubnets } from '../private/subnets';
 import { PlatformProfile } from '../profile';
 
 /**
@@ -194,9 +195,7 @@ export class Network extends Construct {
     }
 
     this.privateSubnets = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
-    this.dataSubnets = {
-      subnetType: this.vpc.isolatedSubnets.length > 0 ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS,
-    };
+    this.dataSubnets = dataSubnets(this.vpc);
 
     this.workloadSecurityGroup = new ec2.SecurityGroup(this, 'WorkloadSecurityGroup', {
       vpc: this.vpc,

@@ -1,0 +1,289 @@
+import { Annotations, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elasticache from 'aws-cdk-lib/aws-elasticache';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { allowCloudWatchLogs } from '../private/keys';
+import { acknowledge, acknowledgeControlRule } from '../private/nag';
+import { dataSubnets } from '../private/subnets';
+import { PlatformProfile } from '../profile';
+
+/**
+ * The in-memory engine of the cache.
+ */
+export enum CacheEngine {
+  /** Redis OSS, the specification's engine. */
+  REDIS = 'redis',
+
+  /** Valkey, the open-source fork of Redis that ElastiCache prices lower. */
+  VALKEY = 'valkey',
+}
+
+/**
+ * What a user may set on the cache.
+ */
+export interface CacheOptions {
+  /**
+   * The engine.
+   *
+   * @default CacheEngine.REDIS
+   */
+  readonly engine?: CacheEngine;
+
+  /**
+   * The engine version, `major.minor`.
+   *
+   * @default - '7.1' for Redis, '8.0' for Valkey
+   */
+  readonly engineVersion?: string;
+
+  /**
+   * The node type.
+   *
+   * @default - 'cache.t3.medium' in production (the specification's), 'cache.t3.micro' in development
+   */
+  readonly nodeType?: string;
+
+  /**
+   * How many shards (node groups) the cluster-mode cache has, from 1 to 90.
+   *
+   * @default - 2 in production, 1 in development
+   */
+  readonly shards?: number;
+
+  /**
+   * How many replicas each shard has, from 0 to 5. With one or more, the cache is
+   * Multi-AZ with automatic failover.
+   *
+   * @default - 1 in production, 0 in development
+   */
+  readonly replicasPerShard?: number;
+
+  /**
+   * How long daily snapshots are kept, from 15 to 35 days.
+   *
+   * @default Duration.days(15)
+   */
+  readonly snapshotRetention?: Duration;
+
+  /**
+   * How long the slow and engine logs are kept.
+   *
+   * @default - one year in production, one month in development
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * The KMS key that encrypts the data at rest, the AUTH token and the logs.
+   *
+   * @default - a new customer-managed key with rotation enabled
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * What happens to the cache when it leaves the stack.
+   *
+   * @default RemovalPolicy.SNAPSHOT
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Properties of a `Cache`.
+ */
+export interface CacheProps extends CacheOptions {
+  /** The VPC of the cache. */
+  readonly vpc: ec2.IVpc;
+
+  /**
+   * The subnets of the cache.
+   *
+   * @default - the VPC's isolated subnets, or its private subnets when it has no isolated ones
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * The profile whose defaults apply.
+   *
+   * @default PlatformProfile.PRODUCTION
+   */
+  readonly profile?: PlatformProfile;
+}
+
+const CACHE_PORT = 6379;
+const DEFAULT_VERSIONS: Record<CacheEngine, string> = { [CacheEngine.REDIS]: '7.1', [CacheEngine.VALKEY]: '8.0' };
+const LOG_TYPES = ['slow-log', 'engine-log'];
+
+/**
+ * ElastiCache for Redis (or Valkey) in cluster mode: several shards with a replica
+ * each, Multi-AZ with automatic failover, encrypted in transit (required) and at
+ * rest with a customer-managed key, an AUTH token from Secrets Manager, daily
+ * snapshots, and slow and engine logs in encrypted CloudWatch log groups.
+ *
+ * @example
+ * declare const vpc: ec2.IVpc;
+ * declare const workloads: ec2.ISecurityGroup;
+ * const cache = new Cache(this, 'Cache', { vpc, shards: 3 });
+ * cache.connections.allowDefaultPortFrom(workloads);
+ */
+export class Cache extends Construct implements ec2.IConnectable {
+  /** The replication group. */
+  public readonly replicationGroup: elasticache.CfnReplicationGroup;
+
+  /** The AUTH token that clients send, in Secrets Manager. */
+  public readonly authToken: secretsmanager.ISecret;
+
+  /** The key that encrypts the data, the token and the logs. */
+  public readonly encryptionKey: kms.IKey;
+
+  /** Who may connect: allowing a peer opens the cache port. */
+  public readonly connections: ec2.Connections;
+
+  /** The log groups of the slow and engine logs, keyed by log type. */
+  public readonly logGroups: { [type: string]: logs.ILogGroup } = {};
+
+  constructor(scope: Construct, id: string, props: CacheProps) {
+    super(scope, id);
+    const production = (props.profile ?? PlatformProfile.PRODUCTION) === PlatformProfile.PRODUCTION;
+    const engine = props.engine ?? CacheEngine.REDIS;
+    const engineVersion = props.engineVersion ?? DEFAULT_VERSIONS[engine];
+    const shards = props.shards ?? (production ? 2 : 1);
+    const replicas = props.replicasPerShard ?? (production ? 1 : 0);
+    const snapshotDays = validateSnapshotRetention(props.snapshotRetention ?? Duration.days(15));
+    validateEngineVersion(engineVersion);
+    validateRange('shards', shards, 1, 90);
+    validateRange('replicasPerShard', replicas, 0, 5);
+    const nodeType = props.nodeType ?? (production ? 'cache.t3.medium' : 'cache.t3.micro');
+    if (!Token.isUnresolved(nodeType) && !/^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(nodeType)) {
+      throw new Error(`\`nodeType\` ('${nodeType}') is not an ElastiCache node type: write it as 'cache.t3.medium'.`);
+    }
+    const multiAz = replicas > 0;
+    const logRetention = props.logRetention ?? (production ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH);
+
+    this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
+      description: `Encrypts the cache of ${this.node.path}: data at rest, AUTH token and logs`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    allowCloudWatchLogs(this.encryptionKey);
+
+    this.authToken = new secretsmanager.Secret(this, 'AuthToken', {
+      description: `AUTH token of the cache of ${this.node.path}`,
+      encryptionKey: this.encryptionKey,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const rotation = 'ElastiCache has no managed rotation for AUTH tokens: a rotation must set the new token with the ROTATE ' +
+      'strategy, roll it out to every client, then SET it, which the operations guide describes. The token is generated, ' +
+      'encrypted with the cache key, and readable only through grantReadAuthToken.';
+    acknowledge(this.authToken, { 'AwsSolutions-SMG4': rotation });
+    acknowledgeControlRule(this.authToken, 'SecretsManagerRotationEnabled', rotation);
+
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Cache: admits the allowed clients on the cache port',
+      allowAllOutbound: false,
+    });
+    this.connections = new ec2.Connections({ securityGroups: [securityGroup], defaultPort: ec2.Port.tcp(CACHE_PORT) });
+
+    const subnetGroup = new elasticache.CfnSubnetGroup(this, 'SubnetGroup', {
+      description: `Subnets of the cache of ${this.node.path}`,
+      subnetIds: props.vpc.selectSubnets(props.vpcSubnets ?? dataSubnets(props.vpc)).subnetIds,
+    });
+
+    const logDeliveryConfigurations = LOG_TYPES.map(type => {
+      const logGroup = new logs.LogGroup(this, type === 'slow-log' ? 'SlowLog' : 'EngineLog', {
+        retention: logRetention,
+        encryptionKey: this.encryptionKey,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      this.logGroups[type] = logGroup;
+      return {
+        destinationType: 'cloudwatch-logs',
+        destinationDetails: { cloudWatchLogsDetails: { logGroup: logGroup.logGroupName } },
+        logFormat: 'json',
+        logType: type,
+      };
+    });
+
+    this.replicationGroup = new elasticache.CfnReplicationGroup(this, 'ReplicationGroup', {
+      replicationGroupDescription: `Cache of ${this.node.path}`,
+      engine,
+      engineVersion,
+      cacheNodeType: nodeType,
+      clusterMode: 'enabled',
+      cacheParameterGroupName: `default.${engine}${engineVersion.split('.')[0]}.cluster.on`,
+      numNodeGroups: shards,
+      replicasPerNodeGroup: replicas,
+      automaticFailoverEnabled: true,
+      multiAzEnabled: multiAz,
+      cacheSubnetGroupName: subnetGroup.ref,
+      securityGroupIds: [securityGroup.securityGroupId],
+      port: CACHE_PORT,
+      transitEncryptionEnabled: true,
+      transitEncryptionMode: 'required',
+      atRestEncryptionEnabled: true,
+      kmsKeyId: this.encryptionKey.keyArn,
+      authToken: this.authToken.secretValue.unsafeUnwrap(),
+      snapshotRetentionLimit: snapshotDays,
+      snapshotWindow: '02:00-03:00',
+      preferredMaintenanceWindow: 'sun:05:30-sun:06:30',
+      autoMinorVersionUpgrade: true,
+      logDeliveryConfigurations,
+    });
+    this.replicationGroup.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.SNAPSHOT);
+    acknowledge(this.replicationGroup, {
+      'AwsSolutions-AEC5': 'Clients reach the cache only from the security groups allowed through `connections`, in isolated subnets, with TLS and an AUTH token; a non-default port would hide nothing.',
+    });
+    if (!multiAz) {
+      acknowledge(this.replicationGroup, {
+        'AwsSolutions-AEC4': 'No replicas by choice (`replicasPerShard: 0` or the development profile), to save cost; synthesis warns about it.',
+      });
+      Annotations.of(this).addWarningV2('codelearn:cache-no-replicas',
+        'The cache has no replicas: a node failure loses its shard\'s data and the cache is down until the node is replaced. Use replicasPerShard for production.');
+    }
+  }
+
+  /** The configuration endpoint that cluster-mode clients connect to. */
+  public get configurationEndpoint(): string {
+    return this.replicationGroup.attrConfigurationEndPointAddress;
+  }
+
+  /** The port of the configuration endpoint. */
+  public get port(): number {
+    return CACHE_PORT;
+  }
+
+  /** Lets `grantee` read the AUTH token. */
+  public grantReadAuthToken(grantee: iam.IGrantable): iam.Grant {
+    return this.authToken.grantRead(grantee);
+  }
+}
+
+function validateRange(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`\`${name}\` (${value}) must be a whole number from ${min} to ${max}.`);
+  }
+}
+
+function validateEngineVersion(version: string): void {
+  if (!/^\d+\.\d+$/.test(version)) {
+    throw new Error(`\`engineVersion\` ('${version}') must be written as major.minor, such as '7.1'.`);
+  }
+}
+
+function validateSnapshotRetention(retention: Duration): number {
+  if (Token.isUnresolved(retention.toString())) {
+    throw new Error('`snapshotRetention` must be a literal duration, not a token.');
+  }
+  const days = retention.toDays({ integral: false });
+  if (!Number.isInteger(days) || days < 15 || days > 35) {
+    throw new Error(
+      `\`snapshotRetention\` (${retention.toHumanString()}) must be a whole number of days from 15 to 35: ` +
+      'HIPAA and NIST 800-53 ask for 15 days of cache backups, and ElastiCache keeps at most 35.');
+  }
+  return days;
+}

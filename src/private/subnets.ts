@@ -1,0 +1,11 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+
+/**
+ * Where data stores go: the VPC's isolated subnets when it has them, otherwise its
+ * private subnets (a brought VPC may have no isolated tier).
+ */
+export function dataSubnets(vpc: ec2.IVpc): ec2.SubnetSelection {
+  return {
+    subnetType: vpc.isolatedSubnets.length > 0 ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS,
+  };
+}
