@@ -1,7 +1,7 @@
 import { Annotations, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ComplianceChecks } from './compliance-checks';
-import { Cache, CacheOptions, Database, DatabaseOptions, Storage, StorageOptions } from './data';
+import { Cache, CacheOptions, Database, DatabaseOptions, Messaging, MessagingOptions, Storage, StorageOptions } from './data';
 import { Network, NetworkOptions } from './network';
 import { PlatformProfile } from './profile';
 
@@ -36,6 +36,13 @@ export interface CodeLearnPlatformProps {
    * @default - Redis 7.1 in cluster mode, two shards of cache.t3.medium with a replica each
    */
   readonly cache?: CacheOptions;
+
+  /**
+   * The message broker: Amazon MQ for RabbitMQ or Amazon MSK.
+   *
+   * @default - a private three-node Amazon MQ for RabbitMQ cluster
+   */
+  readonly messaging?: MessagingOptions;
 
   /**
    * The S3 buckets: static assets, uploads, backups and their access logs.
@@ -78,6 +85,9 @@ export class CodeLearnPlatform extends Construct {
   /** The Redis cache. */
   public readonly cache: Cache;
 
+  /** The message broker. */
+  public readonly messaging: Messaging;
+
   /** The S3 buckets. */
   public readonly storage: Storage;
 
@@ -87,7 +97,7 @@ export class CodeLearnPlatform extends Construct {
 
     if (this.profile === PlatformProfile.DEVELOPMENT) {
       Annotations.of(this).addWarningV2('codelearn:development-profile',
-        'The development profile trades availability for cost (one NAT gateway, a single-AZ database without replica or proxy, one cache node, shorter log retention). ' +
+        'The development profile trades availability for cost (one NAT gateway, a single-AZ database without replica or proxy, one cache node, a single-node broker, shorter log retention). ' +
         'Do not serve production traffic from it.');
     }
 
@@ -104,11 +114,18 @@ export class CodeLearnPlatform extends Construct {
       vpcSubnets: this.network.dataSubnets,
       profile: this.profile,
     });
+    this.messaging = new Messaging(this, 'Messaging', {
+      ...props.messaging,
+      vpc: this.network.vpc,
+      vpcSubnets: this.network.dataSubnets,
+      profile: this.profile,
+    });
     this.storage = new Storage(this, 'Storage', props.storage);
 
     // Data stores admit the workloads' security group, never a CIDR block.
     this.database.connections.allowDefaultPortFrom(this.network.workloadSecurityGroup, 'Workloads to PostgreSQL');
     this.cache.connections.allowDefaultPortFrom(this.network.workloadSecurityGroup, 'Workloads to the cache');
+    this.messaging.allowFrom(this.network.workloadSecurityGroup, 'Workloads to the broker');
 
     if (props.complianceChecks ?? true) {
       ComplianceChecks.applyTo(Stack.of(this));

@@ -3,7 +3,7 @@ import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Cache, CacheEngine, CodeLearnPlatform, Database, Network, PlatformProfile, Storage } from '../src';
+import { Cache, CacheEngine, CodeLearnPlatform, Database, MessageBroker, Messaging, Network, PlatformProfile, Storage } from '../src';
 import { TEST_ENV, testStack } from './support/app';
 import { complianceFindings } from './support/nag';
 
@@ -34,6 +34,7 @@ const configurations: [string, (stack: Stack) => void][] = [
       },
     },
     cache: { engine: CacheEngine.VALKEY, shards: 3, replicasPerShard: 2 },
+    messaging: { broker: MessageBroker.kafka({ brokersPerAz: 2 }) },
     storage: {
       uploadsAllowedOrigins: ['https://learn.example.com'],
       replication: {
@@ -48,6 +49,10 @@ const configurations: [string, (stack: Stack) => void][] = [
   ['a Database alone', stack => new Database(stack, 'Database', { vpc: new Network(stack, 'Network').vpc })],
   ['a Cache alone', stack => new Cache(stack, 'Cache', { vpc: new Network(stack, 'Network').vpc })],
   ['a Cache without replicas', stack => new Cache(stack, 'Cache', { vpc: new Network(stack, 'Network').vpc, replicasPerShard: 0 })],
+  ['a RabbitMQ Messaging alone', stack => new Messaging(stack, 'Messaging', { vpc: new Network(stack, 'Network').vpc })],
+  ['a Kafka Messaging alone', stack => new Messaging(stack, 'Messaging', {
+    vpc: new Network(stack, 'Network').vpc, broker: MessageBroker.kafka(),
+  })],
   ['a single-AZ Database without proxy', stack => new Database(stack, 'Database', {
     vpc: new Network(stack, 'Network').vpc, multiAz: false, proxy: false, readReplicas: 0,
   })],

@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { Cache, CodeLearnPlatform, Database, Network, PlatformProfile, Storage } from '../src';
+import { Cache, CodeLearnPlatform, Database, MessageBroker, Messaging, Network, PlatformProfile, Storage } from '../src';
 import { TEST_ENV, testStack } from './support/app';
 import { openSecurityGroup, synthError } from './support/fixtures';
 
@@ -15,6 +15,7 @@ describe('CodeLearnPlatform', () => {
     expect(platform.storage).toBeInstanceOf(Storage);
     expect(platform.database).toBeInstanceOf(Database);
     expect(platform.cache).toBeInstanceOf(Cache);
+    expect(platform.messaging).toBeInstanceOf(Messaging);
     template.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.0.0.0/16' });
     template.resourceCountIs('AWS::EC2::NatGateway', 2);
     template.resourceCountIs('AWS::EC2::FlowLog', 1);
@@ -22,6 +23,7 @@ describe('CodeLearnPlatform', () => {
     template.resourceCountIs('AWS::RDS::DBInstance', 2);
     template.resourceCountIs('AWS::RDS::DBProxy', 1);
     template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { NumNodeGroups: 2, ReplicasPerNodeGroup: 1 });
+    template.hasResourceProperties('AWS::AmazonMQ::Broker', { EngineType: 'RABBITMQ', DeploymentMode: 'CLUSTER_MULTI_AZ' });
     Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
   });
 
@@ -38,11 +40,17 @@ describe('CodeLearnPlatform', () => {
     const platform = new CodeLearnPlatform(stack, 'Platform', {
       network: { cidr: '10.1.0.0/16', interfaceEndpoints: [ec2.InterfaceVpcEndpointAwsService.STS] },
       storage: { uploadsAllowedOrigins: ['https://learn.example.com'] },
+      messaging: { broker: MessageBroker.kafka() },
     });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.1.0.0/16' });
     template.hasResourceProperties('AWS::S3::Bucket', {
       CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedOrigins: ['https://learn.example.com'] })] },
+    });
+    template.resourceCountIs('AWS::MSK::Cluster', 1);
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 9098,
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformNetworkWorkloadSecurityGroup'), 'GroupId'] },
     });
     expect(Object.keys(platform.network.interfaceEndpoints)).toEqual(['sts']);
   });
@@ -57,6 +65,7 @@ describe('CodeLearnPlatform', () => {
     template.resourceCountIs('AWS::RDS::DBProxy', 0);
     template.hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: false });
     template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { NumNodeGroups: 1, ReplicasPerNodeGroup: 0 });
+    template.hasResourceProperties('AWS::AmazonMQ::Broker', { DeploymentMode: 'SINGLE_INSTANCE' });
     Annotations.fromStack(stack).hasWarning('/Test/Platform', Match.stringLikeRegexp('^The development profile trades availability for cost'));
   });
 
@@ -69,6 +78,8 @@ describe('CodeLearnPlatform', () => {
       ['^PlatformDatabaseSecurityGroup', 5432, 'Workloads to PostgreSQL'],
       ['^PlatformDatabaseProxySecurityGroup', 5432, 'Workloads to PostgreSQL'],
       ['^PlatformCacheSecurityGroup', 6379, 'Workloads to the cache'],
+      ['^PlatformMessagingSecurityGroup', 5671, 'Workloads to the broker'],
+      ['^PlatformMessagingSecurityGroup', 443, 'Workloads to the broker (management console)'],
     ];
     for (const [group, port, description] of expected) {
       template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {

@@ -1,0 +1,128 @@
+/**
+ * The engine behind a `MessageBroker`.
+ */
+export enum MessageBrokerEngine {
+  /** Amazon MQ for RabbitMQ. */
+  RABBITMQ = 'RABBITMQ',
+
+  /** Amazon MSK (Apache Kafka). */
+  KAFKA = 'KAFKA',
+}
+
+/**
+ * Options of an Amazon MQ for RabbitMQ broker.
+ */
+export interface RabbitMqOptions {
+  /**
+   * The broker instance type.
+   *
+   * @default - 'mq.m7g.large' (a three-node cluster) in production, 'mq.t3.micro' (one node) in development
+   */
+  readonly instanceType?: string;
+
+  /**
+   * The RabbitMQ version, `major.minor`.
+   *
+   * @default '3.13'
+   */
+  readonly engineVersion?: string;
+
+  /**
+   * The name of the broker's administrative user, whose generated password is
+   * kept in Secrets Manager.
+   *
+   * @default 'codelearn'
+   */
+  readonly username?: string;
+}
+
+/**
+ * Options of an Amazon MSK (Kafka) cluster.
+ */
+export interface KafkaOptions {
+  /**
+   * The broker instance type.
+   *
+   * @default - 'kafka.m5.large' in production, 'kafka.t3.small' in development
+   */
+  readonly instanceType?: string;
+
+  /**
+   * The Apache Kafka version.
+   *
+   * @default '3.6.0'
+   */
+  readonly kafkaVersion?: string;
+
+  /**
+   * How many brokers run in each Availability Zone, from 1 to 5.
+   *
+   * @default 1
+   */
+  readonly brokersPerAz?: number;
+
+  /**
+   * The EBS volume of each broker, in GiB, from 1 to 16384.
+   *
+   * @default 100
+   */
+  readonly volumeSize?: number;
+}
+
+const RABBITMQ_OPTIONS: (keyof RabbitMqOptions)[] = ['instanceType', 'engineVersion', 'username'];
+const KAFKA_OPTIONS: (keyof KafkaOptions)[] = ['instanceType', 'kafkaVersion', 'brokersPerAz', 'volumeSize'];
+
+/**
+ * The message broker of the platform's event-driven communication: Amazon MQ for
+ * RabbitMQ (the default, and the specification's diagram) or Amazon MSK.
+ *
+ * @example
+ * new CodeLearnPlatform(this, 'Platform', {
+ *   messaging: { broker: MessageBroker.kafka({ brokersPerAz: 2 }) },
+ * });
+ */
+export class MessageBroker {
+  /** Amazon MQ for RabbitMQ. */
+  public static rabbitMq(options: RabbitMqOptions = {}): MessageBroker {
+    rejectForeignOptions(options, RABBITMQ_OPTIONS, 'MessageBroker.rabbitMq()', 'MessageBroker.kafka()');
+    return new MessageBroker(MessageBrokerEngine.RABBITMQ, options);
+  }
+
+  /** Amazon MSK, with TLS and IAM authentication. */
+  public static kafka(options: KafkaOptions = {}): MessageBroker {
+    rejectForeignOptions(options, KAFKA_OPTIONS, 'MessageBroker.kafka()', 'MessageBroker.rabbitMq()');
+    return new MessageBroker(MessageBrokerEngine.KAFKA, undefined, options);
+  }
+
+  /** The engine. */
+  public readonly engine: MessageBrokerEngine;
+
+  /**
+   * The RabbitMQ options.
+   *
+   * @default - none when the engine is Kafka
+   */
+  public readonly rabbitMqOptions?: RabbitMqOptions;
+
+  /**
+   * The Kafka options.
+   *
+   * @default - none when the engine is RabbitMQ
+   */
+  public readonly kafkaOptions?: KafkaOptions;
+
+  private constructor(engine: MessageBrokerEngine, rabbitMqOptions?: RabbitMqOptions, kafkaOptions?: KafkaOptions) {
+    this.engine = engine;
+    this.rabbitMqOptions = rabbitMqOptions;
+    this.kafkaOptions = kafkaOptions;
+  }
+}
+
+function rejectForeignOptions(options: object, allowed: string[], factory: string, other: string): void {
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) {
+      throw new Error(`\`${key}\` is not an option of ${factory} (it takes ${allowed.map(name => `\`${name}\``).join(', ')}): ` +
+        `use ${other} for it, or remove it.`);
+    }
+  }
+}

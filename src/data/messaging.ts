@@ -1,0 +1,344 @@
+import { Arn, ArnFormat, Fn, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as amazonmq from 'aws-cdk-lib/aws-amazonmq';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as msk from 'aws-cdk-lib/aws-msk';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { allowCloudWatchLogs } from '../private/keys';
+import { acknowledge, acknowledgeControlRule } from '../private/nag';
+import { dataSubnets } from '../private/subnets';
+import { PlatformProfile } from '../profile';
+import { KafkaOptions, MessageBroker, MessageBrokerEngine, RabbitMqOptions } from './message-broker';
+
+/**
+ * What a user may set on the messaging tier.
+ */
+export interface MessagingOptions {
+  /**
+   * The broker: `MessageBroker.rabbitMq()` or `MessageBroker.kafka()`.
+   *
+   * @default - MessageBroker.rabbitMq()
+   */
+  readonly broker?: MessageBroker;
+
+  /**
+   * How long the Kafka broker logs are kept.
+   *
+   * @default - one year in production, one month in development
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * The KMS key that encrypts the RabbitMQ credentials, the Kafka volumes and
+   * the Kafka broker logs. (Amazon MQ for RabbitMQ encrypts its storage with an
+   * AWS-owned key: it accepts no other.)
+   *
+   * @default - a new customer-managed key with rotation enabled
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * What happens to the broker or cluster when it leaves the stack.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Properties of `Messaging`.
+ */
+export interface MessagingProps extends MessagingOptions {
+  /** The VPC of the broker. */
+  readonly vpc: ec2.IVpc;
+
+  /**
+   * The subnets of the broker.
+   *
+   * @default - the VPC's isolated subnets, or its private subnets when it has no isolated ones
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * The profile whose defaults apply.
+   *
+   * @default PlatformProfile.PRODUCTION
+   */
+  readonly profile?: PlatformProfile;
+}
+
+const AMQPS_PORT = 5671;
+const RABBITMQ_CONSOLE_PORT = 443;
+const KAFKA_IAM_PORT = 9098;
+
+/**
+ * The platform's message broker: Amazon MQ for RabbitMQ (a private three-node
+ * cluster across zones, credentials in Secrets Manager, general logs on) or Amazon
+ * MSK (TLS everywhere, IAM authentication, volumes encrypted with a customer key,
+ * broker logs in an encrypted log group).
+ *
+ * @example
+ * declare const vpc: ec2.IVpc;
+ * declare const workloads: ec2.ISecurityGroup;
+ * const messaging = new Messaging(this, 'Messaging', { vpc, broker: MessageBroker.rabbitMq() });
+ * messaging.connections.allowDefaultPortFrom(workloads);
+ */
+export class Messaging extends Construct implements ec2.IConnectable {
+  /** The engine of the broker. */
+  public readonly engine: MessageBrokerEngine;
+
+  /**
+   * Who may connect: allowing a peer opens AMQPS (5671) and the management
+   * console (443) of RabbitMQ, or the IAM-authenticated TLS port (9098) of Kafka.
+   */
+  public readonly connections: ec2.Connections;
+
+  /** The key of the credentials, volumes and logs. */
+  public readonly encryptionKey: kms.IKey;
+
+  /**
+   * The RabbitMQ broker.
+   *
+   * @default - none with Kafka
+   */
+  public readonly rabbitMqBroker?: amazonmq.CfnBroker;
+
+  /**
+   * The administrative user's credentials of RabbitMQ (`username`, `password`).
+   *
+   * @default - none with Kafka, which authenticates with IAM
+   */
+  public readonly credentials?: secretsmanager.ISecret;
+
+  /**
+   * The MSK cluster.
+   *
+   * @default - none with RabbitMQ
+   */
+  public readonly kafkaCluster?: msk.CfnCluster;
+
+  /**
+   * The log group of the Kafka broker logs.
+   *
+   * @default - none with RabbitMQ, whose general log group Amazon MQ creates itself
+   */
+  public readonly logGroup?: logs.ILogGroup;
+
+  constructor(scope: Construct, id: string, props: MessagingProps) {
+    super(scope, id);
+    const production = (props.profile ?? PlatformProfile.PRODUCTION) === PlatformProfile.PRODUCTION;
+    const broker = props.broker ?? MessageBroker.rabbitMq();
+    this.engine = broker.engine;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const subnets = props.vpc.selectSubnets(props.vpcSubnets ?? dataSubnets(props.vpc));
+
+    this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
+      description: `Encrypts the message broker of ${this.node.path}`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Message broker: admits the allowed clients on the broker ports',
+      allowAllOutbound: false,
+    });
+
+    if (broker.engine === MessageBrokerEngine.RABBITMQ) {
+      this.connections = new ec2.Connections({
+        securityGroups: [securityGroup],
+        defaultPort: ec2.Port.tcpRange(AMQPS_PORT, AMQPS_PORT),
+      });
+      const result = this.createRabbitMq(broker.rabbitMqOptions ?? {}, securityGroup, subnets, production);
+      this.rabbitMqBroker = result.broker;
+      this.credentials = result.credentials;
+      this.rabbitMqBroker.applyRemovalPolicy(removalPolicy);
+    } else {
+      this.connections = new ec2.Connections({ securityGroups: [securityGroup], defaultPort: ec2.Port.tcp(KAFKA_IAM_PORT) });
+      const logRetention = props.logRetention ?? (production ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH);
+      const result = this.createKafka(broker.kafkaOptions ?? {}, securityGroup, subnets, production, logRetention);
+      this.kafkaCluster = result.cluster;
+      this.logGroup = result.logGroup;
+      this.kafkaCluster.applyRemovalPolicy(removalPolicy);
+    }
+  }
+
+  /**
+   * Opens the broker to `peer`: AMQPS and the management console for RabbitMQ,
+   * the IAM-authenticated TLS port for Kafka.
+   */
+  public allowFrom(peer: ec2.IConnectable, description?: string): void {
+    this.connections.allowDefaultPortFrom(peer, description);
+    if (this.engine === MessageBrokerEngine.RABBITMQ) {
+      this.connections.allowFrom(peer, ec2.Port.tcp(RABBITMQ_CONSOLE_PORT), description && `${description} (management console)`);
+    }
+  }
+
+  /**
+   * The AMQPS endpoints of RabbitMQ, or the ARN of the Kafka cluster (MSK gives
+   * its bootstrap brokers through `aws kafka get-bootstrap-brokers`, not through
+   * CloudFormation).
+   */
+  public get endpoints(): string[] {
+    return this.rabbitMqBroker ? this.rabbitMqBroker.attrAmqpEndpoints : [this.kafkaCluster!.attrArn];
+  }
+
+  /** Lets `grantee` read the RabbitMQ credentials. Throws for Kafka, which has none. */
+  public grantReadCredentials(grantee: iam.IGrantable): iam.Grant {
+    if (!this.credentials) {
+      throw new Error('grantReadCredentials: the Kafka broker authenticates with IAM and has no credentials; use grantKafkaClient.');
+    }
+    return this.credentials.grantRead(grantee);
+  }
+
+  /**
+   * Lets `grantee` connect to the Kafka cluster with IAM, describe, create, write
+   * and read its topics, and use consumer groups. Throws for RabbitMQ.
+   */
+  public grantKafkaClient(grantee: iam.IGrantable): iam.Grant {
+    const cluster = this.kafkaCluster;
+    if (!cluster) {
+      throw new Error('grantKafkaClient: the RabbitMQ broker authenticates with its credentials; use grantReadCredentials.');
+    }
+    const stack = Stack.of(this);
+    // arn:<partition>:kafka:<region>:<account>:cluster/<name>/<uuid>
+    const name = cluster.clusterName;
+    const uuid = Fn.select(2, Fn.split('/', cluster.attrArn));
+    const arnOf = (resource: string) => Arn.format({
+      service: 'kafka', resource, resourceName: `${name}/${uuid}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    }, stack);
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: [
+        'kafka-cluster:Connect', 'kafka-cluster:DescribeCluster',
+        'kafka-cluster:DescribeTopic', 'kafka-cluster:CreateTopic', 'kafka-cluster:WriteData', 'kafka-cluster:ReadData',
+        'kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup',
+      ],
+      resourceArns: [cluster.attrArn, arnOf('topic'), arnOf('group')],
+    });
+  }
+
+  private createRabbitMq(options: RabbitMqOptions, securityGroup: ec2.SecurityGroup, subnets: ec2.SelectedSubnets, production: boolean) {
+    const engineVersion = options.engineVersion ?? '3.13';
+    validateVersion('engineVersion', engineVersion, /^\d+\.\d+$/, '3.13');
+    const instanceType = options.instanceType ?? (production ? 'mq.m7g.large' : 'mq.t3.micro');
+    validateInstanceType(instanceType, 'mq', 'mq.m7g.large');
+    const username = options.username ?? 'codelearn';
+    if (!/^[A-Za-z0-9_.~-]{2,100}$/.test(username) || username === 'guest') {
+      throw new Error(`\`username\` ('${username}') must be 2 to 100 letters, digits, '-', '_', '.' or '~', and not 'guest'.`);
+    }
+
+    const credentials = new secretsmanager.Secret(this, 'Credentials', {
+      description: `Administrative user of the RabbitMQ broker of ${this.node.path}`,
+      encryptionKey: this.encryptionKey,
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ username }),
+        generateStringKey: 'password',
+        passwordLength: 32,
+        excludePunctuation: true,
+      },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const rotation = 'Amazon MQ for RabbitMQ sets this user only when the broker is created; later password changes go through ' +
+      'the RabbitMQ management API, which has no managed rotation. The password is generated, encrypted with the broker key, ' +
+      'and readable only through grantReadCredentials.';
+    acknowledge(credentials, { 'AwsSolutions-SMG4': rotation });
+    acknowledgeControlRule(credentials, 'SecretsManagerRotationEnabled', rotation);
+
+    // Amazon MQ writes the general log into a log group it creates; CloudWatch Logs
+    // must let it, for this account's brokers only.
+    const stack = Stack.of(this);
+    new logs.ResourcePolicy(this, 'LogPolicy', {
+      resourcePolicyName: `${Names.uniqueResourceName(this, { maxLength: 200 })}-amazonmq-logs`,
+      policyStatements: [new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('mq.amazonaws.com')],
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '/aws/amazonmq/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      })],
+    });
+
+    const broker = new amazonmq.CfnBroker(this, 'Broker', {
+      brokerName: Names.uniqueResourceName(this, { maxLength: 50, separator: '-' }),
+      engineType: 'RABBITMQ',
+      engineVersion,
+      hostInstanceType: instanceType,
+      deploymentMode: production ? 'CLUSTER_MULTI_AZ' : 'SINGLE_INSTANCE',
+      publiclyAccessible: false,
+      subnetIds: production ? subnets.subnetIds : [subnets.subnetIds[0]],
+      securityGroups: [securityGroup.securityGroupId],
+      autoMinorVersionUpgrade: true,
+      maintenanceWindowStartTime: { dayOfWeek: 'SUNDAY', timeOfDay: '06:30', timeZone: 'UTC' },
+      logs: { general: true },
+      users: [{
+        username,
+        password: credentials.secretValueFromJson('password').unsafeUnwrap(),
+      }],
+    });
+    return { broker, credentials };
+  }
+
+  private createKafka(options: KafkaOptions, securityGroup: ec2.SecurityGroup, subnets: ec2.SelectedSubnets,
+    production: boolean, logRetention: logs.RetentionDays) {
+    const kafkaVersion = options.kafkaVersion ?? '3.6.0';
+    validateVersion('kafkaVersion', kafkaVersion, /^\d+\.\d+\.(\d+|x)$/, '3.6.0');
+    const instanceType = options.instanceType ?? (production ? 'kafka.m5.large' : 'kafka.t3.small');
+    validateInstanceType(instanceType, 'kafka', 'kafka.m5.large');
+    const brokersPerAz = options.brokersPerAz ?? 1;
+    if (!Number.isInteger(brokersPerAz) || brokersPerAz < 1 || brokersPerAz > 5) {
+      throw new Error(`\`brokersPerAz\` (${brokersPerAz}) must be a whole number from 1 to 5.`);
+    }
+    const volumeSize = options.volumeSize ?? 100;
+    if (!Number.isInteger(volumeSize) || volumeSize < 1 || volumeSize > 16384) {
+      throw new Error(`\`volumeSize\` (${volumeSize}) must be a whole number of GiB from 1 to 16384.`);
+    }
+    const zones = new Set(subnets.subnets.map(subnet => subnet.availabilityZone)).size;
+
+    // Brokers talk to each other on the TLS and IAM ports.
+    securityGroup.connections.allowInternally(ec2.Port.tcpRange(9092, 9098), 'Broker to broker');
+    allowCloudWatchLogs(this.encryptionKey);
+    const logGroup = new logs.LogGroup(this, 'BrokerLogs', {
+      retention: logRetention,
+      encryptionKey: this.encryptionKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const cluster = new msk.CfnCluster(this, 'Cluster', {
+      clusterName: Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }),
+      kafkaVersion,
+      numberOfBrokerNodes: brokersPerAz * zones,
+      brokerNodeGroupInfo: {
+        instanceType,
+        clientSubnets: subnets.subnetIds,
+        securityGroups: [securityGroup.securityGroupId],
+        storageInfo: { ebsStorageInfo: { volumeSize } },
+      },
+      encryptionInfo: {
+        encryptionAtRest: { dataVolumeKmsKeyId: this.encryptionKey.keyArn },
+        encryptionInTransit: { clientBroker: 'TLS', inCluster: true },
+      },
+      clientAuthentication: {
+        sasl: { iam: { enabled: true } },
+        unauthenticated: { enabled: false },
+      },
+      enhancedMonitoring: 'PER_BROKER',
+      loggingInfo: { brokerLogs: { cloudWatchLogs: { enabled: true, logGroup: logGroup.logGroupName } } },
+    });
+    return { cluster, logGroup };
+  }
+}
+
+function validateVersion(name: string, version: string, pattern: RegExp, example: string): void {
+  if (!Token.isUnresolved(version) && !pattern.test(version)) {
+    throw new Error(`\`${name}\` ('${version}') is not a version this broker takes: write it as '${example}'.`);
+  }
+}
+
+function validateInstanceType(instanceType: string, prefix: string, example: string): void {
+  if (!Token.isUnresolved(instanceType) && !new RegExp(`^${prefix}\\.[a-z0-9]+\\.[a-z0-9]+$`).test(instanceType)) {
+    throw new Error(`\`instanceType\` ('${instanceType}') is not an ${prefix === 'mq' ? 'Amazon MQ' : 'MSK'} instance type: write it as '${example}'.`);
+  }
+}

@@ -1,0 +1,239 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { KafkaOptions, MessageBroker, MessageBrokerEngine, Messaging, MessagingOptions, Network, PlatformProfile, RabbitMqOptions } from '../../src';
+import { TEST_ENV, testStack } from '../support/app';
+
+function setup(props: MessagingOptions & { profile?: PlatformProfile } = {}) {
+  const stack = testStack({ env: TEST_ENV });
+  const network = new Network(stack, 'Network');
+  const messaging = new Messaging(stack, 'Messaging', { vpc: network.vpc, ...props });
+  messaging.allowFrom(network.workloadSecurityGroup, 'Workloads');
+  return { stack, messaging, template: Template.fromStack(stack) };
+}
+
+const workloads = { 'Fn::GetAtt': [Match.stringLikeRegexp('^NetworkWorkloadSecurityGroup'), 'GroupId'] };
+
+describe('Messaging', () => {
+  describe('with defaults: RabbitMQ', () => {
+    const { messaging, template, stack } = setup();
+
+    test('runs a private three-node RabbitMQ 3.13 cluster across the isolated subnets', () => {
+      expect(messaging.engine).toBe(MessageBrokerEngine.RABBITMQ);
+      template.hasResource('AWS::AmazonMQ::Broker', {
+        Properties: Match.objectLike({
+          EngineType: 'RABBITMQ',
+          EngineVersion: '3.13',
+          HostInstanceType: 'mq.m7g.large',
+          DeploymentMode: 'CLUSTER_MULTI_AZ',
+          PubliclyAccessible: false,
+          AutoMinorVersionUpgrade: true,
+          SubnetIds: [{ Ref: Match.stringLikeRegexp('^NetworkVpcIsolatedSubnet1') }, { Ref: Match.stringLikeRegexp('^NetworkVpcIsolatedSubnet2') }],
+          SecurityGroups: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^MessagingSecurityGroup'), 'GroupId'] }],
+          MaintenanceWindowStartTime: { DayOfWeek: 'SUNDAY', TimeOfDay: '06:30', TimeZone: 'UTC' },
+          Logs: { General: true },
+          BrokerName: Match.stringLikeRegexp('^Test-Messaging-'),
+        }),
+        DeletionPolicy: 'Retain',
+      });
+    });
+
+    test('generates the administrative user in Secrets Manager, encrypted with the broker key', () => {
+      template.hasResourceProperties('AWS::AmazonMQ::Broker', {
+        Users: [{
+          Username: 'codelearn',
+          Password: { 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: Match.stringLikeRegexp('^MessagingCredentials') }, ':SecretString:password::}}']] },
+        }],
+      });
+      template.hasResource('AWS::SecretsManager::Secret', {
+        Properties: {
+          Description: Match.stringLikeRegexp('^Administrative user of the RabbitMQ broker'),
+          KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MessagingKey'), 'Arn'] },
+          GenerateSecretString: {
+            SecretStringTemplate: '{"username":"codelearn"}',
+            GenerateStringKey: 'password',
+            PasswordLength: 32,
+            ExcludePunctuation: true,
+          },
+        },
+        DeletionPolicy: 'Retain',
+      });
+      expect(messaging.credentials).toBeDefined();
+    });
+
+    test('lets Amazon MQ write its general log for this account only', () => {
+      const policy = Object.values(template.findResources('AWS::Logs::ResourcePolicy'))[0];
+      const document = JSON.parse(Stack.of(messaging).resolve(policy.Properties.PolicyDocument)['Fn::Join'][1].map((part: any) => typeof part === 'string' ? part : 'aws').join(''));
+      expect(document.Statement).toEqual([{
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+        Effect: 'Allow',
+        Principal: { Service: 'mq.amazonaws.com' },
+        Resource: 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/amazonmq/*',
+      }]);
+    });
+
+    test('admits the allowed clients on AMQPS and the management console only', () => {
+      const rules = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map(r => r.Properties);
+      expect(rules).toEqual([
+        expect.objectContaining({ FromPort: 5671, ToPort: 5671, SourceSecurityGroupId: expect.anything(), Description: 'Workloads' }),
+        expect.objectContaining({ FromPort: 443, ToPort: 443, SourceSecurityGroupId: expect.anything(), Description: 'Workloads (management console)' }),
+      ]);
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 5671, SourceSecurityGroupId: workloads });
+    });
+
+    test('exposes its AMQPS endpoints and grants its credentials, not Kafka', () => {
+      expect(Stack.of(stack).resolve(messaging.endpoints)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^MessagingBroker/), 'AmqpEndpoints'] });
+      const role = new iam.Role(new Stack(), 'Role', { assumedBy: new iam.AccountRootPrincipal() });
+      expect(() => messaging.grantKafkaClient(role))
+        .toThrow(new Error('grantKafkaClient: the RabbitMQ broker authenticates with its credentials; use grantReadCredentials.'));
+    });
+  });
+
+  test('RabbitMQ in development: one small node', () => {
+    const { template } = setup({ profile: PlatformProfile.DEVELOPMENT });
+    template.hasResourceProperties('AWS::AmazonMQ::Broker', {
+      HostInstanceType: 'mq.t3.micro',
+      DeploymentMode: 'SINGLE_INSTANCE',
+      SubnetIds: [{ Ref: Match.stringLikeRegexp('^NetworkVpcIsolatedSubnet1') }],
+    });
+  });
+
+  test('RabbitMQ with every option', () => {
+    const { template } = setup({
+      broker: MessageBroker.rabbitMq({ instanceType: 'mq.m7g.xlarge', engineVersion: '3.12', username: 'platform' }),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    template.hasResource('AWS::AmazonMQ::Broker', {
+      Properties: Match.objectLike({
+        HostInstanceType: 'mq.m7g.xlarge',
+        EngineVersion: '3.12',
+        Users: [Match.objectLike({ Username: 'platform' })],
+      }),
+      DeletionPolicy: 'Delete',
+    });
+  });
+
+  describe('Kafka', () => {
+    const { messaging, template } = setup({ broker: MessageBroker.kafka() });
+
+    test('runs MSK 3.6.0 with one kafka.m5.large broker per zone and 100 GiB volumes', () => {
+      expect(messaging.engine).toBe(MessageBrokerEngine.KAFKA);
+      template.hasResource('AWS::MSK::Cluster', {
+        Properties: Match.objectLike({
+          KafkaVersion: '3.6.0',
+          NumberOfBrokerNodes: 2,
+          ClusterName: Match.stringLikeRegexp('^Test-Messaging-'),
+          BrokerNodeGroupInfo: {
+            InstanceType: 'kafka.m5.large',
+            ClientSubnets: [{ Ref: Match.stringLikeRegexp('^NetworkVpcIsolatedSubnet1') }, { Ref: Match.stringLikeRegexp('^NetworkVpcIsolatedSubnet2') }],
+            SecurityGroups: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^MessagingSecurityGroup'), 'GroupId'] }],
+            StorageInfo: { EBSStorageInfo: { VolumeSize: 100 } },
+          },
+          EnhancedMonitoring: 'PER_BROKER',
+        }),
+        DeletionPolicy: 'Retain',
+      });
+      template.resourceCountIs('AWS::AmazonMQ::Broker', 0);
+      template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    });
+
+    test('encrypts volumes with the key and all traffic with TLS, and authenticates with IAM only', () => {
+      template.hasResourceProperties('AWS::MSK::Cluster', {
+        EncryptionInfo: {
+          EncryptionAtRest: { DataVolumeKMSKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MessagingKey'), 'Arn'] } },
+          EncryptionInTransit: { ClientBroker: 'TLS', InCluster: true },
+        },
+        ClientAuthentication: { Sasl: { Iam: { Enabled: true } }, Unauthenticated: { Enabled: false } },
+      });
+    });
+
+    test('sends broker logs to an encrypted log group kept a year', () => {
+      template.hasResourceProperties('AWS::MSK::Cluster', {
+        LoggingInfo: { BrokerLogs: { CloudWatchLogs: { Enabled: true, LogGroup: { Ref: Match.stringLikeRegexp('^MessagingBrokerLogs') } } } },
+      });
+      template.hasResource('AWS::Logs::LogGroup', {
+        Properties: { RetentionInDays: 365, KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MessagingKey'), 'Arn'] } },
+        DeletionPolicy: 'Retain',
+      });
+      expect(messaging.logGroup).toBeDefined();
+    });
+
+    test('admits clients on 9098 and brokers to each other on 9092-9098', () => {
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 9098, ToPort: 9098, SourceSecurityGroupId: workloads });
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+        FromPort: 9092,
+        ToPort: 9098,
+        SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MessagingSecurityGroup'), 'GroupId'] },
+      });
+      template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 2);
+    });
+
+    test('grants IAM clients the cluster, its topics and groups, and no credentials', () => {
+      const stack = testStack({ env: TEST_ENV });
+      const kafka = new Messaging(stack, 'Messaging', { vpc: new ec2.Vpc(stack, 'Vpc'), broker: MessageBroker.kafka() });
+      const role = new iam.Role(stack, 'App', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') });
+      kafka.grantKafkaClient(role);
+      const policy = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))[0];
+      const [statement] = policy.Properties.PolicyDocument.Statement;
+      expect(statement.Action).toEqual([
+        'kafka-cluster:Connect', 'kafka-cluster:DescribeCluster', 'kafka-cluster:DescribeTopic', 'kafka-cluster:CreateTopic',
+        'kafka-cluster:WriteData', 'kafka-cluster:ReadData', 'kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup',
+      ]);
+      expect(JSON.stringify(statement.Resource)).toMatch(/:topic\/.*:group\//);
+      expect(() => kafka.grantReadCredentials(role))
+        .toThrow(new Error('grantReadCredentials: the Kafka broker authenticates with IAM and has no credentials; use grantKafkaClient.'));
+    });
+  });
+
+  test('Kafka with every option, in development', () => {
+    const stack = testStack({ env: TEST_ENV });
+    const network = new Network(stack, 'Network', { maxAzs: 3 });
+    new Messaging(stack, 'Messaging', {
+      vpc: network.vpc,
+      profile: PlatformProfile.DEVELOPMENT,
+      broker: MessageBroker.kafka({ instanceType: 'kafka.m7g.large', kafkaVersion: '3.7.x', brokersPerAz: 2, volumeSize: 500 }),
+      logRetention: logs.RetentionDays.THREE_MONTHS,
+      encryptionKey: new kms.Key(stack, 'BroughtKey', { enableKeyRotation: true }),
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::MSK::Cluster', {
+      KafkaVersion: '3.7.x',
+      NumberOfBrokerNodes: 6,
+      BrokerNodeGroupInfo: Match.objectLike({ InstanceType: 'kafka.m7g.large', StorageInfo: { EBSStorageInfo: { VolumeSize: 500 } } }),
+      EncryptionInfo: Match.objectLike({ EncryptionAtRest: { DataVolumeKMSKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BroughtKey'), 'Arn'] } } }),
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90, LogGroupName: Match.absent() });
+  });
+
+  describe('fails on bad input', () => {
+    const cases: [string, () => MessageBroker, string][] = [
+      ['a Kafka option given to RabbitMQ', () => MessageBroker.rabbitMq({ brokersPerAz: 2 } as RabbitMqOptions),
+        '`brokersPerAz` is not an option of MessageBroker.rabbitMq() (it takes `instanceType`, `engineVersion`, `username`): use MessageBroker.kafka() for it, or remove it.'],
+      ['a RabbitMQ option given to Kafka', () => MessageBroker.kafka({ username: 'x' } as KafkaOptions),
+        '`username` is not an option of MessageBroker.kafka() (it takes `instanceType`, `kafkaVersion`, `brokersPerAz`, `volumeSize`): use MessageBroker.rabbitMq() for it, or remove it.'],
+      ['a RabbitMQ version with a patch', () => MessageBroker.rabbitMq({ engineVersion: '3.13.7' }),
+        '`engineVersion` (\'3.13.7\') is not a version this broker takes: write it as \'3.13\'.'],
+      ['a Kafka version without a patch', () => MessageBroker.kafka({ kafkaVersion: '3.6' }),
+        '`kafkaVersion` (\'3.6\') is not a version this broker takes: write it as \'3.6.0\'.'],
+      ['an MSK type for RabbitMQ', () => MessageBroker.rabbitMq({ instanceType: 'kafka.m5.large' }),
+        '`instanceType` (\'kafka.m5.large\') is not an Amazon MQ instance type: write it as \'mq.m7g.large\'.'],
+      ['an MQ type for Kafka', () => MessageBroker.kafka({ instanceType: 'mq.m5.large' }),
+        '`instanceType` (\'mq.m5.large\') is not an MSK instance type: write it as \'kafka.m5.large\'.'],
+      ['the guest user', () => MessageBroker.rabbitMq({ username: 'guest' }),
+        '`username` (\'guest\') must be 2 to 100 letters, digits, \'-\', \'_\', \'.\' or \'~\', and not \'guest\'.'],
+      ['no broker per zone', () => MessageBroker.kafka({ brokersPerAz: 0 }),
+        '`brokersPerAz` (0) must be a whole number from 1 to 5.'],
+      ['an empty volume', () => MessageBroker.kafka({ volumeSize: 0 }),
+        '`volumeSize` (0) must be a whole number of GiB from 1 to 16384.'],
+    ];
+    test.each(cases)('%s', (_name, broker, message) => {
+      const stack = testStack();
+      const vpc = new ec2.Vpc(stack, 'Vpc');
+      expect(() => new Messaging(stack, 'Messaging', { vpc, broker: broker() })).toThrow(new Error(message));
+    });
+  });
+});
