@@ -9,7 +9,9 @@ import { Construct } from 'constructs';
 import { allowCloudWatchLogs } from '../private/keys';
 import { acknowledge, acknowledgeControlRule } from '../private/nag';
 import { dataSubnets } from '../private/subnets';
+import { requireWholeDays, requireWholeNumber } from '../private/validate';
 import { PlatformProfile } from '../profile';
+import { DataStoreProps } from './data-store-props';
 
 /**
  * The in-memory engine of the cache.
@@ -94,24 +96,7 @@ export interface CacheOptions {
 /**
  * Properties of a `Cache`.
  */
-export interface CacheProps extends CacheOptions {
-  /** The VPC of the cache. */
-  readonly vpc: ec2.IVpc;
-
-  /**
-   * The subnets of the cache.
-   *
-   * @default - the VPC's isolated subnets, or its private subnets when it has no isolated ones
-   */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-
-  /**
-   * The profile whose defaults apply.
-   *
-   * @default PlatformProfile.PRODUCTION
-   */
-  readonly profile?: PlatformProfile;
-}
+export interface CacheProps extends CacheOptions, DataStoreProps {}
 
 const CACHE_PORT = 6379;
 const DEFAULT_VERSIONS: Record<CacheEngine, string> = { [CacheEngine.REDIS]: '7.1', [CacheEngine.VALKEY]: '8.0' };
@@ -152,10 +137,11 @@ export class Cache extends Construct implements ec2.IConnectable {
     const engineVersion = props.engineVersion ?? DEFAULT_VERSIONS[engine];
     const shards = props.shards ?? (production ? 2 : 1);
     const replicas = props.replicasPerShard ?? (production ? 1 : 0);
-    const snapshotDays = validateSnapshotRetention(props.snapshotRetention ?? Duration.days(15));
+    const snapshotDays = requireWholeDays('snapshotRetention', props.snapshotRetention ?? Duration.days(15), 15, 35,
+      'HIPAA and NIST 800-53 ask for 15 days of cache backups, and ElastiCache keeps at most 35');
     validateEngineVersion(engineVersion);
-    validateRange('shards', shards, 1, 90);
-    validateRange('replicasPerShard', replicas, 0, 5);
+    requireWholeNumber('shards', shards, 1, 90);
+    requireWholeNumber('replicasPerShard', replicas, 0, 5);
     const nodeType = props.nodeType ?? (production ? 'cache.t3.medium' : 'cache.t3.micro');
     if (!Token.isUnresolved(nodeType) && !/^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(nodeType)) {
       throw new Error(`\`nodeType\` ('${nodeType}') is not an ElastiCache node type: write it as 'cache.t3.medium'.`);
@@ -263,27 +249,8 @@ export class Cache extends Construct implements ec2.IConnectable {
   }
 }
 
-function validateRange(name: string, value: number, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`\`${name}\` (${value}) must be a whole number from ${min} to ${max}.`);
-  }
-}
-
 function validateEngineVersion(version: string): void {
   if (!/^\d+\.\d+$/.test(version)) {
     throw new Error(`\`engineVersion\` ('${version}') must be written as major.minor, such as '7.1'.`);
   }
-}
-
-function validateSnapshotRetention(retention: Duration): number {
-  if (Token.isUnresolved(retention.toString())) {
-    throw new Error('`snapshotRetention` must be a literal duration, not a token.');
-  }
-  const days = retention.toDays({ integral: false });
-  if (!Number.isInteger(days) || days < 15 || days > 35) {
-    throw new Error(
-      `\`snapshotRetention\` (${retention.toHumanString()}) must be a whole number of days from 15 to 35: ` +
-      'HIPAA and NIST 800-53 ask for 15 days of cache backups, and ElastiCache keeps at most 35.');
-  }
-  return days;
 }

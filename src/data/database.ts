@@ -11,7 +11,9 @@ import { Construct } from 'constructs';
 import { allowCloudWatchLogs } from '../private/keys';
 import { acknowledge, acknowledgeControlRule } from '../private/nag';
 import { dataSubnets } from '../private/subnets';
+import { requireWholeDays, requireWholeNumber } from '../private/validate';
 import { PlatformProfile } from '../profile';
+import { DataStoreProps } from './data-store-props';
 
 /**
  * Replication of the automated backups to a second region.
@@ -150,24 +152,7 @@ export interface DatabaseOptions {
 /**
  * Properties of a `Database`.
  */
-export interface DatabaseProps extends DatabaseOptions {
-  /** The VPC of the database. */
-  readonly vpc: ec2.IVpc;
-
-  /**
-   * The subnets of the database, its replicas and its proxy.
-   *
-   * @default - the VPC's isolated subnets, or its private subnets when it has no isolated ones
-   */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-
-  /**
-   * The profile whose defaults apply.
-   *
-   * @default PlatformProfile.PRODUCTION
-   */
-  readonly profile?: PlatformProfile;
-}
+export interface DatabaseProps extends DatabaseOptions, DataStoreProps {}
 
 const POSTGRES_PORT = 5432;
 const MAX_READ_REPLICAS = 5;
@@ -238,9 +223,10 @@ export class Database extends Construct implements ec2.IConnectable {
     const allocatedStorage = props.allocatedStorage ?? 100;
     const maxAllocatedStorage = props.maxAllocatedStorage ?? 500;
     validateStorage(allocatedStorage, maxAllocatedStorage);
-    const backupDays = validateBackupRetention(props.backupRetention ?? Duration.days(7));
+    const backupDays = requireWholeDays('backupRetention', props.backupRetention ?? Duration.days(7), 1, 35,
+      'RDS keeps automated backups for at most 35 days');
     const replicaCount = props.readReplicas ?? (production ? 1 : 0);
-    validateReplicas(replicaCount);
+    requireWholeNumber('readReplicas', replicaCount, 0, MAX_READ_REPLICAS);
     const username = props.masterUsername ?? 'codelearn_admin';
     validateUsername(username);
     const databaseName = props.databaseName ?? 'codelearn';
@@ -512,31 +498,12 @@ function instanceIdentifier(scope: Construct): string {
 }
 
 function validateStorage(allocated: number, max: number): void {
-  if (!Number.isInteger(allocated) || allocated < MIN_STORAGE || allocated > MAX_STORAGE) {
-    throw new Error(`\`allocatedStorage\` (${allocated}) must be a whole number of GiB from ${MIN_STORAGE} to ${MAX_STORAGE}.`);
-  }
+  requireWholeNumber('allocatedStorage', allocated, MIN_STORAGE, MAX_STORAGE, 'GiB');
   const minimumMax = Math.ceil((allocated * 11) / 10);
   if (!Number.isInteger(max) || max < minimumMax || max > MAX_STORAGE) {
     throw new Error(
       `\`maxAllocatedStorage\` (${max}) must be a whole number of GiB from ${minimumMax} (10% above \`allocatedStorage\`, ${allocated}) ` +
       `to ${MAX_STORAGE}: storage autoscaling needs room to grow. Raise it, or lower \`allocatedStorage\`.`);
-  }
-}
-
-function validateBackupRetention(retention: Duration): number {
-  if (Token.isUnresolved(retention.toString())) {
-    throw new Error('`backupRetention` must be a literal duration, not a token.');
-  }
-  const days = retention.toDays({ integral: false });
-  if (!Number.isInteger(days) || days < 1 || days > 35) {
-    throw new Error(`\`backupRetention\` (${retention.toHumanString()}) must be a whole number of days from 1 to 35: RDS keeps automated backups for at most 35 days.`);
-  }
-  return days;
-}
-
-function validateReplicas(count: number): void {
-  if (!Number.isInteger(count) || count < 0 || count > MAX_READ_REPLICAS) {
-    throw new Error(`\`readReplicas\` (${count}) must be a whole number from 0 to ${MAX_READ_REPLICAS}.`);
   }
 }
 

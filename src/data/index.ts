@@ -1,4 +1,5 @@
 export * from './cache';
+export * from './data-store-props';
 export * from './database';
 export * from './message-broker';
 export * from './messaging';

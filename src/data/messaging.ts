@@ -10,7 +10,9 @@ import { Construct } from 'constructs';
 import { allowCloudWatchLogs } from '../private/keys';
 import { acknowledge, acknowledgeControlRule } from '../private/nag';
 import { dataSubnets } from '../private/subnets';
+import { requireWholeNumber } from '../private/validate';
 import { PlatformProfile } from '../profile';
+import { DataStoreProps } from './data-store-props';
 import { KafkaOptions, MessageBroker, MessageBrokerEngine, RabbitMqOptions } from './message-broker';
 
 /**
@@ -51,24 +53,7 @@ export interface MessagingOptions {
 /**
  * Properties of `Messaging`.
  */
-export interface MessagingProps extends MessagingOptions {
-  /** The VPC of the broker. */
-  readonly vpc: ec2.IVpc;
-
-  /**
-   * The subnets of the broker.
-   *
-   * @default - the VPC's isolated subnets, or its private subnets when it has no isolated ones
-   */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-
-  /**
-   * The profile whose defaults apply.
-   *
-   * @default PlatformProfile.PRODUCTION
-   */
-  readonly profile?: PlatformProfile;
-}
+export interface MessagingProps extends MessagingOptions, DataStoreProps {}
 
 const AMQPS_PORT = 5671;
 const RABBITMQ_CONSOLE_PORT = 443;
@@ -288,13 +273,9 @@ export class Messaging extends Construct implements ec2.IConnectable {
     const instanceType = options.instanceType ?? (production ? 'kafka.m5.large' : 'kafka.t3.small');
     validateInstanceType(instanceType, 'kafka', 'kafka.m5.large');
     const brokersPerAz = options.brokersPerAz ?? 1;
-    if (!Number.isInteger(brokersPerAz) || brokersPerAz < 1 || brokersPerAz > 5) {
-      throw new Error(`\`brokersPerAz\` (${brokersPerAz}) must be a whole number from 1 to 5.`);
-    }
+    requireWholeNumber('brokersPerAz', brokersPerAz, 1, 5);
     const volumeSize = options.volumeSize ?? 100;
-    if (!Number.isInteger(volumeSize) || volumeSize < 1 || volumeSize > 16384) {
-      throw new Error(`\`volumeSize\` (${volumeSize}) must be a whole number of GiB from 1 to 16384.`);
-    }
+    requireWholeNumber('volumeSize', volumeSize, 1, 16384, 'GiB');
     const zones = new Set(subnets.subnets.map(subnet => subnet.availabilityZone)).size;
 
     // Brokers talk to each other on the TLS and IAM ports.

@@ -1,9 +1,10 @@
-import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeControlRule, findingValue } from '../private/nag';
+import { requireWholeDays } from '../private/validate';
 
 /**
  * Where the uploads and backups buckets replicate to, for disaster recovery.
@@ -124,8 +125,8 @@ export class Storage extends Construct {
     // LogDeliveryWrite ACL, whatever the app's feature flags: ACLs stay disabled.
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const backupDays = days('backupRetention', props.backupRetention ?? Duration.days(365), 30);
-    const accessLogDays = days('accessLogRetention', props.accessLogRetention ?? Duration.days(365), 1);
+    const backupDays = requireWholeDays('backupRetention', props.backupRetention ?? Duration.days(365), 30);
+    const accessLogDays = requireWholeDays('accessLogRetention', props.accessLogRetention ?? Duration.days(365), 1);
     const origins = props.uploadsAllowedOrigins ?? ['*'];
     validateOrigins(origins);
 
@@ -328,17 +329,6 @@ function replicationRule(destination: s3.IBucket, kmsKey?: kms.IKey): s3.Replica
 
 function acknowledgeReplication(bucket: s3.Bucket, reason: string): void {
   acknowledgeControlRule(bucket, 'S3BucketReplicationEnabled', reason);
-}
-
-function days(name: string, duration: Duration, minimum: number): number {
-  if (Token.isUnresolved(duration.toString())) {
-    throw new Error(`\`${name}\` must be a literal duration, not a token.`);
-  }
-  const value = duration.toDays({ integral: false });
-  if (!Number.isInteger(value) || value < minimum) {
-    throw new Error(`\`${name}\` (${duration.toHumanString()}) must be a whole number of days, at least ${minimum}.`);
-  }
-  return value;
 }
 
 function validateOrigins(origins: string[]): void {
