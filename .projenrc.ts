@@ -3,6 +3,7 @@ import { awscdk, javascript, JsonFile } from 'projen';
 const cdkVersion = '2.276.0';
 const constructsVersion = '10.5.1';
 const cdkNagVersion = '3.0.2';
+const kubectlLayerVersion = '2.2.2';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-codelearn-platform',
@@ -23,10 +24,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
   constructsVersion,
   jsiiVersion: '~6.0.0',
 
-  // The library applies cdk-nag at runtime (ComplianceChecks), so cdk-nag is a
-  // peer dependency: users share one copy with their own app.
-  peerDeps: [`cdk-nag@^${cdkNagVersion}`],
-  devDeps: ['aws-cdk@^2.1148.0'],
+  // Peer dependencies: jsii modules the library uses at runtime, shared with the
+  // user's app. cdk-nag runs the compliance packs (ComplianceChecks); the kubectl
+  // layer matches the cluster's Kubernetes version (1.35).
+  peerDeps: [`cdk-nag@^${cdkNagVersion}`, `@aws-cdk/lambda-layer-kubectl-v35@^${kubectlLayerVersion}`],
+  // kubernetes-models 4.5 validates Kubernetes objects against their schemas in
+  // the tests (5.x needs Node 22).
+  devDeps: ['aws-cdk@^2.1148.0', 'kubernetes-models@~4.5.1'],
 
   // Publishing names for every jsii language: jsii checks the API for each of them.
   publishToPypi: {

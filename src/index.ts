@@ -3,3 +3,4 @@ export * from './compliance-checks';
 export * from './platform';
 export * from './network';
 export * from './data';
+export * from './compute';

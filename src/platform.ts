@@ -1,6 +1,7 @@
 import { Annotations, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ComplianceChecks } from './compliance-checks';
+import { Cluster, ClusterOptions } from './compute';
 import { Cache, CacheOptions, Database, DatabaseOptions, Messaging, MessagingOptions, Storage, StorageOptions } from './data';
 import { Network, NetworkOptions } from './network';
 import { PlatformProfile } from './profile';
@@ -22,6 +23,13 @@ export interface CodeLearnPlatformProps {
    * @default - a new VPC, 10.0.0.0/16 across two Availability Zones
    */
   readonly network?: NetworkOptions;
+
+  /**
+   * The EKS cluster, its node groups and node scaling.
+   *
+   * @default - Kubernetes 1.35, private endpoint, t3.medium on-demand nodes (2 to 10) and a spot group, Cluster Autoscaler
+   */
+  readonly cluster?: ClusterOptions;
 
   /**
    * The PostgreSQL database.
@@ -79,6 +87,9 @@ export class CodeLearnPlatform extends Construct {
   /** The VPC and its subnets, endpoints and flow logs. */
   public readonly network: Network;
 
+  /** The EKS cluster and its nodes. */
+  public readonly cluster: Cluster;
+
   /** The PostgreSQL database, its replicas and its proxy. */
   public readonly database: Database;
 
@@ -97,11 +108,20 @@ export class CodeLearnPlatform extends Construct {
 
     if (this.profile === PlatformProfile.DEVELOPMENT) {
       Annotations.of(this).addWarningV2('codelearn:development-profile',
-        'The development profile trades availability for cost (one NAT gateway, a single-AZ database without replica or proxy, one cache node, a single-node broker, shorter log retention). ' +
+        'The development profile trades availability for cost (one NAT gateway, one small node group without spot, a single-AZ database without replica or proxy, one cache node, a single-node broker, shorter log retention). ' +
         'Do not serve production traffic from it.');
     }
 
     this.network = new Network(this, 'Network', { ...props.network, profile: this.profile });
+    // The cluster and the data tier share only the network: CloudFormation creates
+    // them in parallel.
+    this.cluster = new Cluster(this, 'Cluster', {
+      ...props.cluster,
+      vpc: this.network.vpc,
+      vpcSubnets: this.network.privateSubnets,
+      workloadSecurityGroup: this.network.workloadSecurityGroup,
+      profile: this.profile,
+    });
     this.database = new Database(this, 'Database', {
       ...props.database,
       vpc: this.network.vpc,

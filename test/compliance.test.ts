@@ -3,7 +3,7 @@ import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Cache, CacheEngine, CodeLearnPlatform, Database, MessageBroker, Messaging, Network, PlatformProfile, Storage } from '../src';
+import { Cache, CacheEngine, Cluster, CodeLearnPlatform, Database, MessageBroker, Messaging, Network, PlatformProfile, Storage } from '../src';
 import { TEST_ENV, testStack } from './support/app';
 import { complianceFindings } from './support/nag';
 
@@ -35,6 +35,7 @@ const configurations: [string, (stack: Stack) => void][] = [
     },
     cache: { engine: CacheEngine.VALKEY, shards: 3, replicasPerShard: 2 },
     messaging: { broker: MessageBroker.kafka({ brokersPerAz: 2 }) },
+    cluster: { publicEndpointCidrs: ['203.0.113.0/24'], spotNodes: { minSize: 1, desiredSize: 1 } },
     storage: {
       uploadsAllowedOrigins: ['https://learn.example.com'],
       replication: {
@@ -46,6 +47,7 @@ const configurations: [string, (stack: Stack) => void][] = [
   })],
   ['a Network alone', stack => new Network(stack, 'Network')],
   ['a Storage alone', stack => new Storage(stack, 'Storage')],
+  ['a Cluster alone', stack => new Cluster(stack, 'Cluster', { vpc: new Network(stack, 'Network').vpc })],
   ['a Database alone', stack => new Database(stack, 'Database', { vpc: new Network(stack, 'Network').vpc })],
   ['a Cache alone', stack => new Cache(stack, 'Cache', { vpc: new Network(stack, 'Network').vpc })],
   ['a Cache without replicas', stack => new Cache(stack, 'Cache', { vpc: new Network(stack, 'Network').vpc, replicasPerShard: 0 })],

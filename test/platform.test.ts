@@ -1,9 +1,10 @@
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { Cache, CodeLearnPlatform, Database, MessageBroker, Messaging, Network, PlatformProfile, Storage } from '../src';
+import { Cache, Cluster, CodeLearnPlatform, Database, MessageBroker, Messaging, Network, PlatformProfile, Storage } from '../src';
 import { TEST_ENV, testStack } from './support/app';
 import { openSecurityGroup, synthError } from './support/fixtures';
+import { dependencyGraph, transitiveDependencies } from './support/graph';
 
 describe('CodeLearnPlatform', () => {
   test('synthesizes with no props in an environment-agnostic stack', () => {
@@ -16,6 +17,7 @@ describe('CodeLearnPlatform', () => {
     expect(platform.database).toBeInstanceOf(Database);
     expect(platform.cache).toBeInstanceOf(Cache);
     expect(platform.messaging).toBeInstanceOf(Messaging);
+    expect(platform.cluster).toBeInstanceOf(Cluster);
     template.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.0.0.0/16' });
     template.resourceCountIs('AWS::EC2::NatGateway', 2);
     template.resourceCountIs('AWS::EC2::FlowLog', 1);
@@ -24,6 +26,8 @@ describe('CodeLearnPlatform', () => {
     template.resourceCountIs('AWS::RDS::DBProxy', 1);
     template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { NumNodeGroups: 2, ReplicasPerNodeGroup: 1 });
     template.hasResourceProperties('AWS::AmazonMQ::Broker', { EngineType: 'RABBITMQ', DeploymentMode: 'CLUSTER_MULTI_AZ' });
+    template.resourceCountIs('AWS::EKS::Cluster', 1);
+    template.resourceCountIs('AWS::EKS::Nodegroup', 2);
     Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
   });
 
@@ -66,6 +70,7 @@ describe('CodeLearnPlatform', () => {
     template.hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: false });
     template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { NumNodeGroups: 1, ReplicasPerNodeGroup: 0 });
     template.hasResourceProperties('AWS::AmazonMQ::Broker', { DeploymentMode: 'SINGLE_INSTANCE' });
+    template.resourceCountIs('AWS::EKS::Nodegroup', 1);
     Annotations.fromStack(stack).hasWarning('/Test/Platform', Match.stringLikeRegexp('^The development profile trades availability for cost'));
   });
 
@@ -92,6 +97,30 @@ describe('CodeLearnPlatform', () => {
     }
     const rules = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress'));
     expect(rules.filter(rule => rule.Properties.CidrIp !== undefined)).toEqual([]);
+  });
+
+  test('creates the cluster and the data tier in parallel: neither waits for the other', () => {
+    const stack = testStack();
+    new CodeLearnPlatform(stack, 'Platform');
+    const template = Template.fromStack(stack).toJSON();
+    const graph = dependencyGraph(template);
+    const ids = Object.keys(template.Resources);
+    const clusterIds = ids.filter(id => id.startsWith('PlatformCluster'));
+    const dataIds = ids.filter(id => /^Platform(Database|Cache|Messaging|Storage)/.test(id));
+    expect(clusterIds.length).toBeGreaterThan(10);
+    expect(dataIds.length).toBeGreaterThan(10);
+    const violations: string[] = [];
+    for (const id of clusterIds) {
+      for (const dep of transitiveDependencies(graph, id)) {
+        if (dataIds.includes(dep)) violations.push(`${id} -> ${dep}`);
+      }
+    }
+    for (const id of dataIds) {
+      for (const dep of transitiveDependencies(graph, id)) {
+        if (clusterIds.includes(dep)) violations.push(`${id} -> ${dep}`);
+      }
+    }
+    expect(violations).toEqual([]);
   });
 
   test('fails synthesis on an unacknowledged finding in its stack', () => {

@@ -1,4 +1,5 @@
 import { Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
 
 /** The three packs that carry the HIPAA, NIST 800-53 R5 and PCI DSS rules, by finding prefix. */
@@ -25,6 +26,17 @@ export function acknowledgeControlRule(scope: IConstruct, rule: string, reason: 
  */
 export function findingValue(scope: IConstruct, value: string): string {
   return flatten(Stack.of(scope).resolve(value));
+}
+
+/**
+ * Acknowledges `AwsSolutions-IAM4` for each AWS-managed policy attached to the
+ * role resource `cfnRole`, one finding at a time, with `reason`.
+ */
+export function acknowledgeManagedPolicies(cfnRole: iam.CfnRole, reason: string): void {
+  const arns = Stack.of(cfnRole).resolve(cfnRole.managedPolicyArns) ?? [];
+  for (const arn of arns) {
+    Validations.of(cfnRole).acknowledge({ id: `AwsSolutions-IAM4[Policy::${flatten(arn)}]`, reason });
+  }
 }
 
 function flatten(node: any): string {

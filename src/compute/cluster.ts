@@ -1,0 +1,646 @@
+import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
+import { Annotations, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { allowCloudWatchLogs } from '../private/keys';
+import { acknowledge, acknowledgeControlRule, acknowledgeManagedPolicies, findingValue } from '../private/nag';
+import { requireWholeNumber } from '../private/validate';
+import { PlatformProfile } from '../profile';
+import { NodeScaling, NodeScalingStrategy } from './node-scaling';
+
+/**
+ * The size of a managed node group.
+ */
+export interface NodeGroupSize {
+  /**
+   * The fewest nodes.
+   *
+   * @default - 2 on demand in production, 1 in development; 0 spot
+   */
+  readonly minSize?: number;
+
+  /**
+   * The most nodes, at most 100.
+   *
+   * @default - 10 on demand in production, 3 in development; 10 spot
+   */
+  readonly maxSize?: number;
+
+  /**
+   * The nodes at creation. Node scaling changes it afterwards.
+   *
+   * @default - 3 on demand in production, 1 in development; 0 spot
+   */
+  readonly desiredSize?: number;
+}
+
+/**
+ * What a user may set on the cluster.
+ */
+export interface ClusterOptions {
+  /**
+   * The Kubernetes version. A different version needs the matching `kubectlLayer`.
+   *
+   * @default eks.KubernetesVersion.V1_35
+   */
+  readonly kubernetesVersion?: eks.KubernetesVersion;
+
+  /**
+   * The Lambda layer with `kubectl` and `helm` that applies Kubernetes objects.
+   *
+   * @default - the kubectl 1.35 layer of `@aws-cdk/lambda-layer-kubectl-v35`
+   */
+  readonly kubectlLayer?: lambda.ILayerVersion;
+
+  /**
+   * CIDR blocks that may reach the Kubernetes API from the internet, besides the
+   * private endpoint inside the VPC.
+   *
+   * @default - none: the endpoint is private
+   */
+  readonly publicEndpointCidrs?: string[];
+
+  /**
+   * The instance type of the on-demand node group. The specification names
+   * t3.medium, or m5.large for production traffic.
+   *
+   * @default - t3.medium
+   */
+  readonly instanceType?: ec2.InstanceType;
+
+  /**
+   * The size of the on-demand node group.
+   *
+   * @default - min 2, max 10, desired 3 in production (the specification's); min 1, max 3, desired 1 in development
+   */
+  readonly nodes?: NodeGroupSize;
+
+  /**
+   * Add a spot node group for workloads that tolerate interruption. Its nodes
+   * carry the taint `codelearn.dev/capacity=spot:NoSchedule`.
+   *
+   * @default - true in production, false in development
+   */
+  readonly spot?: boolean;
+
+  /**
+   * The instance types of the spot node group: several, so that spot capacity is
+   * found when one type is short.
+   *
+   * @default - t3.medium, t3a.medium, t3.large, t3a.large
+   */
+  readonly spotInstanceTypes?: ec2.InstanceType[];
+
+  /**
+   * The size of the spot node group.
+   *
+   * @default - min 0, max 10, desired 0
+   */
+  readonly spotNodes?: NodeGroupSize;
+
+  /**
+   * How the nodes scale.
+   *
+   * @default - NodeScaling.clusterAutoscaler()
+   */
+  readonly nodeScaling?: NodeScaling;
+
+  /**
+   * How long the control-plane logs are kept.
+   *
+   * @default - one year in production, one month in development
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * The KMS key that envelope-encrypts Kubernetes secrets and encrypts node
+   * volumes and the control-plane logs.
+   *
+   * @default - a new customer-managed key with rotation enabled
+   */
+  readonly encryptionKey?: kms.IKey;
+}
+
+/**
+ * Properties of a `Cluster`.
+ */
+export interface ClusterProps extends ClusterOptions {
+  /** The VPC of the cluster. */
+  readonly vpc: ec2.IVpc;
+
+  /**
+   * The subnets of the control-plane interfaces and the nodes.
+   *
+   * @default - the VPC's private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * A security group the nodes (and so their pods) carry besides the cluster's,
+   * such as the one that the data stores admit.
+   *
+   * @default - none
+   */
+  readonly workloadSecurityGroup?: ec2.ISecurityGroup;
+
+  /**
+   * The profile whose defaults apply.
+   *
+   * @default PlatformProfile.PRODUCTION
+   */
+  readonly profile?: PlatformProfile;
+}
+
+/** The taint of spot nodes: only pods that tolerate it are scheduled there. */
+export const SPOT_TAINT_KEY = 'codelearn.dev/capacity';
+
+const ADDONS_WITHOUT_NODES = ['vpc-cni', 'kube-proxy', 'eks-pod-identity-agent'];
+const ADDONS_ON_NODES = ['coredns', 'metrics-server', 'aws-ebs-csi-driver'];
+const LOAD_BALANCER_CONTROLLER = eks.AlbControllerVersion.V2_17_1;
+
+/**
+ * An Amazon EKS cluster (native `AWS::EKS::Cluster`, aws-eks-v2) with managed node
+ * groups, EKS add-ons, the AWS Load Balancer Controller and node scaling.
+ *
+ * - Private API endpoint (public access only for the CIDRs you give), secrets
+ *   envelope-encrypted with a KMS key, every control-plane log type in an
+ *   encrypted log group with retention, access entries instead of `aws-auth`.
+ * - An on-demand node group and a tainted spot node group on Amazon Linux 2023,
+ *   through a launch template with IMDSv2 required (hop limit 1, so pods cannot
+ *   read node credentials) and KMS-encrypted gp3 volumes.
+ * - Add-ons: vpc-cni, kube-proxy, coredns, eks-pod-identity-agent,
+ *   metrics-server and aws-ebs-csi-driver; vpc-cni and the EBS CSI driver get
+ *   their permissions through EKS Pod Identity, not the node role.
+ * - Helm only for what has no add-on: the AWS Load Balancer Controller (it
+ *   reconciles TargetGroupBindings on load balancers that CDK owns, so its policy
+ *   cannot create or delete load balancers) and the Cluster Autoscaler, each with a
+ *   least-privilege Pod Identity role.
+ *
+ * @example
+ * declare const vpc: ec2.IVpc;
+ * const cluster = new Cluster(this, 'Cluster', {
+ *   vpc,
+ *   instanceType: ec2.InstanceType.of(ec2.InstanceClass.M5, ec2.InstanceSize.LARGE),
+ *   nodes: { minSize: 3, maxSize: 20 },
+ * });
+ */
+export class Cluster extends Construct {
+  /** The EKS cluster. */
+  public readonly eksCluster: eks.Cluster;
+
+  /** The on-demand node group. */
+  public readonly onDemandNodes: eks.Nodegroup;
+
+  /**
+   * The spot node group.
+   *
+   * @default - none in development
+   */
+  public readonly spotNodes?: eks.Nodegroup;
+
+  /** The role of every node. */
+  public readonly nodeRole: iam.IRole;
+
+  /** The key of the Kubernetes secrets, node volumes and control-plane logs. */
+  public readonly encryptionKey: kms.IKey;
+
+  /** The control-plane log group. */
+  public readonly logGroup: logs.ILogGroup;
+
+  /** The EKS add-ons, by name. */
+  public readonly addons: { [name: string]: eks.CfnAddon } = {};
+
+  /** The node scaling strategy in use. */
+  public readonly nodeScaling: NodeScaling;
+
+  /** The cluster's name, fixed at synth time (the control-plane log group is named after it). */
+  private readonly name: string;
+
+  constructor(scope: Construct, id: string, props: ClusterProps) {
+    super(scope, id);
+    const production = (props.profile ?? PlatformProfile.PRODUCTION) === PlatformProfile.PRODUCTION;
+    const onDemandSize = nodeGroupSize('nodes', props.nodes, production ? { minSize: 2, maxSize: 10, desiredSize: 3 } : { minSize: 1, maxSize: 3, desiredSize: 1 });
+    const withSpot = props.spot ?? production;
+    const spotSize = nodeGroupSize('spotNodes', props.spotNodes, { minSize: 0, maxSize: 10, desiredSize: 0 });
+    const spotInstanceTypes = props.spotInstanceTypes ?? ['t3.medium', 't3a.medium', 't3.large', 't3a.large'].map(type => new ec2.InstanceType(type));
+    if (withSpot && spotInstanceTypes.length < 2) {
+      throw new Error(`\`spotInstanceTypes\` lists ${spotInstanceTypes.length} type(s): a spot group needs at least 2, so that capacity is found when one type is short.`);
+    }
+    if (!withSpot && (props.spotNodes || props.spotInstanceTypes)) {
+      throw new Error('`spotNodes` and `spotInstanceTypes` are set but `spot` is false: set `spot: true`, or remove them.');
+    }
+    for (const cidr of props.publicEndpointCidrs ?? []) {
+      if (cidr === '0.0.0.0/0' || !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(cidr)) {
+        throw new Error(`\`publicEndpointCidrs\` has '${cidr}': list IPv4 CIDR blocks narrower than 0.0.0.0/0, such as '203.0.113.0/24'.`);
+      }
+    }
+    this.nodeScaling = props.nodeScaling ?? NodeScaling.clusterAutoscaler();
+    const stack = Stack.of(this);
+    const clusterName = Names.uniqueResourceName(this, { maxLength: 100, separator: '-' });
+    this.name = clusterName;
+
+    this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
+      description: `Encrypts the Kubernetes secrets, node volumes and control-plane logs of ${this.node.path}`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    allowCloudWatchLogs(this.encryptionKey);
+    allowAutoScalingVolumes(this.encryptionKey);
+
+    // EKS writes control-plane logs to this group; made first, with retention and the key.
+    this.logGroup = new logs.LogGroup(this, 'ControlPlaneLogs', {
+      logGroupName: `/aws/eks/${clusterName}/cluster`,
+      retention: props.logRetention ?? (production ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH),
+      encryptionKey: this.encryptionKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+    const endpointAccess = props.publicEndpointCidrs && props.publicEndpointCidrs.length > 0
+      ? eks.EndpointAccess.PUBLIC_AND_PRIVATE.onlyFrom(...props.publicEndpointCidrs)
+      : eks.EndpointAccess.PRIVATE;
+    this.eksCluster = new eks.Cluster(this, 'Cluster', {
+      clusterName,
+      version: props.kubernetesVersion ?? eks.KubernetesVersion.V1_35,
+      vpc: props.vpc,
+      vpcSubnets: [vpcSubnets],
+      endpointAccess,
+      secretsEncryptionKey: this.encryptionKey,
+      clusterLogging: [
+        eks.ClusterLoggingTypes.API, eks.ClusterLoggingTypes.AUDIT, eks.ClusterLoggingTypes.AUTHENTICATOR,
+        eks.ClusterLoggingTypes.CONTROLLER_MANAGER, eks.ClusterLoggingTypes.SCHEDULER,
+      ],
+      defaultCapacity: 0,
+      defaultCapacityType: eks.DefaultCapacityType.NODEGROUP,
+      kubectlProviderOptions: {
+        kubectlLayer: props.kubectlLayer ?? new KubectlV35Layer(this, 'KubectlLayer'),
+        privateSubnets: props.vpc.selectSubnets(vpcSubnets).subnets,
+      },
+    });
+    const cfnCluster = this.eksCluster.node.defaultChild as eks.CfnCluster;
+    cfnCluster.node.addDependency(this.logGroup);
+    this.acknowledgeClusterFindings(cfnCluster, props.publicEndpointCidrs);
+
+    this.nodeRole = this.createNodeRole();
+    const launchTemplate = this.createLaunchTemplate(props.workloadSecurityGroup);
+
+    for (const name of ADDONS_WITHOUT_NODES) {
+      this.addAddon(name, cfnCluster);
+    }
+    this.onDemandNodes = this.addNodeGroup('OnDemandNodes', launchTemplate, vpcSubnets, {
+      instanceTypes: [props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.MEDIUM)],
+      capacityType: eks.CapacityType.ON_DEMAND,
+      ...onDemandSize,
+      labels: { [SPOT_TAINT_KEY]: 'on-demand' },
+    });
+    if (withSpot) {
+      this.spotNodes = this.addNodeGroup('SpotNodes', launchTemplate, vpcSubnets, {
+        instanceTypes: spotInstanceTypes,
+        capacityType: eks.CapacityType.SPOT,
+        ...spotSize,
+        labels: { [SPOT_TAINT_KEY]: 'spot' },
+        taints: [{ key: SPOT_TAINT_KEY, value: 'spot', effect: eks.TaintEffect.NO_SCHEDULE }],
+      });
+    } else if (!production) {
+      Annotations.of(this).addWarningV2('codelearn:cluster-development',
+        'The cluster runs one small on-demand node group without spot capacity: not sized for production traffic.');
+    }
+    for (const name of ADDONS_ON_NODES) {
+      this.addAddon(name, cfnCluster).node.addDependency(this.onDemandNodes);
+    }
+
+    this.installLoadBalancerController(stack);
+    if (this.nodeScaling.strategy === NodeScalingStrategy.CLUSTER_AUTOSCALER) {
+      this.installClusterAutoscaler(stack);
+    }
+  }
+
+  /** The cluster's name. */
+  public get clusterName(): string {
+    return this.name;
+  }
+
+  /**
+   * Creates a role that pods of `serviceAccount` in `namespace` assume through
+   * EKS Pod Identity. The role has no permissions until you grant them.
+   */
+  public addPodIdentityRole(id: string, namespace: string, serviceAccount: string): iam.Role {
+    const role = new iam.Role(this, id, {
+      assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com').withSessionTags(),
+      description: `Pod Identity role of ${namespace}/${serviceAccount} in ${this.node.path}`,
+    });
+    const association = new eks.CfnPodIdentityAssociation(this, `${id}Association`, {
+      clusterName: this.eksCluster.clusterName,
+      namespace,
+      serviceAccount,
+      roleArn: role.roleArn,
+    });
+    role.node.addDependency(this.addons['eks-pod-identity-agent']);
+    association.node.addDependency(this.addons['eks-pod-identity-agent']);
+    return role;
+  }
+
+  private createNodeRole(): iam.Role {
+    const role = new iam.Role(this, 'NodeRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: `Nodes of ${this.node.path}: join the cluster and pull images (the CNI has its own Pod Identity role)`,
+      managedPolicies: [
+        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEKSWorkerNodePolicy'),
+        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEC2ContainerRegistryPullOnly'),
+      ],
+    });
+    acknowledgeManagedPolicies(role.node.defaultChild as iam.CfnRole,
+      'The AWS-maintained policies EKS documents for worker nodes: joining the cluster and pulling images from ECR. ' +
+      'Pod permissions come from Pod Identity roles, and IMDSv2 with hop limit 1 keeps pods from this role.');
+    return role;
+  }
+
+  private createLaunchTemplate(workloadSecurityGroup?: ec2.ISecurityGroup): ec2.LaunchTemplate {
+    // Security groups in a launch template replace the cluster security group that
+    // EKS would otherwise attach, so it is listed explicitly.
+    const template = new ec2.LaunchTemplate(this, 'NodeLaunchTemplate', {
+      requireImdsv2: true,
+      httpPutResponseHopLimit: 1,
+      httpTokens: ec2.LaunchTemplateHttpTokens.REQUIRED,
+      securityGroup: this.eksCluster.clusterSecurityGroup,
+      blockDevices: [{
+        deviceName: '/dev/xvda',
+        volume: ec2.BlockDeviceVolume.ebs(50, {
+          encrypted: true,
+          kmsKey: this.encryptionKey,
+          volumeType: ec2.EbsDeviceVolumeType.GP3,
+          deleteOnTermination: true,
+        }),
+      }],
+    });
+    if (workloadSecurityGroup) {
+      template.addSecurityGroup(workloadSecurityGroup);
+    }
+    return template;
+  }
+
+  private addNodeGroup(id: string, launchTemplate: ec2.LaunchTemplate, subnets: ec2.SubnetSelection,
+    options: eks.NodegroupOptions): eks.Nodegroup {
+    const nodegroup = this.eksCluster.addNodegroupCapacity(id, {
+      ...options,
+      nodeRole: this.nodeRole,
+      subnets,
+      amiType: eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
+      launchTemplateSpec: { id: launchTemplate.launchTemplateId!, version: launchTemplate.latestVersionNumber },
+      maxUnavailablePercentage: 33,
+      enableNodeAutoRepair: true,
+    });
+    for (const name of ADDONS_WITHOUT_NODES) {
+      nodegroup.node.addDependency(this.addons[name]);
+    }
+    return nodegroup;
+  }
+
+  private addAddon(name: string, cluster: eks.CfnCluster): eks.CfnAddon {
+    const podIdentity = this.addonPodIdentity(name);
+    const addon = new eks.CfnAddon(this, `Addon${name.split('-').map(part => part[0].toUpperCase() + part.slice(1)).join('')}`, {
+      clusterName: cluster.ref,
+      addonName: name,
+      resolveConflicts: 'OVERWRITE',
+      podIdentityAssociations: podIdentity && [podIdentity],
+    });
+    this.addons[name] = addon;
+    return addon;
+  }
+
+  /** vpc-cni and the EBS CSI driver get AWS permissions through Pod Identity. */
+  private addonPodIdentity(name: string): eks.CfnAddon.PodIdentityAssociationProperty | undefined {
+    const managed: { [addon: string]: [string, string] } = {
+      'vpc-cni': ['aws-node', 'AmazonEKS_CNI_Policy'],
+      'aws-ebs-csi-driver': ['ebs-csi-controller-sa', 'service-role/AmazonEBSCSIDriverPolicy'],
+    };
+    const entry = managed[name];
+    if (!entry) {
+      return undefined;
+    }
+    const [serviceAccount, policy] = entry;
+    const role = new iam.Role(this, `${name === 'vpc-cni' ? 'Cni' : 'EbsCsi'}Role`, {
+      assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com').withSessionTags(),
+      description: `Pod Identity role of the ${name} add-on of ${this.node.path}`,
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName(policy)],
+    });
+    acknowledgeManagedPolicies(role.node.defaultChild as iam.CfnRole,
+      `The AWS-maintained policy that EKS documents for the ${name} add-on, attached to its own Pod Identity role only.`);
+    if (name === 'aws-ebs-csi-driver') {
+      // Volumes encrypted with the cluster key: explicit actions, this key only.
+      role.addManagedPolicy(new iam.ManagedPolicy(this, 'EbsCsiKeyPolicy', {
+        description: `Lets the EBS CSI driver of ${this.node.path} use the cluster key for volumes`,
+        statements: [
+          new iam.PolicyStatement({
+            actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey',
+              'kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey'],
+            resources: [this.encryptionKey.keyArn],
+          }),
+          new iam.PolicyStatement({
+            actions: ['kms:CreateGrant'],
+            resources: [this.encryptionKey.keyArn],
+            conditions: { Bool: { 'kms:GrantIsForAWSResource': true } },
+          }),
+        ],
+      }));
+    }
+    return { serviceAccount, roleArn: role.roleArn };
+  }
+
+  /**
+   * The AWS Load Balancer Controller, for TargetGroupBindings only: it registers
+   * pods in target groups that CDK owns. Its policy reads ELB and EC2 and
+   * registers targets in this account's target groups, nothing more.
+   */
+  private installLoadBalancerController(stack: Stack): void {
+    const serviceAccount = 'aws-load-balancer-controller';
+    const role = this.addPodIdentityRole('LoadBalancerControllerRole', 'kube-system', serviceAccount);
+    const targetGroups = stack.formatArn({ service: 'elasticloadbalancing', resource: 'targetgroup', resourceName: '*/*' });
+    const policy = new iam.ManagedPolicy(this, 'LoadBalancerControllerPolicy', {
+      description: `AWS Load Balancer Controller of ${this.node.path}: TargetGroupBinding reconciliation only`,
+      roles: [role],
+      statements: [
+        new iam.PolicyStatement({
+          actions: [
+            'elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:DescribeLoadBalancerAttributes',
+            'elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags',
+            'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetGroupAttributes',
+            'elasticloadbalancing:DescribeTargetHealth',
+            'ec2:DescribeAvailabilityZones', 'ec2:DescribeInstances', 'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs', 'ec2:DescribeTags',
+          ],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          actions: ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'],
+          resources: [targetGroups],
+        }),
+      ],
+    });
+    acknowledge(policy, {
+      'AwsSolutions-IAM5[Resource::*]': 'Only Describe actions, which Elastic Load Balancing and EC2 do not scope to resources.',
+      [`AwsSolutions-IAM5[Resource::${findingValue(this, targetGroups)}]`]:
+        'Registering pods in target groups: the controller serves whichever target groups the TargetGroupBindings name, all in this account and region.',
+    });
+    const chart = this.eksCluster.addHelmChart('LoadBalancerController', {
+      chart: 'aws-load-balancer-controller',
+      repository: 'https://aws.github.io/eks-charts',
+      version: LOAD_BALANCER_CONTROLLER.helmChartVersion,
+      namespace: 'kube-system',
+      release: 'aws-load-balancer-controller',
+      values: {
+        clusterName: this.name,
+        region: stack.region,
+        vpcId: this.eksCluster.vpc.vpcId,
+        serviceAccount: { create: true, name: serviceAccount },
+        replicaCount: 2,
+        enableServiceMutatorWebhook: false,
+        createIngressClassResource: false,
+      },
+    });
+    chart.node.addDependency(this.onDemandNodes, role, policy);
+  }
+
+  /**
+   * The Cluster Autoscaler: reads the node groups' Auto Scaling groups and changes
+   * the size only of those tagged as owned by this cluster.
+   */
+  private installClusterAutoscaler(stack: Stack): void {
+    const options = this.nodeScaling.clusterAutoscalerOptions ?? {};
+    const serviceAccount = 'cluster-autoscaler';
+    const role = this.addPodIdentityRole('ClusterAutoscalerRole', 'kube-system', serviceAccount);
+    const nodegroups = stack.formatArn({ service: 'eks', resource: 'nodegroup', resourceName: `${this.name}/*` });
+    const policy = new iam.ManagedPolicy(this, 'ClusterAutoscalerPolicy', {
+      description: `Cluster Autoscaler of ${this.node.path}`,
+      roles: [role],
+      statements: [
+        new iam.PolicyStatement({
+          actions: [
+            'autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances',
+            'autoscaling:DescribeLaunchConfigurations', 'autoscaling:DescribeScalingActivities', 'autoscaling:DescribeTags',
+            'ec2:DescribeImages', 'ec2:DescribeInstanceTypes', 'ec2:DescribeLaunchTemplateVersions',
+            'ec2:GetInstanceTypesFromInstanceRequirements',
+          ],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          actions: ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'],
+          resources: ['*'],
+          conditions: { StringEquals: { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${this.name}`]: 'owned' } },
+        }),
+        new iam.PolicyStatement({
+          actions: ['eks:DescribeNodegroup'],
+          resources: [nodegroups],
+        }),
+      ],
+    });
+    acknowledge(policy, {
+      'AwsSolutions-IAM5[Resource::*]': 'Describe actions, which Auto Scaling and EC2 do not scope to resources, and resizing, ' +
+        'which the condition limits to the Auto Scaling groups tagged as owned by this cluster.',
+      [`AwsSolutions-IAM5[Resource::${findingValue(this, nodegroups)}]`]:
+        'Reading the labels and taints of this cluster\'s node groups, to scale a group up from zero.',
+    });
+    const chart = this.eksCluster.addHelmChart('ClusterAutoscaler', {
+      chart: 'cluster-autoscaler',
+      repository: 'https://kubernetes.github.io/autoscaler',
+      version: options.chartVersion ?? '9.52.1',
+      namespace: 'kube-system',
+      release: 'cluster-autoscaler',
+      values: {
+        cloudProvider: 'aws',
+        awsRegion: stack.region,
+        autoDiscovery: { clusterName: this.name },
+        image: { tag: options.imageTag ?? 'v1.35.0' },
+        rbac: { serviceAccount: { create: true, name: serviceAccount } },
+        extraArgs: {
+          'balance-similar-node-groups': true,
+          'skip-nodes-with-system-pods': false,
+          'expander': 'least-waste',
+        },
+      },
+    });
+    chart.node.addDependency(this.onDemandNodes, role, policy);
+  }
+
+  /**
+   * The kubectl provider and the cluster role belong to aws-eks-v2; their findings
+   * are acknowledged here, one by one, with the reason each does not apply.
+   */
+  private acknowledgeClusterFindings(cfnCluster: eks.CfnCluster, publicEndpointCidrs?: string[]): void {
+    acknowledge(cfnCluster, {
+      'CloudFormation-Validate::W9009': 'aws-eks-v2 writes EncryptionConfig Resources: [secrets], the only value the EKS API takes; ' +
+        'the schema marks the property deprecated, but the API still reads it to envelope-encrypt secrets.',
+    });
+    const clusterRole = this.eksCluster.role.node.defaultChild as iam.CfnRole;
+    acknowledgeManagedPolicies(clusterRole, 'The AWS-maintained policy that EKS requires for its cluster service role.');
+    if (publicEndpointCidrs && publicEndpointCidrs.length > 0) {
+      acknowledge(cfnCluster, {
+        'AwsSolutions-EKS1': `Public API access is an explicit option, limited to ${publicEndpointCidrs.join(', ')}; the private endpoint stays on.`,
+      });
+    }
+    const provider = this.eksCluster.node.tryFindChild('KubectlProvider');
+    if (!provider) {
+      return;
+    }
+    const customResource = 'The kubectl provider of aws-eks-v2 is a custom resource handler: CloudFormation invokes it synchronously ' +
+      'through the provider framework, once per Kubernetes object change';
+    acknowledge(provider, {
+      'AwsSolutions-L1': 'The runtime of the kubectl provider and its framework is chosen and upgraded by aws-cdk-lib.',
+      [`AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(provider.node.findChild('Handler').node.defaultChild as lambda.CfnFunction)}.Arn>:*]`]:
+        'The provider framework invokes the versions of its own handler function only.',
+    });
+    acknowledgeControlRule(provider, 'IAMNoInlinePolicy', `${customResource}; aws-eks-v2 creates and scopes the policies of its roles.`);
+    acknowledge(provider, {
+      'HIPAA.Security-LambdaConcurrency': `${customResource}, so reserved concurrency would only make deploys fail.`,
+      'NIST.800.53.R5-LambdaConcurrency': `${customResource}, so reserved concurrency would only make deploys fail.`,
+      'HIPAA.Security-LambdaDLQ': `${customResource}; failures are reported to CloudFormation, which fails the deploy. A dead-letter queue would receive nothing.`,
+      'NIST.800.53.R5-LambdaDLQ': `${customResource}; failures are reported to CloudFormation, which fails the deploy. A dead-letter queue would receive nothing.`,
+    });
+    for (const role of provider.node.findAll().filter((child): child is iam.CfnRole => child instanceof iam.CfnRole)) {
+      acknowledgeManagedPolicies(role, 'The AWS-maintained Lambda execution policies (logs, VPC interfaces, image pulls) that aws-eks-v2 attaches to its kubectl provider.');
+    }
+  }
+}
+
+function nodeGroupSize(name: string, given: NodeGroupSize | undefined, defaults: Required<NodeGroupSize>): Required<NodeGroupSize> {
+  const size = { ...defaults, ...given };
+  requireWholeNumber(`${name}.minSize`, size.minSize, 0, 100);
+  requireWholeNumber(`${name}.maxSize`, size.maxSize, 1, 100);
+  if (size.maxSize < size.minSize) {
+    throw new Error(`\`${name}.maxSize\` (${size.maxSize}) must be >= \`${name}.minSize\` (${size.minSize}): raise maxSize or lower minSize.`);
+  }
+  if (!Number.isInteger(size.desiredSize) || size.desiredSize < size.minSize || size.desiredSize > size.maxSize) {
+    throw new Error(`\`${name}.desiredSize\` (${size.desiredSize}) must be a whole number from \`${name}.minSize\` (${size.minSize}) to \`${name}.maxSize\` (${size.maxSize}).`);
+  }
+  return size;
+}
+
+/**
+ * Managed node groups launch instances through the Auto Scaling service-linked
+ * role, which must be able to use the key of the encrypted node volumes.
+ */
+function allowAutoScalingVolumes(key: kms.IKey): void {
+  const stack = Stack.of(key);
+  const autoScaling = new iam.ArnPrincipal(stack.formatArn({
+    service: 'iam',
+    region: '',
+    resource: 'role',
+    resourceName: 'aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling',
+  }));
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    principals: [autoScaling],
+    actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+    resources: ['*'],
+  }));
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    principals: [autoScaling],
+    actions: ['kms:CreateGrant'],
+    resources: ['*'],
+    conditions: { Bool: { 'kms:GrantIsForAWSResource': true } },
+  }));
+}

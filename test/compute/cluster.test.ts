@@ -1,0 +1,271 @@
+import { Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Cluster, ClusterOptions, Network, NodeScaling, NodeScalingStrategy, PlatformProfile } from '../../src';
+import { TEST_ENV, testStack } from '../support/app';
+
+function setup(props: ClusterOptions & { profile?: PlatformProfile } = {}, stack: Stack = testStack({ env: TEST_ENV })) {
+  const network = new Network(stack, 'Network');
+  const cluster = new Cluster(stack, 'Compute', { vpc: network.vpc, workloadSecurityGroup: network.workloadSecurityGroup, ...props });
+  return { stack, cluster, template: Template.fromStack(stack) };
+}
+
+const ref = (prefix: string) => ({ Ref: Match.stringLikeRegexp(`^${prefix}`) });
+const arnOf = (prefix: string) => ({ 'Fn::GetAtt': [Match.stringLikeRegexp(`^${prefix}`), 'Arn'] });
+
+describe('Cluster', () => {
+  describe('with defaults', () => {
+    const { cluster, template, stack } = setup();
+
+    test('creates a private Kubernetes 1.35 cluster with envelope-encrypted secrets, access entries and every log type', () => {
+      template.hasResource('AWS::EKS::Cluster', {
+        Properties: Match.objectLike({
+          Name: cluster.clusterName,
+          Version: '1.35',
+          AccessConfig: { AuthenticationMode: 'API' },
+          EncryptionConfig: [{ Provider: { KeyArn: arnOf('ComputeKey') }, Resources: ['secrets'] }],
+          ResourcesVpcConfig: Match.objectLike({
+            EndpointPrivateAccess: true,
+            EndpointPublicAccess: false,
+            SubnetIds: [ref('NetworkVpcPrivateSubnet1'), ref('NetworkVpcPrivateSubnet2')],
+          }),
+          Logging: {
+            ClusterLogging: {
+              EnabledTypes: [{ Type: 'api' }, { Type: 'audit' }, { Type: 'authenticator' }, { Type: 'controllerManager' }, { Type: 'scheduler' }],
+            },
+          },
+        }),
+        DependsOn: Match.arrayWith([Match.stringLikeRegexp('^ComputeControlPlaneLogs')]),
+      });
+      expect(cluster.clusterName).toMatch(/^Test-Compute-[0-9A-F]{8}$/);
+    });
+
+    test('keeps control-plane logs a year in an encrypted group it creates first', () => {
+      template.hasResource('AWS::Logs::LogGroup', {
+        Properties: { LogGroupName: `/aws/eks/${cluster.clusterName}/cluster`, RetentionInDays: 365, KmsKeyId: arnOf('ComputeKey') },
+        DeletionPolicy: 'Retain',
+      });
+    });
+
+    test('lets Auto Scaling use the key for node volumes', () => {
+      template.hasResourceProperties('AWS::KMS::Key', {
+        EnableKeyRotation: true,
+        KeyPolicy: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Principal: { AWS: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling'])] }) },
+              Action: 'kms:CreateGrant',
+              Condition: { Bool: { 'kms:GrantIsForAWSResource': true } },
+            }),
+          ]),
+        },
+      });
+    });
+
+    test('launches nodes with IMDSv2 (hop limit 1), encrypted gp3 volumes and the workloads\' security group', () => {
+      template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+        LaunchTemplateData: Match.objectLike({
+          MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+          BlockDeviceMappings: [{
+            DeviceName: '/dev/xvda',
+            Ebs: { Encrypted: true, KmsKeyId: arnOf('ComputeKey'), VolumeSize: 50, VolumeType: 'gp3', DeleteOnTermination: true },
+          }],
+          SecurityGroupIds: [
+            { 'Fn::GetAtt': [Match.stringLikeRegexp('^ComputeCluster'), 'ClusterSecurityGroupId'] },
+            { 'Fn::GetAtt': [Match.stringLikeRegexp('^NetworkWorkloadSecurityGroup'), 'GroupId'] },
+          ],
+        }),
+      });
+    });
+
+    test('runs an on-demand group of t3.medium (2 to 10, 3 at first) on AL2023', () => {
+      template.hasResourceProperties('AWS::EKS::Nodegroup', {
+        CapacityType: 'ON_DEMAND',
+        AmiType: 'AL2023_x86_64_STANDARD',
+        InstanceTypes: ['t3.medium'],
+        ScalingConfig: { MinSize: 2, MaxSize: 10, DesiredSize: 3 },
+        Labels: { 'codelearn.dev/capacity': 'on-demand' },
+        LaunchTemplate: { Id: ref('ComputeNodeLaunchTemplate'), Version: Match.anyValue() },
+        NodeRole: arnOf('ComputeNodeRole'),
+        Subnets: [ref('NetworkVpcPrivateSubnet1'), ref('NetworkVpcPrivateSubnet2')],
+        UpdateConfig: { MaxUnavailablePercentage: 33 },
+        NodeRepairConfig: { Enabled: true },
+      });
+    });
+
+    test('runs a tainted spot group of several instance types that scales from zero', () => {
+      template.hasResourceProperties('AWS::EKS::Nodegroup', {
+        CapacityType: 'SPOT',
+        InstanceTypes: ['t3.medium', 't3a.medium', 't3.large', 't3a.large'],
+        ScalingConfig: { MinSize: 0, MaxSize: 10, DesiredSize: 0 },
+        Taints: [{ Key: 'codelearn.dev/capacity', Value: 'spot', Effect: 'NO_SCHEDULE' }],
+        Labels: { 'codelearn.dev/capacity': 'spot' },
+      });
+      expect(cluster.spotNodes).toBeDefined();
+    });
+
+    test('gives nodes only the worker and image-pull policies', () => {
+      template.hasResourceProperties('AWS::IAM::Role', {
+        AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] },
+        ManagedPolicyArns: [
+          { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonEKSWorkerNodePolicy']] },
+          { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonEC2ContainerRegistryPullOnly']] },
+        ],
+      });
+    });
+
+    test('installs six native add-ons, the node-less ones before the nodes', () => {
+      const addons = template.findResources('AWS::EKS::Addon');
+      const names = Object.values(addons).map(addon => addon.Properties.AddonName).sort();
+      expect(names).toEqual(['aws-ebs-csi-driver', 'coredns', 'eks-pod-identity-agent', 'kube-proxy', 'metrics-server', 'vpc-cni']);
+      for (const addon of Object.values(addons)) {
+        expect(addon.Properties.ResolveConflicts).toBe('OVERWRITE');
+      }
+      const nodegroup = Object.values(template.findResources('AWS::EKS::Nodegroup', { Properties: { CapacityType: 'ON_DEMAND' } }))[0];
+      expect(nodegroup.DependsOn).toEqual(expect.arrayContaining([
+        expect.stringMatching(/^ComputeAddonVpcCni/), expect.stringMatching(/^ComputeAddonKubeProxy/), expect.stringMatching(/^ComputeAddonEksPodIdentityAgent/),
+      ]));
+      const coredns = Object.values(template.findResources('AWS::EKS::Addon', { Properties: { AddonName: 'coredns' } }))[0];
+      expect(coredns.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^ComputeClusterNodegroupOnDemandNodes/)]));
+    });
+
+    test('gives vpc-cni and the EBS CSI driver their own Pod Identity roles', () => {
+      template.hasResourceProperties('AWS::EKS::Addon', {
+        AddonName: 'vpc-cni',
+        PodIdentityAssociations: [{ ServiceAccount: 'aws-node', RoleArn: arnOf('ComputeCniRole') }],
+      });
+      template.hasResourceProperties('AWS::EKS::Addon', {
+        AddonName: 'aws-ebs-csi-driver',
+        PodIdentityAssociations: [{ ServiceAccount: 'ebs-csi-controller-sa', RoleArn: arnOf('ComputeEbsCsiRole') }],
+      });
+      template.hasResourceProperties('AWS::IAM::Role', {
+        AssumeRolePolicyDocument: { Statement: [{ Action: ['sts:AssumeRole', 'sts:TagSession'], Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' } }] },
+        ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonEKS_CNI_Policy']] }],
+      });
+    });
+
+    test('installs the AWS Load Balancer Controller with a Pod Identity role that cannot create load balancers', () => {
+      template.hasResourceProperties('Custom::AWSCDK-EKS-HelmChart', {
+        Chart: 'aws-load-balancer-controller',
+        Repository: 'https://aws.github.io/eks-charts',
+        Namespace: 'kube-system',
+        Release: 'aws-load-balancer-controller',
+        Version: eks.AlbControllerVersion.V2_17_1.helmChartVersion,
+      });
+      template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', {
+        Namespace: 'kube-system', ServiceAccount: 'aws-load-balancer-controller', RoleArn: arnOf('ComputeLoadBalancerControllerRole'),
+      });
+      const policy = Object.values(template.findResources('AWS::IAM::ManagedPolicy', {
+        Properties: { Description: Match.stringLikeRegexp('^AWS Load Balancer Controller') },
+      }))[0];
+      const actions: string[] = policy.Properties.PolicyDocument.Statement.flatMap((s: any) => s.Action);
+      expect(actions.filter(action => !/:Describe/.test(action))).toEqual(['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets']);
+    });
+
+    test('installs the Cluster Autoscaler, allowed to resize only this cluster\'s groups', () => {
+      expect(cluster.nodeScaling.strategy).toBe(NodeScalingStrategy.CLUSTER_AUTOSCALER);
+      template.hasResourceProperties('Custom::AWSCDK-EKS-HelmChart', {
+        Chart: 'cluster-autoscaler',
+        Repository: 'https://kubernetes.github.io/autoscaler',
+        Version: '9.52.1',
+        Namespace: 'kube-system',
+        Values: Match.anyValue(),
+      });
+      template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([{
+            Effect: 'Allow',
+            Action: ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'],
+            Resource: '*',
+            Condition: { StringEquals: { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${cluster.clusterName}`]: 'owned' } },
+          }]),
+        },
+      });
+      const chart = Object.values(template.findResources('Custom::AWSCDK-EKS-HelmChart', { Properties: { Chart: 'cluster-autoscaler' } }))[0];
+      const values = JSON.stringify(Stack.of(cluster).resolve(chart.Properties.Values));
+      expect(values).toContain('v1.35.0');
+      expect(values).toContain(cluster.clusterName);
+    });
+
+    test('warns about nothing', () => {
+      Annotations.fromStack(stack).hasNoWarning('/Test/Compute', Match.anyValue());
+    });
+  });
+
+  test('development profile: one small on-demand group without spot, and a warning', () => {
+    const { cluster, template, stack } = setup({ profile: PlatformProfile.DEVELOPMENT });
+    template.resourceCountIs('AWS::EKS::Nodegroup', 1);
+    template.hasResourceProperties('AWS::EKS::Nodegroup', { ScalingConfig: { MinSize: 1, MaxSize: 3, DesiredSize: 1 } });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: Match.stringLikeRegexp('^/aws/eks/'), RetentionInDays: 30 });
+    expect(cluster.spotNodes).toBeUndefined();
+    Annotations.fromStack(stack).hasWarning('/Test/Compute', Match.stringLikeRegexp('^The cluster runs one small on-demand node group'));
+  });
+
+  test('with every option', () => {
+    const stack = testStack({ env: TEST_ENV });
+    const { template } = setup({
+      kubernetesVersion: eks.KubernetesVersion.V1_35,
+      publicEndpointCidrs: ['203.0.113.0/24'],
+      instanceType: ec2.InstanceType.of(ec2.InstanceClass.M5, ec2.InstanceSize.LARGE),
+      nodes: { minSize: 3, maxSize: 20, desiredSize: 4 },
+      spot: true,
+      spotInstanceTypes: [new ec2.InstanceType('m5.large'), new ec2.InstanceType('m5a.large')],
+      spotNodes: { minSize: 1, maxSize: 5, desiredSize: 2 },
+      nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion: '9.53.0', imageTag: 'v1.35.1' }),
+      logRetention: logs.RetentionDays.THREE_MONTHS,
+      encryptionKey: new kms.Key(stack, 'BroughtKey', { enableKeyRotation: true }),
+    }, stack);
+    template.hasResourceProperties('AWS::EKS::Cluster', {
+      ResourcesVpcConfig: Match.objectLike({ EndpointPrivateAccess: true, EndpointPublicAccess: true, PublicAccessCidrs: ['203.0.113.0/24'] }),
+      EncryptionConfig: [{ Provider: { KeyArn: arnOf('BroughtKey') }, Resources: ['secrets'] }],
+    });
+    template.hasResourceProperties('AWS::EKS::Nodegroup', {
+      CapacityType: 'ON_DEMAND', InstanceTypes: ['m5.large'], ScalingConfig: { MinSize: 3, MaxSize: 20, DesiredSize: 4 },
+    });
+    template.hasResourceProperties('AWS::EKS::Nodegroup', {
+      CapacityType: 'SPOT', InstanceTypes: ['m5.large', 'm5a.large'], ScalingConfig: { MinSize: 1, MaxSize: 5, DesiredSize: 2 },
+    });
+    template.hasResourceProperties('Custom::AWSCDK-EKS-HelmChart', { Chart: 'cluster-autoscaler', Version: '9.53.0' });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: Match.stringLikeRegexp('^/aws/eks/'), RetentionInDays: 90 });
+    template.resourcePropertiesCountIs('AWS::KMS::Key', { Description: Match.stringLikeRegexp('^Encrypts the Kubernetes') }, 0);
+  });
+
+  test('creates Pod Identity roles for services', () => {
+    const stack = testStack({ env: TEST_ENV });
+    const cluster = new Cluster(stack, 'Compute', { vpc: new Network(stack, 'Network').vpc });
+    cluster.addPodIdentityRole('AppRole', 'apps', 'user-service');
+    Template.fromStack(stack).hasResourceProperties('AWS::EKS::PodIdentityAssociation', {
+      ClusterName: ref('ComputeCluster'),
+      Namespace: 'apps',
+      ServiceAccount: 'user-service',
+      RoleArn: arnOf('ComputeAppRole'),
+    });
+  });
+
+  describe('fails on bad input', () => {
+    const cases: [string, ClusterOptions, string][] = [
+      ['min above max', { nodes: { minSize: 5, maxSize: 3, desiredSize: 3 } },
+        '`nodes.maxSize` (3) must be >= `nodes.minSize` (5): raise maxSize or lower minSize.'],
+      ['desired below min', { nodes: { minSize: 2, maxSize: 10, desiredSize: 1 } },
+        '`nodes.desiredSize` (1) must be a whole number from `nodes.minSize` (2) to `nodes.maxSize` (10).'],
+      ['desired above max', { spotNodes: { desiredSize: 11 } },
+        '`spotNodes.desiredSize` (11) must be a whole number from `spotNodes.minSize` (0) to `spotNodes.maxSize` (10).'],
+      ['a negative minimum', { nodes: { minSize: -1 } }, '`nodes.minSize` (-1) must be a whole number from 0 to 100.'],
+      ['too many nodes', { nodes: { maxSize: 500 } }, '`nodes.maxSize` (500) must be a whole number from 1 to 100.'],
+      ['one spot type', { spotInstanceTypes: [new ec2.InstanceType('m5.large')] },
+        '`spotInstanceTypes` lists 1 type(s): a spot group needs at least 2, so that capacity is found when one type is short.'],
+      ['spot options without spot', { spot: false, spotNodes: { maxSize: 3 } },
+        '`spotNodes` and `spotInstanceTypes` are set but `spot` is false: set `spot: true`, or remove them.'],
+      ['a world-open endpoint', { publicEndpointCidrs: ['0.0.0.0/0'] },
+        '`publicEndpointCidrs` has \'0.0.0.0/0\': list IPv4 CIDR blocks narrower than 0.0.0.0/0, such as \'203.0.113.0/24\'.'],
+    ];
+    test.each(cases)('%s', (_name, props, message) => {
+      const stack = testStack();
+      const vpc = new ec2.Vpc(stack, 'Vpc');
+      expect(() => new Cluster(stack, 'Compute', { vpc, ...props })).toThrow(new Error(message));
+    });
+  });
+});
