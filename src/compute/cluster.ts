@@ -7,9 +7,11 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import * as k8s from '../private/k8s';
 import { allowCloudWatchLogs } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, acknowledgeManagedPolicies, findingValue } from '../private/nag';
-import { requireWholeNumber } from '../private/validate';
+import { podIdentityRole } from '../private/pod-identity';
+import { requireKubernetesName, requireWholeNumber } from '../private/validate';
 import { PlatformProfile } from '../profile';
 import { NodeScaling, NodeScalingStrategy } from './node-scaling';
 
@@ -218,6 +220,14 @@ export class Cluster extends Construct {
   /** The node scaling strategy in use. */
   public readonly nodeScaling: NodeScaling;
 
+  /**
+   * The AWS Load Balancer Controller's Helm release. Objects that use its
+   * TargetGroupBinding resource depend on it.
+   */
+  public readonly loadBalancerController: eks.HelmChart;
+
+  private readonly namespaces = new Map<string, eks.KubernetesManifest>();
+
   /** The cluster's name, fixed at synth time (the control-plane log group is named after it). */
   private readonly name: string;
 
@@ -314,7 +324,7 @@ export class Cluster extends Construct {
       this.addAddon(name, cfnCluster).node.addDependency(this.onDemandNodes);
     }
 
-    this.installLoadBalancerController(stack);
+    this.loadBalancerController = this.installLoadBalancerController(stack);
     if (this.nodeScaling.strategy === NodeScalingStrategy.CLUSTER_AUTOSCALER) {
       this.installClusterAutoscaler(stack);
     }
@@ -326,23 +336,37 @@ export class Cluster extends Construct {
   }
 
   /**
+   * The namespace `name`, created once, enforcing the restricted Pod Security
+   * Standard.
+   */
+  public addNamespace(name: string): eks.KubernetesManifest {
+    requireKubernetesName('namespace', name);
+    let manifest = this.namespaces.get(name);
+    if (!manifest) {
+      manifest = new eks.KubernetesManifest(this, `Namespace${pascalCase(name)}`, {
+        cluster: this.eksCluster,
+        manifest: [k8s.namespace(name)],
+        overwrite: true,
+      });
+      manifest.node.addDependency(this.onDemandNodes);
+      this.namespaces.set(name, manifest);
+    }
+    return manifest;
+  }
+
+  /**
    * Creates a role that pods of `serviceAccount` in `namespace` assume through
    * EKS Pod Identity. The role has no permissions until you grant them.
    */
   public addPodIdentityRole(id: string, namespace: string, serviceAccount: string): iam.Role {
-    const role = new iam.Role(this, id, {
-      assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com').withSessionTags(),
-      description: `Pod Identity role of ${namespace}/${serviceAccount} in ${this.node.path}`,
-    });
-    const association = new eks.CfnPodIdentityAssociation(this, `${id}Association`, {
+    requireKubernetesName('namespace', namespace);
+    requireKubernetesName('serviceAccount', serviceAccount);
+    return podIdentityRole(this, id, {
       clusterName: this.eksCluster.clusterName,
       namespace,
       serviceAccount,
-      roleArn: role.roleArn,
-    });
-    role.node.addDependency(this.addons['eks-pod-identity-agent']);
-    association.node.addDependency(this.addons['eks-pod-identity-agent']);
-    return role;
+      agent: this.addons['eks-pod-identity-agent'],
+    }).role;
   }
 
   private createNodeRole(): iam.Role {
@@ -403,7 +427,7 @@ export class Cluster extends Construct {
 
   private addAddon(name: string, cluster: eks.CfnCluster): eks.CfnAddon {
     const podIdentity = this.addonPodIdentity(name);
-    const addon = new eks.CfnAddon(this, `Addon${name.split('-').map(part => part[0].toUpperCase() + part.slice(1)).join('')}`, {
+    const addon = new eks.CfnAddon(this, `Addon${pascalCase(name)}`, {
       clusterName: cluster.ref,
       addonName: name,
       resolveConflicts: 'OVERWRITE',
@@ -457,7 +481,7 @@ export class Cluster extends Construct {
    * pods in target groups that CDK owns. Its policy reads ELB and EC2 and
    * registers targets in this account's target groups, nothing more.
    */
-  private installLoadBalancerController(stack: Stack): void {
+  private installLoadBalancerController(stack: Stack): eks.HelmChart {
     const serviceAccount = 'aws-load-balancer-controller';
     const role = this.addPodIdentityRole('LoadBalancerControllerRole', 'kube-system', serviceAccount);
     const targetGroups = stack.formatArn({ service: 'elasticloadbalancing', resource: 'targetgroup', resourceName: '*/*' });
@@ -504,6 +528,7 @@ export class Cluster extends Construct {
       },
     });
     chart.node.addDependency(this.onDemandNodes, role, policy);
+    return chart;
   }
 
   /**
@@ -605,6 +630,10 @@ export class Cluster extends Construct {
       acknowledgeManagedPolicies(role, 'The AWS-maintained Lambda execution policies (logs, VPC interfaces, image pulls) that aws-eks-v2 attaches to its kubectl provider.');
     }
   }
+}
+
+function pascalCase(name: string): string {
+  return name.split('-').map(part => part[0].toUpperCase() + part.slice(1)).join('');
 }
 
 function nodeGroupSize(name: string, given: NodeGroupSize | undefined, defaults: Required<NodeGroupSize>): Required<NodeGroupSize> {

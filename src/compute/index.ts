@@ -1,2 +1,3 @@
 export * from './cluster';
+export * from './microservice';
 export * from './node-scaling';

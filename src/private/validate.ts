@@ -26,3 +26,14 @@ export function requireWholeDays(name: string, duration: Duration, min: number, 
   }
   return days;
 }
+
+/**
+ * Throws unless `value` is a Kubernetes DNS-1123 label: lowercase letters, digits
+ * and '-', starting with a letter and ending with a letter or digit, at most 63.
+ */
+export function requireKubernetesName(name: string, value: string): void {
+  if (!/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/.test(value)) {
+    throw new Error(`\`${name}\` ('${value}') is not a Kubernetes name: use lowercase letters, digits and '-', ` +
+      'starting with a letter and ending with a letter or digit, at most 63 characters.');
+  }
+}

@@ -1,0 +1,359 @@
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { Cluster, SPOT_TAINT_KEY } from './cluster';
+import * as k8s from '../private/k8s';
+import { ManagedPolicyGrantee, podIdentityRole } from '../private/pod-identity';
+import { requireKubernetesName, requireWholeNumber } from '../private/validate';
+
+/**
+ * What a user may set on one service.
+ */
+export interface MicroserviceOptions {
+  /**
+   * The service's name: the Kubernetes name of its Deployment, Service and
+   * ServiceAccount, and of its ECR repository.
+   */
+  readonly name: string;
+
+  /**
+   * The path pattern that the load balancer routes to this service, such as
+   * `/api/users/*`.
+   *
+   * @default - none: the service is the load balancer's default route
+   */
+  readonly path?: string;
+
+  /**
+   * A container image to run instead of the service's own ECR repository.
+   *
+   * @default - `<repository>:<imageTag>` from the ECR repository the service creates
+   */
+  readonly image?: string;
+
+  /**
+   * The tag of the image in the service's ECR repository. Tags are immutable:
+   * release a new version by pushing a new tag and changing this value.
+   *
+   * @default '1.0.0'
+   */
+  readonly imageTag?: string;
+
+  /**
+   * The port the container listens on.
+   *
+   * @default 8080
+   */
+  readonly port?: number;
+
+  /**
+   * The HTTP path of the health check (readiness, liveness, startup probes and
+   * the load balancer's target health).
+   *
+   * @default '/health'
+   */
+  readonly healthCheckPath?: string;
+
+  /**
+   * The fewest pods.
+   *
+   * @default 2
+   */
+  readonly minReplicas?: number;
+
+  /**
+   * The most pods.
+   *
+   * @default 10
+   */
+  readonly maxReplicas?: number;
+
+  /**
+   * The average CPU utilization, in percent of the request, that the
+   * HorizontalPodAutoscaler keeps (the specification's 70%).
+   *
+   * @default 70
+   */
+  readonly cpuTarget?: number;
+
+  /**
+   * The average memory utilization, in percent of the request, that the
+   * HorizontalPodAutoscaler also keeps.
+   *
+   * @default - memory does not drive scaling
+   */
+  readonly memoryTarget?: number;
+
+  /**
+   * CPU per pod: the request (what the scheduler reserves).
+   *
+   * @default '250m'
+   */
+  readonly cpu?: string;
+
+  /**
+   * Memory per pod: the request, and also the limit.
+   *
+   * @default '512Mi'
+   */
+  readonly memory?: string;
+
+  /**
+   * The CPU limit per pod.
+   *
+   * @default '1'
+   */
+  readonly cpuLimit?: string;
+
+  /**
+   * Let pods run on spot nodes (preferred there), for services that tolerate
+   * interruption.
+   *
+   * @default false
+   */
+  readonly spot?: boolean;
+
+  /**
+   * How long the load balancer drains a pod's connections before deregistering
+   * it. The pod's preStop pause lasts as long, so no request reaches a stopping pod.
+   *
+   * @default Duration.seconds(30)
+   */
+  readonly deregistrationDelay?: Duration;
+
+  /**
+   * Environment variables of the container.
+   *
+   * @default - none besides what the platform adds
+   */
+  readonly environment?: { [name: string]: string };
+}
+
+/**
+ * Properties of a `Microservice`.
+ */
+export interface MicroserviceProps extends MicroserviceOptions {
+  /** The cluster that runs the service. */
+  readonly cluster: Cluster;
+
+  /**
+   * The Kubernetes namespace.
+   *
+   * @default 'codelearn'
+   */
+  readonly namespace?: string;
+}
+
+const SERVICE_PORT = 80;
+
+/**
+ * One service of the platform on EKS, run the way production teams run it.
+ *
+ * - Deployment with rolling updates that never drop capacity (maxUnavailable 0),
+ *   startup, readiness and liveness probes, a preStop pause as long as the load
+ *   balancer's deregistration delay, zone spread, requests and limits, and a
+ *   restricted security context (non-root, read-only root filesystem, no
+ *   privilege escalation, all capabilities dropped).
+ * - Service, HorizontalPodAutoscaler (70% CPU), PodDisruptionBudget.
+ * - A ServiceAccount with its own Pod Identity role: the service gets only what
+ *   is granted to `grantPrincipal`.
+ * - An IP target group with the service's health check, and the
+ *   TargetGroupBinding that registers the pods in it; the edge tier routes to it.
+ * - An ECR repository (scan on push, immutable tags, encrypted, lifecycle rules),
+ *   unless an image is given.
+ *
+ * @example
+ * declare const cluster: Cluster;
+ * const users = new Microservice(this, 'UserService', {
+ *   cluster,
+ *   name: 'user-service',
+ *   path: '/api/users/*',
+ *   imageTag: '2.3.1',
+ * });
+ * declare const bucket: s3.IBucket;
+ * bucket.grantRead(users);
+ */
+export class Microservice extends Construct implements iam.IGrantable {
+  /** The service's name. */
+  public readonly serviceName: string;
+
+  /** The Kubernetes namespace. */
+  public readonly namespace: string;
+
+  /**
+   * The path pattern the load balancer routes here.
+   *
+   * @default - none: the default route
+   */
+  public readonly path?: string;
+
+  /**
+   * The Pod Identity role of the service's pods. Grant to `grantPrincipal` (or to
+   * the service itself), which collects permissions in one managed policy.
+   */
+  public readonly role: iam.Role;
+
+  /** The principal to grant the service's permissions to. */
+  public readonly grantPrincipal: iam.IPrincipal;
+
+  /** The IP target group of the service's pods. */
+  public readonly targetGroup: elbv2.ApplicationTargetGroup;
+
+  /**
+   * The service's ECR repository.
+   *
+   * @default - none when an image is given
+   */
+  public readonly repository?: ecr.Repository;
+
+  /** The container image the pods run. */
+  public readonly image: string;
+
+  /** The Kubernetes objects of the service, applied as one manifest. */
+  public readonly manifest: eks.KubernetesManifest;
+
+  private readonly environment: k8s.EnvVar[] = [];
+
+  constructor(scope: Construct, id: string, props: MicroserviceProps) {
+    super(scope, id);
+    requireKubernetesName('name', props.name);
+    const namespace = props.namespace ?? 'codelearn';
+    const port = props.port ?? 8080;
+    const minReplicas = props.minReplicas ?? 2;
+    const maxReplicas = props.maxReplicas ?? 10;
+    const cpuTarget = props.cpuTarget ?? 70;
+    const healthCheckPath = props.healthCheckPath ?? '/health';
+    const deregistrationDelay = props.deregistrationDelay ?? Duration.seconds(30);
+    requireWholeNumber(`${props.name}.port`, port, 1024, 65535);
+    requireWholeNumber(`${props.name}.minReplicas`, minReplicas, 1, 100);
+    requireWholeNumber(`${props.name}.maxReplicas`, maxReplicas, 1, 500);
+    if (maxReplicas < minReplicas) {
+      throw new Error(`\`${props.name}.maxReplicas\` (${maxReplicas}) must be >= \`${props.name}.minReplicas\` (${minReplicas}).`);
+    }
+    requireWholeNumber(`${props.name}.cpuTarget`, cpuTarget, 1, 100);
+    if (props.memoryTarget !== undefined) {
+      requireWholeNumber(`${props.name}.memoryTarget`, props.memoryTarget, 1, 100);
+    }
+    if (!healthCheckPath.startsWith('/')) {
+      throw new Error(`\`${props.name}.healthCheckPath\` ('${healthCheckPath}') must start with '/'.`);
+    }
+    if (props.path !== undefined && !/^\/[A-Za-z0-9_\-.*/]*$/.test(props.path)) {
+      throw new Error(`\`${props.name}.path\` ('${props.path}') is not a path pattern: write it as '/api/users/*'.`);
+    }
+    if (props.image !== undefined && props.imageTag !== undefined) {
+      throw new Error(`\`${props.name}.image\` and \`${props.name}.imageTag\` are both set: the tag applies to the service's own repository. Put the tag in \`image\`, or remove \`image\`.`);
+    }
+    const delaySeconds = Token.isUnresolved(deregistrationDelay.toString()) ? 30 : deregistrationDelay.toSeconds();
+    requireWholeNumber(`${props.name}.deregistrationDelay (seconds)`, delaySeconds, 0, 300);
+    for (const key of Object.keys(props.environment ?? {})) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+        throw new Error(`\`${props.name}.environment\` has '${key}', which is not an environment variable name: use letters, digits and '_'.`);
+      }
+    }
+
+    this.serviceName = props.name;
+    this.namespace = namespace;
+    this.path = props.path;
+
+    if (props.image) {
+      this.image = props.image;
+    } else {
+      this.repository = new ecr.Repository(this, 'Repository', {
+        repositoryName: `codelearn/${props.name}`,
+        imageScanOnPush: true,
+        imageTagMutability: ecr.TagMutability.IMMUTABLE,
+        encryption: ecr.RepositoryEncryption.KMS,
+        removalPolicy: RemovalPolicy.RETAIN,
+        lifecycleRules: [
+          { description: 'Expire untagged images after a week', tagStatus: ecr.TagStatus.UNTAGGED, maxImageAge: Duration.days(7), rulePriority: 1 },
+          { description: 'Keep the last 50 images', tagStatus: ecr.TagStatus.ANY, maxImageCount: 50, rulePriority: 2 },
+        ],
+      });
+      this.image = this.repository.repositoryUriForTag(props.imageTag ?? '1.0.0');
+    }
+
+    const identity = podIdentityRole(this, 'Role', {
+      clusterName: props.cluster.eksCluster.clusterName,
+      namespace,
+      serviceAccount: props.name,
+      agent: props.cluster.addons['eks-pod-identity-agent'],
+    });
+    this.role = identity.role;
+    this.grantPrincipal = new ManagedPolicyGrantee(this, this.role, `Permissions of the ${props.name} service`);
+
+    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
+      vpc: props.cluster.eksCluster.vpc,
+      targetType: elbv2.TargetType.IP,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      port,
+      deregistrationDelay,
+      healthCheck: {
+        path: healthCheckPath,
+        healthyHttpCodes: '200-399',
+        interval: Duration.seconds(10),
+        timeout: Duration.seconds(5),
+        healthyThresholdCount: 2,
+        unhealthyThresholdCount: 3,
+      },
+    });
+
+    for (const [name, value] of Object.entries(props.environment ?? {})) {
+      this.addEnvironment(name, value);
+    }
+
+    const workload: k8s.WorkloadSpec = {
+      name: props.name,
+      namespace,
+      image: this.image,
+      port,
+      healthCheckPath,
+      env: this.environment,
+      cpuRequest: props.cpu ?? '250m',
+      memoryRequest: props.memory ?? '512Mi',
+      cpuLimit: props.cpuLimit ?? '1',
+      memoryLimit: props.memory ?? '512Mi',
+      minReplicas,
+      maxReplicas,
+      cpuTarget,
+      memoryTarget: props.memoryTarget,
+      preStopSeconds: Math.max(delaySeconds, 5),
+      spot: props.spot ?? false,
+      spotTaintKey: SPOT_TAINT_KEY,
+      targetGroupArn: this.targetGroup.targetGroupArn,
+      servicePort: SERVICE_PORT,
+    };
+    this.manifest = new eks.KubernetesManifest(this, 'Manifest', {
+      cluster: props.cluster.eksCluster,
+      manifest: [
+        k8s.serviceAccount(workload),
+        k8s.deployment(workload),
+        k8s.service(workload),
+        k8s.horizontalPodAutoscaler(workload),
+        k8s.podDisruptionBudget(workload),
+        k8s.targetGroupBinding(workload),
+      ],
+      overwrite: true,
+    });
+    // Pods start after their namespace, the TargetGroupBinding resource (from the
+    // controller's chart) and their Pod Identity association exist.
+    this.manifest.node.addDependency(
+      props.cluster.addNamespace(namespace),
+      props.cluster.loadBalancerController,
+      identity.association,
+    );
+  }
+
+  /**
+   * Adds an environment variable to the container: configuration such as an
+   * endpoint, a bucket name or a secret's ARN, never a secret's value.
+   */
+  public addEnvironment(name: string, value: string): void {
+    if (this.environment.some(variable => variable.name === name)) {
+      throw new Error(`\`${this.serviceName}.environment\` already has '${name}': set each variable once.`);
+    }
+    this.environment.push({ name, value });
+  }
+}

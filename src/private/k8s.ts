@@ -1,0 +1,214 @@
+/**
+ * Kubernetes objects as plain typed values. Only the fields the platform writes
+ * are typed; the tests validate every object against the Kubernetes schemas.
+ */
+
+/** A Kubernetes object, ready for a manifest. */
+export interface KubernetesObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: ObjectMeta;
+  readonly [field: string]: unknown;
+}
+
+export interface ObjectMeta {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly labels?: Record<string, string>;
+  readonly annotations?: Record<string, string>;
+}
+
+export interface EnvVar {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** What a workload is made of. */
+export interface WorkloadSpec {
+  readonly name: string;
+  readonly namespace: string;
+  readonly image: string;
+  readonly port: number;
+  readonly healthCheckPath: string;
+  readonly env: EnvVar[];
+  readonly cpuRequest: string;
+  readonly memoryRequest: string;
+  readonly cpuLimit: string;
+  readonly memoryLimit: string;
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  readonly cpuTarget: number;
+  readonly memoryTarget?: number;
+  readonly preStopSeconds: number;
+  readonly spot: boolean;
+  readonly spotTaintKey: string;
+  readonly targetGroupArn: string;
+  readonly servicePort: number;
+}
+
+/** The labels that select a workload's pods. */
+export function selectorLabels(name: string): Record<string, string> {
+  return { 'app.kubernetes.io/name': name };
+}
+
+function labels(name: string): Record<string, string> {
+  return { ...selectorLabels(name), 'app.kubernetes.io/part-of': 'codelearn', 'app.kubernetes.io/managed-by': 'aws-cdk' };
+}
+
+/** A namespace that enforces the restricted Pod Security Standard. */
+export function namespace(name: string): KubernetesObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name,
+      labels: {
+        'pod-security.kubernetes.io/enforce': 'restricted',
+        'pod-security.kubernetes.io/warn': 'restricted',
+        'app.kubernetes.io/part-of': 'codelearn',
+      },
+    },
+  };
+}
+
+export function serviceAccount(spec: WorkloadSpec): KubernetesObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: spec.name, namespace: spec.namespace, labels: labels(spec.name) },
+  };
+}
+
+/**
+ * A Deployment that never drops below its ready capacity: rolling updates with
+ * maxUnavailable 0, startup, readiness and liveness probes, a preStop pause that
+ * outlasts the load balancer's deregistration, zone spread, and a restricted
+ * security context with a read-only root filesystem.
+ */
+export function deployment(spec: WorkloadSpec): KubernetesObject {
+  const probe = (periodSeconds: number, failureThreshold: number) => ({
+    httpGet: { path: spec.healthCheckPath, port: 'http' },
+    periodSeconds,
+    timeoutSeconds: 2,
+    failureThreshold,
+  });
+  const spread = (topologyKey: string) => ({
+    maxSkew: 1,
+    topologyKey,
+    whenUnsatisfiable: 'ScheduleAnyway',
+    labelSelector: { matchLabels: selectorLabels(spec.name) },
+  });
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: spec.name, namespace: spec.namespace, labels: labels(spec.name) },
+    spec: {
+      // No replica count: the HorizontalPodAutoscaler owns it, so a deploy never resets it.
+      revisionHistoryLimit: 5,
+      minReadySeconds: 5,
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } },
+      selector: { matchLabels: selectorLabels(spec.name) },
+      template: {
+        metadata: { labels: labels(spec.name) },
+        spec: {
+          serviceAccountName: spec.name,
+          terminationGracePeriodSeconds: spec.preStopSeconds + 30,
+          securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+          topologySpreadConstraints: [spread('topology.kubernetes.io/zone'), spread('kubernetes.io/hostname')],
+          ...(spec.spot ? {
+            tolerations: [{ key: spec.spotTaintKey, operator: 'Equal', value: 'spot', effect: 'NoSchedule' }],
+            affinity: {
+              nodeAffinity: {
+                preferredDuringSchedulingIgnoredDuringExecution: [{
+                  weight: 100,
+                  preference: { matchExpressions: [{ key: spec.spotTaintKey, operator: 'In', values: ['spot'] }] },
+                }],
+              },
+            },
+          } : {}),
+          containers: [{
+            name: spec.name,
+            image: spec.image,
+            ports: [{ name: 'http', containerPort: spec.port, protocol: 'TCP' }],
+            env: spec.env,
+            resources: {
+              requests: { cpu: spec.cpuRequest, memory: spec.memoryRequest },
+              limits: { cpu: spec.cpuLimit, memory: spec.memoryLimit },
+            },
+            startupProbe: probe(5, 30),
+            readinessProbe: probe(5, 3),
+            livenessProbe: probe(10, 3),
+            lifecycle: { preStop: { sleep: { seconds: spec.preStopSeconds } } },
+            securityContext: {
+              allowPrivilegeEscalation: false,
+              readOnlyRootFilesystem: true,
+              runAsNonRoot: true,
+              capabilities: { drop: ['ALL'] },
+              seccompProfile: { type: 'RuntimeDefault' },
+            },
+            volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+          }],
+          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } }],
+        },
+      },
+    },
+  };
+}
+
+export function service(spec: WorkloadSpec): KubernetesObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: spec.name, namespace: spec.namespace, labels: labels(spec.name) },
+    spec: {
+      type: 'ClusterIP',
+      selector: selectorLabels(spec.name),
+      ports: [{ name: 'http', port: spec.servicePort, targetPort: 'http', protocol: 'TCP' }],
+    },
+  };
+}
+
+export function horizontalPodAutoscaler(spec: WorkloadSpec): KubernetesObject {
+  const utilization = (resource: string, averageUtilization: number) => ({
+    type: 'Resource',
+    resource: { name: resource, target: { type: 'Utilization', averageUtilization } },
+  });
+  return {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: { name: spec.name, namespace: spec.namespace, labels: labels(spec.name) },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: spec.name },
+      minReplicas: spec.minReplicas,
+      maxReplicas: spec.maxReplicas,
+      metrics: [
+        utilization('cpu', spec.cpuTarget),
+        ...(spec.memoryTarget !== undefined ? [utilization('memory', spec.memoryTarget)] : []),
+      ],
+      behavior: { scaleDown: { stabilizationWindowSeconds: 300 } },
+    },
+  };
+}
+
+export function podDisruptionBudget(spec: WorkloadSpec): KubernetesObject {
+  return {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { name: spec.name, namespace: spec.namespace, labels: labels(spec.name) },
+    spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(spec.name) } },
+  };
+}
+
+/** Registers the Service's pods, by IP, in a target group that CDK owns. */
+export function targetGroupBinding(spec: WorkloadSpec): KubernetesObject {
+  return {
+    apiVersion: 'elbv2.k8s.aws/v1beta1',
+    kind: 'TargetGroupBinding',
+    metadata: { name: spec.name, namespace: spec.namespace, labels: labels(spec.name) },
+    spec: {
+      serviceRef: { name: spec.name, port: spec.servicePort },
+      targetGroupARN: spec.targetGroupArn,
+      targetType: 'ip',
+    },
+  };
+}

@@ -1,0 +1,211 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Cluster, Microservice, MicroserviceOptions, Network } from '../../src';
+import { TEST_ENV, testStack } from '../support/app';
+import { kubernetesObjects, validateKubernetesObject } from '../support/kubernetes';
+
+function setup(options: Partial<MicroserviceOptions> = {}, stack: Stack = testStack({ env: TEST_ENV })) {
+  const network = new Network(stack, 'Network');
+  const cluster = new Cluster(stack, 'Compute', { vpc: network.vpc, workloadSecurityGroup: network.workloadSecurityGroup });
+  const service = new Microservice(stack, 'Users', { cluster, name: 'user-service', path: '/api/users/*', ...options });
+  return { stack, cluster, service };
+}
+
+function objectsOf(template: Template, kind: string): any[] {
+  return kubernetesObjects(template.toJSON()).filter(object => object.kind === kind);
+}
+
+describe('Microservice', () => {
+  describe('with defaults', () => {
+    const { service, stack } = setup();
+    service.addEnvironment('FEATURE_FLAG', 'on');
+    const template = Template.fromStack(stack);
+    const objects = kubernetesObjects(template.toJSON());
+    const [deployment] = objectsOf(template, 'Deployment');
+    const container = deployment.spec.template.spec.containers[0];
+
+    test('applies a namespace and six objects, each valid against its Kubernetes schema', () => {
+      expect(objects.map(object => `${object.kind}/${object.metadata.name}`).sort()).toEqual([
+        'Deployment/user-service', 'HorizontalPodAutoscaler/user-service', 'Namespace/codelearn', 'PodDisruptionBudget/user-service',
+        'Service/user-service', 'ServiceAccount/user-service', 'TargetGroupBinding/user-service',
+      ]);
+      for (const object of objects) {
+        expect(() => validateKubernetesObject(object)).not.toThrow();
+      }
+    });
+
+    test('the namespace enforces the restricted Pod Security Standard', () => {
+      const [namespace] = objectsOf(template, 'Namespace');
+      expect(namespace.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    });
+
+    test('rolls out without losing capacity and leaves the replica count to the autoscaler', () => {
+      expect(deployment.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } });
+      expect(deployment.spec.replicas).toBeUndefined();
+      expect(deployment.spec.template.spec.serviceAccountName).toBe('user-service');
+    });
+
+    test('probes the health path and pauses before stopping for as long as the target group drains', () => {
+      const probe = { httpGet: { path: '/health', port: 'http' }, timeoutSeconds: 2 };
+      expect(container.startupProbe).toEqual({ ...probe, periodSeconds: 5, failureThreshold: 30 });
+      expect(container.readinessProbe).toEqual({ ...probe, periodSeconds: 5, failureThreshold: 3 });
+      expect(container.livenessProbe).toEqual({ ...probe, periodSeconds: 10, failureThreshold: 3 });
+      expect(container.lifecycle).toEqual({ preStop: { sleep: { seconds: 30 } } });
+      expect(deployment.spec.template.spec.terminationGracePeriodSeconds).toBe(60);
+      template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+        TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }]),
+      });
+    });
+
+    test('runs restricted: non-root, read-only root filesystem, no privilege escalation, no capabilities', () => {
+      expect(container.securityContext).toEqual({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+      expect(container.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+      expect(container.resources).toEqual({ requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '512Mi' } });
+    });
+
+    test('spreads pods across zones and nodes, and stays off spot nodes', () => {
+      expect(deployment.spec.template.spec.topologySpreadConstraints.map((c: any) => c.topologyKey))
+        .toEqual(['topology.kubernetes.io/zone', 'kubernetes.io/hostname']);
+      expect(deployment.spec.template.spec.tolerations).toBeUndefined();
+    });
+
+    test('scales on 70% CPU between 2 and 10 pods, and keeps all but one during disruptions', () => {
+      const [hpa] = objectsOf(template, 'HorizontalPodAutoscaler');
+      expect(hpa.spec).toMatchObject({
+        minReplicas: 2,
+        maxReplicas: 10,
+        metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
+      });
+      const [pdb] = objectsOf(template, 'PodDisruptionBudget');
+      expect(pdb.spec.maxUnavailable).toBe(1);
+    });
+
+    test('binds its pods to an IP target group with the service\'s health check', () => {
+      template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+        TargetType: 'ip',
+        Protocol: 'HTTP',
+        Port: 8080,
+        HealthCheckPath: '/health',
+        Matcher: { HttpCode: '200-399' },
+        HealthCheckIntervalSeconds: 10,
+        HealthyThresholdCount: 2,
+        UnhealthyThresholdCount: 3,
+      });
+      const [binding] = objectsOf(template, 'TargetGroupBinding');
+      expect(binding.spec).toEqual({ serviceRef: { name: 'user-service', port: 80 }, targetGroupARN: 'cfn-reference', targetType: 'ip' });
+      expect(service.path).toBe('/api/users/*');
+    });
+
+    test('runs its own ECR image: scanned, immutable, encrypted, expiring', () => {
+      template.hasResource('AWS::ECR::Repository', {
+        Properties: {
+          RepositoryName: 'codelearn/user-service',
+          ImageScanningConfiguration: { ScanOnPush: true },
+          ImageTagMutability: 'IMMUTABLE',
+          EncryptionConfiguration: { EncryptionType: 'KMS' },
+          LifecyclePolicy: Match.anyValue(),
+        },
+        DeletionPolicy: 'Retain',
+      });
+      expect(container.image).toMatch(/:1\.0\.0$/);
+    });
+
+    test('gets a Pod Identity role and the environment it is given', () => {
+      template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', {
+        Namespace: 'codelearn', ServiceAccount: 'user-service', RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^UsersRole'), 'Arn'] },
+      });
+      expect(container.env).toEqual([{ name: 'FEATURE_FLAG', value: 'on' }]);
+    });
+
+    test('waits for its namespace, the controller\'s chart and its Pod Identity association', () => {
+      const [manifest] = Object.entries(template.findResources('Custom::AWSCDK-EKS-KubernetesResource'))
+        .filter(([id]) => id.startsWith('UsersManifest')).map(([, resource]) => resource);
+      expect(manifest.DependsOn).toEqual(expect.arrayContaining([
+        expect.stringMatching(/^ComputeNamespaceCodelearn/),
+        expect.stringMatching(/^ComputeClusterchartLoadBalancerController/),
+        expect.stringMatching(/^UsersRoleAssociation/),
+      ]));
+    });
+  });
+
+  test('grants go into one managed policy on the service\'s role', () => {
+    const { service, stack } = setup();
+    new s3.Bucket(stack, 'Bucket').grantRead(service);
+    const template = Template.fromStack(stack);
+    template.resourcePropertiesCountIs('AWS::IAM::Policy', { Roles: [{ Ref: Match.stringLikeRegexp('^UsersRole') }] }, 0);
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      Description: 'Permissions of the user-service service',
+      Roles: [{ Ref: Match.stringLikeRegexp('^UsersRole') }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['s3:GetObject*']) })]) },
+    });
+  });
+
+  test('with every option: image, sizes, targets, spot, delay', () => {
+    const { stack } = setup({
+      image: 'public.ecr.aws/example/users:2.0.0',
+      port: 3000,
+      healthCheckPath: '/ready',
+      minReplicas: 3,
+      maxReplicas: 30,
+      cpuTarget: 60,
+      memoryTarget: 80,
+      cpu: '500m',
+      memory: '1Gi',
+      cpuLimit: '2',
+      spot: true,
+      deregistrationDelay: Duration.seconds(45),
+      environment: { LOG_LEVEL: 'info' },
+    });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::ECR::Repository', 0);
+    const [deployment] = objectsOf(template, 'Deployment');
+    const spec = deployment.spec.template.spec;
+    expect(spec.containers[0]).toMatchObject({
+      image: 'public.ecr.aws/example/users:2.0.0',
+      ports: [{ name: 'http', containerPort: 3000, protocol: 'TCP' }],
+      env: [{ name: 'LOG_LEVEL', value: 'info' }],
+      resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2', memory: '1Gi' } },
+      lifecycle: { preStop: { sleep: { seconds: 45 } } },
+      readinessProbe: { httpGet: { path: '/ready', port: 'http' } },
+    });
+    expect(spec.tolerations).toEqual([{ key: 'codelearn.dev/capacity', operator: 'Equal', value: 'spot', effect: 'NoSchedule' }]);
+    const [hpa] = objectsOf(template, 'HorizontalPodAutoscaler');
+    expect(hpa.spec.minReplicas).toBe(3);
+    expect(hpa.spec.metrics.map((m: any) => [m.resource.name, m.resource.target.averageUtilization])).toEqual([['cpu', 60], ['memory', 80]]);
+    for (const object of kubernetesObjects(template.toJSON())) {
+      expect(() => validateKubernetesObject(object)).not.toThrow();
+    }
+  });
+
+  describe('fails on bad input', () => {
+    const cases: [string, Partial<MicroserviceOptions>, string][] = [
+      ['an upper-case name', { name: 'UserService' },
+        '`name` (\'UserService\') is not a Kubernetes name: use lowercase letters, digits and \'-\', starting with a letter and ending with a letter or digit, at most 63 characters.'],
+      ['min above max', { minReplicas: 5, maxReplicas: 3 }, '`user-service.maxReplicas` (3) must be >= `user-service.minReplicas` (5).'],
+      ['an HPA target of 0', { cpuTarget: 0 }, '`user-service.cpuTarget` (0) must be a whole number from 1 to 100.'],
+      ['an HPA target over 100', { memoryTarget: 150 }, '`user-service.memoryTarget` (150) must be a whole number from 1 to 100.'],
+      ['a privileged port', { port: 80 }, '`user-service.port` (80) must be a whole number from 1024 to 65535.'],
+      ['a relative health path', { healthCheckPath: 'health' }, '`user-service.healthCheckPath` (\'health\') must start with \'/\'.'],
+      ['a path without slash', { path: 'api/users' }, '`user-service.path` (\'api/users\') is not a path pattern: write it as \'/api/users/*\'.'],
+      ['an image and a tag', { image: 'nginx:1', imageTag: '2' },
+        '`user-service.image` and `user-service.imageTag` are both set: the tag applies to the service\'s own repository. Put the tag in `image`, or remove `image`.'],
+      ['a bad variable name', { environment: { 'LOG-LEVEL': 'x' } },
+        '`user-service.environment` has \'LOG-LEVEL\', which is not an environment variable name: use letters, digits and \'_\'.'],
+    ];
+    test.each(cases)('%s', (_name, options, message) => {
+      expect(() => setup(options)).toThrow(new Error(message));
+    });
+
+    test('a variable set twice', () => {
+      const { service } = setup({ environment: { A: '1' } });
+      expect(() => service.addEnvironment('A', '2')).toThrow(new Error('`user-service.environment` already has \'A\': set each variable once.'));
+    });
+  });
+});
