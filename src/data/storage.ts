@@ -226,24 +226,37 @@ export class Storage extends Construct {
     }
   }
 
-  /** Lets `grantee` read the static assets (for a deployment pipeline, also see `grantWriteStaticAssets`). */
+  /** Lets `grantee` read the static assets. */
   public grantReadStaticAssets(grantee: iam.IGrantable): iam.Grant {
-    return this.staticAssetsBucket.grantRead(grantee);
+    return this.grantObjects(grantee, this.staticAssetsBucket, ['s3:GetObject'], ['kms:Decrypt']);
   }
 
-  /** Lets `grantee` publish static assets. */
+  /** Lets `grantee` publish static assets: read, write and delete them. */
   public grantWriteStaticAssets(grantee: iam.IGrantable): iam.Grant {
-    return this.staticAssetsBucket.grantReadWrite(grantee);
+    return this.grantObjects(grantee, this.staticAssetsBucket,
+      ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], ['kms:Decrypt', 'kms:GenerateDataKey']);
   }
 
-  /** Lets `grantee` read and write uploads, and so sign presigned URLs for them. */
+  /** Lets `grantee` read, write and delete uploads, and so sign presigned URLs for them. */
   public grantReadWriteUploads(grantee: iam.IGrantable): iam.Grant {
-    return this.uploadsBucket.grantReadWrite(grantee);
+    return this.grantObjects(grantee, this.uploadsBucket,
+      ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], ['kms:Decrypt', 'kms:GenerateDataKey']);
   }
 
-  /** Lets `grantee` write backups (not delete them). */
+  /** Lets `grantee` write backups (not read or delete them). */
   public grantWriteBackups(grantee: iam.IGrantable): iam.Grant {
-    return this.backupsBucket.grantPut(grantee);
+    return this.grantObjects(grantee, this.backupsBucket, ['s3:PutObject', 's3:AbortMultipartUpload'], ['kms:Decrypt', 'kms:GenerateDataKey']);
+  }
+
+  /**
+   * Explicit object actions (no `s3:*Object*` wildcards), listing of the bucket,
+   * and the key actions that those objects need.
+   */
+  private grantObjects(grantee: iam.IGrantable, bucket: s3.Bucket, objectActions: string[], keyActions: string[]): iam.Grant {
+    const objects = iam.Grant.addToPrincipal({ grantee, actions: objectActions, resourceArns: [bucket.arnForObjects('*')] });
+    const listing = iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [bucket.bucketArn] });
+    const key = iam.Grant.addToPrincipal({ grantee, actions: keyActions, resourceArns: [this.encryptionKey.keyArn] });
+    return objects.combine(listing).combine(key);
   }
 
   /**
