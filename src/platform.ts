@@ -1,10 +1,12 @@
-import { Annotations, Stack } from 'aws-cdk-lib';
+import { Annotations, Fn, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ComplianceChecks } from './compliance-checks';
-import { Cluster, ClusterOptions } from './compute';
-import { Cache, CacheOptions, Database, DatabaseOptions, Messaging, MessagingOptions, Storage, StorageOptions } from './data';
+import { Cluster, ClusterOptions, Microservice } from './compute';
+import { Cache, CacheOptions, Database, DatabaseOptions, MessageBrokerEngine, Messaging, MessagingOptions, Storage, StorageOptions } from './data';
 import { Network, NetworkOptions } from './network';
+import { acknowledge, findingValue } from './private/nag';
 import { PlatformProfile } from './profile';
+import { DataAccess, ServiceDefinition } from './service-definition';
 
 /**
  * Properties of a `CodeLearnPlatform`.
@@ -30,6 +32,14 @@ export interface CodeLearnPlatformProps {
    * @default - Kubernetes 1.35, private endpoint, t3.medium on-demand nodes (2 to 10) and a spot group, Cluster Autoscaler
    */
   readonly cluster?: ClusterOptions;
+
+  /**
+   * The services that run on the cluster. Exactly one has no `path`: the load
+   * balancer's default route (the API gateway).
+   *
+   * @default CodeLearnPlatform.defaultServices()
+   */
+  readonly services?: ServiceDefinition[];
 
   /**
    * The PostgreSQL database.
@@ -81,6 +91,21 @@ export interface CodeLearnPlatformProps {
  * new CodeLearnPlatform(this, 'Platform');
  */
 export class CodeLearnPlatform extends Construct {
+  /**
+   * The specification's four services: the API gateway (the default route) and
+   * the user, post and group services under `/api/users/*`, `/api/posts/*` and
+   * `/api/groups/*`. Extend or replace the list through `services`.
+   */
+  public static defaultServices(): ServiceDefinition[] {
+    const backend = [DataAccess.DATABASE, DataAccess.CACHE, DataAccess.MESSAGING];
+    return [
+      { name: 'api-gateway', access: [DataAccess.CACHE] },
+      { name: 'user-service', path: '/api/users/*', access: [...backend, DataAccess.UPLOADS] },
+      { name: 'post-service', path: '/api/posts/*', access: [...backend, DataAccess.UPLOADS] },
+      { name: 'group-service', path: '/api/groups/*', access: backend },
+    ];
+  }
+
   /** The profile the parts were built with. */
   public readonly profile: PlatformProfile;
 
@@ -101,6 +126,9 @@ export class CodeLearnPlatform extends Construct {
 
   /** The S3 buckets. */
   public readonly storage: Storage;
+
+  /** The services, by name. */
+  public readonly services: { [name: string]: Microservice } = {};
 
   constructor(scope: Construct, id: string, props: CodeLearnPlatformProps = {}) {
     super(scope, id);
@@ -147,8 +175,105 @@ export class CodeLearnPlatform extends Construct {
     this.cache.connections.allowDefaultPortFrom(this.network.workloadSecurityGroup, 'Workloads to the cache');
     this.messaging.allowFrom(this.network.workloadSecurityGroup, 'Workloads to the broker');
 
+    const definitions = props.services ?? CodeLearnPlatform.defaultServices();
+    validateServices(definitions);
+    const services = new Construct(this, 'Services');
+    for (const definition of definitions) {
+      const { access, ...options } = definition;
+      const service = new Microservice(services, pascalCase(definition.name), { ...options, cluster: this.cluster });
+      service.addEnvironment('AWS_REGION', Stack.of(this).region);
+      for (const kind of new Set(access ?? [])) {
+        this.connect(service, kind);
+      }
+      this.services[definition.name] = service;
+    }
+
     if (props.complianceChecks ?? true) {
       ComplianceChecks.applyTo(Stack.of(this));
     }
+  }
+
+  /** Grants `service` one kind of data access and passes it the configuration. */
+  private connect(service: Microservice, kind: DataAccess): void {
+    const objectsOf = (arn: string) => acknowledge(service, {
+      [`AwsSolutions-IAM5[Resource::${findingValue(this, arn)}]`]:
+        'The objects of this one bucket: S3 object actions apply to object ARNs, which a service reads and writes by key.',
+    });
+    switch (kind) {
+      case DataAccess.DATABASE: {
+        const user = service.serviceName.replace(/-/g, '_');
+        this.database.grantConnect(service, user);
+        service.addEnvironment('DATABASE_HOST', this.database.writerEndpoint);
+        service.addEnvironment('DATABASE_READER_HOSTS', Fn.join(',', [this.database.writerEndpoint, ...this.database.readerEndpoints]));
+        service.addEnvironment('DATABASE_PORT', '5432');
+        service.addEnvironment('DATABASE_NAME', this.database.databaseName);
+        service.addEnvironment('DATABASE_USER', user);
+        break;
+      }
+      case DataAccess.CACHE:
+        this.cache.grantReadAuthToken(service);
+        service.addEnvironment('CACHE_HOST', this.cache.configurationEndpoint);
+        service.addEnvironment('CACHE_PORT', String(this.cache.port));
+        service.addEnvironment('CACHE_AUTH_TOKEN_SECRET_ARN', this.cache.authToken.secretArn);
+        break;
+      case DataAccess.MESSAGING:
+        service.addEnvironment('BROKER_ENGINE', this.messaging.engine === MessageBrokerEngine.RABBITMQ ? 'rabbitmq' : 'kafka');
+        if (this.messaging.engine === MessageBrokerEngine.RABBITMQ) {
+          this.messaging.grantReadCredentials(service);
+          service.addEnvironment('BROKER_ENDPOINTS', Fn.join(',', this.messaging.endpoints));
+          service.addEnvironment('BROKER_CREDENTIALS_SECRET_ARN', this.messaging.credentials!.secretArn);
+        } else {
+          this.messaging.grantKafkaClient(service);
+          service.addEnvironment('KAFKA_CLUSTER_ARN', this.messaging.endpoints[0]);
+          for (const arn of this.messaging.kafkaResourceArns) {
+            acknowledge(service, {
+              [`AwsSolutions-IAM5[Resource::${findingValue(this, arn)}]`]:
+                'The topics and consumer groups of this one Kafka cluster; the service creates and uses its own topics.',
+            });
+          }
+        }
+        break;
+      case DataAccess.UPLOADS:
+        this.storage.grantReadWriteUploads(service);
+        service.addEnvironment('UPLOADS_BUCKET', this.storage.uploadsBucket.bucketName);
+        objectsOf(this.storage.uploadsBucket.arnForObjects('*'));
+        break;
+      case DataAccess.STATIC_ASSETS:
+        this.storage.grantReadStaticAssets(service);
+        service.addEnvironment('STATIC_ASSETS_BUCKET', this.storage.staticAssetsBucket.bucketName);
+        objectsOf(this.storage.staticAssetsBucket.arnForObjects('*'));
+        break;
+    }
+  }
+}
+
+function pascalCase(name: string): string {
+  return name.split('-').map(part => part[0].toUpperCase() + part.slice(1)).join('');
+}
+
+function validateServices(services: ServiceDefinition[]): void {
+  if (services.length === 0) {
+    throw new Error('`services` is empty: the platform needs at least the service that takes the default route.');
+  }
+  const seen = new Map<string, string>();
+  for (const service of services) {
+    const previous = seen.get(`name:${service.name}`);
+    if (previous) {
+      throw new Error(`\`services\` lists '${service.name}' twice: give each service its own name.`);
+    }
+    seen.set(`name:${service.name}`, service.name);
+    if (service.path !== undefined) {
+      const owner = seen.get(`path:${service.path}`);
+      if (owner) {
+        throw new Error(`\`services\`: '${service.name}' and '${owner}' both take the path '${service.path}': give each service its own path.`);
+      }
+      seen.set(`path:${service.path}`, service.name);
+    }
+  }
+  const defaults = services.filter(service => service.path === undefined).map(service => service.name);
+  if (defaults.length !== 1) {
+    throw new Error(
+      `\`services\` has ${defaults.length} service(s) without a \`path\`${defaults.length ? ` (${defaults.join(', ')})` : ''}: ` +
+      'exactly one, the API gateway, takes the default route. Give the others a path.');
   }
 }

@@ -1,10 +1,11 @@
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { Cache, Cluster, CodeLearnPlatform, Database, MessageBroker, Messaging, Network, PlatformProfile, Storage } from '../src';
+import { Cache, Cluster, CodeLearnPlatform, DataAccess, Database, MessageBroker, Messaging, Microservice, Network, PlatformProfile, ServiceDefinition, Storage } from '../src';
 import { TEST_ENV, testStack } from './support/app';
 import { openSecurityGroup, synthError } from './support/fixtures';
 import { dependencyGraph, transitiveDependencies } from './support/graph';
+import { kubernetesObjects, validateKubernetesObject } from './support/kubernetes';
 
 describe('CodeLearnPlatform', () => {
   test('synthesizes with no props in an environment-agnostic stack', () => {
@@ -146,5 +147,94 @@ describe('CodeLearnPlatform', () => {
       network: { interfaceEndpoints: Network.eksInterfaceEndpoints() },
     });
     expect(() => (stack.node.root as App).synth()).not.toThrow();
+  });
+
+  describe('services', () => {
+    const stack = testStack({ env: TEST_ENV });
+    const platform = new CodeLearnPlatform(stack, 'Platform');
+    const template = Template.fromStack(stack);
+    const objects = kubernetesObjects(template.toJSON());
+    const envOf = (name: string) => {
+      const deployment = objects.find(object => object.kind === 'Deployment' && object.metadata.name === name);
+      return Object.fromEntries(deployment.spec.template.spec.containers[0].env.map((variable: any) => [variable.name, variable.value]));
+    };
+
+    test('runs the specification\'s four services, the API gateway on the default route', () => {
+      expect(Object.keys(platform.services)).toEqual(['api-gateway', 'user-service', 'post-service', 'group-service']);
+      expect(Object.values(platform.services).map(service => service.path)).toEqual([undefined, '/api/users/*', '/api/posts/*', '/api/groups/*']);
+      for (const service of Object.values(platform.services)) {
+        expect(service).toBeInstanceOf(Microservice);
+      }
+      template.resourceCountIs('AWS::ECR::Repository', 4);
+      template.resourceCountIs('AWS::ElasticLoadBalancingV2::TargetGroup', 4);
+    });
+
+    test('every Kubernetes object the platform applies is valid against its schema', () => {
+      expect(objects.length).toBe(1 + 4 * 6);
+      for (const object of objects) {
+        expect(() => validateKubernetesObject(object)).not.toThrow();
+      }
+    });
+
+    test('passes configuration, never secret values, as environment', () => {
+      expect(Object.keys(envOf('user-service')).sort()).toEqual([
+        'AWS_REGION', 'BROKER_CREDENTIALS_SECRET_ARN', 'BROKER_ENDPOINTS', 'BROKER_ENGINE', 'CACHE_AUTH_TOKEN_SECRET_ARN', 'CACHE_HOST',
+        'CACHE_PORT', 'DATABASE_HOST', 'DATABASE_NAME', 'DATABASE_PORT', 'DATABASE_READER_HOSTS', 'DATABASE_USER', 'UPLOADS_BUCKET',
+      ]);
+      expect(envOf('user-service')).toMatchObject({
+        AWS_REGION: 'us-east-1', DATABASE_PORT: '5432', DATABASE_NAME: 'codelearn', DATABASE_USER: 'user_service', CACHE_PORT: '6379', BROKER_ENGINE: 'rabbitmq',
+      });
+      expect(Object.keys(envOf('api-gateway')).sort()).toEqual(['AWS_REGION', 'CACHE_AUTH_TOKEN_SECRET_ARN', 'CACHE_HOST', 'CACHE_PORT']);
+      expect(Object.keys(envOf('group-service'))).not.toContain('UPLOADS_BUCKET');
+      expect(JSON.stringify(objects)).not.toMatch(/resolve:secretsmanager/);
+    });
+
+    test('grants each service only the access it declares', () => {
+      const statementsOf = (service: string) => {
+        const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy', {
+          Properties: { Description: `Permissions of the ${service} service` },
+        }));
+        return JSON.stringify(policies.map(policy => policy.Properties.PolicyDocument));
+      };
+      expect(statementsOf('user-service')).toContain('rds-db:connect');
+      expect(statementsOf('user-service')).toContain('s3:PutObject');
+      expect(statementsOf('group-service')).toContain('rds-db:connect');
+      expect(statementsOf('group-service')).not.toContain('s3:');
+      expect(statementsOf('api-gateway')).not.toContain('rds-db:connect');
+      expect(statementsOf('api-gateway')).toContain('secretsmanager:GetSecretValue');
+    });
+  });
+
+  test('replaces the services and wires Kafka and static assets', () => {
+    const stack = testStack({ env: TEST_ENV });
+    const platform = new CodeLearnPlatform(stack, 'Platform', {
+      messaging: { broker: MessageBroker.kafka() },
+      services: [
+        { name: 'gateway', port: 3000 },
+        { name: 'feed', path: '/api/feed/*', spot: true, access: [DataAccess.MESSAGING, DataAccess.STATIC_ASSETS] },
+      ],
+    });
+    expect(Object.keys(platform.services)).toEqual(['gateway', 'feed']);
+    const objects = kubernetesObjects(Template.fromStack(stack).toJSON());
+    const feed = objects.find(object => object.kind === 'Deployment' && object.metadata.name === 'feed');
+    const env = feed.spec.template.spec.containers[0].env.map((variable: any) => variable.name);
+    expect(env).toEqual(['AWS_REGION', 'BROKER_ENGINE', 'KAFKA_CLUSTER_ARN', 'STATIC_ASSETS_BUCKET']);
+    expect(feed.spec.template.spec.tolerations).toHaveLength(1);
+  });
+
+  describe('fails on bad services', () => {
+    const cases: [string, ServiceDefinition[], string][] = [
+      ['no service', [], '`services` is empty: the platform needs at least the service that takes the default route.'],
+      ['a name twice', [{ name: 'api' }, { name: 'api', path: '/x/*' }], '`services` lists \'api\' twice: give each service its own name.'],
+      ['a path twice', [{ name: 'api' }, { name: 'a', path: '/x/*' }, { name: 'b', path: '/x/*' }],
+        '`services`: \'b\' and \'a\' both take the path \'/x/*\': give each service its own path.'],
+      ['two default routes', [{ name: 'api' }, { name: 'web' }],
+        '`services` has 2 service(s) without a `path` (api, web): exactly one, the API gateway, takes the default route. Give the others a path.'],
+      ['no default route', [{ name: 'a', path: '/a/*' }],
+        '`services` has 0 service(s) without a `path`: exactly one, the API gateway, takes the default route. Give the others a path.'],
+    ];
+    test.each(cases)('%s', (_name, services, message) => {
+      expect(() => new CodeLearnPlatform(testStack(), 'Platform', { services })).toThrow(new Error(message));
+    });
   });
 });

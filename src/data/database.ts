@@ -210,6 +210,9 @@ export class Database extends Construct implements ec2.IConnectable {
    */
   public readonly connections: ec2.Connections;
 
+  /** The name of the database created in the instance. */
+  public readonly databaseName: string;
+
   /** The AWS Backup plan that covers the writer. */
   public readonly backupPlan: backup.BackupPlan;
 
@@ -231,6 +234,7 @@ export class Database extends Construct implements ec2.IConnectable {
     validateUsername(username);
     const databaseName = props.databaseName ?? 'codelearn';
     validateDatabaseName(databaseName);
+    this.databaseName = databaseName;
     const multiAz = props.multiAz ?? production;
     const withProxy = props.proxy ?? production;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.SNAPSHOT;

@@ -188,13 +188,6 @@ export class Messaging extends Construct implements ec2.IConnectable {
     if (!cluster) {
       throw new Error('grantKafkaClient: the RabbitMQ broker authenticates with its credentials; use grantReadCredentials.');
     }
-    const stack = Stack.of(this);
-    // arn:<partition>:kafka:<region>:<account>:cluster/<name>/<uuid>
-    const name = cluster.clusterName;
-    const uuid = Fn.select(2, Fn.split('/', cluster.attrArn));
-    const arnOf = (resource: string) => Arn.format({
-      service: 'kafka', resource, resourceName: `${name}/${uuid}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    }, stack);
     return iam.Grant.addToPrincipal({
       grantee,
       actions: [
@@ -202,8 +195,25 @@ export class Messaging extends Construct implements ec2.IConnectable {
         'kafka-cluster:DescribeTopic', 'kafka-cluster:CreateTopic', 'kafka-cluster:WriteData', 'kafka-cluster:ReadData',
         'kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup',
       ],
-      resourceArns: [cluster.attrArn, arnOf('topic'), arnOf('group')],
+      resourceArns: [cluster.attrArn, ...this.kafkaResourceArns],
     });
+  }
+
+  /**
+   * The ARNs of every topic and every consumer group of the Kafka cluster.
+   *
+   * @default - none with RabbitMQ
+   */
+  public get kafkaResourceArns(): string[] {
+    const cluster = this.kafkaCluster;
+    if (!cluster) {
+      return [];
+    }
+    // arn:<partition>:kafka:<region>:<account>:cluster/<name>/<uuid>
+    const uuid = Fn.select(2, Fn.split('/', cluster.attrArn));
+    return ['topic', 'group'].map(resource => Arn.format({
+      service: 'kafka', resource, resourceName: `${cluster.clusterName}/${uuid}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    }, Stack.of(this)));
   }
 
   private createRabbitMq(options: RabbitMqOptions, securityGroup: ec2.SecurityGroup, subnets: ec2.SelectedSubnets, production: boolean) {

@@ -1,0 +1,42 @@
+import { MicroserviceOptions } from './compute';
+
+/**
+ * A data store that a service of the platform uses. The platform grants the
+ * service's role the access and passes the configuration (endpoints, names,
+ * secret ARNs, never secret values) as environment variables.
+ */
+export enum DataAccess {
+  /**
+   * PostgreSQL through IAM authentication as the database user named after the
+   * service (`user_service`): `DATABASE_HOST`, `DATABASE_READER_HOSTS`,
+   * `DATABASE_PORT`, `DATABASE_NAME`, `DATABASE_USER`.
+   */
+  DATABASE = 'DATABASE',
+
+  /** The cache: `CACHE_HOST`, `CACHE_PORT`, `CACHE_AUTH_TOKEN_SECRET_ARN`. */
+  CACHE = 'CACHE',
+
+  /**
+   * The message broker: `BROKER_ENGINE` and `BROKER_ENDPOINTS` with
+   * `BROKER_CREDENTIALS_SECRET_ARN` (RabbitMQ), or `KAFKA_CLUSTER_ARN` with IAM (Kafka).
+   */
+  MESSAGING = 'MESSAGING',
+
+  /** Read, write and delete uploads: `UPLOADS_BUCKET`. */
+  UPLOADS = 'UPLOADS',
+
+  /** Read static assets: `STATIC_ASSETS_BUCKET`. */
+  STATIC_ASSETS = 'STATIC_ASSETS',
+}
+
+/**
+ * One service of the platform: a `Microservice` and the data stores it uses.
+ */
+export interface ServiceDefinition extends MicroserviceOptions {
+  /**
+   * The data stores the service uses.
+   *
+   * @default - none
+   */
+  readonly access?: DataAccess[];
+}
