@@ -10,6 +10,39 @@ import { ManagedPolicyGrantee, podIdentityRole } from '../private/pod-identity';
 import { requireKubernetesName, requireWholeNumber } from '../private/validate';
 
 /**
+ * A second version of a service that takes part of its traffic: a canary release,
+ * or (at weight 100) a blue-green switch.
+ */
+export interface CanaryOptions {
+  /**
+   * The canary's tag in the service's ECR repository.
+   *
+   * @default - the service's own tag (use `image` for an image from elsewhere)
+   */
+  readonly imageTag?: string;
+
+  /**
+   * A container image for the canary instead of the service's repository.
+   *
+   * @default - the service's repository with `imageTag`
+   */
+  readonly image?: string;
+
+  /**
+   * The percentage of requests the load balancer sends to the canary, from 0 to
+   * 100. 100 switches all traffic to it (blue-green); 0 keeps it warm without traffic.
+   */
+  readonly weight: number;
+
+  /**
+   * The fewest canary pods.
+   *
+   * @default 1
+   */
+  readonly minReplicas?: number;
+}
+
+/**
  * What a user may set on one service.
  */
 export interface MicroserviceOptions {
@@ -125,6 +158,14 @@ export interface MicroserviceOptions {
   readonly deregistrationDelay?: Duration;
 
   /**
+   * A canary (or blue-green) release: a second Deployment with its own target
+   * group, which the edge tier weights against the stable one.
+   *
+   * @default - no canary
+   */
+  readonly canary?: CanaryOptions;
+
+  /**
    * Environment variables of the container.
    *
    * @default - none besides what the platform adds
@@ -212,6 +253,16 @@ export class Microservice extends Construct implements iam.IGrantable {
   /** The container image the pods run. */
   public readonly image: string;
 
+  /**
+   * The target group of the canary's pods.
+   *
+   * @default - none without a canary
+   */
+  public readonly canaryTargetGroup?: elbv2.ApplicationTargetGroup;
+
+  /** The percentage of requests for the canary: 0 without one. */
+  public readonly canaryWeight: number;
+
   /** The Kubernetes objects of the service, applied as one manifest. */
   public readonly manifest: eks.KubernetesManifest;
 
@@ -220,6 +271,9 @@ export class Microservice extends Construct implements iam.IGrantable {
   constructor(scope: Construct, id: string, props: MicroserviceProps) {
     super(scope, id);
     requireKubernetesName('name', props.name);
+    if (props.canary && props.name.length > 56) {
+      throw new Error(`\`name\` ('${props.name}') is too long for a canary: the canary adds '-canary', and Kubernetes names stop at 63 characters.`);
+    }
     const namespace = props.namespace ?? 'codelearn';
     const port = props.port ?? 8080;
     const minReplicas = props.minReplicas ?? 2;
@@ -245,6 +299,16 @@ export class Microservice extends Construct implements iam.IGrantable {
     }
     if (props.image !== undefined && props.imageTag !== undefined) {
       throw new Error(`\`${props.name}.image\` and \`${props.name}.imageTag\` are both set: the tag applies to the service's own repository. Put the tag in \`image\`, or remove \`image\`.`);
+    }
+    if (props.canary) {
+      requireWholeNumber(`${props.name}.canary.weight`, props.canary.weight, 0, 100);
+      requireWholeNumber(`${props.name}.canary.minReplicas`, props.canary.minReplicas ?? 1, 1, maxReplicas);
+      if (props.canary.image !== undefined && props.canary.imageTag !== undefined) {
+        throw new Error(`\`${props.name}.canary.image\` and \`${props.name}.canary.imageTag\` are both set: put the tag in \`image\`, or remove \`image\`.`);
+      }
+      if (props.canary.imageTag !== undefined && props.image !== undefined) {
+        throw new Error(`\`${props.name}.canary.imageTag\` needs the service's own repository, but \`${props.name}.image\` is set: give the canary an \`image\` instead.`);
+      }
     }
     const delaySeconds = Token.isUnresolved(deregistrationDelay.toString()) ? 30 : deregistrationDelay.toSeconds();
     requireWholeNumber(`${props.name}.deregistrationDelay (seconds)`, delaySeconds, 0, 300);
@@ -284,7 +348,7 @@ export class Microservice extends Construct implements iam.IGrantable {
     this.role = identity.role;
     this.grantPrincipal = new ManagedPolicyGrantee(this, this.role, `Permissions of the ${props.name} service`);
 
-    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
+    const targetGroup = (id: string) => new elbv2.ApplicationTargetGroup(this, id, {
       vpc: props.cluster.eksCluster.vpc,
       targetType: elbv2.TargetType.IP,
       protocol: elbv2.ApplicationProtocol.HTTP,
@@ -299,13 +363,19 @@ export class Microservice extends Construct implements iam.IGrantable {
         unhealthyThresholdCount: 3,
       },
     });
+    this.targetGroup = targetGroup('TargetGroup');
+    this.canaryWeight = props.canary?.weight ?? 0;
+    if (props.canary) {
+      this.canaryTargetGroup = targetGroup('CanaryTargetGroup');
+    }
 
     for (const [name, value] of Object.entries(props.environment ?? {})) {
       this.addEnvironment(name, value);
     }
 
-    const workload: k8s.WorkloadSpec = {
+    const stable: k8s.WorkloadSpec = {
       name: props.name,
+      serviceAccountName: props.name,
       namespace,
       image: this.image,
       port,
@@ -325,16 +395,19 @@ export class Microservice extends Construct implements iam.IGrantable {
       targetGroupArn: this.targetGroup.targetGroupArn,
       servicePort: SERVICE_PORT,
     };
+    const objects = [k8s.serviceAccount(stable), ...k8s.workload(stable)];
+    if (props.canary && this.canaryTargetGroup) {
+      objects.push(...k8s.workload({
+        ...stable,
+        name: `${props.name}-canary`,
+        image: props.canary.image ?? (this.repository ? this.repository.repositoryUriForTag(props.canary.imageTag ?? props.imageTag ?? '1.0.0') : this.image),
+        minReplicas: props.canary.minReplicas ?? 1,
+        targetGroupArn: this.canaryTargetGroup.targetGroupArn,
+      }));
+    }
     this.manifest = new eks.KubernetesManifest(this, 'Manifest', {
       cluster: props.cluster.eksCluster,
-      manifest: [
-        k8s.serviceAccount(workload),
-        k8s.deployment(workload),
-        k8s.service(workload),
-        k8s.horizontalPodAutoscaler(workload),
-        k8s.podDisruptionBudget(workload),
-        k8s.targetGroupBinding(workload),
-      ],
+      manifest: objects,
       overwrite: true,
     });
     // Pods start after their namespace, the TargetGroupBinding resource (from the

@@ -26,6 +26,7 @@ export interface EnvVar {
 /** What a workload is made of. */
 export interface WorkloadSpec {
   readonly name: string;
+  readonly serviceAccountName: string;
   readonly namespace: string;
   readonly image: string;
   readonly port: number;
@@ -75,8 +76,13 @@ export function serviceAccount(spec: WorkloadSpec): KubernetesObject {
   return {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
-    metadata: { name: spec.name, namespace: spec.namespace, labels: labels(spec.name) },
+    metadata: { name: spec.serviceAccountName, namespace: spec.namespace, labels: labels(spec.serviceAccountName) },
   };
+}
+
+/** Every object of one workload track: Deployment, Service, autoscaler, budget and binding. */
+export function workload(spec: WorkloadSpec): KubernetesObject[] {
+  return [deployment(spec), service(spec), horizontalPodAutoscaler(spec), podDisruptionBudget(spec), targetGroupBinding(spec)];
 }
 
 /**
@@ -111,7 +117,7 @@ export function deployment(spec: WorkloadSpec): KubernetesObject {
       template: {
         metadata: { labels: labels(spec.name) },
         spec: {
-          serviceAccountName: spec.name,
+          serviceAccountName: spec.serviceAccountName,
           terminationGracePeriodSeconds: spec.preStopSeconds + 30,
           securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
           topologySpreadConstraints: [spread('topology.kubernetes.io/zone'), spread('kubernetes.io/hostname')],

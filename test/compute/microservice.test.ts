@@ -184,6 +184,37 @@ describe('Microservice', () => {
     }
   });
 
+  test('a canary runs beside the stable version with its own target group and weight', () => {
+    const { service, stack } = setup({ imageTag: '1.4.0', canary: { imageTag: '1.5.0', weight: 10 } });
+    const template = Template.fromStack(stack);
+    const objects = kubernetesObjects(template.toJSON());
+    expect(objects.map(object => `${object.kind}/${object.metadata.name}`)).toEqual(expect.arrayContaining([
+      'Deployment/user-service', 'Deployment/user-service-canary', 'Service/user-service-canary',
+      'HorizontalPodAutoscaler/user-service-canary', 'PodDisruptionBudget/user-service-canary', 'TargetGroupBinding/user-service-canary',
+    ]));
+    expect(objects.filter(object => object.kind === 'ServiceAccount')).toHaveLength(1);
+    const deployments = objects.filter(object => object.kind === 'Deployment');
+    const [stable, canary] = deployments;
+    expect(stable.spec.template.spec.containers[0].image).toMatch(/:1\.4\.0$/);
+    expect(canary.spec.template.spec.containers[0].image).toMatch(/:1\.5\.0$/);
+    expect(canary.spec.template.spec.serviceAccountName).toBe('user-service');
+    expect(stable.spec.selector).not.toEqual(canary.spec.selector);
+    const canaryHpa = objects.find(object => object.kind === 'HorizontalPodAutoscaler' && object.metadata.name === 'user-service-canary');
+    expect(canaryHpa.spec.minReplicas).toBe(1);
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::TargetGroup', 2);
+    expect(service.canaryTargetGroup).toBeDefined();
+    expect(service.canaryWeight).toBe(10);
+    for (const object of objects) {
+      expect(() => validateKubernetesObject(object)).not.toThrow();
+    }
+  });
+
+  test('without a canary the weight is 0', () => {
+    const { service } = setup();
+    expect(service.canaryWeight).toBe(0);
+    expect(service.canaryTargetGroup).toBeUndefined();
+  });
+
   describe('fails on bad input', () => {
     const cases: [string, Partial<MicroserviceOptions>, string][] = [
       ['an upper-case name', { name: 'UserService' },
@@ -196,6 +227,13 @@ describe('Microservice', () => {
       ['a path without slash', { path: 'api/users' }, '`user-service.path` (\'api/users\') is not a path pattern: write it as \'/api/users/*\'.'],
       ['an image and a tag', { image: 'nginx:1', imageTag: '2' },
         '`user-service.image` and `user-service.imageTag` are both set: the tag applies to the service\'s own repository. Put the tag in `image`, or remove `image`.'],
+      ['a canary weight over 100', { canary: { weight: 150 } }, '`user-service.canary.weight` (150) must be a whole number from 0 to 100.'],
+      ['a canary larger than the service', { maxReplicas: 3, canary: { weight: 10, minReplicas: 5 } },
+        '`user-service.canary.minReplicas` (5) must be a whole number from 1 to 3.'],
+      ['a canary image and tag', { canary: { weight: 10, image: 'x:1', imageTag: '2' } },
+        '`user-service.canary.image` and `user-service.canary.imageTag` are both set: put the tag in `image`, or remove `image`.'],
+      ['a canary tag for an outside image', { image: 'x:1', canary: { weight: 10, imageTag: '2' } },
+        '`user-service.canary.imageTag` needs the service\'s own repository, but `user-service.image` is set: give the canary an `image` instead.'],
       ['a bad variable name', { environment: { 'LOG-LEVEL': 'x' } },
         '`user-service.environment` has \'LOG-LEVEL\', which is not an environment variable name: use letters, digits and \'_\'.'],
     ];
