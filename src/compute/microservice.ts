@@ -348,7 +348,7 @@ export class Microservice extends Construct implements iam.IGrantable {
     this.role = identity.role;
     this.grantPrincipal = new ManagedPolicyGrantee(this, this.role, `Permissions of the ${props.name} service`);
 
-    const targetGroup = (id: string) => new elbv2.ApplicationTargetGroup(this, id, {
+    const targetGroup = (groupId: string) => new elbv2.ApplicationTargetGroup(this, groupId, {
       vpc: props.cluster.eksCluster.vpc,
       targetType: elbv2.TargetType.IP,
       protocol: elbv2.ApplicationProtocol.HTTP,
