@@ -3,7 +3,7 @@ import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Cache, CacheEngine, Cluster, CodeLearnPlatform, DataAccess, Database, MessageBroker, Messaging, Network, PlatformProfile, Storage } from '../src';
+import { Cache, CacheEngine, Cluster, CodeLearnPlatform, DataAccess, NodeScaling, Database, MessageBroker, Messaging, Network, PlatformProfile, Storage } from '../src';
 import { TEST_ENV, testStack } from './support/app';
 import { complianceFindings } from './support/nag';
 
@@ -35,10 +35,22 @@ const configurations: [string, (stack: Stack) => void][] = [
     },
     cache: { engine: CacheEngine.VALKEY, shards: 3, replicasPerShard: 2 },
     messaging: { broker: MessageBroker.kafka({ brokersPerAz: 2 }) },
-    cluster: { publicEndpointCidrs: ['203.0.113.0/24'], spotNodes: { minSize: 1, desiredSize: 1 } },
+    cluster: {
+      publicEndpointCidrs: ['203.0.113.0/24'],
+      spotNodes: { minSize: 1, desiredSize: 1 },
+      nodeScaling: NodeScaling.clusterAutoscaler({ cpuTargetTrackingPercent: 70 }),
+      scheduledScaling: [{ name: 'weekday-morning', schedule: '0 7 * * MON-FRI', minSize: 4, desiredSize: 4 }],
+    },
     services: [
       ...CodeLearnPlatform.defaultServices(),
-      { name: 'feed-service', path: '/api/feed/*', spot: true, memoryTarget: 80, access: [DataAccess.MESSAGING, DataAccess.STATIC_ASSETS, DataAccess.UPLOADS] },
+      {
+        name: 'feed-service',
+        path: '/api/feed/*',
+        spot: true,
+        memoryTarget: 80,
+        canary: { weight: 20 },
+        access: [DataAccess.MESSAGING, DataAccess.STATIC_ASSETS, DataAccess.UPLOADS],
+      },
     ],
     storage: {
       uploadsAllowedOrigins: ['https://learn.example.com'],

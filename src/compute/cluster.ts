@@ -1,11 +1,13 @@
 import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
-import { Annotations, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import * as k8s from '../private/k8s';
 import { allowCloudWatchLogs } from '../private/keys';
@@ -37,6 +39,47 @@ export interface NodeGroupSize {
    * The nodes at creation. Node scaling changes it afterwards.
    *
    * @default - 3 on demand in production, 1 in development; 0 spot
+   */
+  readonly desiredSize?: number;
+}
+
+/**
+ * A scheduled change of the on-demand node group's size, for predictable traffic.
+ */
+export interface ScheduledNodeScaling {
+  /** A name for the action, unique in the cluster. */
+  readonly name: string;
+
+  /**
+   * When, as a cron expression in the time zone (`0 7 * * MON-FRI`).
+   */
+  readonly schedule: string;
+
+  /**
+   * The time zone of the schedule (IANA name).
+   *
+   * @default 'UTC'
+   */
+  readonly timeZone?: string;
+
+  /**
+   * The new fewest nodes.
+   *
+   * @default - unchanged
+   */
+  readonly minSize?: number;
+
+  /**
+   * The new most nodes.
+   *
+   * @default - unchanged
+   */
+  readonly maxSize?: number;
+
+  /**
+   * The new number of nodes.
+   *
+   * @default - unchanged
    */
   readonly desiredSize?: number;
 }
@@ -111,6 +154,13 @@ export interface ClusterOptions {
    * @default - NodeScaling.clusterAutoscaler()
    */
   readonly nodeScaling?: NodeScaling;
+
+  /**
+   * Scheduled changes of the on-demand node group's size.
+   *
+   * @default - none
+   */
+  readonly scheduledScaling?: ScheduledNodeScaling[];
 
   /**
    * How long the control-plane logs are kept.
@@ -327,6 +377,15 @@ export class Cluster extends Construct {
     this.loadBalancerController = this.installLoadBalancerController(stack);
     if (this.nodeScaling.strategy === NodeScalingStrategy.CLUSTER_AUTOSCALER) {
       this.installClusterAutoscaler(stack);
+      if (this.nodeScaling.cpuTargetTrackingPercent !== undefined) {
+        Annotations.of(this).addWarningV2('codelearn:node-scaling-combined',
+          'Cluster Autoscaler and CPU target tracking both resize the node groups: the Cluster Autoscaler FAQ advises against ' +
+          'combining it with a CPU-based node autoscaler. Prefer the Cluster Autoscaler with the services\' CPU-based HPAs.');
+      }
+    }
+    validateSchedules(props.scheduledScaling ?? []);
+    if (this.nodeScaling.cpuTargetTrackingPercent !== undefined || (props.scheduledScaling ?? []).length > 0) {
+      this.addAutoScalingGroupActions(props, vpcSubnets);
     }
   }
 
@@ -367,6 +426,100 @@ export class Cluster extends Construct {
       serviceAccount,
       agent: this.addons['eks-pod-identity-agent'],
     }).role;
+  }
+
+  /**
+   * Target tracking and scheduled actions act on the Auto Scaling group behind a
+   * managed node group, whose name EKS does not give to CloudFormation: a lookup
+   * (eks:DescribeNodegroup) reads it at deploy time.
+   */
+  private addAutoScalingGroupActions(props: ClusterProps, vpcSubnets: ec2.SubnetSelection): void {
+    const groups: [string, eks.Nodegroup][] = [['OnDemand', this.onDemandNodes]];
+    if (this.spotNodes) {
+      groups.push(['Spot', this.spotNodes]);
+    }
+    const lookupRole = new iam.Role(this, 'NodeGroupLookupRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Reads the Auto Scaling group names of the node groups of ${this.node.path}`,
+    });
+    const lookupPolicy = new iam.ManagedPolicy(this, 'NodeGroupLookupPolicy', {
+      description: `Reads the node groups of ${this.node.path} and writes the lookup's logs`,
+      roles: [lookupRole],
+      statements: [
+        new iam.PolicyStatement({ actions: ['eks:DescribeNodegroup'], resources: groups.map(([, group]) => group.nodegroupArn) }),
+        new iam.PolicyStatement({
+          actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+        }),
+      ],
+    });
+    acknowledge(lookupPolicy, {
+      'AwsSolutions-IAM5[Resource::*]': 'Network interface actions of a Lambda function in a VPC, which EC2 does not scope to resources.',
+      [`AwsSolutions-IAM5[Resource::${findingValue(this, Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }))}]`]:
+        'The lookup function writes its own log group, whose name the custom resource framework chooses.',
+    });
+    for (const [name, group] of groups) {
+      const lookup = new cr.AwsCustomResource(this, `${name}AutoScalingGroup`, {
+        onUpdate: {
+          service: 'EKS',
+          action: 'describeNodegroup',
+          parameters: { clusterName: this.name, nodegroupName: group.nodegroupName },
+          physicalResourceId: cr.PhysicalResourceId.of(`${this.name}/${name}`),
+          outputPaths: ['nodegroup.resources.autoScalingGroups.0.name'],
+        },
+        role: lookupRole,
+        vpc: this.eksCluster.vpc,
+        vpcSubnets,
+        installLatestAwsSdk: false,
+      });
+      lookup.node.addDependency(lookupPolicy);
+      const asgName = lookup.getResponseField('nodegroup.resources.autoScalingGroups.0.name');
+      if (this.nodeScaling.cpuTargetTrackingPercent !== undefined) {
+        new autoscaling.CfnScalingPolicy(this, `${name}CpuTargetTracking`, {
+          autoScalingGroupName: asgName,
+          policyType: 'TargetTrackingScaling',
+          targetTrackingConfiguration: {
+            predefinedMetricSpecification: { predefinedMetricType: 'ASGAverageCPUUtilization' },
+            targetValue: this.nodeScaling.cpuTargetTrackingPercent,
+          },
+        });
+      }
+      if (name === 'OnDemand') {
+        for (const schedule of props.scheduledScaling ?? []) {
+          new autoscaling.CfnScheduledAction(this, `Schedule${schedule.name.split(/[^A-Za-z0-9]/).map(part => part && part[0].toUpperCase() + part.slice(1)).join('')}`, {
+            autoScalingGroupName: asgName,
+            recurrence: schedule.schedule,
+            timeZone: schedule.timeZone ?? 'UTC',
+            minSize: schedule.minSize,
+            maxSize: schedule.maxSize,
+            desiredCapacity: schedule.desiredSize,
+          });
+        }
+      }
+    }
+    this.acknowledgeLookupFunction();
+  }
+
+  /** The custom resource framework's singleton function, which runs the lookups. */
+  private acknowledgeLookupFunction(): void {
+    const stack = Stack.of(this);
+    const singleton = stack.node.tryFindChild(AWS_CUSTOM_RESOURCE_SINGLETON);
+    if (!singleton) {
+      return;
+    }
+    const lookup = 'A custom resource handler of aws-cdk-lib that CloudFormation invokes synchronously to read node group names';
+    acknowledge(singleton, {
+      'AwsSolutions-L1': 'The runtime of the AwsCustomResource function is chosen and upgraded by aws-cdk-lib.',
+      'HIPAA.Security-LambdaConcurrency': `${lookup}; reserved concurrency would only make deploys fail.`,
+      'NIST.800.53.R5-LambdaConcurrency': `${lookup}; reserved concurrency would only make deploys fail.`,
+      'HIPAA.Security-LambdaDLQ': `${lookup}; failures go back to CloudFormation, which fails the deploy.`,
+      'NIST.800.53.R5-LambdaDLQ': `${lookup}; failures go back to CloudFormation, which fails the deploy.`,
+    });
   }
 
   private createNodeRole(): iam.Role {
@@ -628,6 +781,30 @@ export class Cluster extends Construct {
     });
     for (const role of provider.node.findAll().filter((child): child is iam.CfnRole => child instanceof iam.CfnRole)) {
       acknowledgeManagedPolicies(role, 'The AWS-maintained Lambda execution policies (logs, VPC interfaces, image pulls) that aws-eks-v2 attaches to its kubectl provider.');
+    }
+  }
+}
+
+/** The construct ID of the AwsCustomResource singleton function in a stack. */
+const AWS_CUSTOM_RESOURCE_SINGLETON = 'AWS679f53fac002430cb0da5b7982bd2287';
+
+function validateSchedules(schedules: ScheduledNodeScaling[]): void {
+  const names = new Set<string>();
+  for (const schedule of schedules) {
+    if (!/^[A-Za-z0-9-]{1,64}$/.test(schedule.name) || names.has(schedule.name)) {
+      throw new Error(`\`scheduledScaling\` has the name '${schedule.name}': use letters, digits and '-', once per cluster.`);
+    }
+    names.add(schedule.name);
+    if (schedule.schedule.trim().split(/\s+/).length !== 5) {
+      throw new Error(`\`scheduledScaling.${schedule.name}.schedule\` ('${schedule.schedule}') is not a cron expression of five fields, such as '0 7 * * MON-FRI'.`);
+    }
+    if (schedule.minSize === undefined && schedule.maxSize === undefined && schedule.desiredSize === undefined) {
+      throw new Error(`\`scheduledScaling.${schedule.name}\` changes nothing: set minSize, maxSize or desiredSize.`);
+    }
+    for (const field of ['minSize', 'maxSize', 'desiredSize'] as const) {
+      if (schedule[field] !== undefined) {
+        requireWholeNumber(`scheduledScaling.${schedule.name}.${field}`, schedule[field]!, 0, 100);
+      }
     }
   }
 }

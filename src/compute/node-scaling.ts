@@ -4,6 +4,9 @@
 export enum NodeScalingStrategy {
   /** The Kubernetes Cluster Autoscaler adds nodes for pending pods and removes idle ones. */
   CLUSTER_AUTOSCALER = 'CLUSTER_AUTOSCALER',
+
+  /** The node groups' Auto Scaling groups track an average CPU utilization. */
+  CPU_TARGET_TRACKING = 'CPU_TARGET_TRACKING',
 }
 
 /**
@@ -24,6 +27,28 @@ export interface ClusterAutoscalerOptions {
    * @default 'v1.35.0'
    */
   readonly imageTag?: string;
+
+  /**
+   * Also make the node groups' Auto Scaling groups track this average CPU
+   * utilization. The Cluster Autoscaler's FAQ advises against combining it with a
+   * CPU-based node autoscaler (they fight over the group size), so synthesis warns.
+   *
+   * @default - no target tracking
+   */
+  readonly cpuTargetTrackingPercent?: number;
+}
+
+/**
+ * Options of CPU target tracking on the node groups.
+ */
+export interface CpuTargetTrackingOptions {
+  /**
+   * The average CPU utilization of the nodes to keep, in percent (the
+   * specification's 70%).
+   *
+   * @default 70
+   */
+  readonly targetUtilizationPercent?: number;
 }
 
 /**
@@ -44,7 +69,16 @@ export class NodeScaling {
    * service's HorizontalPodAutoscaler (70% CPU by default).
    */
   public static clusterAutoscaler(options: ClusterAutoscalerOptions = {}): NodeScaling {
-    return new NodeScaling(NodeScalingStrategy.CLUSTER_AUTOSCALER, options);
+    return new NodeScaling(NodeScalingStrategy.CLUSTER_AUTOSCALER, options, options.cpuTargetTrackingPercent);
+  }
+
+  /**
+   * The specification's explicit option: the node groups' Auto Scaling groups
+   * keep the nodes' average CPU at a target (70%), without the Cluster Autoscaler.
+   * Pods that do not fit wait until CPU rises; prefer the Cluster Autoscaler.
+   */
+  public static cpuTargetTracking(options: CpuTargetTrackingOptions = {}): NodeScaling {
+    return new NodeScaling(NodeScalingStrategy.CPU_TARGET_TRACKING, undefined, options.targetUtilizationPercent ?? 70);
   }
 
   /** The strategy. */
@@ -57,8 +91,20 @@ export class NodeScaling {
    */
   public readonly clusterAutoscalerOptions?: ClusterAutoscalerOptions;
 
-  private constructor(strategy: NodeScalingStrategy, clusterAutoscalerOptions?: ClusterAutoscalerOptions) {
+  /**
+   * The average node CPU utilization that the Auto Scaling groups track.
+   *
+   * @default - no target tracking
+   */
+  public readonly cpuTargetTrackingPercent?: number;
+
+  private constructor(strategy: NodeScalingStrategy, clusterAutoscalerOptions?: ClusterAutoscalerOptions, cpuTargetTrackingPercent?: number) {
+    const percent = cpuTargetTrackingPercent;
+    if (percent !== undefined && (!Number.isInteger(percent) || percent < 10 || percent > 90)) {
+      throw new Error(`The CPU target of node scaling (${cpuTargetTrackingPercent}) must be a whole percentage from 10 to 90.`);
+    }
     this.strategy = strategy;
     this.clusterAutoscalerOptions = clusterAutoscalerOptions;
+    this.cpuTargetTrackingPercent = cpuTargetTrackingPercent;
   }
 }

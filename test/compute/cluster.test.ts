@@ -245,6 +245,52 @@ describe('Cluster', () => {
     });
   });
 
+  test('CPU target tracking at 70% instead of the Cluster Autoscaler', () => {
+    const { cluster, template, stack } = setup({ nodeScaling: NodeScaling.cpuTargetTracking() });
+    expect(cluster.nodeScaling.strategy).toBe(NodeScalingStrategy.CPU_TARGET_TRACKING);
+    template.resourcePropertiesCountIs('Custom::AWSCDK-EKS-HelmChart', { Chart: 'cluster-autoscaler' }, 0);
+    template.resourcePropertiesCountIs('AWS::AutoScaling::ScalingPolicy', {
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingConfiguration: { PredefinedMetricSpecification: { PredefinedMetricType: 'ASGAverageCPUUtilization' }, TargetValue: 70 },
+      AutoScalingGroupName: { 'Fn::GetAtt': [Match.stringLikeRegexp('AutoScalingGroup'), 'nodegroup.resources.autoScalingGroups.0.name'] },
+    }, 2);
+    const lookups = Object.values(template.findResources('Custom::AWS'));
+    expect(lookups).toHaveLength(2);
+    for (const lookup of lookups) {
+      expect(JSON.stringify(lookup.Properties.Create)).toContain('\\"action\\":\\"describeNodegroup\\"');
+    }
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'eks:DescribeNodegroup' })]) },
+    });
+    Annotations.fromStack(stack).hasNoWarning('/Test/Compute', Match.anyValue());
+  });
+
+  test('Cluster Autoscaler combined with target tracking warns', () => {
+    const { template, stack } = setup({ nodeScaling: NodeScaling.clusterAutoscaler({ cpuTargetTrackingPercent: 60 }) });
+    template.resourcePropertiesCountIs('Custom::AWSCDK-EKS-HelmChart', { Chart: 'cluster-autoscaler' }, 1);
+    template.hasResourceProperties('AWS::AutoScaling::ScalingPolicy', { TargetTrackingConfiguration: Match.objectLike({ TargetValue: 60 }) });
+    Annotations.fromStack(stack).hasWarning('/Test/Compute', Match.stringLikeRegexp('^Cluster Autoscaler and CPU target tracking both resize'));
+  });
+
+  test('scheduled scaling of the on-demand group', () => {
+    const { template } = setup({
+      scheduledScaling: [
+        { name: 'weekday-morning', schedule: '0 7 * * MON-FRI', timeZone: 'Europe/Berlin', minSize: 4, desiredSize: 5 },
+        { name: 'night', schedule: '0 22 * * *', minSize: 2, desiredSize: 2 },
+      ],
+    });
+    template.hasResourceProperties('AWS::AutoScaling::ScheduledAction', {
+      Recurrence: '0 7 * * MON-FRI',
+      TimeZone: 'Europe/Berlin',
+      MinSize: 4,
+      DesiredCapacity: 5,
+      MaxSize: Match.absent(),
+      AutoScalingGroupName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ComputeOnDemandAutoScalingGroup'), 'nodegroup.resources.autoScalingGroups.0.name'] },
+    });
+    template.hasResourceProperties('AWS::AutoScaling::ScheduledAction', { Recurrence: '0 22 * * *', TimeZone: 'UTC' });
+    template.resourceCountIs('AWS::AutoScaling::ScalingPolicy', 0);
+  });
+
   describe('fails on bad input', () => {
     const cases: [string, ClusterOptions, string][] = [
       ['min above max', { nodes: { minSize: 5, maxSize: 3, desiredSize: 3 } },
@@ -259,6 +305,12 @@ describe('Cluster', () => {
         '`spotInstanceTypes` lists 1 type(s): a spot group needs at least 2, so that capacity is found when one type is short.'],
       ['spot options without spot', { spot: false, spotNodes: { maxSize: 3 } },
         '`spotNodes` and `spotInstanceTypes` are set but `spot` is false: set `spot: true`, or remove them.'],
+      ['a schedule that is not cron', { scheduledScaling: [{ name: 'morning', schedule: 'every morning', minSize: 3 }] },
+        '`scheduledScaling.morning.schedule` (\'every morning\') is not a cron expression of five fields, such as \'0 7 * * MON-FRI\'.'],
+      ['a schedule that changes nothing', { scheduledScaling: [{ name: 'noop', schedule: '0 7 * * *' }] },
+        '`scheduledScaling.noop` changes nothing: set minSize, maxSize or desiredSize.'],
+      ['a schedule name twice', { scheduledScaling: [{ name: 'a', schedule: '0 7 * * *', minSize: 1 }, { name: 'a', schedule: '0 8 * * *', minSize: 2 }] },
+        '`scheduledScaling` has the name \'a\': use letters, digits and \'-\', once per cluster.'],
       ['a world-open endpoint', { publicEndpointCidrs: ['0.0.0.0/0'] },
         '`publicEndpointCidrs` has \'0.0.0.0/0\': list IPv4 CIDR blocks narrower than 0.0.0.0/0, such as \'203.0.113.0/24\'.'],
     ];
@@ -266,6 +318,13 @@ describe('Cluster', () => {
       const stack = testStack();
       const vpc = new ec2.Vpc(stack, 'Vpc');
       expect(() => new Cluster(stack, 'Compute', { vpc, ...props })).toThrow(new Error(message));
+    });
+
+    test('a CPU target outside 10-90', () => {
+      expect(() => NodeScaling.cpuTargetTracking({ targetUtilizationPercent: 95 }))
+        .toThrow(new Error('The CPU target of node scaling (95) must be a whole percentage from 10 to 90.'));
+      expect(() => NodeScaling.clusterAutoscaler({ cpuTargetTrackingPercent: 0 }))
+        .toThrow(new Error('The CPU target of node scaling (0) must be a whole percentage from 10 to 90.'));
     });
   });
 });
