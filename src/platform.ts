@@ -5,6 +5,7 @@ import { Cluster, ClusterOptions, Microservice } from './compute';
 import { Cache, CacheOptions, Database, DatabaseOptions, MessageBrokerEngine, Messaging, MessagingOptions, Storage, StorageOptions } from './data';
 import { Network, NetworkOptions } from './network';
 import { acknowledge, findingValue } from './private/nag';
+import { pascalCase } from './private/names';
 import { PlatformProfile } from './profile';
 import { DataAccess, ServiceDefinition } from './service-definition';
 
@@ -247,9 +248,6 @@ export class CodeLearnPlatform extends Construct {
   }
 }
 
-function pascalCase(name: string): string {
-  return name.split('-').map(part => part[0].toUpperCase() + part.slice(1)).join('');
-}
 
 function validateServices(services: ServiceDefinition[]): void {
   if (services.length === 0) {

@@ -16,6 +16,7 @@ import { podIdentityRole } from '../private/pod-identity';
 import { requireKubernetesName, requireWholeNumber } from '../private/validate';
 import { PlatformProfile } from '../profile';
 import { NodeScaling, NodeScalingStrategy } from './node-scaling';
+import { pascalCase } from '../private/names';
 
 /**
  * The size of a managed node group.
@@ -491,7 +492,7 @@ export class Cluster extends Construct {
       }
       if (name === 'OnDemand') {
         for (const schedule of props.scheduledScaling ?? []) {
-          new autoscaling.CfnScheduledAction(this, `Schedule${schedule.name.split(/[^A-Za-z0-9]/).map(part => part && part[0].toUpperCase() + part.slice(1)).join('')}`, {
+          new autoscaling.CfnScheduledAction(this, `Schedule${pascalCase(schedule.name)}`, {
             autoScalingGroupName: asgName,
             recurrence: schedule.schedule,
             timeZone: schedule.timeZone ?? 'UTC',
@@ -809,9 +810,6 @@ function validateSchedules(schedules: ScheduledNodeScaling[]): void {
   }
 }
 
-function pascalCase(name: string): string {
-  return name.split('-').map(part => part[0].toUpperCase() + part.slice(1)).join('');
-}
 
 function nodeGroupSize(name: string, given: NodeGroupSize | undefined, defaults: Required<NodeGroupSize>): Required<NodeGroupSize> {
   const size = { ...defaults, ...given };

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { hasHostBits, networkAddress, parseIpv4Cidr } from '../private/cidr';
 import { allowCloudWatchLogs } from '../private/keys';
 import { acknowledge, acknowledgeControlRule } from '../private/nag';
+import { pascalCase } from '../private/names';
 import { dataSubnets } from '../private/subnets';
 import { PlatformProfile } from '../profile';
 
@@ -401,7 +402,3 @@ function validateNatGateways(natGateways: number, azCount: number): void {
   }
 }
 
-/** `ecr.api` becomes `EcrApi`: a stable construct ID for an endpoint. */
-function pascalCase(name: string): string {
-  return name.split(/[^A-Za-z0-9]+/).filter(Boolean).map(part => part[0].toUpperCase() + part.slice(1)).join('');
-}
