@@ -5,3 +5,4 @@ export * from './service-definition';
 export * from './network';
 export * from './data';
 export * from './compute';
+export * from './edge';

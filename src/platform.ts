@@ -1,8 +1,10 @@
 import { Annotations, Fn, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { ComplianceChecks } from './compliance-checks';
 import { Cluster, ClusterOptions, Microservice } from './compute';
 import { Cache, CacheOptions, Database, DatabaseOptions, MessageBrokerEngine, Messaging, MessagingOptions, Storage, StorageOptions } from './data';
+import { Edge, EdgeOptions } from './edge';
 import { Network, NetworkOptions } from './network';
 import { acknowledge, findingValue } from './private/nag';
 import { pascalCase } from './private/names';
@@ -71,6 +73,13 @@ export interface CodeLearnPlatformProps {
   readonly storage?: StorageOptions;
 
   /**
+   * The internal load balancer and its WAF web ACL.
+   *
+   * @default - managed rule groups (common, known bad inputs, SQL injection, IP reputation) and 2,000 requests per IP in five minutes
+   */
+  readonly edge?: EdgeOptions;
+
+  /**
    * Register the cdk-nag packs of `ComplianceChecks` (AWS Solutions, HIPAA
    * Security, NIST 800-53 rev 5, PCI DSS 3.2.1) on the platform's stack, so that
    * an unacknowledged finding fails synthesis. They check every resource of that
@@ -131,6 +140,9 @@ export class CodeLearnPlatform extends Construct {
   /** The services, by name. */
   public readonly services: { [name: string]: Microservice } = {};
 
+  /** The load balancer and the web ACL in front of the services. */
+  public readonly edge: Edge;
+
   constructor(scope: Construct, id: string, props: CodeLearnPlatformProps = {}) {
     super(scope, id);
     this.profile = props.profile ?? PlatformProfile.PRODUCTION;
@@ -188,6 +200,17 @@ export class CodeLearnPlatform extends Construct {
       }
       this.services[definition.name] = service;
     }
+
+    this.edge = new Edge(this, 'Edge', {
+      ...props.edge,
+      vpc: this.network.vpc,
+      vpcSubnets: this.network.privateSubnets,
+      services: Object.values(this.services),
+      workloadSecurityGroup: this.network.workloadSecurityGroup,
+      ingressPeer: ec2.Peer.ipv4(this.network.cidr),
+      serverAccessLogsBucket: this.storage.accessLogsBucket,
+      profile: this.profile,
+    });
 
     if (props.complianceChecks ?? true) {
       ComplianceChecks.applyTo(Stack.of(this));

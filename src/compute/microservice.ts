@@ -224,6 +224,9 @@ export class Microservice extends Construct implements iam.IGrantable {
   /** The Kubernetes namespace. */
   public readonly namespace: string;
 
+  /** The port the container listens on, which the load balancer reaches. */
+  public readonly port: number;
+
   /**
    * The path pattern the load balancer routes here.
    *
@@ -319,6 +322,7 @@ export class Microservice extends Construct implements iam.IGrantable {
     }
 
     this.serviceName = props.name;
+    this.port = port;
     this.namespace = namespace;
     this.path = props.path;
 

@@ -155,6 +155,12 @@ export class Network extends Construct {
   /** The VPC, created or brought. */
   public readonly vpc: ec2.IVpc;
 
+  /**
+   * The VPC's IPv4 block: written literally for a VPC the network creates, so
+   * that security group rules and the nag rules can read it.
+   */
+  public readonly cidr: string;
+
   /** The subnets for EKS nodes, pods and the internal load balancer. */
   public readonly privateSubnets: ec2.SubnetSelection;
 
@@ -205,7 +211,8 @@ export class Network extends Construct {
     });
 
     // The literal block of a new VPC lets the nag rules read the endpoint ingress rule.
-    this.addInterfaceEndpoints(props.interfaceEndpoints ?? [], props.vpc ? props.vpc.vpcCidrBlock : props.cidr ?? DEFAULT_CIDR);
+    this.cidr = props.vpc ? props.vpc.vpcCidrBlock : props.cidr ?? DEFAULT_CIDR;
+    this.addInterfaceEndpoints(props.interfaceEndpoints ?? [], this.cidr);
   }
 
   private createVpc(props: NetworkProps, profile: PlatformProfile): ec2.Vpc {

@@ -1,0 +1,315 @@
+import { Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { Microservice } from '../compute';
+import { logAccessLogs } from '../private/elb-access-logs';
+import { allowCloudWatchLogs } from '../private/keys';
+import { acknowledgeControlRule } from '../private/nag';
+import { requireWholeNumber } from '../private/validate';
+import { PlatformProfile } from '../profile';
+
+/**
+ * What a user may set on the edge.
+ */
+export interface EdgeOptions {
+  /**
+   * The AWS managed rule groups of the web ACL, by name, in priority order.
+   *
+   * @default - AWSManagedRulesCommonRuleSet, AWSManagedRulesKnownBadInputsRuleSet, AWSManagedRulesSQLiRuleSet, AWSManagedRulesAmazonIpReputationList
+   */
+  readonly managedRuleGroups?: string[];
+
+  /**
+   * The most requests one IP address may send in five minutes before WAF blocks
+   * it, from 10 (WAF's minimum) to 2,000,000,000.
+   *
+   * @default 2000
+   */
+  readonly rateLimit?: number;
+
+  /**
+   * How long the WAF logs are kept.
+   *
+   * @default - one year in production, one month in development
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * The KMS key that encrypts the WAF log group.
+   *
+   * @default - a new customer-managed key with rotation enabled
+   */
+  readonly encryptionKey?: kms.IKey;
+}
+
+/**
+ * Properties of an `Edge`.
+ */
+export interface EdgeProps extends EdgeOptions {
+  /** The VPC of the load balancer. */
+  readonly vpc: ec2.IVpc;
+
+  /**
+   * The services to route to. Exactly one has no `path`: it takes the default route.
+   */
+  readonly services: Microservice[];
+
+  /** The security group of the pods, which the load balancer reaches on each service's port. */
+  readonly workloadSecurityGroup: ec2.ISecurityGroup;
+
+  /**
+   * Who may reach the load balancer: CloudFront's VPC origin, inside the VPC.
+   *
+   * @default - the VPC's CIDR block
+   */
+  readonly ingressPeer?: ec2.IPeer;
+
+  /** The bucket that receives the server access logs of the load balancer's log bucket. */
+  readonly serverAccessLogsBucket: s3.IBucket;
+
+  /**
+   * The subnets of the load balancer.
+   *
+   * @default - the VPC's private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * The profile whose defaults apply.
+   *
+   * @default PlatformProfile.PRODUCTION
+   */
+  readonly profile?: PlatformProfile;
+}
+
+const DEFAULT_RULE_GROUPS = [
+  'AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesSQLiRuleSet', 'AWSManagedRulesAmazonIpReputationList',
+];
+const HTTP_PORT = 80;
+
+/**
+ * How users reach the platform: an internal Application Load Balancer that CDK
+ * owns, with a path rule per service (weighted across a canary's two target
+ * groups), and a regional WAF web ACL.
+ *
+ * - The load balancer sits in private subnets and admits only traffic from
+ *   inside the VPC, where CloudFront's VPC origin reaches it; HTTP/2, strictest
+ *   desync mitigation, invalid header fields dropped, access logs, deletion
+ *   protection in production.
+ * - The web ACL applies AWS managed rule groups and a per-IP rate limit, and logs
+ *   to an encrypted log group (authorization headers and cookies redacted).
+ *
+ * @example
+ * declare const vpc: ec2.IVpc;
+ * declare const services: Microservice[];
+ * declare const workloads: ec2.ISecurityGroup;
+ * declare const accessLogs: s3.IBucket;
+ * new Edge(this, 'Edge', { vpc, services, workloadSecurityGroup: workloads, serverAccessLogsBucket: accessLogs, rateLimit: 1000 });
+ */
+export class Edge extends Construct {
+  /** The internal Application Load Balancer. */
+  public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+
+  /** The load balancer's listener. */
+  public readonly listener: elbv2.ApplicationListener;
+
+  /** The bucket of the load balancer's access logs. */
+  public readonly logBucket: s3.Bucket;
+
+  /** The regional web ACL associated with the load balancer. */
+  public readonly webAcl: wafv2.CfnWebACL;
+
+  /** The log group of the web ACL. */
+  public readonly wafLogGroup: logs.ILogGroup;
+
+  constructor(scope: Construct, id: string, props: EdgeProps) {
+    super(scope, id);
+    const production = (props.profile ?? PlatformProfile.PRODUCTION) === PlatformProfile.PRODUCTION;
+    const rateLimit = props.rateLimit ?? 2000;
+    requireWholeNumber('rateLimit', rateLimit, 10, 2_000_000_000);
+    const ruleGroups = props.managedRuleGroups ?? DEFAULT_RULE_GROUPS;
+    validateRuleGroups(ruleGroups);
+    const defaultService = validateRoutes(props.services);
+
+    // ALB access logs are delivered only to buckets with S3-managed encryption.
+    this.logBucket = new s3.Bucket(this, 'LogBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      serverAccessLogsBucket: props.serverAccessLogsBucket,
+      serverAccessLogsPrefix: 'edge-logs/',
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{
+        id: 'expire-load-balancer-logs',
+        transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) }],
+        expiration: Duration.days(365),
+        noncurrentVersionExpiration: Duration.days(1),
+        abortIncompleteMultipartUploadAfter: Duration.days(1),
+      }],
+    });
+    const sseS3 = 'Elastic Load Balancing delivers access logs only to buckets encrypted with S3-managed keys (SSE-S3).';
+    acknowledgeControlRule(this.logBucket, 'S3DefaultEncryptionKMS', sseS3);
+    acknowledgeControlRule(this.logBucket, 'S3BucketReplicationEnabled',
+      'Load balancer access logs are operational records kept in the region they describe.');
+
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Internal load balancer: HTTP from inside the VPC (CloudFront VPC origin), to the pods of the services',
+      allowAllOutbound: false,
+    });
+    securityGroup.addIngressRule(props.ingressPeer ?? ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(HTTP_PORT),
+      'HTTP from the CloudFront VPC origin inside the VPC');
+
+    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      internetFacing: false,
+      securityGroup,
+      http2Enabled: true,
+      dropInvalidHeaderFields: true,
+      desyncMitigationMode: elbv2.DesyncMitigationMode.STRICTEST,
+      deletionProtection: production,
+      idleTimeout: Duration.seconds(60),
+    });
+    logAccessLogs(this.loadBalancer, this.logBucket, 'alb');
+    if (!production) {
+      acknowledgeControlRule(this.loadBalancer, 'ELBDeletionProtectionEnabled',
+        'The development profile lets the stack delete its load balancer; synthesis warns that the profile is not for production.');
+    }
+
+    // Each service's pods admit the load balancer on their port.
+    const ports = new Set(props.services.map(service => service.port));
+    for (const port of ports) {
+      this.loadBalancer.connections.allowTo(props.workloadSecurityGroup, ec2.Port.tcp(port), 'Load balancer to the pods of the services');
+    }
+
+    this.listener = this.loadBalancer.addListener('Http', {
+      port: HTTP_PORT,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      open: false,
+      defaultAction: forwardTo(defaultService),
+    });
+    const inVpc = 'Viewers reach the platform over HTTPS at CloudFront; CloudFront reaches this internal load balancer through a ' +
+      'VPC origin, so the HTTP hop stays inside the VPC and the load balancer has no public address or certificate.';
+    acknowledgeControlRule(this.loadBalancer, 'ALBHttpToHttpsRedirection', inVpc);
+    acknowledgeControlRule(this.loadBalancer, 'ELBTlsHttpsListenersOnly', inVpc);
+    acknowledgeControlRule(this.listener, 'ELBv2ACMCertificateRequired', inVpc);
+
+    props.services.filter(service => service.path !== undefined).forEach((service, index) => {
+      const path = service.path!;
+      const base = path.endsWith('/*') ? path.slice(0, -2) : undefined;
+      this.listener.addAction(`Route${index + 1}`, {
+        priority: (index + 1) * 10,
+        conditions: [elbv2.ListenerCondition.pathPatterns(base ? [path, base] : [path])],
+        action: forwardTo(service),
+      });
+    });
+
+    // The web ACL.
+    const key = props.encryptionKey ?? new kms.Key(this, 'Key', {
+      description: `Encrypts the WAF logs of ${this.node.path}`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    allowCloudWatchLogs(key);
+    // WAF delivers only to log groups whose name starts with aws-waf-logs-, and
+    // takes their ARN without the ':*' suffix of the log group's Arn attribute.
+    const wafLogGroupName = `aws-waf-logs-${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`;
+    this.wafLogGroup = new logs.LogGroup(this, 'WafLogs', {
+      logGroupName: wafLogGroupName,
+      retention: props.logRetention ?? (production ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH),
+      encryptionKey: key,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
+      cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName,
+    });
+    this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility('codelearn-edge'),
+      rules: [
+        ...ruleGroups.map((name, index): wafv2.CfnWebACL.RuleProperty => ({
+          name,
+          priority: index,
+          overrideAction: { none: {} },
+          statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+          visibilityConfig: visibility(name),
+        })),
+        {
+          name: 'RateLimitPerIp',
+          priority: ruleGroups.length,
+          action: { block: {} },
+          statement: { rateBasedStatement: { limit: rateLimit, aggregateKeyType: 'IP', evaluationWindowSec: 300 } },
+          visibilityConfig: visibility('RateLimitPerIp'),
+        },
+      ],
+    });
+    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
+      resourceArn: this.loadBalancer.loadBalancerArn,
+      webAclArn: this.webAcl.attrArn,
+    });
+    const logging = new wafv2.CfnLoggingConfiguration(this, 'WebAclLogging', {
+      resourceArn: this.webAcl.attrArn,
+      logDestinationConfigs: [Stack.of(this).formatArn({
+        service: 'logs', resource: 'log-group', resourceName: wafLogGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      })],
+      redactedFields: [{ singleHeader: { Name: 'authorization' } }, { singleHeader: { Name: 'cookie' } }],
+    });
+    logging.node.addDependency(this.wafLogGroup);
+    if (!Token.isUnresolved(rateLimit) && rateLimit < 100) {
+      Annotations.of(this).addWarningV2('codelearn:edge-rate-limit',
+        `\`rateLimit\` (${rateLimit}) blocks an IP after fewer than 100 requests in five minutes: users behind a shared NAT may be blocked.`);
+    }
+  }
+}
+
+/** Forwards to the service's target group, weighted across its canary when it has one. */
+function forwardTo(service: Microservice): elbv2.ListenerAction {
+  if (!service.canaryTargetGroup) {
+    return elbv2.ListenerAction.forward([service.targetGroup]);
+  }
+  return elbv2.ListenerAction.weightedForward([
+    { targetGroup: service.targetGroup, weight: 100 - service.canaryWeight },
+    { targetGroup: service.canaryTargetGroup, weight: service.canaryWeight },
+  ]);
+}
+
+function validateRoutes(services: Microservice[]): Microservice {
+  const defaults = services.filter(service => service.path === undefined);
+  if (defaults.length !== 1) {
+    throw new Error(
+      `\`services\` has ${defaults.length} service(s) without a path${defaults.length ? ` (${defaults.map(s => s.serviceName).join(', ')})` : ''}: ` +
+      'exactly one takes the load balancer\'s default route. Give the others a path.');
+  }
+  const owners = new Map<string, string>();
+  for (const service of services) {
+    if (service.path !== undefined) {
+      const owner = owners.get(service.path);
+      if (owner) {
+        throw new Error(`\`services\`: '${service.serviceName}' and '${owner}' both take the path '${service.path}': give each service its own path.`);
+      }
+      owners.set(service.path, service.serviceName);
+    }
+  }
+  return defaults[0];
+}
+
+function validateRuleGroups(groups: string[]): void {
+  if (new Set(groups).size !== groups.length) {
+    throw new Error(`\`managedRuleGroups\` ([${groups.join(', ')}]) lists a rule group twice: list each once.`);
+  }
+  for (const group of groups) {
+    if (!/^AWSManagedRules[A-Za-z0-9]+$/.test(group)) {
+      throw new Error(`\`managedRuleGroups\` has '${group}', which is not an AWS managed rule group name such as 'AWSManagedRulesCommonRuleSet'.`);
+    }
+  }
+}
