@@ -209,8 +209,12 @@ export class CodeLearnPlatform extends Construct {
       workloadSecurityGroup: this.network.workloadSecurityGroup,
       ingressPeer: ec2.Peer.ipv4(this.network.cidr),
       serverAccessLogsBucket: this.storage.accessLogsBucket,
+      staticAssetsBucket: this.storage.staticAssetsBucket,
       profile: this.profile,
     });
+    Annotations.of(this.storage).acknowledgeWarning('@aws-cdk/aws-cloudfront-origins:wildcardKeyPolicyForOac',
+      'The storage key lets CloudFront decrypt only for distributions of this account, and the static assets bucket admits only ' +
+      'this distribution; naming the distribution in the key policy would make key, bucket and distribution wait on each other.');
 
     if (props.complianceChecks ?? true) {
       ComplianceChecks.applyTo(Stack.of(this));

@@ -1,22 +1,69 @@
-import { Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnOutput, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { Microservice } from '../compute';
 import { logAccessLogs } from '../private/elb-access-logs';
 import { allowCloudWatchLogs } from '../private/keys';
-import { acknowledgeControlRule } from '../private/nag';
+import { acknowledge, acknowledgeControlRule } from '../private/nag';
 import { requireWholeNumber } from '../private/validate';
 import { PlatformProfile } from '../profile';
+
+/**
+ * A custom domain for the platform.
+ */
+export interface EdgeDomain {
+  /** The platform's domain name, such as `learn.example.com`. */
+  readonly domainName: string;
+
+  /** The public hosted zone that holds the domain name. */
+  readonly hostedZone: route53.IHostedZone;
+
+  /**
+   * A certificate in us-east-1 for the domain name, for CloudFront.
+   *
+   * @default - a DNS-validated certificate created here, which requires the stack to be in us-east-1
+   */
+  readonly cloudFrontCertificate?: acm.ICertificate;
+}
 
 /**
  * What a user may set on the edge.
  */
 export interface EdgeOptions {
+  /**
+   * A custom domain: CloudFront serves it with its certificate, Route 53 points
+   * A and AAAA alias records at CloudFront, and the load balancer speaks HTTPS to
+   * CloudFront with a certificate for `origin.<domainName>`.
+   *
+   * @default - the platform is served on the CloudFront domain name
+   */
+  readonly domain?: EdgeDomain;
+
+  /**
+   * The path pattern that CloudFront serves from the static assets bucket.
+   *
+   * @default '/static/*'
+   */
+  readonly staticPathPattern?: string;
+
+  /**
+   * Associate a CloudFront-scope web ACL (the same rules) with the distribution.
+   * Such an ACL must be created in us-east-1, so the stack must be there.
+   *
+   * @default false
+   */
+  readonly cloudFrontWebAcl?: boolean;
+
   /**
    * The AWS managed rule groups of the web ACL, by name, in priority order.
    *
@@ -69,8 +116,11 @@ export interface EdgeProps extends EdgeOptions {
    */
   readonly ingressPeer?: ec2.IPeer;
 
-  /** The bucket that receives the server access logs of the load balancer's log bucket. */
+  /** The bucket that receives the server access logs of the edge's log bucket. */
   readonly serverAccessLogsBucket: s3.IBucket;
+
+  /** The bucket whose objects CloudFront serves under the static path. */
+  readonly staticAssetsBucket: s3.IBucket;
 
   /**
    * The subnets of the load balancer.
@@ -127,6 +177,19 @@ export class Edge extends Construct {
   /** The log group of the web ACL. */
   public readonly wafLogGroup: logs.ILogGroup;
 
+  /** The CloudFront distribution in front of everything. */
+  public readonly distribution: cloudfront.Distribution;
+
+  /**
+   * The CloudFront-scope web ACL.
+   *
+   * @default - none unless `cloudFrontWebAcl` is set
+   */
+  public readonly cloudFrontWebAcl?: wafv2.CfnWebACL;
+
+  /** The URL of the platform: `https://` and the custom domain, or the CloudFront domain name. */
+  public readonly url: string;
+
   constructor(scope: Construct, id: string, props: EdgeProps) {
     super(scope, id);
     const production = (props.profile ?? PlatformProfile.PRODUCTION) === PlatformProfile.PRODUCTION;
@@ -135,14 +198,41 @@ export class Edge extends Construct {
     const ruleGroups = props.managedRuleGroups ?? DEFAULT_RULE_GROUPS;
     validateRuleGroups(ruleGroups);
     const defaultService = validateRoutes(props.services);
+    const staticPath = props.staticPathPattern ?? '/static/*';
+    if (!/^\/[A-Za-z0-9_\-.*/]+$/.test(staticPath)) {
+      throw new Error(`\`staticPathPattern\` ('${staticPath}') is not a path pattern: write it as '/static/*'.`);
+    }
+    if (props.services.some(service => service.path === staticPath)) {
+      throw new Error(`\`staticPathPattern\` ('${staticPath}') is also a service's path: give the static assets another path.`);
+    }
+    const stack = Stack.of(this);
+    const inUsEast1 = stack.region === 'us-east-1';
+    if (props.domain) {
+      if (!props.domain.hostedZone) {
+        throw new Error('`domain.hostedZone` is missing: a domain needs the public hosted zone that holds it, for the certificates and the alias records.');
+      }
+      const name = props.domain.domainName;
+      if (Token.isUnresolved(name) || !/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/.test(name)) {
+        throw new Error(`\`domain.domainName\` ('${name}') is not a literal domain name such as 'learn.example.com'.`);
+      }
+      if (!props.domain.cloudFrontCertificate && !inUsEast1) {
+        throw new Error(
+          `\`domain\` needs a certificate in us-east-1 for CloudFront, but the stack's region is ${Token.isUnresolved(stack.region) ? 'not set' : `'${stack.region}'`}: ` +
+          'pass `domain.cloudFrontCertificate` (created in us-east-1, for example in a small stack there), or deploy the platform to us-east-1.');
+      }
+    }
+    if (props.cloudFrontWebAcl && !inUsEast1) {
+      throw new Error('`cloudFrontWebAcl` needs the stack in us-east-1, where CloudFront-scope web ACLs live: deploy the platform there, or leave the option unset (the regional web ACL protects the load balancer).');
+    }
 
-    // ALB access logs are delivered only to buckets with S3-managed encryption.
+    // ALB and CloudFront standard logs are delivered only to buckets with
+    // S3-managed encryption; CloudFront's delivery also needs ACLs enabled.
     this.logBucket = new s3.Bucket(this, 'LogBucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       minimumTLSVersion: 1.2,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
       versioned: true,
       serverAccessLogsBucket: props.serverAccessLogsBucket,
       serverAccessLogsPrefix: 'edge-logs/',
@@ -155,7 +245,7 @@ export class Edge extends Construct {
         abortIncompleteMultipartUploadAfter: Duration.days(1),
       }],
     });
-    const sseS3 = 'Elastic Load Balancing delivers access logs only to buckets encrypted with S3-managed keys (SSE-S3).';
+    const sseS3 = 'Elastic Load Balancing and CloudFront deliver access logs only to buckets encrypted with S3-managed keys (SSE-S3).';
     acknowledgeControlRule(this.logBucket, 'S3DefaultEncryptionKMS', sseS3);
     acknowledgeControlRule(this.logBucket, 'S3BucketReplicationEnabled',
       'Load balancer access logs are operational records kept in the region they describe.');
@@ -191,17 +281,41 @@ export class Edge extends Construct {
       this.loadBalancer.connections.allowTo(props.workloadSecurityGroup, ec2.Port.tcp(port), 'Load balancer to the pods of the services');
     }
 
-    this.listener = this.loadBalancer.addListener('Http', {
-      port: HTTP_PORT,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      open: false,
-      defaultAction: forwardTo(defaultService),
-    });
-    const inVpc = 'Viewers reach the platform over HTTPS at CloudFront; CloudFront reaches this internal load balancer through a ' +
-      'VPC origin, so the HTTP hop stays inside the VPC and the load balancer has no public address or certificate.';
-    acknowledgeControlRule(this.loadBalancer, 'ALBHttpToHttpsRedirection', inVpc);
-    acknowledgeControlRule(this.loadBalancer, 'ELBTlsHttpsListenersOnly', inVpc);
-    acknowledgeControlRule(this.listener, 'ELBv2ACMCertificateRequired', inVpc);
+    const originDomain = props.domain ? `origin.${props.domain.domainName}` : undefined;
+    if (props.domain && originDomain) {
+      const originCertificate = new acm.Certificate(this, 'OriginCertificate', {
+        domainName: originDomain,
+        validation: acm.CertificateValidation.fromDns(props.domain.hostedZone),
+      });
+      securityGroup.addIngressRule(props.ingressPeer ?? ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(HTTPS_PORT),
+        'HTTPS from the CloudFront VPC origin inside the VPC');
+      this.listener = this.loadBalancer.addListener('Https', {
+        port: HTTPS_PORT,
+        protocol: elbv2.ApplicationProtocol.HTTPS,
+        certificates: [originCertificate],
+        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+        open: false,
+        defaultAction: forwardTo(defaultService),
+      });
+      this.loadBalancer.addListener('Http', {
+        port: HTTP_PORT,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        open: false,
+        defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: String(HTTPS_PORT), permanent: true }),
+      });
+    } else {
+      this.listener = this.loadBalancer.addListener('Http', {
+        port: HTTP_PORT,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        open: false,
+        defaultAction: forwardTo(defaultService),
+      });
+      const inVpc = 'Viewers reach the platform over HTTPS at CloudFront; CloudFront reaches this internal load balancer through a ' +
+        'VPC origin, so the HTTP hop stays inside the VPC. Without a domain the load balancer has no name to hold a certificate for.';
+      acknowledgeControlRule(this.loadBalancer, 'ALBHttpToHttpsRedirection', inVpc);
+      acknowledgeControlRule(this.loadBalancer, 'ELBTlsHttpsListenersOnly', inVpc);
+      acknowledgeControlRule(this.listener, 'ELBv2ACMCertificateRequired', inVpc);
+    }
 
     props.services.filter(service => service.path !== undefined).forEach((service, index) => {
       const path = service.path!;
@@ -265,12 +379,95 @@ export class Edge extends Construct {
       redactedFields: [{ singleHeader: { Name: 'authorization' } }, { singleHeader: { Name: 'cookie' } }],
     });
     logging.node.addDependency(this.wafLogGroup);
+    if (props.cloudFrontWebAcl) {
+      this.cloudFrontWebAcl = new wafv2.CfnWebACL(this, 'CloudFrontWebAcl', {
+        scope: 'CLOUDFRONT',
+        defaultAction: { allow: {} },
+        visibilityConfig: visibility('codelearn-cloudfront'),
+        rules: this.webAcl.rules,
+      });
+    }
+
+    this.distribution = this.createDistribution(props, defaultService, staticPath, originDomain, production);
+    this.url = props.domain ? `https://${props.domain.domainName}` : `https://${this.distribution.distributionDomainName}`;
+    new CfnOutput(this, 'Url', { value: this.url, description: 'The platform\'s URL' });
+
     if (!Token.isUnresolved(rateLimit) && rateLimit < 100) {
       Annotations.of(this).addWarningV2('codelearn:edge-rate-limit',
         `\`rateLimit\` (${rateLimit}) blocks an IP after fewer than 100 requests in five minutes: users behind a shared NAT may be blocked.`);
     }
   }
+
+  private createDistribution(props: EdgeProps, _default: Microservice, staticPath: string, originDomain: string | undefined,
+    production: boolean): cloudfront.Distribution {
+    const vpcOrigin = origins.VpcOrigin.withApplicationLoadBalancer(this.loadBalancer, {
+      domainName: originDomain,
+      protocolPolicy: originDomain ? cloudfront.OriginProtocolPolicy.HTTPS_ONLY : cloudfront.OriginProtocolPolicy.HTTP_ONLY,
+      originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+      readTimeout: Duration.seconds(30),
+    });
+    const certificate = props.domain && (props.domain.cloudFrontCertificate ?? new acm.Certificate(this, 'Certificate', {
+      domainName: props.domain.domainName,
+      validation: acm.CertificateValidation.fromDns(props.domain.hostedZone),
+    }));
+    const distribution = new cloudfront.Distribution(this, 'Distribution', {
+      comment: `CodeLearn platform (${this.node.path})`,
+      defaultBehavior: {
+        origin: vpcOrigin,
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
+        cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+        originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER,
+        responseHeadersPolicy: cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+        compress: true,
+      },
+      additionalBehaviors: {
+        [staticPath]: {
+          origin: origins.S3BucketOrigin.withOriginAccessControl(props.staticAssetsBucket),
+          viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+          allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+          cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
+          responseHeadersPolicy: cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+          compress: true,
+        },
+      },
+      domainNames: props.domain ? [props.domain.domainName] : undefined,
+      certificate,
+      minimumProtocolVersion: props.domain ? cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
+      httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+      enableIpv6: true,
+      priceClass: production ? cloudfront.PriceClass.PRICE_CLASS_ALL : cloudfront.PriceClass.PRICE_CLASS_100,
+      enableLogging: true,
+      logBucket: this.logBucket,
+      logFilePrefix: 'cloudfront/',
+      webAclId: this.cloudFrontWebAcl?.attrArn,
+    });
+    acknowledge(distribution, {
+      'AwsSolutions-CFR1': 'The platform serves learners worldwide; no country is restricted by default.',
+    });
+    if (!this.cloudFrontWebAcl) {
+      acknowledge(distribution, {
+        'AwsSolutions-CFR2': 'Every request that CloudFront does not answer from its cache reaches the load balancer, whose regional web ACL applies ' +
+          'the same rules. A CloudFront-scope ACL needs a us-east-1 stack and is the `cloudFrontWebAcl` option.',
+      });
+    }
+    if (!props.domain) {
+      acknowledge(distribution, {
+        'AwsSolutions-CFR4': 'Without a domain CloudFront serves its default *.cloudfront.net certificate, whose security policy CloudFront sets; ' +
+          'with `domain` the distribution requires TLS 1.2 (TLSv1.2_2021).',
+      });
+    }
+    if (props.domain) {
+      const target = route53.RecordTarget.fromAlias(new targets.CloudFrontTarget(distribution));
+      new route53.ARecord(this, 'AliasA', { zone: props.domain.hostedZone, recordName: props.domain.domainName, target });
+      new route53.AaaaRecord(this, 'AliasAaaa', { zone: props.domain.hostedZone, recordName: props.domain.domainName, target });
+    }
+    return distribution;
+  }
 }
+
+/** The HTTPS port of the load balancer when the platform has a domain. */
+const HTTPS_PORT = 443;
 
 /** Forwards to the service's target group, weighted across its canary when it has one. */
 function forwardTo(service: Microservice): elbv2.ListenerAction {

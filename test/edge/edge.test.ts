@@ -1,8 +1,10 @@
 import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Cluster, Edge, EdgeOptions, Microservice, MicroserviceOptions, Network, PlatformProfile, Storage } from '../../src';
 import { TEST_ENV, testStack } from '../support/app';
 
@@ -28,6 +30,7 @@ function setup({ options = {}, services, stack = testStack({ env: TEST_ENV }) }:
     workloadSecurityGroup: network.workloadSecurityGroup,
     ingressPeer: ec2.Peer.ipv4(network.cidr),
     serverAccessLogsBucket: storage.accessLogsBucket,
+    staticAssetsBucket: storage.staticAssetsBucket,
     ...options,
   });
   return { stack, edge, template: Template.fromStack(stack) };
@@ -148,9 +151,113 @@ describe('Edge', () => {
       });
     });
 
+    test('puts CloudFront in front: the ALB through a VPC origin, static assets through OAC', () => {
+      template.hasResourceProperties('AWS::CloudFront::VpcOrigin', {
+        VpcOriginEndpointConfig: Match.objectLike({
+          Arn: { Ref: Match.stringLikeRegexp('^EdgeLoadBalancer') },
+          OriginProtocolPolicy: 'http-only',
+        }),
+      });
+      template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', {
+        OriginAccessControlConfig: Match.objectLike({ OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' }),
+      });
+      template.hasResourceProperties('AWS::CloudFront::Distribution', {
+        DistributionConfig: Match.objectLike({
+          HttpVersion: 'http2and3',
+          IPV6Enabled: true,
+          PriceClass: 'PriceClass_All',
+          Logging: { Bucket: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EdgeLogBucket'), 'RegionalDomainName'] }, Prefix: 'cloudfront/' },
+          DefaultCacheBehavior: Match.objectLike({
+            ViewerProtocolPolicy: 'redirect-to-https',
+            AllowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'],
+            CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad',
+            OriginRequestPolicyId: '216adef6-5c7f-47e4-b989-5492eafa07d3',
+            ResponseHeadersPolicyId: '67f7725c-6f97-4210-82d7-5512b31e9d03',
+            Compress: true,
+          }),
+          CacheBehaviors: [Match.objectLike({
+            PathPattern: '/static/*',
+            ViewerProtocolPolicy: 'redirect-to-https',
+            CachePolicyId: '658327ea-f89d-4fab-a63d-7e88639e58f6',
+            ResponseHeadersPolicyId: '67f7725c-6f97-4210-82d7-5512b31e9d03',
+          })],
+        }),
+      });
+    });
+
+    test('outputs the CloudFront URL', () => {
+      template.hasOutput('*', { Value: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [Match.stringLikeRegexp('^EdgeDistribution'), 'DomainName'] }]] } });
+    });
+
     test('warns about nothing', () => {
       Annotations.fromStack(stack).hasNoWarning('/Test/Edge', Match.anyValue());
     });
+  });
+
+  describe('with a domain', () => {
+    const stack = testStack({ env: TEST_ENV });
+    const hostedZone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com' });
+    const { template, edge } = setup({ stack, options: { domain: { domainName: 'learn.example.com', hostedZone }, cloudFrontWebAcl: true } });
+
+    test('serves the domain with a DNS-validated certificate and TLS 1.2', () => {
+      template.hasResourceProperties('AWS::CertificateManager::Certificate', {
+        DomainName: 'learn.example.com',
+        ValidationMethod: 'DNS',
+        DomainValidationOptions: [{ DomainName: 'learn.example.com', HostedZoneId: 'Z0123456789ABCDEFGHIJ' }],
+      });
+      template.hasResourceProperties('AWS::CloudFront::Distribution', {
+        DistributionConfig: Match.objectLike({
+          Aliases: ['learn.example.com'],
+          ViewerCertificate: Match.objectLike({ MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' }),
+          WebACLId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EdgeCloudFrontWebAcl'), 'Arn'] },
+        }),
+      });
+      expect(edge.url).toBe('https://learn.example.com');
+    });
+
+    test('points A and AAAA alias records at CloudFront', () => {
+      for (const type of ['A', 'AAAA']) {
+        template.hasResourceProperties('AWS::Route53::RecordSet', {
+          Name: 'learn.example.com.',
+          Type: type,
+          HostedZoneId: 'Z0123456789ABCDEFGHIJ',
+          AliasTarget: Match.objectLike({ DNSName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EdgeDistribution'), 'DomainName'] } }),
+        });
+      }
+    });
+
+    test('speaks HTTPS from CloudFront to the ALB with a certificate for origin.<domain>, and redirects HTTP', () => {
+      template.hasResourceProperties('AWS::CertificateManager::Certificate', { DomainName: 'origin.learn.example.com' });
+      template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+        Port: 443, Protocol: 'HTTPS', SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+      });
+      template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+        Port: 80, DefaultActions: [{ Type: 'redirect', RedirectConfig: Match.objectLike({ Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' }) }],
+      });
+      template.hasResourceProperties('AWS::CloudFront::VpcOrigin', {
+        VpcOriginEndpointConfig: Match.objectLike({ OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] }),
+      });
+      template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+        ListenerArn: { Ref: Match.stringLikeRegexp('^EdgeLoadBalancerHttps') },
+      });
+    });
+
+    test('adds a CloudFront-scope web ACL with the same rules', () => {
+      template.hasResourceProperties('AWS::WAFv2::WebACL', { Scope: 'CLOUDFRONT', Rules: Match.arrayWith([Match.objectLike({ Name: 'RateLimitPerIp' })]) });
+    });
+  });
+
+  test('with a domain outside us-east-1 and a certificate brought from there', () => {
+    const stack = testStack({ env: { account: '123456789012', region: 'eu-west-1' } });
+    const hostedZone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com' });
+    const certificate = acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555');
+    const { template } = setup({ stack, options: { domain: { domainName: 'learn.example.com', hostedZone, cloudFrontCertificate: certificate } } });
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        ViewerCertificate: Match.objectLike({ AcmCertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555' }),
+      }),
+    });
+    template.resourcePropertiesCountIs('AWS::CertificateManager::Certificate', { DomainName: 'learn.example.com' }, 0);
   });
 
   test('in an environment-agnostic stack, access logs admit both delivery principals', () => {
@@ -209,9 +316,42 @@ describe('Edge', () => {
         '`services` has 2 service(s) without a path (a, b): exactly one takes the load balancer\'s default route. Give the others a path.'],
       ['a path twice', { services: [{ name: 'a' }, { name: 'b', path: '/x/*' }, { name: 'c', path: '/x/*' }] },
         '`services`: \'c\' and \'b\' both take the path \'/x/*\': give each service its own path.'],
+      ['a static path that is not a pattern', { options: { staticPathPattern: 'static' } },
+        '`staticPathPattern` (\'static\') is not a path pattern: write it as \'/static/*\'.'],
+      ['a static path that a service takes', { options: { staticPathPattern: '/api/users/*' } },
+        '`staticPathPattern` (\'/api/users/*\') is also a service\'s path: give the static assets another path.'],
     ];
     test.each(cases)('%s', (_name, input, message) => {
       expect(() => setup(input)).toThrow(new Error(message));
+    });
+
+    const zone = (stack: Stack) => route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z1', zoneName: 'example.com' });
+    test('a domain without a hosted zone', () => {
+      const stack = testStack({ env: TEST_ENV });
+      expect(() => setup({ stack, options: { domain: { domainName: 'learn.example.com' } as any } }))
+        .toThrow(new Error('`domain.hostedZone` is missing: a domain needs the public hosted zone that holds it, for the certificates and the alias records.'));
+    });
+    test('a domain that is not a domain name', () => {
+      const stack = testStack({ env: TEST_ENV });
+      expect(() => setup({ stack, options: { domain: { domainName: 'Learn Example', hostedZone: zone(stack) } } }))
+        .toThrow(new Error('`domain.domainName` (\'Learn Example\') is not a literal domain name such as \'learn.example.com\'.'));
+    });
+    test('a domain outside us-east-1 without a certificate', () => {
+      const stack = testStack({ env: { account: '123456789012', region: 'eu-west-1' } });
+      expect(() => setup({ stack, options: { domain: { domainName: 'learn.example.com', hostedZone: zone(stack) } } })).toThrow(new Error(
+        '`domain` needs a certificate in us-east-1 for CloudFront, but the stack\'s region is \'eu-west-1\': pass `domain.cloudFrontCertificate` ' +
+        '(created in us-east-1, for example in a small stack there), or deploy the platform to us-east-1.'));
+    });
+    test('a domain in an environment-agnostic stack without a certificate', () => {
+      const stack = testStack();
+      expect(() => setup({ stack, options: { domain: { domainName: 'learn.example.com', hostedZone: zone(stack) } } })).toThrow(new Error(
+        '`domain` needs a certificate in us-east-1 for CloudFront, but the stack\'s region is not set: pass `domain.cloudFrontCertificate` ' +
+        '(created in us-east-1, for example in a small stack there), or deploy the platform to us-east-1.'));
+    });
+    test('a CloudFront web ACL outside us-east-1', () => {
+      const stack = testStack({ env: { account: '123456789012', region: 'eu-west-1' } });
+      expect(() => setup({ stack, options: { cloudFrontWebAcl: true } })).toThrow(new Error(
+        '`cloudFrontWebAcl` needs the stack in us-east-1, where CloudFront-scope web ACLs live: deploy the platform there, or leave the option unset (the regional web ACL protects the load balancer).'));
     });
   });
 });
