@@ -6,3 +6,4 @@ export * from './network';
 export * from './data';
 export * from './compute';
 export * from './edge';
+export * from './observability';

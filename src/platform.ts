@@ -6,6 +6,7 @@ import { Cluster, ClusterOptions, Microservice } from './compute';
 import { Cache, CacheOptions, Database, DatabaseOptions, MessageBrokerEngine, Messaging, MessagingOptions, Storage, StorageOptions } from './data';
 import { Edge, EdgeOptions } from './edge';
 import { Network, NetworkOptions } from './network';
+import { Observability, ObservabilityOptions } from './observability';
 import { acknowledge, findingValue } from './private/nag';
 import { pascalCase } from './private/names';
 import { PlatformProfile } from './profile';
@@ -80,6 +81,13 @@ export interface CodeLearnPlatformProps {
   readonly edge?: EdgeOptions;
 
   /**
+   * The dashboard, alarms and in-cluster telemetry.
+   *
+   * @default - alarms on an encrypted topic without subscriptions, 1 s p99 and 1% 5xx objectives per service
+   */
+  readonly observability?: ObservabilityOptions;
+
+  /**
    * Register the cdk-nag packs of `ComplianceChecks` (AWS Solutions, HIPAA
    * Security, NIST 800-53 rev 5, PCI DSS 3.2.1) on the platform's stack, so that
    * an unacknowledged finding fails synthesis. They check every resource of that
@@ -142,6 +150,9 @@ export class CodeLearnPlatform extends Construct {
 
   /** The load balancer and the web ACL in front of the services. */
   public readonly edge: Edge;
+
+  /** The dashboard, alarms and in-cluster telemetry. */
+  public readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: CodeLearnPlatformProps = {}) {
     super(scope, id);
@@ -215,6 +226,16 @@ export class CodeLearnPlatform extends Construct {
     Annotations.of(this.storage).acknowledgeWarning('@aws-cdk/aws-cloudfront-origins:wildcardKeyPolicyForOac',
       'The storage key lets CloudFront decrypt only for distributions of this account, and the static assets bucket admits only ' +
       'this distribution; naming the distribution in the key policy would make key, bucket and distribution wait on each other.');
+
+    this.observability = new Observability(this, 'Observability', {
+      ...props.observability,
+      cluster: this.cluster,
+      services: Object.values(this.services),
+      edge: this.edge,
+      database: this.database,
+      cache: this.cache,
+      messaging: this.messaging,
+    });
 
     if (props.complianceChecks ?? true) {
       ComplianceChecks.applyTo(Stack.of(this));

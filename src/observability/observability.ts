@@ -1,0 +1,427 @@
+import { Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import { Cluster, Microservice } from '../compute';
+import { Cache, Database, MessageBrokerEngine, Messaging } from '../data';
+import { Edge } from '../edge';
+import { acknowledgeManagedPolicies } from '../private/nag';
+import { podIdentityRole } from '../private/pod-identity';
+
+/**
+ * What a user may set on observability.
+ */
+export interface ObservabilityOptions {
+  /**
+   * Email addresses that receive every alarm.
+   *
+   * @default - none: subscribe to `alarmTopic` yourself
+   */
+  readonly alarmEmails?: string[];
+
+  /**
+   * The p99 target response time of a service, above which its latency alarm
+   * fires (the specification's sub-second goal).
+   *
+   * @default Duration.seconds(1)
+   */
+  readonly latencyObjective?: Duration;
+
+  /**
+   * The share of a service's responses that may be 5xx, in percent, before its
+   * error alarm fires.
+   *
+   * @default 1
+   */
+  readonly errorRateObjectivePercent?: number;
+
+  /**
+   * The KMS key that encrypts the alarm topic.
+   *
+   * @default - a new customer-managed key with rotation enabled
+   */
+  readonly encryptionKey?: kms.IKey;
+}
+
+/**
+ * Properties of `Observability`: the options and the parts to watch. Every part
+ * is optional, so the construct can watch any subset.
+ */
+export interface ObservabilityProps extends ObservabilityOptions {
+  /**
+   * The cluster: Container Insights, Application Signals and X-Ray through the
+   * amazon-cloudwatch-observability add-on, and node and pod alarms.
+   *
+   * @default - no cluster is watched
+   */
+  readonly cluster?: Cluster;
+
+  /**
+   * The services: a latency and an error-rate alarm each, and a healthy-hosts widget.
+   *
+   * @default - none
+   */
+  readonly services?: Microservice[];
+
+  /**
+   * The load balancer and web ACL.
+   *
+   * @default - not watched
+   */
+  readonly edge?: Edge;
+
+  /**
+   * The database.
+   *
+   * @default - not watched
+   */
+  readonly database?: Database;
+
+  /**
+   * The cache.
+   *
+   * @default - not watched
+   */
+  readonly cache?: Cache;
+
+  /**
+   * The message broker.
+   *
+   * @default - not watched
+   */
+  readonly messaging?: Messaging;
+}
+
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/**
+ * What an on-call engineer opens first: one CloudWatch dashboard grouped by tier,
+ * alarms with defensible thresholds on an encrypted SNS topic, per-service
+ * latency and error-rate objectives, and Container Insights, Application Signals
+ * and X-Ray in the cluster.
+ *
+ * @example
+ * declare const platform: CodeLearnPlatform;
+ * new Observability(this, 'Observability', {
+ *   alarmEmails: ['oncall@example.com'],
+ *   cluster: platform.cluster,
+ *   database: platform.database,
+ * });
+ */
+export class Observability extends Construct {
+  /** The topic every alarm notifies. */
+  public readonly alarmTopic: sns.Topic;
+
+  /** The platform's dashboard. */
+  public readonly dashboard: cloudwatch.Dashboard;
+
+  /** Every alarm, by name. */
+  public readonly alarms: { [name: string]: cloudwatch.Alarm } = {};
+
+  /**
+   * The amazon-cloudwatch-observability add-on.
+   *
+   * @default - none without a cluster
+   */
+  public readonly observabilityAddon?: eks.CfnAddon;
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps = {}) {
+    super(scope, id);
+    const latency = props.latencyObjective ?? Duration.seconds(1);
+    if (Token.isUnresolved(latency.toString()) || latency.toMilliseconds() < 10 || latency.toMilliseconds() > 60_000) {
+      throw new Error(`\`latencyObjective\` (${latency.toHumanString()}) must be a literal duration from 10 milliseconds to 60 seconds.`);
+    }
+    const errorRate = props.errorRateObjectivePercent ?? 1;
+    if (!(errorRate > 0 && errorRate <= 50)) {
+      throw new Error(`\`errorRateObjectivePercent\` (${errorRate}) must be above 0 and at most 50.`);
+    }
+    for (const email of props.alarmEmails ?? []) {
+      if (!EMAIL.test(email)) {
+        throw new Error(`\`alarmEmails\` has '${email}', which is not an email address such as 'oncall@example.com'.`);
+      }
+    }
+
+    const key = props.encryptionKey ?? new kms.Key(this, 'Key', {
+      description: `Encrypts the alarm topic of ${this.node.path}`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // CloudWatch publishes alarm notifications to the encrypted topic.
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+    }));
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: 'CodeLearn platform alarms',
+      masterKey: key,
+      enforceSSL: true,
+    });
+    for (const email of props.alarmEmails ?? []) {
+      this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(email));
+    }
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.hours(3),
+    });
+
+    if (props.edge) this.watchEdge(props.edge);
+    for (const service of props.services ?? []) this.watchService(service, latency, errorRate);
+    if (props.cluster) this.observabilityAddon = this.watchCluster(props.cluster);
+    if (props.database) this.watchDatabase(props.database);
+    if (props.cache) this.watchCache(props.cache);
+    if (props.messaging) this.watchMessaging(props.messaging);
+  }
+
+  /**
+   * Adds an alarm that notifies the topic on ALARM and OK.
+   *
+   * @param name a unique name, also the alarm's construct ID
+   * @param metric what to watch
+   * @param threshold the value that breaches
+   * @param description why the alarm pages, for the person it wakes
+   * @param comparison how the metric compares with the threshold (default: greater than)
+   * @param evaluationPeriods how many periods must breach (default: 3)
+   */
+  public addAlarm(
+    name: string,
+    metric: cloudwatch.IMetric,
+    threshold: number,
+    description: string,
+    comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: number = 3,
+  ): cloudwatch.Alarm {
+    if (this.alarms[name]) {
+      throw new Error(`An alarm named '${name}' exists already: give each alarm its own name.`);
+    }
+    const alarm = new cloudwatch.Alarm(this, name, {
+      metric,
+      threshold,
+      comparisonOperator: comparison,
+      evaluationPeriods,
+      datapointsToAlarm: Math.min(evaluationPeriods, 3),
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: description,
+    });
+    alarm.addAlarmAction(new actions.SnsAction(this.alarmTopic));
+    alarm.addOkAction(new actions.SnsAction(this.alarmTopic));
+    this.alarms[name] = alarm;
+    return alarm;
+  }
+
+  private section(title: string, widgets: cloudwatch.IWidget[]): void {
+    this.dashboard.addWidgets(new cloudwatch.TextWidget({ markdown: `## ${title}`, width: 24, height: 1 }));
+    for (let i = 0; i < widgets.length; i += 3) {
+      this.dashboard.addWidgets(...widgets.slice(i, i + 3));
+    }
+  }
+
+  private graph(title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []): cloudwatch.GraphWidget {
+    return new cloudwatch.GraphWidget({ title, left, right, width: 8, height: 6 });
+  }
+
+  private watchEdge(edge: Edge): void {
+    const alb = edge.loadBalancer;
+    const period = Duration.minutes(1);
+    const requests = alb.metrics.requestCount({ period, statistic: 'Sum' });
+    const elb5xx = alb.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period, statistic: 'Sum' });
+    const target5xx = alb.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period, statistic: 'Sum' });
+    const errorRate = new cloudwatch.MathExpression({
+      expression: '100 * (elb + target) / MAX([requests, 1])',
+      usingMetrics: { elb: elb5xx, target: target5xx, requests },
+      label: '5xx rate (%)',
+      period,
+    });
+    const p99 = alb.metrics.targetResponseTime({ period, statistic: 'p99' });
+    this.addAlarm('Alb5xxRate', errorRate, 5, 'More than 5% of the load balancer\'s responses are 5xx for 3 of 3 minutes.');
+    this.addAlarm('AlbLatencyP99', p99, 1, 'The p99 target response time exceeds 1 second (the sub-second goal) for 3 of 3 minutes.');
+    const waf = (metricName: string) => new cloudwatch.Metric({
+      namespace: 'AWS/WAFV2',
+      metricName,
+      // The web ACL's Ref is name|id|scope.
+      dimensionsMap: { WebACL: Fn.select(0, Fn.split('|', edge.webAcl.ref)), Rule: 'ALL', Region: Stack.of(this).region },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+    });
+    const cloudFront = (metricName: string, statistic: string) => new cloudwatch.Metric({
+      namespace: 'AWS/CloudFront',
+      metricName,
+      dimensionsMap: { DistributionId: edge.distribution.distributionId, Region: 'Global' },
+      statistic,
+      region: 'us-east-1',
+      period: Duration.minutes(5),
+    });
+    this.section('Edge', [
+      this.graph('CloudFront requests and 5xx rate', [cloudFront('Requests', 'Sum')], [cloudFront('5xxErrorRate', 'Average')]),
+      this.graph('CloudFront cache hit rate', [cloudFront('CacheHitRate', 'Average')]),
+      this.graph('WAF allowed and blocked', [waf('AllowedRequests'), waf('BlockedRequests')]),
+      this.graph('ALB requests and 5xx', [requests], [elb5xx, target5xx]),
+      this.graph('ALB target response time', [
+        alb.metrics.targetResponseTime({ period, statistic: 'p50' }),
+        alb.metrics.targetResponseTime({ period, statistic: 'p90' }),
+        p99,
+      ]),
+      this.graph('ALB 5xx rate (%)', [errorRate]),
+    ]);
+  }
+
+  private watchService(service: Microservice, latency: Duration, errorRatePercent: number): void {
+    const period = Duration.minutes(1);
+    const name = service.serviceName;
+    const group = service.targetGroup;
+    const requests = group.metrics.requestCount({ period, statistic: 'Sum' });
+    const errors = group.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period, statistic: 'Sum' });
+    const p99 = group.metrics.targetResponseTime({ period, statistic: 'p99' });
+    const errorRate = new cloudwatch.MathExpression({
+      expression: '100 * errors / MAX([requests, 1])',
+      usingMetrics: { errors, requests },
+      label: `${name} 5xx rate (%)`,
+      period,
+    });
+    const prefix = name.split('-').map(part => part[0].toUpperCase() + part.slice(1)).join('');
+    this.addAlarm(`${prefix}LatencyP99`, p99, latency.toMilliseconds() / 1000,
+      `${name}: p99 response time above ${latency.toHumanString()} for 3 of 3 minutes.`);
+    this.addAlarm(`${prefix}ErrorRate`, errorRate, errorRatePercent,
+      `${name}: more than ${errorRatePercent}% of responses are 5xx for 3 of 3 minutes.`);
+    this.addAlarm(`${prefix}UnhealthyTargets`, group.metrics.unhealthyHostCount({ period, statistic: 'Maximum' }), 0,
+      `${name}: at least one pod fails the load balancer's health check for 3 of 3 minutes.`);
+    this.section(`Service ${name}`, [
+      this.graph(`${name} requests and 5xx`, [requests], [errors]),
+      this.graph(`${name} p99 latency`, [p99]),
+      this.graph(`${name} healthy and unhealthy pods`, [
+        group.metrics.healthyHostCount({ period, statistic: 'Minimum' }),
+        group.metrics.unhealthyHostCount({ period, statistic: 'Maximum' }),
+      ]),
+    ]);
+  }
+
+  private watchCluster(cluster: Cluster): eks.CfnAddon {
+    const identity = podIdentityRole(this, 'CloudWatchAgentRole', {
+      clusterName: cluster.eksCluster.clusterName,
+      namespace: 'amazon-cloudwatch',
+      serviceAccount: 'cloudwatch-agent',
+      agent: cluster.addons['eks-pod-identity-agent'],
+    });
+    identity.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('CloudWatchAgentServerPolicy'));
+    identity.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('AWSXrayWriteOnlyAccess'));
+    acknowledgeManagedPolicies(identity.role.node.defaultChild as iam.CfnRole,
+      'The AWS-maintained policies that the amazon-cloudwatch-observability add-on documents for its agent (metrics, logs, ' +
+      'Application Signals) and for X-Ray traces, on the agent\'s own Pod Identity role.');
+    const addon = new eks.CfnAddon(this, 'CloudWatchObservability', {
+      clusterName: cluster.eksCluster.clusterName,
+      addonName: 'amazon-cloudwatch-observability',
+      resolveConflicts: 'OVERWRITE',
+      podIdentityAssociations: [{ serviceAccount: 'cloudwatch-agent', roleArn: identity.role.roleArn }],
+    });
+    addon.node.addDependency(cluster.onDemandNodes);
+
+    const insight = (metricName: string, statistic: string = 'Average') => new cloudwatch.Metric({
+      namespace: 'ContainerInsights',
+      metricName,
+      dimensionsMap: { ClusterName: cluster.clusterName },
+      statistic,
+      period: Duration.minutes(5),
+    });
+    this.addAlarm('NodeCpu', insight('node_cpu_utilization'), 80, 'The nodes\' average CPU is above 80% for 15 minutes: the cluster is short of capacity.');
+    this.addAlarm('NodeMemory', insight('node_memory_utilization'), 80, 'The nodes\' average memory is above 80% for 15 minutes.');
+    this.addAlarm('PodRestarts', insight('pod_number_of_container_restarts', 'Sum'), 5,
+      'More than 5 container restarts in 5 minutes, for 15 minutes: a crash loop.');
+    this.section('Cluster', [
+      this.graph('Node CPU and memory (%)', [insight('node_cpu_utilization'), insight('node_memory_utilization')]),
+      this.graph('Pod CPU and memory (%)', [insight('pod_cpu_utilization'), insight('pod_memory_utilization')]),
+      this.graph('Nodes, pods and restarts', [insight('cluster_node_count'), insight('cluster_failed_node_count')],
+        [insight('pod_number_of_container_restarts', 'Sum')]),
+    ]);
+    return addon;
+  }
+
+  private watchDatabase(database: Database): void {
+    const period = Duration.minutes(5);
+    const instance = database.instance;
+    this.addAlarm('DatabaseCpu', instance.metricCPUUtilization({ period }), 80, 'The database writer\'s CPU is above 80% for 15 minutes.');
+    this.addAlarm('DatabaseFreeStorage', instance.metricFreeStorageSpace({ period }), 10 * 1024 ** 3,
+      'Less than 10 GiB of free storage on the writer (autoscaling may be at its maximum).', cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD);
+    this.addAlarm('DatabaseConnections', instance.metricDatabaseConnections({ period }), 300,
+      'More than 300 connections to the writer for 15 minutes: the proxy or the applications leak connections.');
+    const widgets = [
+      this.graph('Database CPU (%)', [instance.metricCPUUtilization({ period })]),
+      this.graph('Database connections', [instance.metricDatabaseConnections({ period })]),
+      this.graph('Database free storage', [instance.metricFreeStorageSpace({ period })]),
+      this.graph('Database read and write latency', [instance.metric('ReadLatency', { period }), instance.metric('WriteLatency', { period })]),
+    ];
+    database.readReplicas.forEach((replica, index) => {
+      const lag = replica.metric('ReplicaLag', { period, statistic: 'Maximum' });
+      this.addAlarm(`DatabaseReplica${index + 1}Lag`, lag, 30, `Read replica ${index + 1} lags the writer by more than 30 seconds for 15 minutes.`);
+      widgets.push(this.graph(`Replica ${index + 1} lag (s)`, [lag]));
+    });
+    if (database.proxy) {
+      const proxy = (metricName: string) => new cloudwatch.Metric({
+        namespace: 'AWS/RDS', metricName, dimensionsMap: { ProxyName: database.proxy!.dbProxyName }, statistic: 'Average', period,
+      });
+      widgets.push(this.graph('RDS Proxy connections', [proxy('ClientConnections'), proxy('DatabaseConnections')]));
+    }
+    this.section('Database', widgets);
+  }
+
+  private watchCache(cache: Cache): void {
+    const period = Duration.minutes(5);
+    const metric = (metricName: string, statistic: string = 'Average') => new cloudwatch.Metric({
+      namespace: 'AWS/ElastiCache', metricName, dimensionsMap: { ReplicationGroupId: cache.replicationGroup.ref }, statistic, period,
+    });
+    this.addAlarm('CacheEngineCpu', metric('EngineCPUUtilization'), 80, 'The cache engine\'s CPU is above 80% for 15 minutes.');
+    this.addAlarm('CacheMemory', metric('DatabaseMemoryUsagePercentage'), 80, 'The cache uses more than 80% of its memory for 15 minutes.');
+    this.addAlarm('CacheEvictions', metric('Evictions', 'Sum'), 0, 'The cache evicts keys: it is too small for its data.');
+    const hitRate = new cloudwatch.MathExpression({
+      expression: '100 * hits / MAX([hits + misses, 1])',
+      usingMetrics: { hits: metric('CacheHits', 'Sum'), misses: metric('CacheMisses', 'Sum') },
+      label: 'hit rate (%)',
+      period,
+    });
+    this.section('Cache', [
+      this.graph('Cache CPU and engine CPU (%)', [metric('CPUUtilization'), metric('EngineCPUUtilization')]),
+      this.graph('Cache memory (%) and evictions', [metric('DatabaseMemoryUsagePercentage')], [metric('Evictions', 'Sum')]),
+      this.graph('Cache hit rate and replication lag', [hitRate], [metric('ReplicationLag', 'Maximum')]),
+    ]);
+  }
+
+  private watchMessaging(messaging: Messaging): void {
+    const period = Duration.minutes(5);
+    if (messaging.engine === MessageBrokerEngine.RABBITMQ && messaging.rabbitMqBroker) {
+      const metric = (metricName: string, statistic: string = 'Average') => new cloudwatch.Metric({
+        namespace: 'AWS/AmazonMQ', metricName, dimensionsMap: { Broker: messaging.rabbitMqBroker!.brokerName }, statistic, period,
+      });
+      const memory = new cloudwatch.MathExpression({
+        expression: '100 * used / MAX([limit, 1])',
+        usingMetrics: { used: metric('RabbitMQMemUsed', 'Maximum'), limit: metric('RabbitMQMemLimit', 'Maximum') },
+        label: 'memory used (% of limit)',
+        period,
+      });
+      this.addAlarm('BrokerMemory', memory, 80, 'The broker uses more than 80% of its memory limit: publishers will soon be blocked.');
+      this.addAlarm('BrokerDisk', metric('RabbitMQDiskFree', 'Minimum'), 5 * 1024 ** 3,
+        'Less than 5 GiB of free disk on a broker node: publishers will be blocked.', cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD);
+      this.section('Messaging', [
+        this.graph('Messages ready and unacknowledged', [metric('MessageReadyCount', 'Sum'), metric('MessageUnacknowledgedCount', 'Sum')]),
+        this.graph('Connections and consumers', [metric('ConnectionCount', 'Sum'), metric('ConsumerCount', 'Sum')]),
+        this.graph('Broker CPU and memory (%)', [metric('SystemCpuUtilization'), memory]),
+      ]);
+    } else if (messaging.kafkaCluster) {
+      const metric = (metricName: string, statistic: string = 'Average') => new cloudwatch.Metric({
+        namespace: 'AWS/Kafka', metricName, dimensionsMap: { 'Cluster Name': messaging.kafkaCluster!.clusterName }, statistic, period,
+      });
+      this.addAlarm('BrokerOfflinePartitions', metric('OfflinePartitionsCount', 'Maximum'), 0, 'Kafka has offline partitions.');
+      this.addAlarm('BrokerController', metric('ActiveControllerCount', 'Sum'), 1,
+        'Kafka has no active controller.', cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD);
+      this.section('Messaging', [
+        this.graph('Kafka partitions', [metric('GlobalPartitionCount'), metric('OfflinePartitionsCount', 'Maximum')]),
+        this.graph('Kafka under-replicated partitions', [metric('UnderReplicatedPartitions', 'Sum')]),
+      ]);
+    }
+  }
+}

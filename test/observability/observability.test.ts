@@ -1,0 +1,132 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { CodeLearnPlatform, MessageBroker, Observability, ObservabilityOptions } from '../../src';
+import { TEST_ENV, testStack } from '../support/app';
+
+function alarmsOf(template: Template): Record<string, any> {
+  const alarms = template.findResources('AWS::CloudWatch::Alarm');
+  return Object.fromEntries(Object.entries(alarms).map(([id, alarm]) => [id.replace(/^PlatformObservability/, '').replace(/[0-9A-F]{8}$/, ''), alarm.Properties]));
+}
+
+describe('Observability', () => {
+  describe('in the platform', () => {
+    const stack = testStack({ env: TEST_ENV });
+    const platform = new CodeLearnPlatform(stack, 'Platform', { observability: { alarmEmails: ['oncall@example.com', 'lead@example.com'] } });
+    const template = Template.fromStack(stack);
+    const alarms = alarmsOf(template);
+
+    test('notifies an encrypted, TLS-only topic with email subscriptions', () => {
+      template.hasResourceProperties('AWS::SNS::Topic', {
+        KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformObservabilityKey'), 'Arn'] },
+      });
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: { Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })] },
+      });
+      template.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'email' }, 2);
+      template.hasResourceProperties('AWS::KMS::Key', {
+        KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' } })]) },
+      });
+    });
+
+    test('alarms on what pages someone, every alarm on the topic', () => {
+      expect(Object.keys(alarms).sort()).toEqual([
+        'Alb5xxRate', 'AlbLatencyP99',
+        'ApiGatewayErrorRate', 'ApiGatewayLatencyP99', 'ApiGatewayUnhealthyTargets',
+        'BrokerDisk', 'BrokerMemory',
+        'CacheEngineCpu', 'CacheEvictions', 'CacheMemory',
+        'DatabaseConnections', 'DatabaseCpu', 'DatabaseFreeStorage', 'DatabaseReplica1Lag',
+        'GroupServiceErrorRate', 'GroupServiceLatencyP99', 'GroupServiceUnhealthyTargets',
+        'NodeCpu', 'NodeMemory', 'PodRestarts',
+        'PostServiceErrorRate', 'PostServiceLatencyP99', 'PostServiceUnhealthyTargets',
+        'UserServiceErrorRate', 'UserServiceLatencyP99', 'UserServiceUnhealthyTargets',
+      ]);
+      for (const alarm of Object.values(alarms)) {
+        expect(alarm.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^PlatformObservabilityAlarmTopic/) }]);
+        expect(alarm.OKActions).toEqual([{ Ref: expect.stringMatching(/^PlatformObservabilityAlarmTopic/) }]);
+        expect(alarm.TreatMissingData).toBe('notBreaching');
+        expect(alarm.AlarmDescription).toBeTruthy();
+      }
+      expect(Object.keys(platform.observability.alarms)).toHaveLength(26);
+    });
+
+    test('holds the sub-second goal: p99 over 1 s pages, per service too', () => {
+      expect(alarms.AlbLatencyP99).toMatchObject({
+        MetricName: 'TargetResponseTime', ExtendedStatistic: 'p99', Threshold: 1, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 3,
+      });
+      expect(alarms.UserServiceLatencyP99).toMatchObject({
+        MetricName: 'TargetResponseTime', ExtendedStatistic: 'p99', Threshold: 1,
+      });
+      expect(alarms.UserServiceLatencyP99.Dimensions.map((d: any) => d.Name)).toEqual(['LoadBalancer', 'TargetGroup']);
+      expect(alarms.UserServiceErrorRate.Threshold).toBe(1);
+      expect(alarms.Alb5xxRate.Threshold).toBe(5);
+      expect(JSON.stringify(alarms.Alb5xxRate.Metrics)).toContain('100 * (elb + target) / MAX([requests, 1])');
+    });
+
+    test('uses thresholds a platform team would defend', () => {
+      expect(alarms.DatabaseCpu).toMatchObject({ MetricName: 'CPUUtilization', Namespace: 'AWS/RDS', Threshold: 80 });
+      expect(alarms.DatabaseFreeStorage).toMatchObject({ MetricName: 'FreeStorageSpace', Threshold: 10737418240, ComparisonOperator: 'LessThanThreshold' });
+      expect(alarms.DatabaseReplica1Lag).toMatchObject({ MetricName: 'ReplicaLag', Statistic: 'Maximum', Threshold: 30 });
+      expect(alarms.CacheEvictions).toMatchObject({ MetricName: 'Evictions', Statistic: 'Sum', Threshold: 0 });
+      expect(alarms.CacheMemory).toMatchObject({ MetricName: 'DatabaseMemoryUsagePercentage', Threshold: 80 });
+      expect(alarms.NodeCpu).toMatchObject({ Namespace: 'ContainerInsights', MetricName: 'node_cpu_utilization', Threshold: 80 });
+      expect(alarms.PodRestarts).toMatchObject({ MetricName: 'pod_number_of_container_restarts', Threshold: 5 });
+      expect(JSON.stringify(alarms.BrokerMemory.Metrics)).toContain('RabbitMQMemLimit');
+    });
+
+    test('installs Container Insights, Application Signals and X-Ray with a Pod Identity role', () => {
+      template.hasResourceProperties('AWS::EKS::Addon', {
+        AddonName: 'amazon-cloudwatch-observability',
+        ResolveConflicts: 'OVERWRITE',
+        PodIdentityAssociations: [{ ServiceAccount: 'cloudwatch-agent', RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformObservabilityCloudWatchAgentRole'), 'Arn'] } }],
+      });
+      template.hasResourceProperties('AWS::IAM::Role', {
+        ManagedPolicyArns: [
+          { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/CloudWatchAgentServerPolicy']] },
+          { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AWSXrayWriteOnlyAccess']] },
+        ],
+      });
+    });
+
+    test('draws one dashboard grouped by tier', () => {
+      const dashboard = Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0];
+      const body = JSON.stringify(Stack.of(platform).resolve(dashboard.Properties.DashboardBody));
+      for (const section of ['## Edge', '## Service api-gateway', '## Cluster', '## Database', '## Cache', '## Messaging',
+        'CloudFront cache hit rate', 'WAF allowed and blocked', 'ALB target response time', 'RDS Proxy connections', 'Cache hit rate']) {
+        expect(body).toContain(section);
+      }
+    });
+  });
+
+  test('with Kafka: partition and controller alarms', () => {
+    const stack = testStack({ env: TEST_ENV });
+    const platform = new CodeLearnPlatform(stack, 'Platform', { messaging: { broker: MessageBroker.kafka() } });
+    expect(Object.keys(platform.observability.alarms)).toEqual(expect.arrayContaining(['BrokerOfflinePartitions', 'BrokerController']));
+    expect(Object.keys(platform.observability.alarms)).not.toContain('BrokerMemory');
+  });
+
+  test('alone: a topic, an empty dashboard and the alarms you add', () => {
+    const stack = testStack();
+    const observability = new Observability(stack, 'Observability', { latencyObjective: Duration.millis(500), errorRateObjectivePercent: 2 });
+    observability.addAlarm('Custom', new cloudwatch.Metric({ namespace: 'App', metricName: 'Queue' }), 100, 'The queue is long.');
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    expect(() => observability.addAlarm('Custom', new cloudwatch.Metric({ namespace: 'App', metricName: 'Queue' }), 1, 'again'))
+      .toThrow(new Error('An alarm named \'Custom\' exists already: give each alarm its own name.'));
+  });
+
+  describe('fails on bad input', () => {
+    const cases: [string, ObservabilityOptions, string][] = [
+      ['an invalid email', { alarmEmails: ['oncall'] }, '`alarmEmails` has \'oncall\', which is not an email address such as \'oncall@example.com\'.'],
+      ['a latency objective of 0', { latencyObjective: Duration.millis(0) }, '`latencyObjective` (0 millis) must be a literal duration from 10 milliseconds to 60 seconds.'],
+      ['a latency objective of 2 minutes', { latencyObjective: Duration.minutes(2) }, '`latencyObjective` (2 minutes) must be a literal duration from 10 milliseconds to 60 seconds.'],
+      ['an error objective of 0', { errorRateObjectivePercent: 0 }, '`errorRateObjectivePercent` (0) must be above 0 and at most 50.'],
+      ['an error objective of 80', { errorRateObjectivePercent: 80 }, '`errorRateObjectivePercent` (80) must be above 0 and at most 50.'],
+    ];
+    test.each(cases)('%s', (_name, options, message) => {
+      expect(() => new Observability(testStack(), 'Observability', options)).toThrow(new Error(message));
+    });
+  });
+});
