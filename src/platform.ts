@@ -1,5 +1,6 @@
 import { Annotations, Fn, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ComplianceChecks } from './compliance-checks';
 import { Cluster, ClusterOptions, Microservice } from './compute';
@@ -88,6 +89,14 @@ export interface CodeLearnPlatformProps {
   readonly observability?: ObservabilityOptions;
 
   /**
+   * How long every log group the platform creates keeps its logs, unless a part's
+   * own `logRetention` (or `network.flowLogRetention`) says otherwise.
+   *
+   * @default - one year in production, one month in development
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
    * Register the cdk-nag packs of `ComplianceChecks` (AWS Solutions, HIPAA
    * Security, NIST 800-53 rev 5, PCI DSS 3.2.1) on the platform's stack, so that
    * an unacknowledged finding fails synthesis. They check every resource of that
@@ -164,11 +173,17 @@ export class CodeLearnPlatform extends Construct {
         'Do not serve production traffic from it.');
     }
 
-    this.network = new Network(this, 'Network', { ...props.network, profile: this.profile });
+    const logRetention = props.logRetention;
+    this.network = new Network(this, 'Network', {
+      ...props.network,
+      flowLogRetention: props.network?.flowLogRetention ?? (props.network?.vpc ? undefined : logRetention),
+      profile: this.profile,
+    });
     // The cluster and the data tier share only the network: CloudFormation creates
     // them in parallel.
     this.cluster = new Cluster(this, 'Cluster', {
       ...props.cluster,
+      logRetention: props.cluster?.logRetention ?? logRetention,
       vpc: this.network.vpc,
       vpcSubnets: this.network.privateSubnets,
       workloadSecurityGroup: this.network.workloadSecurityGroup,
@@ -176,18 +191,21 @@ export class CodeLearnPlatform extends Construct {
     });
     this.database = new Database(this, 'Database', {
       ...props.database,
+      logRetention: props.database?.logRetention ?? logRetention,
       vpc: this.network.vpc,
       vpcSubnets: this.network.dataSubnets,
       profile: this.profile,
     });
     this.cache = new Cache(this, 'Cache', {
       ...props.cache,
+      logRetention: props.cache?.logRetention ?? logRetention,
       vpc: this.network.vpc,
       vpcSubnets: this.network.dataSubnets,
       profile: this.profile,
     });
     this.messaging = new Messaging(this, 'Messaging', {
       ...props.messaging,
+      logRetention: props.messaging?.logRetention ?? logRetention,
       vpc: this.network.vpc,
       vpcSubnets: this.network.dataSubnets,
       profile: this.profile,
@@ -206,6 +224,9 @@ export class CodeLearnPlatform extends Construct {
       const { access, ...options } = definition;
       const service = new Microservice(services, pascalCase(definition.name), { ...options, cluster: this.cluster });
       service.addEnvironment('AWS_REGION', Stack.of(this).region);
+      // Traces and metrics go to the CloudWatch agent of the observability add-on (OTLP over HTTP).
+      service.addEnvironment('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://cloudwatch-agent.amazon-cloudwatch:4316');
+      service.addEnvironment('OTEL_SERVICE_NAME', definition.name);
       for (const kind of new Set(access ?? [])) {
         this.connect(service, kind);
       }
@@ -214,6 +235,7 @@ export class CodeLearnPlatform extends Construct {
 
     this.edge = new Edge(this, 'Edge', {
       ...props.edge,
+      logRetention: props.edge?.logRetention ?? logRetention,
       vpc: this.network.vpc,
       vpcSubnets: this.network.privateSubnets,
       services: Object.values(this.services),

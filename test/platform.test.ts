@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Cache, Cluster, CodeLearnPlatform, DataAccess, Database, Edge, MessageBroker, Messaging, Microservice, Network, PlatformProfile, ServiceDefinition, Storage } from '../src';
 import { TEST_ENV, testStack } from './support/app';
 import { openSecurityGroup, synthError } from './support/fixtures';
@@ -62,6 +63,21 @@ describe('CodeLearnPlatform', () => {
       SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformNetworkWorkloadSecurityGroup'), 'GroupId'] },
     });
     expect(Object.keys(platform.network.interfaceEndpoints)).toEqual(['sts']);
+  });
+
+  test('one log retention for every log group, unless a part sets its own', () => {
+    const stack = testStack();
+    new CodeLearnPlatform(stack, 'Platform', {
+      logRetention: logs.RetentionDays.THREE_MONTHS,
+      cache: { logRetention: logs.RetentionDays.TWO_WEEKS },
+    });
+    const groups = Object.values(Template.fromStack(stack).findResources('AWS::Logs::LogGroup')).map(group => group.Properties);
+    expect(groups).toHaveLength(9); // flow logs, database 4, cache 2, cluster, WAF
+    for (const group of groups) {
+      expect(group.KmsKeyId).toBeDefined();
+    }
+    expect(groups.filter(group => group.RetentionInDays === 14)).toHaveLength(2);
+    expect(groups.filter(group => group.RetentionInDays !== 14).every(group => group.RetentionInDays === 90)).toBe(true);
   });
 
   test('development profile: reaches every tier and warns', () => {
@@ -183,12 +199,18 @@ describe('CodeLearnPlatform', () => {
     test('passes configuration, never secret values, as environment', () => {
       expect(Object.keys(envOf('user-service')).sort()).toEqual([
         'AWS_REGION', 'BROKER_CREDENTIALS_SECRET_ARN', 'BROKER_ENDPOINTS', 'BROKER_ENGINE', 'CACHE_AUTH_TOKEN_SECRET_ARN', 'CACHE_HOST',
-        'CACHE_PORT', 'DATABASE_HOST', 'DATABASE_NAME', 'DATABASE_PORT', 'DATABASE_READER_HOSTS', 'DATABASE_USER', 'UPLOADS_BUCKET',
+        'CACHE_PORT', 'DATABASE_HOST', 'DATABASE_NAME', 'DATABASE_PORT', 'DATABASE_READER_HOSTS', 'DATABASE_USER',
+        'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME', 'UPLOADS_BUCKET',
       ]);
+      expect(envOf('user-service')).toMatchObject({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://cloudwatch-agent.amazon-cloudwatch:4316', OTEL_SERVICE_NAME: 'user-service',
+      });
       expect(envOf('user-service')).toMatchObject({
         AWS_REGION: 'us-east-1', DATABASE_PORT: '5432', DATABASE_NAME: 'codelearn', DATABASE_USER: 'user_service', CACHE_PORT: '6379', BROKER_ENGINE: 'rabbitmq',
       });
-      expect(Object.keys(envOf('api-gateway')).sort()).toEqual(['AWS_REGION', 'CACHE_AUTH_TOKEN_SECRET_ARN', 'CACHE_HOST', 'CACHE_PORT']);
+      expect(Object.keys(envOf('api-gateway')).sort()).toEqual([
+        'AWS_REGION', 'CACHE_AUTH_TOKEN_SECRET_ARN', 'CACHE_HOST', 'CACHE_PORT', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME',
+      ]);
       expect(Object.keys(envOf('group-service'))).not.toContain('UPLOADS_BUCKET');
       expect(JSON.stringify(objects)).not.toMatch(/resolve:secretsmanager/);
     });
@@ -222,7 +244,7 @@ describe('CodeLearnPlatform', () => {
     const objects = kubernetesObjects(Template.fromStack(stack).toJSON());
     const feed = objects.find(object => object.kind === 'Deployment' && object.metadata.name === 'feed');
     const env = feed.spec.template.spec.containers[0].env.map((variable: any) => variable.name);
-    expect(env).toEqual(['AWS_REGION', 'BROKER_ENGINE', 'KAFKA_CLUSTER_ARN', 'STATIC_ASSETS_BUCKET']);
+    expect(env).toEqual(['AWS_REGION', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME', 'BROKER_ENGINE', 'KAFKA_CLUSTER_ARN', 'STATIC_ASSETS_BUCKET']);
     expect(feed.spec.template.spec.tolerations).toHaveLength(1);
   });
 

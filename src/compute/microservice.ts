@@ -158,6 +158,13 @@ export interface MicroserviceOptions {
   readonly deregistrationDelay?: Duration;
 
   /**
+   * The p99 response time this service promises; observability alarms above it.
+   *
+   * @default - the platform's objective (1 second)
+   */
+  readonly latencyObjective?: Duration;
+
+  /**
    * A canary (or blue-green) release: a second Deployment with its own target
    * group, which the edge tier weights against the stable one.
    *
@@ -266,6 +273,13 @@ export class Microservice extends Construct implements iam.IGrantable {
   /** The percentage of requests for the canary: 0 without one. */
   public readonly canaryWeight: number;
 
+  /**
+   * The p99 response time this service promises.
+   *
+   * @default - the observability default
+   */
+  public readonly latencyObjective?: Duration;
+
   /** The Kubernetes objects of the service, applied as one manifest. */
   public readonly manifest: eks.KubernetesManifest;
 
@@ -323,6 +337,7 @@ export class Microservice extends Construct implements iam.IGrantable {
 
     this.serviceName = props.name;
     this.port = port;
+    this.latencyObjective = props.latencyObjective;
     this.namespace = namespace;
     this.path = props.path;
 

@@ -134,9 +134,7 @@ export class Observability extends Construct {
   constructor(scope: Construct, id: string, props: ObservabilityProps = {}) {
     super(scope, id);
     const latency = props.latencyObjective ?? Duration.seconds(1);
-    if (Token.isUnresolved(latency.toString()) || latency.toMilliseconds() < 10 || latency.toMilliseconds() > 60_000) {
-      throw new Error(`\`latencyObjective\` (${latency.toHumanString()}) must be a literal duration from 10 milliseconds to 60 seconds.`);
-    }
+    requireLatency('latencyObjective', latency);
     const errorRate = props.errorRateObjectivePercent ?? 1;
     if (!(errorRate > 0 && errorRate <= 50)) {
       throw new Error(`\`errorRateObjectivePercent\` (${errorRate}) must be above 0 and at most 50.`);
@@ -258,6 +256,10 @@ export class Observability extends Construct {
       region: 'us-east-1',
       period: Duration.minutes(5),
     });
+    // Alarms must live in the region of their metric; CloudFront's is us-east-1.
+    if (Stack.of(this).region === 'us-east-1') {
+      this.addAlarm('CloudFront5xxRate', cloudFront('5xxErrorRate', 'Average'), 5, 'More than 5% of CloudFront\'s responses are 5xx for 15 minutes.');
+    }
     this.section('Edge', [
       this.graph('CloudFront requests and 5xx rate', [cloudFront('Requests', 'Sum')], [cloudFront('5xxErrorRate', 'Average')]),
       this.graph('CloudFront cache hit rate', [cloudFront('CacheHitRate', 'Average')]),
@@ -272,9 +274,11 @@ export class Observability extends Construct {
     ]);
   }
 
-  private watchService(service: Microservice, latency: Duration, errorRatePercent: number): void {
+  private watchService(service: Microservice, platformLatency: Duration, errorRatePercent: number): void {
     const period = Duration.minutes(1);
     const name = service.serviceName;
+    const latency = service.latencyObjective ?? platformLatency;
+    requireLatency(`${name}.latencyObjective`, latency);
     const group = service.targetGroup;
     const requests = group.metrics.requestCount({ period, statistic: 'Sum' });
     const errors = group.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period, statistic: 'Sum' });
@@ -423,5 +427,11 @@ export class Observability extends Construct {
         this.graph('Kafka under-replicated partitions', [metric('UnderReplicatedPartitions', 'Sum')]),
       ]);
     }
+  }
+}
+
+function requireLatency(name: string, latency: Duration): void {
+  if (Token.isUnresolved(latency.toString()) || latency.toMilliseconds() < 10 || latency.toMilliseconds() > 60_000) {
+    throw new Error(`\`${name}\` (${latency.toHumanString()}) must be a literal duration from 10 milliseconds to 60 seconds.`);
   }
 }

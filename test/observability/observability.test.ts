@@ -34,7 +34,7 @@ describe('Observability', () => {
         'Alb5xxRate', 'AlbLatencyP99',
         'ApiGatewayErrorRate', 'ApiGatewayLatencyP99', 'ApiGatewayUnhealthyTargets',
         'BrokerDisk', 'BrokerMemory',
-        'CacheEngineCpu', 'CacheEvictions', 'CacheMemory',
+        'CacheEngineCpu', 'CacheEvictions', 'CacheMemory', 'CloudFront5xxRate',
         'DatabaseConnections', 'DatabaseCpu', 'DatabaseFreeStorage', 'DatabaseReplica1Lag',
         'GroupServiceErrorRate', 'GroupServiceLatencyP99', 'GroupServiceUnhealthyTargets',
         'NodeCpu', 'NodeMemory', 'PodRestarts',
@@ -47,7 +47,7 @@ describe('Observability', () => {
         expect(alarm.TreatMissingData).toBe('notBreaching');
         expect(alarm.AlarmDescription).toBeTruthy();
       }
-      expect(Object.keys(platform.observability.alarms)).toHaveLength(26);
+      expect(Object.keys(platform.observability.alarms)).toHaveLength(27);
     });
 
     test('holds the sub-second goal: p99 over 1 s pages, per service too', () => {
@@ -103,6 +103,23 @@ describe('Observability', () => {
     const platform = new CodeLearnPlatform(stack, 'Platform', { messaging: { broker: MessageBroker.kafka() } });
     expect(Object.keys(platform.observability.alarms)).toEqual(expect.arrayContaining(['BrokerOfflinePartitions', 'BrokerController']));
     expect(Object.keys(platform.observability.alarms)).not.toContain('BrokerMemory');
+  });
+
+  test('a service that declares its latency objective gets it; CloudFront alarms only in us-east-1', () => {
+    const stack = testStack({ env: { account: '123456789012', region: 'eu-west-1' } });
+    const platform = new CodeLearnPlatform(stack, 'Platform', {
+      services: [{ name: 'api-gateway' }, { name: 'search', path: '/api/search/*', latencyObjective: Duration.millis(250) }],
+    });
+    const alarms = alarmsOf(Template.fromStack(stack));
+    expect(alarms.SearchLatencyP99.Threshold).toBe(0.25);
+    expect(alarms.ApiGatewayLatencyP99.Threshold).toBe(1);
+    expect(Object.keys(platform.observability.alarms)).not.toContain('CloudFront5xxRate');
+  });
+
+  test('a service objective out of range', () => {
+    expect(() => new CodeLearnPlatform(testStack(), 'Platform', {
+      services: [{ name: 'api-gateway', latencyObjective: Duration.minutes(5) }],
+    })).toThrow(new Error('`api-gateway.latencyObjective` (5 minutes) must be a literal duration from 10 milliseconds to 60 seconds.'));
   });
 
   test('alone: a topic, an empty dashboard and the alarms you add', () => {
