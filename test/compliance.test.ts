@@ -2,6 +2,8 @@ import { Fn, Stack } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Cache, CacheEngine, Cluster, CodeLearnPlatform, DataAccess, NodeScaling, Database, MessageBroker, Messaging, Network, PlatformProfile, Storage } from '../src';
 import { TEST_ENV, testStack } from './support/app';
@@ -52,6 +54,16 @@ const configurations: [string, (stack: Stack) => void][] = [
         access: [DataAccess.MESSAGING, DataAccess.STATIC_ASSETS, DataAccess.UPLOADS],
       },
     ],
+    edge: {
+      domain: {
+        domainName: 'learn.example.com',
+        hostedZone: route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z0123456789EXAMPLE', zoneName: 'example.com' }),
+      },
+      cloudFrontWebAcl: true,
+      rateLimit: 500,
+    },
+    observability: { alarmEmails: ['oncall@example.com'] },
+    logRetention: logs.RetentionDays.TWO_YEARS,
     storage: {
       uploadsAllowedOrigins: ['https://learn.example.com'],
       replication: {

@@ -159,7 +159,15 @@ const HTTP_PORT = 80;
  * declare const services: Microservice[];
  * declare const workloads: ec2.ISecurityGroup;
  * declare const accessLogs: s3.IBucket;
- * new Edge(this, 'Edge', { vpc, services, workloadSecurityGroup: workloads, serverAccessLogsBucket: accessLogs, rateLimit: 1000 });
+ * declare const staticAssets: s3.IBucket;
+ * new Edge(this, 'Edge', {
+ *   vpc,
+ *   services,
+ *   workloadSecurityGroup: workloads,
+ *   serverAccessLogsBucket: accessLogs,
+ *   staticAssetsBucket: staticAssets,
+ *   rateLimit: 1000,
+ * });
  */
 export class Edge extends Construct {
   /** The internal Application Load Balancer. */
@@ -297,12 +305,14 @@ export class Edge extends Construct {
         open: false,
         defaultAction: forwardTo(defaultService),
       });
-      this.loadBalancer.addListener('Http', {
+      const redirect = this.loadBalancer.addListener('Http', {
         port: HTTP_PORT,
         protocol: elbv2.ApplicationProtocol.HTTP,
         open: false,
         defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: String(HTTPS_PORT), permanent: true }),
       });
+      acknowledgeControlRule(redirect, 'ELBv2ACMCertificateRequired',
+        'This listener serves nothing: it answers every request with a permanent redirect to the HTTPS listener.');
     } else {
       this.listener = this.loadBalancer.addListener('Http', {
         port: HTTP_PORT,
@@ -334,15 +344,7 @@ export class Edge extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     allowCloudWatchLogs(key);
-    // WAF delivers only to log groups whose name starts with aws-waf-logs-, and
-    // takes their ARN without the ':*' suffix of the log group's Arn attribute.
-    const wafLogGroupName = `aws-waf-logs-${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`;
-    this.wafLogGroup = new logs.LogGroup(this, 'WafLogs', {
-      logGroupName: wafLogGroupName,
-      retention: props.logRetention ?? (production ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH),
-      encryptionKey: key,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    const retention = props.logRetention ?? (production ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH);
     const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
       cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName,
     });
@@ -371,14 +373,8 @@ export class Edge extends Construct {
       resourceArn: this.loadBalancer.loadBalancerArn,
       webAclArn: this.webAcl.attrArn,
     });
-    const logging = new wafv2.CfnLoggingConfiguration(this, 'WebAclLogging', {
-      resourceArn: this.webAcl.attrArn,
-      logDestinationConfigs: [Stack.of(this).formatArn({
-        service: 'logs', resource: 'log-group', resourceName: wafLogGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      })],
-      redactedFields: [{ singleHeader: { Name: 'authorization' } }, { singleHeader: { Name: 'cookie' } }],
-    });
-    logging.node.addDependency(this.wafLogGroup);
+    this.wafLogGroup = this.logWebAcl(this.webAcl, 'WafLogs', '', retention, key);
+
     if (props.cloudFrontWebAcl) {
       this.cloudFrontWebAcl = new wafv2.CfnWebACL(this, 'CloudFrontWebAcl', {
         scope: 'CLOUDFRONT',
@@ -386,6 +382,7 @@ export class Edge extends Construct {
         visibilityConfig: visibility('codelearn-cloudfront'),
         rules: this.webAcl.rules,
       });
+      this.logWebAcl(this.cloudFrontWebAcl, 'CloudFrontWafLogs', '-cloudfront', retention, key);
     }
 
     this.distribution = this.createDistribution(props, defaultService, staticPath, originDomain, production);
@@ -396,6 +393,30 @@ export class Edge extends Construct {
       Annotations.of(this).addWarningV2('codelearn:edge-rate-limit',
         `\`rateLimit\` (${rateLimit}) blocks an IP after fewer than 100 requests in five minutes: users behind a shared NAT may be blocked.`);
     }
+  }
+
+  /**
+   * Logs a web ACL to an encrypted log group. WAF delivers only to groups whose
+   * name starts with aws-waf-logs-, and takes their ARN without the ':*' suffix of
+   * the group's Arn attribute, so the name is fixed and the ARN built from it.
+   */
+  private logWebAcl(acl: wafv2.CfnWebACL, id: string, suffix: string, retention: logs.RetentionDays, key: kms.IKey): logs.ILogGroup {
+    const name = `aws-waf-logs-${Names.uniqueResourceName(this, { maxLength: 180, separator: '-' })}${suffix}`;
+    const logGroup = new logs.LogGroup(this, id, {
+      logGroupName: name,
+      retention,
+      encryptionKey: key,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const logging = new wafv2.CfnLoggingConfiguration(this, `${id}Configuration`, {
+      resourceArn: acl.attrArn,
+      logDestinationConfigs: [Stack.of(this).formatArn({
+        service: 'logs', resource: 'log-group', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      })],
+      redactedFields: [{ singleHeader: { Name: 'authorization' } }, { singleHeader: { Name: 'cookie' } }],
+    });
+    logging.node.addDependency(logGroup);
+    return logGroup;
   }
 
   private createDistribution(props: EdgeProps, _default: Microservice, staticPath: string, originDomain: string | undefined,
