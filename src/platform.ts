@@ -1,4 +1,4 @@
-import { Annotations, Fn, Stack } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Fn, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -259,9 +259,41 @@ export class CodeLearnPlatform extends Construct {
       messaging: this.messaging,
     });
 
+    this.addOutputs();
+
     if (props.complianceChecks ?? true) {
       ComplianceChecks.applyTo(Stack.of(this));
     }
+  }
+
+  /** What an operator needs after a deploy, as stack outputs. */
+  private addOutputs(): void {
+    const region = Stack.of(this).region;
+    const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    output('ClusterName', this.cluster.clusterName, 'The EKS cluster');
+    output('KubeconfigCommand', `aws eks update-kubeconfig --name ${this.cluster.clusterName} --region ${region}`,
+      'Writes a kubeconfig for the cluster (needs an access entry for your IAM principal)');
+    output('DatabaseWriterEndpoint', this.database.instance.dbInstanceEndpointAddress, 'The PostgreSQL writer');
+    if (this.database.proxy) {
+      output('DatabaseProxyEndpoint', this.database.proxy.endpoint, 'The RDS Proxy in front of the writer (IAM authentication, TLS)');
+    }
+    if (this.database.readReplicas.length > 0) {
+      output('DatabaseReaderEndpoints', Fn.join(',', this.database.readerEndpoints), 'The read replicas');
+    }
+    output('CacheEndpoint', `${this.cache.configurationEndpoint}:${this.cache.port}`, 'The cache configuration endpoint (TLS, AUTH token)');
+    output('BrokerEndpoints', Fn.join(',', this.messaging.endpoints),
+      this.messaging.engine === MessageBrokerEngine.RABBITMQ ? 'The AMQPS endpoints of RabbitMQ' : 'The MSK cluster ARN (aws kafka get-bootstrap-brokers)');
+    output('StaticAssetsBucket', this.storage.staticAssetsBucket.bucketName, 'Static assets, served by CloudFront under the static path');
+    output('UploadsBucket', this.storage.uploadsBucket.bucketName, 'User uploads');
+    output('BackupsBucket', this.storage.backupsBucket.bucketName, 'Backups');
+    for (const service of Object.values(this.services)) {
+      if (service.repository) {
+        output(`Repository${pascalCase(service.serviceName)}`, service.repository.repositoryUri, `The ECR repository of ${service.serviceName}`);
+      }
+    }
+    output('DashboardUrl',
+      `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${this.observability.dashboard.dashboardName}`,
+      'The platform dashboard');
   }
 
   /** Grants `service` one kind of data access and passes it the configuration. */

@@ -1,4 +1,6 @@
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { ByoVpcPlatformStack } from '../examples/byo-vpc-platform';
+import { CustomServicesPlatformStack } from '../examples/custom-services-platform';
 import { DefaultPlatformStack } from '../examples/default-platform';
 import { DevelopmentPlatformStack } from '../examples/development-platform';
 import { PlatformProfile } from '../src';
@@ -19,5 +21,24 @@ describe('examples', () => {
     expect(stack.platform.profile).toBe(PlatformProfile.DEVELOPMENT);
     template.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.10.0.0/16' });
     template.resourceCountIs('AWS::EC2::NatGateway', 1);
+  });
+
+  test('custom services with a domain synthesize with five services, a canary and the domain', () => {
+    const stack = new CustomServicesPlatformStack(testApp(), 'CodeLearnPlatformCustom');
+    const template = Template.fromStack(stack);
+    expect(Object.keys(stack.platform.services)).toEqual(['api-gateway', 'user-service', 'post-service', 'group-service', 'feed-service']);
+    expect(stack.platform.services['post-service'].canaryWeight).toBe(10);
+    template.hasResourceProperties('AWS::Route53::RecordSet', { Name: 'learn.example.com.', Type: 'AAAA' });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Protocol: 'HTTPS' });
+  });
+
+  test('the brought VPC synthesizes without creating one', () => {
+    const stack = new ByoVpcPlatformStack(testApp(), 'CodeLearnPlatformByoVpc');
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::EC2::VPC', 0);
+    template.hasResourceProperties('AWS::RDS::DBSubnetGroup', { SubnetIds: ['subnet-0bbbbbbbbbbbbbbb1', 'subnet-0bbbbbbbbbbbbbbb2'] });
+    template.hasResourceProperties('AWS::EKS::Cluster', {
+      ResourcesVpcConfig: { EndpointPrivateAccess: true, EndpointPublicAccess: false, SecurityGroupIds: Match.anyValue(), SubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0aaaaaaaaaaaaaaa2'] },
+    });
   });
 });

@@ -65,6 +65,20 @@ describe('CodeLearnPlatform', () => {
     expect(Object.keys(platform.network.interfaceEndpoints)).toEqual(['sts']);
   });
 
+  test('outputs what an operator needs after a deploy', () => {
+    const stack = testStack({ env: TEST_ENV });
+    new CodeLearnPlatform(stack, 'Platform');
+    const outputs = Template.fromStack(stack).toJSON().Outputs;
+    const names = Object.keys(outputs).map(id => id.replace(/^Platform/, '').replace(/[0-9A-F]{8}$/, '')).sort();
+    expect(names).toEqual([
+      'BackupsBucket', 'BrokerEndpoints', 'CacheEndpoint', 'ClusterName', 'DashboardUrl', 'DatabaseProxyEndpoint', 'DatabaseReaderEndpoints',
+      'DatabaseWriterEndpoint', 'EdgeUrl', 'KubeconfigCommand', 'RepositoryApiGateway', 'RepositoryGroupService', 'RepositoryPostService',
+      'RepositoryUserService', 'StaticAssetsBucket', 'UploadsBucket',
+    ]);
+    const kubeconfig = Object.entries(outputs).find(([id]) => id.startsWith('PlatformKubeconfigCommand'))![1] as any;
+    expect(kubeconfig.Value).toMatch(/^aws eks update-kubeconfig --name Test-Platform-Cluster-[0-9A-F]{8} --region us-east-1$/);
+  });
+
   test('one log retention for every log group, unless a part sets its own', () => {
     const stack = testStack();
     new CodeLearnPlatform(stack, 'Platform', {

@@ -1,0 +1,40 @@
+import { Duration, Stack, StackProps } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import { Construct } from 'constructs';
+import { CodeLearnPlatform, DataAccess } from '../src';
+
+/**
+ * The specification's services plus one, a canary release, and a custom domain.
+ * The stack may live in any region: the CloudFront certificate comes from us-east-1.
+ */
+export class CustomServicesPlatformStack extends Stack {
+  public readonly platform: CodeLearnPlatform;
+
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+    const hostedZone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', {
+      hostedZoneId: 'Z0123456789EXAMPLE',
+      zoneName: 'example.com',
+    });
+    const cloudFrontCertificate = acm.Certificate.fromCertificateArn(this, 'CloudFrontCertificate',
+      'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555');
+
+    this.platform = new CodeLearnPlatform(this, 'Platform', {
+      edge: { domain: { domainName: 'learn.example.com', hostedZone, cloudFrontCertificate } },
+      services: [
+        ...CodeLearnPlatform.defaultServices().map(service => service.name === 'post-service'
+          ? { ...service, imageTag: '1.4.0', canary: { imageTag: '1.5.0', weight: 10 } }
+          : service),
+        {
+          name: 'feed-service',
+          path: '/api/feed/*',
+          spot: true,
+          latencyObjective: Duration.millis(300),
+          access: [DataAccess.CACHE, DataAccess.MESSAGING, DataAccess.STATIC_ASSETS],
+        },
+      ],
+      observability: { alarmEmails: ['oncall@example.com'] },
+    });
+  }
+}
