@@ -18,10 +18,10 @@ const CONTRACT = path.join(__dirname, 'stateful-resources.json');
 
 function statefulResources(template: Template): Record<string, { type: string; deletionPolicy?: string }> {
   const resources = template.toJSON().Resources as Record<string, any>;
-  return Object.fromEntries(Object.entries(resources)
+  const entries: [string, { type: string; deletionPolicy?: string }][] = Object.entries(resources)
     .filter(([, resource]) => STATEFUL_TYPES.includes(resource.Type))
-    .map(([id, resource]) => [id, { type: resource.Type, deletionPolicy: resource.DeletionPolicy }])
-    .sort(([a], [b]) => a.localeCompare(b)));
+    .map(([id, resource]) => [id, { type: resource.Type, deletionPolicy: resource.DeletionPolicy }]);
+  return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
 }
 
 describe('stateful resources', () => {
@@ -46,7 +46,10 @@ describe('stateful resources', () => {
     new CodeLearnPlatform(changed, 'Platform', {
       database: { instanceType: ec2.InstanceType.of(ec2.InstanceClass.R5, ec2.InstanceSize.LARGE), allocatedStorage: 200, maxAllocatedStorage: 1000 },
       cache: { nodeType: 'cache.r7g.large', shards: 3 },
-      cluster: { instanceType: ec2.InstanceType.of(ec2.InstanceClass.M5, ec2.InstanceSize.LARGE), nodes: { minSize: 3, maxSize: 20, desiredSize: 4 } },
+      cluster: {
+        instanceType: ec2.InstanceType.of(ec2.InstanceClass.M5, ec2.InstanceSize.LARGE),
+        nodes: { minSize: 3, maxSize: 20, desiredSize: 4 },
+      },
     });
     expect(Object.keys(statefulResources(Template.fromStack(changed)))).toEqual(Object.keys(resources));
   });
