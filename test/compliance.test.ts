@@ -7,7 +7,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Cache, CacheEngine, Cluster, CodeLearnPlatform, DataAccess, NodeScaling, Database, MessageBroker, Messaging, Network, PlatformProfile, Storage } from '../src';
 import { TEST_ENV, testStack } from './support/app';
-import { complianceFindings } from './support/nag';
+import { complianceFindings, unusedAcknowledgements } from './support/nag';
 
 /**
  * Every configuration a user can build must report nothing unacknowledged under
@@ -102,5 +102,11 @@ describe('compliance', () => {
     const stack = testStack({ env: TEST_ENV });
     build(stack);
     expect(complianceFindings(stack)).toEqual([]);
+  });
+
+  test.each(configurations)('%s has no acknowledgement whose finding no longer occurs', (_name, build) => {
+    const stack = testStack({ env: TEST_ENV });
+    build(stack);
+    expect(unusedAcknowledgements(stack)).toEqual([]);
   });
 });

@@ -345,7 +345,7 @@ export class Cluster extends Construct {
     });
     const cfnCluster = this.eksCluster.node.defaultChild as eks.CfnCluster;
     cfnCluster.node.addDependency(this.logGroup);
-    this.acknowledgeClusterFindings(cfnCluster, props.publicEndpointCidrs);
+    this.acknowledgeClusterFindings(cfnCluster);
 
     this.nodeRole = this.createNodeRole();
     const launchTemplate = this.createLaunchTemplate(props.workloadSecurityGroup);
@@ -515,7 +515,6 @@ export class Cluster extends Construct {
     }
     const lookup = 'A custom resource handler of aws-cdk-lib that CloudFormation invokes synchronously to read node group names';
     acknowledge(singleton, {
-      'AwsSolutions-L1': 'The runtime of the AwsCustomResource function is chosen and upgraded by aws-cdk-lib.',
       'HIPAA.Security-LambdaConcurrency': `${lookup}; reserved concurrency would only make deploys fail.`,
       'NIST.800.53.R5-LambdaConcurrency': `${lookup}; reserved concurrency would only make deploys fail.`,
       'HIPAA.Security-LambdaDLQ': `${lookup}; failures go back to CloudFormation, which fails the deploy.`,
@@ -750,18 +749,13 @@ export class Cluster extends Construct {
    * The kubectl provider and the cluster role belong to aws-eks-v2; their findings
    * are acknowledged here, one by one, with the reason each does not apply.
    */
-  private acknowledgeClusterFindings(cfnCluster: eks.CfnCluster, publicEndpointCidrs?: string[]): void {
+  private acknowledgeClusterFindings(cfnCluster: eks.CfnCluster): void {
     acknowledge(cfnCluster, {
       'CloudFormation-Validate::W9009': 'aws-eks-v2 writes EncryptionConfig Resources: [secrets], the only value the EKS API takes; ' +
         'the schema marks the property deprecated, but the API still reads it to envelope-encrypt secrets.',
     });
     const clusterRole = this.eksCluster.role.node.defaultChild as iam.CfnRole;
     acknowledgeManagedPolicies(clusterRole, 'The AWS-maintained policy that EKS requires for its cluster service role.');
-    if (publicEndpointCidrs && publicEndpointCidrs.length > 0) {
-      acknowledge(cfnCluster, {
-        'AwsSolutions-EKS1': `Public API access is an explicit option, limited to ${publicEndpointCidrs.join(', ')}; the private endpoint stays on.`,
-      });
-    }
     const provider = this.eksCluster.node.tryFindChild('KubectlProvider');
     if (!provider) {
       return;

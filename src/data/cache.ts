@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { allowCloudWatchLogs } from '../private/keys';
-import { acknowledge, acknowledgeControlRule } from '../private/nag';
+import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
 import { dataSubnets } from '../private/subnets';
 import { requireWholeDays, requireWholeNumber } from '../private/validate';
 import { PlatformProfile } from '../profile';
@@ -166,7 +166,7 @@ export class Cache extends Construct implements ec2.IConnectable {
       'strategy, roll it out to every client, then SET it, which the operations guide describes. The token is generated, ' +
       'encrypted with the cache key, and readable only through grantReadAuthToken.';
     acknowledge(this.authToken, { 'AwsSolutions-SMG4': rotation });
-    acknowledgeControlRule(this.authToken, 'SecretsManagerRotationEnabled', rotation);
+    acknowledgeControlRule(this.authToken, 'SecretsManagerRotationEnabled', rotation, HIPAA_AND_NIST);
 
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -221,9 +221,12 @@ export class Cache extends Construct implements ec2.IConnectable {
       logDeliveryConfigurations,
     });
     this.replicationGroup.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.SNAPSHOT);
-    acknowledge(this.replicationGroup, {
-      'AwsSolutions-AEC5': 'Clients reach the cache only from the security groups allowed through `connections`, in isolated subnets, with TLS and an AUTH token; a non-default port would hide nothing.',
-    });
+    if (engine === CacheEngine.REDIS) {
+      acknowledge(this.replicationGroup, {
+        'AwsSolutions-AEC5': 'Clients reach the cache only from the security groups allowed through `connections`, in isolated subnets, ' +
+          'with TLS and an AUTH token; a non-default port would hide nothing.',
+      });
+    }
     if (!multiAz) {
       acknowledge(this.replicationGroup, {
         'AwsSolutions-AEC4': 'No replicas by choice (`replicasPerShard: 0` or the development profile), to save cost; synthesis warns about it.',

@@ -9,7 +9,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { allowCloudWatchLogs } from '../private/keys';
-import { acknowledge, acknowledgeControlRule } from '../private/nag';
+import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
 import { dataSubnets } from '../private/subnets';
 import { requireWholeDays, requireWholeNumber } from '../private/validate';
 import { PlatformProfile } from '../profile';
@@ -325,7 +325,7 @@ export class Database extends Construct implements ec2.IConnectable {
     if (!multiAz) {
       const singleAz = 'Single-AZ by choice (`multiAz: false` or the development profile), to save cost; synthesis warns about it.';
       acknowledge(this.instance, { 'AwsSolutions-RDS3': singleAz });
-      acknowledgeControlRule(this.instance, 'RDSMultiAZSupport', singleAz);
+      acknowledgeControlRule(this.instance, 'RDSMultiAZSupport', singleAz, HIPAA_AND_NIST);
       Annotations.of(this).addWarningV2('codelearn:database-single-az',
         'The database runs in one Availability Zone: an outage of that zone stops it until it is restored. Use multiAz for production.');
     }
@@ -352,8 +352,7 @@ export class Database extends Construct implements ec2.IConnectable {
       this.acknowledgeDefaultPort(replica);
       const copy = 'A read replica is a copy of the writer that serves reads; the Multi-AZ writer, its automated backups and its AWS Backup plan protect the data.';
       acknowledge(replica, { 'AwsSolutions-RDS3': copy });
-      acknowledgeControlRule(replica, 'RDSMultiAZSupport', copy);
-      acknowledgeControlRule(replica, 'RDSInstanceBackupEnabled', copy);
+      acknowledgeControlRule(replica, 'RDSMultiAZSupport', copy, HIPAA_AND_NIST);
       acknowledge(replica, { 'HIPAA.Security-RDSInBackupPlan': copy, 'NIST.800.53.R5-RDSInBackupPlan': copy });
       this.readReplicas.push(replica);
     }

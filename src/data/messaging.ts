@@ -8,7 +8,7 @@ import * as msk from 'aws-cdk-lib/aws-msk';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { allowCloudWatchLogs } from '../private/keys';
-import { acknowledge, acknowledgeControlRule } from '../private/nag';
+import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
 import { dataSubnets } from '../private/subnets';
 import { requireWholeNumber } from '../private/validate';
 import { PlatformProfile } from '../profile';
@@ -241,7 +241,7 @@ export class Messaging extends Construct implements ec2.IConnectable {
       'the RabbitMQ management API, which has no managed rotation. The password is generated, encrypted with the broker key, ' +
       'and readable only through grantReadCredentials.';
     acknowledge(credentials, { 'AwsSolutions-SMG4': rotation });
-    acknowledgeControlRule(credentials, 'SecretsManagerRotationEnabled', rotation);
+    acknowledgeControlRule(credentials, 'SecretsManagerRotationEnabled', rotation, HIPAA_AND_NIST);
 
     // Amazon MQ writes the general log into a log group it creates; CloudWatch Logs
     // must let it, for this account's brokers only.

@@ -159,9 +159,6 @@ export class Storage extends Construct {
         abortIncompleteMultipartUploadAfter: Duration.days(1),
       }],
     });
-    const selfLogging = 'This bucket is the destination of the server access logs; logging its own access into itself would loop.';
-    acknowledge(this.accessLogsBucket, { 'AwsSolutions-S1': selfLogging });
-    acknowledgeControlRule(this.accessLogsBucket, 'S3BucketLoggingEnabled', selfLogging);
     acknowledgeReplication(this.accessLogsBucket,
       'Access logs are operational records kept in the region they describe; they are not replicated for disaster recovery.');
 

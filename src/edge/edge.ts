@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import { Microservice } from '../compute';
 import { logAccessLogs } from '../private/elb-access-logs';
 import { allowCloudWatchLogs } from '../private/keys';
-import { acknowledge, acknowledgeControlRule } from '../private/nag';
+import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
 import { requireWholeNumber } from '../private/validate';
 import { PlatformProfile } from '../profile';
 
@@ -280,7 +280,8 @@ export class Edge extends Construct {
     logAccessLogs(this.loadBalancer, this.logBucket, 'alb');
     if (!production) {
       acknowledgeControlRule(this.loadBalancer, 'ELBDeletionProtectionEnabled',
-        'The development profile lets the stack delete its load balancer; synthesis warns that the profile is not for production.');
+        'The development profile lets the stack delete its load balancer; synthesis warns that the profile is not for production.',
+        HIPAA_AND_NIST);
     }
 
     // Each service's pods admit the load balancer on their port.
@@ -323,7 +324,6 @@ export class Edge extends Construct {
       const inVpc = 'Viewers reach the platform over HTTPS at CloudFront; CloudFront reaches this internal load balancer through a ' +
         'VPC origin, so the HTTP hop stays inside the VPC. Without a domain the load balancer has no name to hold a certificate for.';
       acknowledgeControlRule(this.loadBalancer, 'ALBHttpToHttpsRedirection', inVpc);
-      acknowledgeControlRule(this.loadBalancer, 'ELBTlsHttpsListenersOnly', inVpc);
       acknowledgeControlRule(this.listener, 'ELBv2ACMCertificateRequired', inVpc);
     }
 

@@ -1,3 +1,5 @@
+import { Validations } from 'aws-cdk-lib';
+import { NagPack } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { ComplianceChecks } from '../../src';
 
@@ -15,4 +17,59 @@ export function complianceFindings(scope: IConstruct): string[] {
     }
   }
   return findings.sort();
+}
+
+/** Every acknowledgement of a nag finding under `scope`: `<rule> <construct path>`. */
+export function acknowledgements(scope: IConstruct): string[] {
+  const found: string[] = [];
+  for (const construct of scope.node.findAll()) {
+    for (const entry of construct.node.metadata) {
+      if (entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY && entry.data) {
+        for (const key of Object.keys(entry.data)) {
+          // Stored as 'Annotation::<rule>'. Only cdk-nag findings count; the CloudFormation
+          // schema findings carry their own plugin prefix ('CloudFormation-Validate::W9009').
+          const id = key.replace(/^annotation::/i, '');
+          if (!/^[^[]*::/.test(id)) {
+            found.push(`${id} ${construct.node.path}`);
+          }
+        }
+      }
+    }
+  }
+  return found.sort();
+}
+
+/**
+ * The findings of the four packs as if nothing were acknowledged: each as the
+ * rule and the path of the resource it concerns.
+ */
+export function rawFindings(scope: IConstruct): { rule: string; path: string }[] {
+  const proto = NagPack.prototype as any;
+  const original = proto.isAcknowledged;
+  proto.isAcknowledged = () => false;
+  try {
+    const findings: { rule: string; path: string }[] = [];
+    for (const pack of ComplianceChecks.packs()) {
+      for (const violation of pack.validateScope(scope).violations) {
+        for (const resource of violation.violatingResources) {
+          findings.push({ rule: violation.ruleName, path: resource.constructPath ?? '' });
+        }
+      }
+    }
+    return findings;
+  } finally {
+    proto.isAcknowledged = original;
+  }
+}
+
+/**
+ * Acknowledgements whose finding does not occur: an acknowledgement on a construct
+ * is used when the same rule finds the construct itself or one of its children.
+ */
+export function unusedAcknowledgements(scope: IConstruct): string[] {
+  const findings = rawFindings(scope);
+  return acknowledgements(scope).filter(entry => {
+    const [rule, path] = entry.split(' ');
+    return !findings.some(finding => finding.rule === rule && (finding.path === path || finding.path.startsWith(`${path}/`)));
+  });
 }
