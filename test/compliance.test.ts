@@ -1,4 +1,5 @@
-import { Fn, Stack } from 'aws-cdk-lib';
+import { Fn, Stack, App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -7,6 +8,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Cache, CacheEngine, Cluster, CodeLearnPlatform, DataAccess, NodeScaling, Database, MessageBroker, Messaging, Network, PlatformProfile, Storage } from '../src';
 import { TEST_ENV, testStack } from './support/app';
+import { kubernetesObjects, validateKubernetesObject } from './support/kubernetes';
 import { complianceFindings, unusedAcknowledgements } from './support/nag';
 
 /**
@@ -108,5 +110,36 @@ describe('compliance', () => {
     const stack = testStack({ env: TEST_ENV });
     build(stack);
     expect(unusedAcknowledgements(stack)).toEqual([]);
+  });
+
+  test.each(configurations)('%s passes the strict CloudFormation schema validation and the Kubernetes schemas', (_name, build) => {
+    const stack = testStack({ env: TEST_ENV, strict: true });
+    build(stack);
+    expect(() => (stack.node.root as App).synth()).not.toThrow();
+    for (const object of kubernetesObjects(Template.fromStack(stack).toJSON())) {
+      expect(() => validateKubernetesObject(object)).not.toThrow();
+    }
+  });
+
+  test.each(configurations)('%s grants no action on every resource', (_name, build) => {
+    const stack = testStack({ env: TEST_ENV });
+    build(stack);
+    const resources = Template.fromStack(stack).toJSON().Resources as Record<string, any>;
+    const wildcards: string[] = [];
+    for (const [id, resource] of Object.entries(resources)) {
+      const documents = [resource.Properties?.PolicyDocument, ...(resource.Properties?.Policies ?? []).map((p: any) => p.PolicyDocument)];
+      // Documents written as JSON strings (CloudWatch Logs resource policies) hold only explicit actions.
+      for (const document of documents.filter(d => d && d.Statement)) {
+        for (const statement of [document.Statement].flat()) {
+          const actions = [statement.Action].flat();
+          const resourcesOf = [statement.Resource].flat();
+          if (statement.Effect === 'Allow' && actions.some((a: string) => a === '*' || /^[a-z0-9-]+:\*$/.test(a)) && resourcesOf.includes('*')) {
+            wildcards.push(`${id}: ${JSON.stringify(statement.Action)}`);
+          }
+        }
+      }
+    }
+    // Key policies give the account root kms:* on the key itself, which is how KMS delegates to IAM.
+    expect(wildcards.filter(entry => !/Key[0-9A-F]{8}: "kms:\*"$/.test(entry))).toEqual([]);
   });
 });
