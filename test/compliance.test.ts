@@ -6,7 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Cache, CacheEngine, Cluster, CodeLearnPlatform, DataAccess, NodeScaling, Database, MessageBroker, Messaging, Network, PlatformProfile, Storage } from '../src';
+import { Cache, CacheEngine, Cluster, CodeLearnPlatform, DataAccess, Edge, Microservice, NodeScaling, Observability, Database, MessageBroker, Messaging, Network, PlatformProfile, Storage } from '../src';
 import { TEST_ENV, testStack } from './support/app';
 import { kubernetesObjects, validateKubernetesObject } from './support/kubernetes';
 import { complianceFindings, unusedAcknowledgements } from './support/nag';
@@ -81,6 +81,23 @@ const configurations: [string, (stack: Stack) => void][] = [
   ['a Database alone', stack => new Database(stack, 'Database', { vpc: new Network(stack, 'Network').vpc })],
   ['a Cache alone', stack => new Cache(stack, 'Cache', { vpc: new Network(stack, 'Network').vpc })],
   ['a Cache without replicas', stack => new Cache(stack, 'Cache', { vpc: new Network(stack, 'Network').vpc, replicasPerShard: 0 })],
+  ['an Observability alone', stack => new Observability(stack, 'Observability', { alarmEmails: ['oncall@example.com'] })],
+  ['a Microservice with an Edge on a Cluster', stack => {
+    const network = new Network(stack, 'Network');
+    const cluster = new Cluster(stack, 'Cluster', { vpc: network.vpc, workloadSecurityGroup: network.workloadSecurityGroup });
+    const storage = new Storage(stack, 'Storage');
+    const services = [
+      new Microservice(stack, 'Gateway', { cluster, name: 'api-gateway' }),
+      new Microservice(stack, 'Users', { cluster, name: 'user-service', path: '/api/users/*', canary: { weight: 50 } }),
+    ];
+    new Edge(stack, 'Edge', {
+      vpc: network.vpc,
+      services,
+      workloadSecurityGroup: network.workloadSecurityGroup,
+      serverAccessLogsBucket: storage.accessLogsBucket,
+      staticAssetsBucket: storage.staticAssetsBucket,
+    });
+  }],
   ['a RabbitMQ Messaging alone', stack => new Messaging(stack, 'Messaging', { vpc: new Network(stack, 'Network').vpc })],
   ['a Kafka Messaging alone', stack => new Messaging(stack, 'Messaging', {
     vpc: new Network(stack, 'Network').vpc, broker: MessageBroker.kafka(),

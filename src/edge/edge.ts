@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import { Microservice } from '../compute';
 import { logAccessLogs } from '../private/elb-access-logs';
 import { allowCloudWatchLogs } from '../private/keys';
-import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
+import { acknowledge, acknowledgeControlRule, acknowledgeDeployTimeCidr, HIPAA_AND_NIST } from '../private/nag';
 import { requireWholeNumber } from '../private/validate';
 import { PlatformProfile } from '../profile';
 
@@ -263,8 +263,12 @@ export class Edge extends Construct {
       description: 'Internal load balancer: HTTP from inside the VPC (CloudFront VPC origin), to the pods of the services',
       allowAllOutbound: false,
     });
-    securityGroup.addIngressRule(props.ingressPeer ?? ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(HTTP_PORT),
-      'HTTP from the CloudFront VPC origin inside the VPC');
+    const ingressPeer = props.ingressPeer ?? ec2.Peer.ipv4(props.vpc.vpcCidrBlock);
+    securityGroup.addIngressRule(ingressPeer, ec2.Port.tcp(HTTP_PORT), 'HTTP from the CloudFront VPC origin inside the VPC');
+    if (Token.isUnresolved(ingressPeer.uniqueId)) {
+      acknowledgeDeployTimeCidr(securityGroup,
+        'The load balancer admits only the VPC\'s own CIDR block (CloudFront\'s VPC origin), which is known only at deploy time, so the rule cannot read it.');
+    }
 
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
       vpc: props.vpc,
@@ -296,7 +300,7 @@ export class Edge extends Construct {
         domainName: originDomain,
         validation: acm.CertificateValidation.fromDns(props.domain.hostedZone),
       });
-      securityGroup.addIngressRule(props.ingressPeer ?? ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(HTTPS_PORT),
+      securityGroup.addIngressRule(ingressPeer, ec2.Port.tcp(HTTPS_PORT),
         'HTTPS from the CloudFront VPC origin inside the VPC');
       this.listener = this.loadBalancer.addListener('Https', {
         port: HTTPS_PORT,

@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { hasHostBits, networkAddress, parseIpv4Cidr } from '../private/cidr';
 import { allowCloudWatchLogs } from '../private/keys';
-import { acknowledge, acknowledgeControlRule } from '../private/nag';
+import { acknowledgeControlRule, acknowledgeDeployTimeCidr } from '../private/nag';
 import { pascalCase } from '../private/names';
 import { dataSubnets } from '../private/subnets';
 import { PlatformProfile } from '../profile';
@@ -313,10 +313,8 @@ export class Network extends Construct {
     });
     securityGroup.addIngressRule(ec2.Peer.ipv4(vpcCidr), ec2.Port.tcp(443), 'HTTPS from the VPC');
     if (Token.isUnresolved(vpcCidr)) {
-      const reason = 'The only ingress rule admits HTTPS from the brought VPC\'s own CIDR block, which is known only at deploy time, so the rule cannot read it.';
-      acknowledge(securityGroup, { 'AwsSolutions-EC23': reason });
-      acknowledgeControlRule(securityGroup, 'EC2RestrictedCommonPorts', reason);
-      acknowledgeControlRule(securityGroup, 'EC2RestrictedSSH', reason);
+      acknowledgeDeployTimeCidr(securityGroup,
+        'The only ingress rule admits HTTPS from the brought VPC\'s own CIDR block, which is known only at deploy time, so the rule cannot read it.');
     }
 
     for (const service of services) {

@@ -26,6 +26,17 @@ export function acknowledgeControlRule(scope: IConstruct, rule: string, reason: 
 }
 
 /**
+ * A security group rule whose source is a CIDR block known only at deploy time
+ * (a VPC's `vpcCidrBlock` attribute) reads to the packs like 0.0.0.0/0; this
+ * acknowledges those findings on `securityGroup` with `reason`.
+ */
+export function acknowledgeDeployTimeCidr(securityGroup: IConstruct, reason: string): void {
+  acknowledge(securityGroup, { 'AwsSolutions-EC23': reason });
+  acknowledgeControlRule(securityGroup, 'EC2RestrictedCommonPorts', reason);
+  acknowledgeControlRule(securityGroup, 'EC2RestrictedSSH', reason);
+}
+
+/**
  * How the nag rules spell a value inside a finding ID, such as the resource of
  * `AwsSolutions-IAM5[Resource::<BucketLogicalId.Arn>/*]`: strings as they are,
  * references in angle brackets, joins joined.

@@ -53,4 +53,12 @@ describe('stateful resources', () => {
     });
     expect(Object.keys(statefulResources(Template.fromStack(changed)))).toEqual(Object.keys(resources));
   });
+
+  test('keep their logical IDs when replicas are added', () => {
+    const more = testStack({ env: TEST_ENV });
+    new CodeLearnPlatform(more, 'Platform', { database: { readReplicas: 3 }, cache: { replicasPerShard: 2 } });
+    const ids = Object.keys(statefulResources(Template.fromStack(more)));
+    expect(ids).toEqual(expect.arrayContaining(Object.keys(resources)));
+    expect(ids.filter(id => !Object.keys(resources).includes(id)).every(id => /^PlatformDatabase(Replica[23]|Replica[23]Log)/.test(id))).toBe(true);
+  });
 });
