@@ -70,7 +70,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   gitignore: ['cdk.out', '/examples/cdk.out', '/dist-bindings/'],
 });
 
-for (const pattern of ['/examples/', '/docs/', '/.ci/', '/cdk.json', '/tsconfig.dev.json', '/dist-bindings/', 'cdk.out']) {
+for (const pattern of ['/examples/', '/docs/', '/.ci/', '/scripts/', '/cdk.json', '/tsconfig.dev.json', '/dist-bindings/', 'cdk.out']) {
   project.addPackageIgnore(pattern);
 }
 
@@ -105,6 +105,12 @@ project.testTask.prependSpawn(typecheck);
 project.addTask('synth:example', {
   description: 'Synthesize the example platform in examples/ (no AWS account needed)',
   exec: 'cdk synth --quiet',
+});
+
+// Benchmarks print figures; they are not tests and do not run in CI.
+project.addTask('bench', {
+  description: 'Time whole-process synthesis (median of BENCH_RUNS, default 5) and size the templates, per variant',
+  steps: [{ spawn: 'compile' }, { exec: 'node scripts/bench.js' }],
 });
 
 // Packaging: JavaScript is packaged for real; the other bindings are generated as
