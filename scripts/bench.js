@@ -7,6 +7,8 @@ const os = require('os');
 const path = require('path');
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+// CDK_VALIDATION=false skips aws-cdk-lib's built-in template validation, like `cdk synth --no-validation`.
+const VALIDATION = process.env.CDK_VALIDATION !== 'false';
 const VARIANTS = ['empty', 'platform', 'services-4', 'services-16', 'services-64'];
 const RESOURCE_LIMIT = 500;
 const TEMPLATE_LIMIT = 1024 * 1024;
@@ -57,7 +59,8 @@ for (const variant of VARIANTS) {
 }
 
 const empty = rows.find(row => row.variant === 'empty').seconds;
-console.log(`Node ${process.version}, ${os.cpus().length} x ${os.cpus()[0].model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB; median of ${RUNS} runs each\n`);
+console.log(`Node ${process.version}, ${os.cpus().length} x ${os.cpus()[0].model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB; ` +
+  `median of ${RUNS} runs each; built-in template validation ${VALIDATION ? 'on' : 'off'}\n`);
 console.log('| variant | synth (s) | x empty | resources | of 500 | template (KB) | of 1 MB | custom resources | Lambda functions |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const row of rows) {
