@@ -10,6 +10,7 @@ import { Network, NetworkOptions } from './network';
 import { Observability, ObservabilityOptions } from './observability';
 import { acknowledge, findingValue } from './private/nag';
 import { pascalCase } from './private/names';
+import { defaultRoute } from './private/routes';
 import { PlatformProfile } from './profile';
 import { DataAccess, ServiceDefinition } from './service-definition';
 
@@ -355,25 +356,12 @@ function validateServices(services: ServiceDefinition[]): void {
   if (services.length === 0) {
     throw new Error('`services` is empty: the platform needs at least the service that takes the default route.');
   }
-  const seen = new Map<string, string>();
+  const names = new Set<string>();
   for (const service of services) {
-    const previous = seen.get(`name:${service.name}`);
-    if (previous) {
+    if (names.has(service.name)) {
       throw new Error(`\`services\` lists '${service.name}' twice: give each service its own name.`);
     }
-    seen.set(`name:${service.name}`, service.name);
-    if (service.path !== undefined) {
-      const owner = seen.get(`path:${service.path}`);
-      if (owner) {
-        throw new Error(`\`services\`: '${service.name}' and '${owner}' both take the path '${service.path}': give each service its own path.`);
-      }
-      seen.set(`path:${service.path}`, service.name);
-    }
+    names.add(service.name);
   }
-  const defaults = services.filter(service => service.path === undefined).map(service => service.name);
-  if (defaults.length !== 1) {
-    throw new Error(
-      `\`services\` has ${defaults.length} service(s) without a \`path\`${defaults.length ? ` (${defaults.join(', ')})` : ''}: ` +
-      'exactly one, the API gateway, takes the default route. Give the others a path.');
-  }
+  defaultRoute(services);
 }

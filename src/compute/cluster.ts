@@ -9,14 +9,15 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { NodeScaling, NodeScalingStrategy } from './node-scaling';
 import * as k8s from '../private/k8s';
-import { allowCloudWatchLogs } from '../private/keys';
+import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, acknowledgeManagedPolicies, findingValue } from '../private/nag';
+import { pascalCase } from '../private/names';
 import { podIdentityRole } from '../private/pod-identity';
+import { isProduction, defaultLogRetention } from '../private/profile';
 import { requireKubernetesName, requireWholeNumber } from '../private/validate';
 import { PlatformProfile } from '../profile';
-import { NodeScaling, NodeScalingStrategy } from './node-scaling';
-import { pascalCase } from '../private/names';
 
 /**
  * The size of a managed node group.
@@ -284,7 +285,7 @@ export class Cluster extends Construct {
 
   constructor(scope: Construct, id: string, props: ClusterProps) {
     super(scope, id);
-    const production = (props.profile ?? PlatformProfile.PRODUCTION) === PlatformProfile.PRODUCTION;
+    const production = isProduction(props.profile);
     const onDemandSize = nodeGroupSize('nodes', props.nodes, production ? { minSize: 2, maxSize: 10, desiredSize: 3 } : { minSize: 1, maxSize: 3, desiredSize: 1 });
     const withSpot = props.spot ?? production;
     const spotSize = nodeGroupSize('spotNodes', props.spotNodes, { minSize: 0, maxSize: 10, desiredSize: 0 });
@@ -305,18 +306,14 @@ export class Cluster extends Construct {
     const clusterName = Names.uniqueResourceName(this, { maxLength: 100, separator: '-' });
     this.name = clusterName;
 
-    this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
-      description: `Encrypts the Kubernetes secrets, node volumes and control-plane logs of ${this.node.path}`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    this.encryptionKey = props.encryptionKey ?? customerManagedKey(this, 'Key', `Encrypts the Kubernetes secrets, node volumes and control-plane logs of ${this.node.path}`);
     allowCloudWatchLogs(this.encryptionKey);
     allowAutoScalingVolumes(this.encryptionKey);
 
     // EKS writes control-plane logs to this group; made first, with retention and the key.
     this.logGroup = new logs.LogGroup(this, 'ControlPlaneLogs', {
       logGroupName: `/aws/eks/${clusterName}/cluster`,
-      retention: props.logRetention ?? (production ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH),
+      retention: props.logRetention ?? defaultLogRetention(production),
       encryptionKey: this.encryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });

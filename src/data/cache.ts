@@ -6,12 +6,12 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { allowCloudWatchLogs } from '../private/keys';
+import { DataStoreProps } from './data-store-props';
+import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
+import { isProduction, defaultLogRetention } from '../private/profile';
 import { dataSubnets } from '../private/subnets';
 import { requireWholeDays, requireWholeNumber } from '../private/validate';
-import { PlatformProfile } from '../profile';
-import { DataStoreProps } from './data-store-props';
 
 /**
  * The in-memory engine of the cache.
@@ -132,7 +132,7 @@ export class Cache extends Construct implements ec2.IConnectable {
 
   constructor(scope: Construct, id: string, props: CacheProps) {
     super(scope, id);
-    const production = (props.profile ?? PlatformProfile.PRODUCTION) === PlatformProfile.PRODUCTION;
+    const production = isProduction(props.profile);
     const engine = props.engine ?? CacheEngine.REDIS;
     const engineVersion = props.engineVersion ?? DEFAULT_VERSIONS[engine];
     const shards = props.shards ?? (production ? 2 : 1);
@@ -147,13 +147,9 @@ export class Cache extends Construct implements ec2.IConnectable {
       throw new Error(`\`nodeType\` ('${nodeType}') is not an ElastiCache node type: write it as 'cache.t3.medium'.`);
     }
     const multiAz = replicas > 0;
-    const logRetention = props.logRetention ?? (production ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH);
+    const logRetention = props.logRetention ?? defaultLogRetention(production);
 
-    this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
-      description: `Encrypts the cache of ${this.node.path}: data at rest, AUTH token and logs`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    this.encryptionKey = props.encryptionKey ?? customerManagedKey(this, 'Key', `Encrypts the cache of ${this.node.path}: data at rest, AUTH token and logs`);
     allowCloudWatchLogs(this.encryptionKey);
 
     this.authToken = new secretsmanager.Secret(this, 'AuthToken', {

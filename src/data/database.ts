@@ -8,12 +8,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { allowCloudWatchLogs } from '../private/keys';
+import { DataStoreProps } from './data-store-props';
+import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
+import { defaultLogRetention } from '../private/profile';
 import { dataSubnets } from '../private/subnets';
 import { requireWholeDays, requireWholeNumber } from '../private/validate';
 import { PlatformProfile } from '../profile';
-import { DataStoreProps } from './data-store-props';
 
 /**
  * Replication of the automated backups to a second region.
@@ -239,16 +240,12 @@ export class Database extends Construct implements ec2.IConnectable {
     const withProxy = props.proxy ?? production;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.SNAPSHOT;
     const deletionProtection = props.deletionProtection ?? true;
-    const logRetention = props.logRetention ?? (production ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH);
+    const logRetention = props.logRetention ?? defaultLogRetention(production);
     const vpcSubnets = props.vpcSubnets ?? dataSubnets(props.vpc);
     const instanceType = props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.BURSTABLE3, ec2.InstanceSize.MEDIUM);
     const engine = rds.DatabaseInstanceEngine.postgres({ version: props.engineVersion ?? rds.PostgresEngineVersion.VER_15 });
 
-    this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
-      description: `Encrypts the PostgreSQL database of ${this.node.path}: storage, secret, Performance Insights, backups and logs`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    this.encryptionKey = props.encryptionKey ?? customerManagedKey(this, 'Key', `Encrypts the PostgreSQL database of ${this.node.path}: storage, secret, Performance Insights, backups and logs`);
     allowCloudWatchLogs(this.encryptionKey);
 
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {

@@ -7,13 +7,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { allowCloudWatchLogs } from '../private/keys';
-import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
-import { dataSubnets } from '../private/subnets';
-import { requireWholeNumber } from '../private/validate';
-import { PlatformProfile } from '../profile';
 import { DataStoreProps } from './data-store-props';
 import { KafkaOptions, MessageBroker, MessageBrokerEngine, RabbitMqOptions } from './message-broker';
+import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
+import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
+import { isProduction, defaultLogRetention } from '../private/profile';
+import { dataSubnets } from '../private/subnets';
+import { requireWholeNumber } from '../private/validate';
 
 /**
  * What a user may set on the messaging tier.
@@ -114,17 +114,13 @@ export class Messaging extends Construct implements ec2.IConnectable {
 
   constructor(scope: Construct, id: string, props: MessagingProps) {
     super(scope, id);
-    const production = (props.profile ?? PlatformProfile.PRODUCTION) === PlatformProfile.PRODUCTION;
+    const production = isProduction(props.profile);
     const broker = props.broker ?? MessageBroker.rabbitMq();
     this.engine = broker.engine;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const subnets = props.vpc.selectSubnets(props.vpcSubnets ?? dataSubnets(props.vpc));
 
-    this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
-      description: `Encrypts the message broker of ${this.node.path}`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    this.encryptionKey = props.encryptionKey ?? customerManagedKey(this, 'Key', `Encrypts the message broker of ${this.node.path}`);
 
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -143,7 +139,7 @@ export class Messaging extends Construct implements ec2.IConnectable {
       this.rabbitMqBroker.applyRemovalPolicy(removalPolicy);
     } else {
       this.connections = new ec2.Connections({ securityGroups: [securityGroup], defaultPort: ec2.Port.tcp(KAFKA_IAM_PORT) });
-      const logRetention = props.logRetention ?? (production ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH);
+      const logRetention = props.logRetention ?? defaultLogRetention(production);
       const result = this.createKafka(broker.kafkaOptions ?? {}, securityGroup, subnets, production, logRetention);
       this.kafkaCluster = result.cluster;
       this.logGroup = result.logGroup;

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, findingValue } from '../private/nag';
 import { requireWholeDays } from '../private/validate';
 
@@ -130,11 +131,7 @@ export class Storage extends Construct {
     const origins = props.uploadsAllowedOrigins ?? ['*'];
     validateOrigins(origins);
 
-    this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
-      description: `Encrypts the buckets of ${this.node.path}`,
-      enableKeyRotation: true,
-      removalPolicy,
-    });
+    this.encryptionKey = props.encryptionKey ?? customerManagedKey(this, 'Key', `Encrypts the buckets of ${this.node.path}`, removalPolicy);
 
     // S3 server access logging writes into a KMS-encrypted bucket when the key
     // lets the logging service use it, for this account's buckets only.

@@ -13,8 +13,10 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { Microservice } from '../compute';
 import { logAccessLogs } from '../private/elb-access-logs';
-import { allowCloudWatchLogs } from '../private/keys';
+import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, acknowledgeDeployTimeCidr, HIPAA_AND_NIST } from '../private/nag';
+import { isProduction, defaultLogRetention } from '../private/profile';
+import { defaultRoute } from '../private/routes';
 import { requireWholeNumber } from '../private/validate';
 import { PlatformProfile } from '../profile';
 
@@ -200,12 +202,12 @@ export class Edge extends Construct {
 
   constructor(scope: Construct, id: string, props: EdgeProps) {
     super(scope, id);
-    const production = (props.profile ?? PlatformProfile.PRODUCTION) === PlatformProfile.PRODUCTION;
+    const production = isProduction(props.profile);
     const rateLimit = props.rateLimit ?? 2000;
     requireWholeNumber('rateLimit', rateLimit, 10, 2_000_000_000);
     const ruleGroups = props.managedRuleGroups ?? DEFAULT_RULE_GROUPS;
     validateRuleGroups(ruleGroups);
-    const defaultService = validateRoutes(props.services);
+    const defaultService = defaultRoute(props.services.map(service => ({ name: service.serviceName, path: service.path, service }))).service;
     const staticPath = props.staticPathPattern ?? '/static/*';
     if (!/^\/[A-Za-z0-9_\-.*/]+$/.test(staticPath)) {
       throw new Error(`\`staticPathPattern\` ('${staticPath}') is not a path pattern: write it as '/static/*'.`);
@@ -342,13 +344,9 @@ export class Edge extends Construct {
     });
 
     // The web ACL.
-    const key = props.encryptionKey ?? new kms.Key(this, 'Key', {
-      description: `Encrypts the WAF logs of ${this.node.path}`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    const key = props.encryptionKey ?? customerManagedKey(this, 'Key', `Encrypts the WAF logs of ${this.node.path}`);
     allowCloudWatchLogs(key);
-    const retention = props.logRetention ?? (production ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH);
+    const retention = props.logRetention ?? defaultLogRetention(production);
     const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
       cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName,
     });
@@ -389,7 +387,7 @@ export class Edge extends Construct {
       this.logWebAcl(this.cloudFrontWebAcl, 'CloudFrontWafLogs', '-cloudfront', retention, key);
     }
 
-    this.distribution = this.createDistribution(props, defaultService, staticPath, originDomain, production);
+    this.distribution = this.createDistribution(props, staticPath, originDomain, production);
     this.url = props.domain ? `https://${props.domain.domainName}` : `https://${this.distribution.distributionDomainName}`;
     new CfnOutput(this, 'Url', { value: this.url, description: 'The platform\'s URL' });
 
@@ -423,8 +421,7 @@ export class Edge extends Construct {
     return logGroup;
   }
 
-  private createDistribution(props: EdgeProps, _default: Microservice, staticPath: string, originDomain: string | undefined,
-    production: boolean): cloudfront.Distribution {
+  private createDistribution(props: EdgeProps, staticPath: string, originDomain: string | undefined, production: boolean): cloudfront.Distribution {
     const vpcOrigin = origins.VpcOrigin.withApplicationLoadBalancer(this.loadBalancer, {
       domainName: originDomain,
       protocolPolicy: originDomain ? cloudfront.OriginProtocolPolicy.HTTPS_ONLY : cloudfront.OriginProtocolPolicy.HTTP_ONLY,
@@ -503,26 +500,6 @@ function forwardTo(service: Microservice): elbv2.ListenerAction {
     { targetGroup: service.targetGroup, weight: 100 - service.canaryWeight },
     { targetGroup: service.canaryTargetGroup, weight: service.canaryWeight },
   ]);
-}
-
-function validateRoutes(services: Microservice[]): Microservice {
-  const defaults = services.filter(service => service.path === undefined);
-  if (defaults.length !== 1) {
-    throw new Error(
-      `\`services\` has ${defaults.length} service(s) without a path${defaults.length ? ` (${defaults.map(s => s.serviceName).join(', ')})` : ''}: ` +
-      'exactly one takes the load balancer\'s default route. Give the others a path.');
-  }
-  const owners = new Map<string, string>();
-  for (const service of services) {
-    if (service.path !== undefined) {
-      const owner = owners.get(service.path);
-      if (owner) {
-        throw new Error(`\`services\`: '${service.serviceName}' and '${owner}' both take the path '${service.path}': give each service its own path.`);
-      }
-      owners.set(service.path, service.serviceName);
-    }
-  }
-  return defaults[0];
 }
 
 function validateRuleGroups(groups: string[]): void {

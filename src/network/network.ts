@@ -5,9 +5,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { hasHostBits, networkAddress, parseIpv4Cidr } from '../private/cidr';
-import { allowCloudWatchLogs } from '../private/keys';
+import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledgeControlRule, acknowledgeDeployTimeCidr } from '../private/nag';
 import { pascalCase } from '../private/names';
+import { defaultLogRetention } from '../private/profile';
 import { dataSubnets } from '../private/subnets';
 import { PlatformProfile } from '../profile';
 
@@ -264,16 +265,12 @@ export class Network extends Construct {
   private createFlowLogs(vpc: ec2.Vpc, props: NetworkProps, profile: PlatformProfile): logs.ILogGroup {
     const stack = Stack.of(this);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const key = props.encryptionKey ?? new kms.Key(this, 'FlowLogKey', {
-      description: `Encrypts the VPC flow logs of ${this.node.path}`,
-      enableKeyRotation: true,
-      removalPolicy,
-    });
+    const key = props.encryptionKey ?? customerManagedKey(this, 'FlowLogKey', `Encrypts the VPC flow logs of ${this.node.path}`, removalPolicy);
     allowCloudWatchLogs(key);
 
     const logGroup = new logs.LogGroup(this, 'FlowLogGroup', {
       retention: props.flowLogRetention ??
-        (profile === PlatformProfile.PRODUCTION ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH),
+        defaultLogRetention(profile === PlatformProfile.PRODUCTION),
       encryptionKey: key,
       removalPolicy,
     });

@@ -1,6 +1,7 @@
-import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
+import { Arn, ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
 
 /**
  * Lets CloudWatch Logs encrypt and decrypt with `key` for this account's log
@@ -21,4 +22,13 @@ export function allowCloudWatchLogs(key: kms.IKey): void {
       },
     },
   }));
+}
+
+/**
+ * The customer-managed key a part creates when the user brings none: rotation on,
+ * retained unless the part's removal policy says otherwise.
+ */
+export function customerManagedKey(scope: Construct, id: string, description: string,
+  removalPolicy: RemovalPolicy = RemovalPolicy.RETAIN): kms.Key {
+  return new kms.Key(scope, id, { description, enableKeyRotation: true, removalPolicy });
 }

@@ -291,6 +291,13 @@ describe('Cluster', () => {
     template.resourceCountIs('AWS::AutoScaling::ScalingPolicy', 0);
   });
 
+  test('fails on a Pod Identity role for a namespace that is not a Kubernetes name', () => {
+    const stack = testStack();
+    const cluster = new Cluster(stack, 'Compute', { vpc: new ec2.Vpc(stack, 'Vpc') });
+    expect(() => cluster.addPodIdentityRole('AppRole', 'Apps', 'user-service')).toThrow(new Error(
+      '`namespace` (\'Apps\') is not a Kubernetes name: use lowercase letters, digits and \'-\', starting with a letter and ending with a letter or digit, at most 63 characters.'));
+  });
+
   describe('fails on bad input', () => {
     const cases: [string, ClusterOptions, string][] = [
       ['min above max', { nodes: { minSize: 5, maxSize: 3, desiredSize: 3 } },
