@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -327,8 +327,11 @@ export class Microservice extends Construct implements iam.IGrantable {
         throw new Error(`\`${props.name}.canary.imageTag\` needs the service's own repository, but \`${props.name}.image\` is set: give the canary an \`image\` instead.`);
       }
     }
-    const delaySeconds = Token.isUnresolved(deregistrationDelay.toString()) ? 30 : deregistrationDelay.toSeconds();
-    requireWholeNumber(`${props.name}.deregistrationDelay (seconds)`, delaySeconds, 0, 300);
+    if (deregistrationDelay.isUnresolved()) {
+      throw new Error(`\`${props.name}.deregistrationDelay\` must be a literal duration, not a token: the pods' preStop pause is set from it.`);
+    }
+    const delaySeconds = deregistrationDelay.toSeconds();
+    requireWholeNumber(`${props.name}.deregistrationDelay`, delaySeconds, 0, 300, 'seconds');
     for (const key of Object.keys(props.environment ?? {})) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
         throw new Error(`\`${props.name}.environment\` has '${key}', which is not an environment variable name: use letters, digits and '_'.`);

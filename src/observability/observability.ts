@@ -1,4 +1,4 @@
-import { Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Fn, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
@@ -11,7 +11,9 @@ import { Construct } from 'constructs';
 import { Cluster, Microservice } from '../compute';
 import { Cache, Database, MessageBrokerEngine, Messaging } from '../data';
 import { Edge } from '../edge';
+import { customerManagedKey } from '../private/keys';
 import { acknowledgeManagedPolicies } from '../private/nag';
+import { pascalCase } from '../private/names';
 import { podIdentityRole } from '../private/pod-identity';
 
 /**
@@ -145,11 +147,7 @@ export class Observability extends Construct {
       }
     }
 
-    const key = props.encryptionKey ?? new kms.Key(this, 'Key', {
-      description: `Encrypts the alarm topic of ${this.node.path}`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    const key = props.encryptionKey ?? customerManagedKey(this, 'Key', `Encrypts the alarm topic of ${this.node.path}`);
     // CloudWatch publishes alarm notifications to the encrypted topic.
     key.addToResourcePolicy(new iam.PolicyStatement({
       principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
@@ -289,7 +287,7 @@ export class Observability extends Construct {
       label: `${name} 5xx rate (%)`,
       period,
     });
-    const prefix = name.split('-').map(part => part[0].toUpperCase() + part.slice(1)).join('');
+    const prefix = pascalCase(name);
     this.addAlarm(`${prefix}LatencyP99`, p99, latency.toMilliseconds() / 1000,
       `${name}: p99 response time above ${latency.toHumanString()} for 3 of 3 minutes.`);
     this.addAlarm(`${prefix}ErrorRate`, errorRate, errorRatePercent,
@@ -431,7 +429,7 @@ export class Observability extends Construct {
 }
 
 function requireLatency(name: string, latency: Duration): void {
-  if (Token.isUnresolved(latency.toString()) || latency.toMilliseconds() < 10 || latency.toMilliseconds() > 60_000) {
+  if (latency.isUnresolved() || latency.toMilliseconds() < 10 || latency.toMilliseconds() > 60_000) {
     throw new Error(`\`${name}\` (${latency.toHumanString()}) must be a literal duration from 10 milliseconds to 60 seconds.`);
   }
 }

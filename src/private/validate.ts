@@ -1,4 +1,4 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 
 /**
  * Throws unless `value` is a whole number from `min` to `max`, naming the
@@ -16,7 +16,7 @@ export function requireWholeNumber(name: string, value: number, min: number, max
  * value, the allowed range and why.
  */
 export function requireWholeDays(name: string, duration: Duration, min: number, max?: number, why?: string): number {
-  if (Token.isUnresolved(duration.toString())) {
+  if (duration.isUnresolved()) {
     throw new Error(`\`${name}\` must be a literal duration, not a token.`);
   }
   const days = duration.toDays({ integral: false });

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Cluster, Microservice, MicroserviceOptions, Network } from '../../src';
@@ -234,6 +234,12 @@ describe('Microservice', () => {
         '`user-service.canary.image` and `user-service.canary.imageTag` are both set: put the tag in `image`, or remove `image`.'],
       ['a canary tag for an outside image', { image: 'x:1', canary: { weight: 10, imageTag: '2' } },
         '`user-service.canary.imageTag` needs the service\'s own repository, but `user-service.image` is set: give the canary an `image` instead.'],
+      ['a name too long for its canary', { name: `users-${'x'.repeat(51)}`, canary: { weight: 5 } },
+        `\`name\` ('users-${'x'.repeat(51)}') is too long for a canary: the canary adds '-canary', and Kubernetes names stop at 63 characters.`],
+      ['a deregistration delay over 5 minutes', { deregistrationDelay: Duration.minutes(10) },
+        '`user-service.deregistrationDelay` (600) must be a whole number of seconds from 0 to 300.'],
+      ['a deregistration delay that is a token', { deregistrationDelay: Duration.seconds(Lazy.number({ produce: () => 30 })) },
+        '`user-service.deregistrationDelay` must be a literal duration, not a token: the pods\' preStop pause is set from it.'],
       ['a bad variable name', { environment: { 'LOG-LEVEL': 'x' } },
         '`user-service.environment` has \'LOG-LEVEL\', which is not an environment variable name: use letters, digits and \'_\'.'],
     ];

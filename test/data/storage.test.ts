@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -301,6 +301,11 @@ describe('Storage', () => {
     ];
     test.each(cases)('%s', (_name, props, message) => {
       expect(() => new Storage(testStack(), 'Storage', props)).toThrow(new Error(message));
+    });
+
+    test('a retention that is a token', () => {
+      expect(() => new Storage(testStack(), 'Storage', { backupRetention: Duration.days(Lazy.number({ produce: () => 90 })) }))
+        .toThrow(new Error('`backupRetention` must be a literal duration, not a token.'));
     });
   });
 });

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { CodeLearnPlatform, MessageBroker, Observability, ObservabilityOptions } from '../../src';
@@ -139,6 +139,8 @@ describe('Observability', () => {
       ['an invalid email', { alarmEmails: ['oncall'] }, '`alarmEmails` has \'oncall\', which is not an email address such as \'oncall@example.com\'.'],
       ['a latency objective of 0', { latencyObjective: Duration.millis(0) }, '`latencyObjective` (0 millis) must be a literal duration from 10 milliseconds to 60 seconds.'],
       ['a latency objective of 2 minutes', { latencyObjective: Duration.minutes(2) }, '`latencyObjective` (2 minutes) must be a literal duration from 10 milliseconds to 60 seconds.'],
+      ['a latency objective that is a token', { latencyObjective: Duration.millis(Lazy.number({ produce: () => 500 })) },
+        '`latencyObjective` (<token> millis) must be a literal duration from 10 milliseconds to 60 seconds.'],
       ['an error objective of 0', { errorRateObjectivePercent: 0 }, '`errorRateObjectivePercent` (0) must be above 0 and at most 50.'],
       ['an error objective of 80', { errorRateObjectivePercent: 80 }, '`errorRateObjectivePercent` (80) must be above 0 and at most 50.'],
     ];
