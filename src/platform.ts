@@ -279,7 +279,7 @@ export class CodeLearnPlatform extends Construct {
       output('DatabaseProxyEndpoint', this.database.proxy.endpoint, 'The RDS Proxy in front of the writer (IAM authentication, TLS)');
     }
     if (this.database.readReplicas.length > 0) {
-      output('DatabaseReaderEndpoints', Fn.join(',', this.database.readerEndpoints), 'The read replicas');
+      output('DatabaseReaderEndpoints', Fn.join(',', this.database.readerHostNames), 'The read replicas, by their host names in the private zone of the VPC');
     }
     output('CacheEndpoint', `${this.cache.configurationEndpoint}:${this.cache.port}`, 'The cache configuration endpoint (TLS, AUTH token)');
     output('BrokerEndpoints', Fn.join(',', this.messaging.endpoints),
@@ -308,7 +308,8 @@ export class CodeLearnPlatform extends Construct {
         const user = service.serviceName.replace(/-/g, '_');
         this.database.grantConnect(service, user);
         service.addEnvironment('DATABASE_HOST', this.database.writerEndpoint);
-        service.addEnvironment('DATABASE_READER_HOSTS', Fn.join(',', [this.database.writerEndpoint, ...this.database.readerEndpoints]));
+        // Host names known at synth time: the manifest does not wait for the replicas.
+        service.addEnvironment('DATABASE_READER_HOSTS', [this.database.writerEndpoint, ...this.database.readerHostNames].join(','));
         service.addEnvironment('DATABASE_PORT', '5432');
         service.addEnvironment('DATABASE_NAME', this.database.databaseName);
         service.addEnvironment('DATABASE_USER', user);

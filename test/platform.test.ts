@@ -5,7 +5,6 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Cache, Cluster, CodeLearnPlatform, DataAccess, Database, Edge, MessageBroker, Messaging, Microservice, Network, PlatformProfile, ServiceDefinition, Storage } from '../src';
 import { TEST_ENV, testStack } from './support/app';
 import { openSecurityGroup, synthError } from './support/fixtures';
-import { dependencyGraph, transitiveDependencies } from './support/graph';
 import { kubernetesObjects, validateKubernetesObject } from './support/kubernetes';
 
 describe('CodeLearnPlatform', () => {
@@ -132,30 +131,6 @@ describe('CodeLearnPlatform', () => {
     }
     const rules = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress'));
     expect(rules.filter(rule => rule.Properties.CidrIp !== undefined)).toEqual([]);
-  });
-
-  test('creates the cluster and the data tier in parallel: neither waits for the other', () => {
-    const stack = testStack();
-    new CodeLearnPlatform(stack, 'Platform');
-    const template = Template.fromStack(stack).toJSON();
-    const graph = dependencyGraph(template);
-    const ids = Object.keys(template.Resources);
-    const clusterIds = ids.filter(id => id.startsWith('PlatformCluster'));
-    const dataIds = ids.filter(id => /^Platform(Database|Cache|Messaging|Storage)/.test(id));
-    expect(clusterIds.length).toBeGreaterThan(10);
-    expect(dataIds.length).toBeGreaterThan(10);
-    const violations: string[] = [];
-    for (const id of clusterIds) {
-      for (const dep of transitiveDependencies(graph, id)) {
-        if (dataIds.includes(dep)) violations.push(`${id} -> ${dep}`);
-      }
-    }
-    for (const id of dataIds) {
-      for (const dep of transitiveDependencies(graph, id)) {
-        if (clusterIds.includes(dep)) violations.push(`${id} -> ${dep}`);
-      }
-    }
-    expect(violations).toEqual([]);
   });
 
   test('fails synthesis on an unacknowledged finding in its stack', () => {

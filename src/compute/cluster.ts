@@ -341,6 +341,8 @@ export class Cluster extends Construct {
       },
     });
     const cfnCluster = this.eksCluster.node.defaultChild as eks.CfnCluster;
+    // The control plane logs to this group by name: it must exist, with its retention
+    // and key, before EKS would create one without them.
     cfnCluster.node.addDependency(this.logGroup);
     this.acknowledgeClusterFindings(cfnCluster);
 
@@ -368,6 +370,7 @@ export class Cluster extends Construct {
       Annotations.of(this).addWarningV2('codelearn:cluster-development',
         'The cluster runs one small on-demand node group without spot capacity: not sized for production traffic.');
     }
+    // These add-ons run as Deployments: without nodes they would wait, degraded.
     for (const name of ADDONS_ON_NODES) {
       this.addAddon(name, cfnCluster).node.addDependency(this.onDemandNodes);
     }
@@ -405,6 +408,7 @@ export class Cluster extends Construct {
         manifest: [k8s.namespace(name)],
         overwrite: true,
       });
+      // Deleted before the nodes, so that the pods in it stop gracefully.
       manifest.node.addDependency(this.onDemandNodes);
       this.namespaces.set(name, manifest);
     }
@@ -475,6 +479,7 @@ export class Cluster extends Construct {
         vpcSubnets,
         installLatestAwsSdk: false,
       });
+      // The lookup's role has no permission until this policy is attached.
       lookup.node.addDependency(lookupPolicy);
       const asgName = lookup.getResponseField('nodegroup.resources.autoScalingGroups.0.name');
       if (this.nodeScaling.cpuTargetTrackingPercent !== undefined) {
@@ -569,6 +574,8 @@ export class Cluster extends Construct {
       maxUnavailablePercentage: 33,
       enableNodeAutoRepair: true,
     });
+    // Networking, kube-proxy and the Pod Identity agent run on every node: nodes
+    // start with them instead of joining without a pod network.
     for (const name of ADDONS_WITHOUT_NODES) {
       nodegroup.node.addDependency(this.addons[name]);
     }
@@ -677,6 +684,9 @@ export class Cluster extends Construct {
         createIngressClassResource: false,
       },
     });
+    // Its pods need nodes, and their role and policy before they ask for credentials.
+    // On delete it goes before the nodes, so the controller can remove the finalizers
+    // of the TargetGroupBindings first.
     chart.node.addDependency(this.onDemandNodes, role, policy);
     return chart;
   }
@@ -739,6 +749,7 @@ export class Cluster extends Construct {
         },
       },
     });
+    // Its pods need nodes, and their role and policy before they ask for credentials.
     chart.node.addDependency(this.onDemandNodes, role, policy);
   }
 

@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DataStoreProps } from './data-store-props';
@@ -193,6 +194,27 @@ export class Database extends Construct implements ec2.IConnectable {
   public readonly readReplicas: rds.DatabaseInstanceReadReplica[] = [];
 
   /**
+   * The fixed identifiers of the read replicas, as literal strings: for commands
+   * such as `aws rds promote-read-replica`, and for metrics that should not wait
+   * for a replica to exist.
+   */
+  public readonly readReplicaIdentifiers: string[] = [];
+
+  /**
+   * The host names of the read replicas, as literal strings: CNAME records in a
+   * private hosted zone of the VPC. A client configured with them does not wait
+   * for the replicas at deploy time.
+   */
+  public readonly readerHostNames: string[] = [];
+
+  /**
+   * The private hosted zone of the replicas' host names.
+   *
+   * @default - none without read replicas
+   */
+  public readonly readerZone?: route53.PrivateHostedZone;
+
+  /**
    * The proxy in front of the writer.
    *
    * @default - none in development
@@ -352,6 +374,30 @@ export class Database extends Construct implements ec2.IConnectable {
       acknowledgeControlRule(replica, 'RDSMultiAZSupport', copy, HIPAA_AND_NIST);
       acknowledge(replica, { 'HIPAA.Security-RDSInBackupPlan': copy, 'NIST.800.53.R5-RDSInBackupPlan': copy });
       this.readReplicas.push(replica);
+      this.readReplicaIdentifiers.push(replicaIdentifier);
+    }
+
+    // Each replica gets a name that is known at synth time. A replica is the last
+    // link of the longest chain of a deploy (writer, then replica); a client given
+    // the replica's own address would wait for it, a client given this name does not.
+    if (replicaCount > 0) {
+      const zoneName = `${identifier}.internal`;
+      const zone = new route53.PrivateHostedZone(this, 'ReaderZone', {
+        zoneName,
+        vpc: props.vpc,
+        comment: `Host names of the read replicas of ${this.node.path}`,
+      });
+      this.readerZone = zone;
+      this.readReplicas.forEach((replica, index) => {
+        const recordName = `replica-${index + 1}`;
+        new route53.CnameRecord(this, `Replica${index + 1}HostName`, {
+          zone,
+          recordName,
+          domainName: replica.dbInstanceEndpointAddress,
+          ttl: Duration.minutes(1),
+        });
+        this.readerHostNames.push(`${recordName}.${zoneName}`);
+      });
     }
 
     const securityGroups: ec2.ISecurityGroup[] = [securityGroup];
@@ -442,7 +488,10 @@ export class Database extends Construct implements ec2.IConnectable {
     return this.proxy ? this.proxy.endpoint : this.instance.dbInstanceEndpointAddress;
   }
 
-  /** The endpoints of the read replicas. */
+  /**
+   * The endpoints of the read replicas, as RDS assigns them. A client configured
+   * with them waits for the replicas at deploy time; prefer `readerHostNames`.
+   */
   public get readerEndpoints(): string[] {
     return this.readReplicas.map(replica => replica.dbInstanceEndpointAddress);
   }

@@ -417,6 +417,7 @@ export class Edge extends Construct {
       })],
       redactedFields: [{ singleHeader: { Name: 'authorization' } }, { singleHeader: { Name: 'cookie' } }],
     });
+    // The destination is named, not referenced, and WAF checks that it exists.
     logging.node.addDependency(logGroup);
     return logGroup;
   }

@@ -322,6 +322,7 @@ export class Observability extends Construct {
       resolveConflicts: 'OVERWRITE',
       podIdentityAssociations: [{ serviceAccount: 'cloudwatch-agent', roleArn: identity.role.roleArn }],
     });
+    // The agent runs on nodes: without them the add-on would wait, degraded.
     addon.node.addDependency(cluster.onDemandNodes);
 
     const insight = (metricName: string, statistic: string = 'Average') => new cloudwatch.Metric({
@@ -358,8 +359,11 @@ export class Observability extends Construct {
       this.graph('Database free storage', [instance.metricFreeStorageSpace({ period })]),
       this.graph('Database read and write latency', [instance.metric('ReadLatency', { period }), instance.metric('WriteLatency', { period })]),
     ];
-    database.readReplicas.forEach((replica, index) => {
-      const lag = replica.metric('ReplicaLag', { period, statistic: 'Maximum' });
+    // By the replicas' fixed identifiers: the alarms and the dashboard do not wait for the replicas.
+    database.readReplicaIdentifiers.forEach((identifier, index) => {
+      const lag = new cloudwatch.Metric({
+        namespace: 'AWS/RDS', metricName: 'ReplicaLag', dimensionsMap: { DBInstanceIdentifier: identifier }, statistic: 'Maximum', period,
+      });
       this.addAlarm(`DatabaseReplica${index + 1}Lag`, lag, 30, `Read replica ${index + 1} lags the writer by more than 30 seconds for 15 minutes.`);
       widgets.push(this.graph(`Replica ${index + 1} lag (s)`, [lag]));
     });

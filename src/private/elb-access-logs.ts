@@ -51,5 +51,7 @@ export function logAccessLogs(loadBalancer: elbv2.ApplicationLoadBalancer, bucke
     actions: ['s3:PutObject'],
     resources: [objects],
   }));
+  // Elastic Load Balancing checks that it may write to the bucket when logging is
+  // turned on: the bucket policy (a child of the bucket) must exist first.
   loadBalancer.node.addDependency(bucket);
 }

@@ -28,6 +28,7 @@ export function podIdentityRole(
     serviceAccount: target.serviceAccount,
     roleArn: role.roleArn,
   });
+  // Pods given this association get credentials from the agent, which must run first.
   association.node.addDependency(target.agent);
   return { role, association };
 }

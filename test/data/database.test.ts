@@ -134,6 +134,24 @@ describe('Database', () => {
       expect(database.readerEndpoints).toHaveLength(1);
     });
 
+    test('names each replica in a private hosted zone, with names known at synth time', () => {
+      const identifier = database.readReplicaIdentifiers[0];
+      expect(identifier).toMatch(/^[a-z][a-z0-9-]+-replica1$/);
+      const zoneName = `${identifier.replace(/-replica1$/, '')}.internal`;
+      expect(database.readerHostNames).toEqual([`replica-1.${zoneName}`]);
+      template.hasResourceProperties('AWS::Route53::HostedZone', {
+        Name: `${zoneName}.`,
+        VPCs: [Match.objectLike({ VPCId: Match.anyValue() })],
+      });
+      const replica = Object.keys(template.findResources('AWS::RDS::DBInstance', { Properties: { SourceDBInstanceIdentifier: Match.anyValue() } }))[0];
+      template.hasResourceProperties('AWS::Route53::RecordSet', {
+        Name: `replica-1.${zoneName}.`,
+        Type: 'CNAME',
+        TTL: '60',
+        ResourceRecords: [{ 'Fn::GetAtt': [replica, 'Endpoint.Address'] }],
+      });
+    });
+
     test('puts an RDS Proxy with TLS and IAM authentication in front of the writer', () => {
       template.hasResourceProperties('AWS::RDS::DBProxy', {
         EngineFamily: 'POSTGRESQL',
@@ -289,6 +307,9 @@ describe('Database', () => {
       template.resourcePropertiesCountIs('AWS::RDS::DBInstance', { DBInstanceClass: 'db.r5.large' }, 4);
       template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 731 }, 8);
       expect(database.readReplicas).toHaveLength(3);
+      template.resourceCountIs('AWS::Route53::HostedZone', 1);
+      template.resourceCountIs('AWS::Route53::RecordSet', 3);
+      expect(database.readerHostNames.map(name => name.split('.')[0])).toEqual(['replica-1', 'replica-2', 'replica-3']);
     });
 
     test('copies recovery points to the second region and replicates automated backups', () => {

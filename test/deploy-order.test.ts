@@ -1,0 +1,84 @@
+import { CodeLearnPlatform, DataAccess, MessageBroker } from '../src';
+import { testStack } from './support/app';
+import { DependencyGraph, GraphNode } from './support/graph';
+
+/**
+ * A deploy lasts as long as its heaviest chain of references. The unavoidable one
+ * is the database writer and then its read replica; these tests keep every other
+ * chain off it and off the cluster's.
+ */
+describe('deploy order', () => {
+  /** The path below the platform, without the L1's default child name. */
+  const short = (node: GraphNode) => node.path.replace(/^Test\/Platform\//, '').replace(/(\/(Resource|Default))+$/, '');
+  /** The data stores that take minutes to create. */
+  const SLOW_DATA = ['AWS::RDS::DBInstance', 'AWS::RDS::DBProxy', 'AWS::ElastiCache::ReplicationGroup', 'AWS::AmazonMQ::Broker', 'AWS::MSK::Cluster'];
+  const isKubernetesObject = (node: GraphNode) => node.type.startsWith('Custom::AWSCDK-EKS-');
+
+  function platformGraph(services = CodeLearnPlatform.defaultServices(), kafka = false): DependencyGraph {
+    const stack = testStack();
+    new CodeLearnPlatform(stack, 'Platform', {
+      complianceChecks: false,
+      services,
+      messaging: kafka ? { broker: MessageBroker.kafka() } : undefined,
+    });
+    return DependencyGraph.of(stack);
+  }
+
+  const graph = platformGraph();
+  const cluster = graph.find(/^Test\/Platform\/Cluster\//);
+  const data = graph.find(/^Test\/Platform\/(Database|Cache|Messaging)\//);
+  const isData = (node: GraphNode) => data.includes(node);
+
+  test('finds the cluster, its node groups and add-ons, and the data stores', () => {
+    const types = (nodes: GraphNode[]) => new Set(nodes.map(node => node.type));
+    expect([...types(cluster)]).toEqual(expect.arrayContaining(['AWS::EKS::Cluster', 'AWS::EKS::Nodegroup', 'AWS::EKS::Addon']));
+    expect([...types(data)]).toEqual(expect.arrayContaining(SLOW_DATA.filter(type => type !== 'AWS::MSK::Cluster')));
+  });
+
+  test('the cluster, its node groups and add-ons wait for no data store', () => {
+    const violations = cluster.flatMap(node => graph.waitsFor(node.id).filter(isData).map(dep => `${short(node)} -> ${short(dep)}`));
+    expect(violations).toEqual([]);
+  });
+
+  test('no data store waits for the cluster', () => {
+    const violations = data.flatMap(node => graph.waitsFor(node.id).filter(dep => cluster.includes(dep)).map(dep => `${short(node)} -> ${short(dep)}`));
+    expect(violations).toEqual([]);
+  });
+
+  test('Kubernetes objects wait only for the data stores whose endpoints they carry', () => {
+    const waits = (g: DependencyGraph) => Object.fromEntries(g.find(/^Test\/Platform\//).filter(isKubernetesObject).map(node =>
+      [short(node), g.waitsFor(node.id).filter(dep => SLOW_DATA.includes(dep.type)).map(short).sort()]));
+    // The proxy's secret is the writer's RDS-managed secret, so the proxy (DATABASE_HOST)
+    // comes after the writer. DATABASE_READER_HOSTS names the replicas' records in the
+    // private zone, which are known at synth time: no manifest waits for a replica.
+    const proxy = ['Database/Instance', 'Database/Proxy'];
+    expect(waits(graph)).toEqual({
+      'Cluster/Cluster/chart-LoadBalancerController': [],
+      'Cluster/Cluster/chart-ClusterAutoscaler': [],
+      'Cluster/NamespaceCodelearn': [],
+      'Services/ApiGateway/Manifest': ['Cache/ReplicationGroup'],
+      'Services/UserService/Manifest': ['Cache/ReplicationGroup', ...proxy, 'Messaging/Broker'],
+      'Services/PostService/Manifest': ['Cache/ReplicationGroup', ...proxy, 'Messaging/Broker'],
+      'Services/GroupService/Manifest': ['Cache/ReplicationGroup', ...proxy, 'Messaging/Broker'],
+    });
+
+    // With Kafka, a service carries the MSK cluster's ARN; without data access, nothing.
+    const kafka = platformGraph([
+      { name: 'gateway' },
+      { name: 'events', path: '/api/events/*', access: [DataAccess.MESSAGING] },
+    ], true);
+    expect(waits(kafka)).toEqual(expect.objectContaining({
+      'Services/Gateway/Manifest': [],
+      'Services/Events/Manifest': ['Messaging/Cluster'],
+    }));
+  });
+
+  test('nothing but its host name waits for a read replica, the end of the longest chain', () => {
+    const replicas = graph.find(/^Test\/Platform\/Database\/Replica\d+\/Resource$/);
+    expect(replicas).toHaveLength(1);
+    const waiting = [...graph.nodes.values()]
+      .filter(node => graph.waitsFor(node.id).some(dep => replicas.includes(dep)))
+      .map(short);
+    expect(waiting).toEqual(['Database/Replica1HostName']);
+  });
+});
