@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DataStoreProps } from './data-store-props';
+import { grantReadSecret } from '../private/grants';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
 import { isProduction, defaultLogRetention } from '../private/profile';
@@ -244,7 +245,7 @@ export class Cache extends Construct implements ec2.IConnectable {
 
   /** Lets `grantee` read the AUTH token. */
   public grantReadAuthToken(grantee: iam.IGrantable): iam.Grant {
-    return this.authToken.grantRead(grantee);
+    return grantReadSecret(grantee, this.authToken, this.encryptionKey);
   }
 }
 

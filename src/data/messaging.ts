@@ -9,6 +9,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DataStoreProps } from './data-store-props';
 import { KafkaOptions, MessageBroker, MessageBrokerEngine, RabbitMqOptions } from './message-broker';
+import { grantReadSecret } from '../private/grants';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
 import { isProduction, defaultLogRetention } from '../private/profile';
@@ -172,7 +173,7 @@ export class Messaging extends Construct implements ec2.IConnectable {
     if (!this.credentials) {
       throw new Error('grantReadCredentials: the Kafka broker authenticates with IAM and has no credentials; use grantKafkaClient.');
     }
-    return this.credentials.grantRead(grantee);
+    return grantReadSecret(grantee, this.credentials, this.encryptionKey);
   }
 
   /**
