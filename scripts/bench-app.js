@@ -1,19 +1,27 @@
-// One synthesis in its own process: `node scripts/bench-app.js <variant> <outdir>`.
-// Variants: empty, platform, services-<n>. Uses the compiled library in lib/.
+// One synthesis: `node scripts/bench-app.js <variant> [outdir]`, or as the app of
+// `cdk synth` (which passes the output folder in CDK_OUTDIR). Variants: empty,
+// platform, services-<n>. Uses the compiled library in lib/. The stack is
+// environment-agnostic, like the examples, so `cdk synth` needs no credentials.
 const { App, Stack } = require('aws-cdk-lib');
-const { CodeLearnPlatform } = require('../lib');
+const { CodeLearnPlatform, DataAccess } = require('../lib');
 
 const [variant, outdir] = process.argv.slice(2);
-const app = new App({ outdir, context: { 'aws:cdk:disable-asset-staging': true } });
-const stack = new Stack(app, 'Bench', { env: { account: '123456789012', region: 'us-east-1' } });
+const app = new App(outdir ? { outdir } : {});
+const stack = new Stack(app, 'Bench');
 if (variant === 'platform') {
   new CodeLearnPlatform(stack, 'Platform');
 } else if (variant.startsWith('services-')) {
   const count = Number(variant.slice('services-'.length));
-  const services = [{ name: 'api-gateway' }];
+  const services = [{ name: 'api-gateway', access: [DataAccess.CACHE] }];
   for (let i = 1; i < count; i++) {
-    services.push({ name: `service-${i}`, path: `/api/s${i}/*` });
+    services.push({
+      name: `service-${i}`,
+      path: `/api/s${i}/*`,
+      access: [DataAccess.DATABASE, DataAccess.CACHE, DataAccess.MESSAGING, DataAccess.UPLOADS],
+    });
   }
   new CodeLearnPlatform(stack, 'Platform', { services });
+} else if (variant !== 'empty') {
+  throw new Error(`unknown variant '${variant}': empty, platform or services-<n>`);
 }
 app.synth();

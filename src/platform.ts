@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, Fn, Stack } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Fn, NestedStack, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -8,9 +8,11 @@ import { Cache, CacheOptions, Database, DatabaseOptions, MessageBrokerEngine, Me
 import { Edge, EdgeOptions } from './edge';
 import { Network, NetworkOptions } from './network';
 import { Observability, ObservabilityOptions } from './observability';
-import { acknowledge, findingValue } from './private/nag';
+import { acknowledgeWildcardResource } from './private/nag';
 import { pascalCase } from './private/names';
+import { serviceRepository } from './private/repository';
 import { defaultRoute } from './private/routes';
+import { requireKubernetesName } from './private/validate';
 import { PlatformProfile } from './profile';
 import { DataAccess, ServiceDefinition } from './service-definition';
 
@@ -223,7 +225,14 @@ export class CodeLearnPlatform extends Construct {
     const services = new Construct(this, 'Services');
     for (const definition of definitions) {
       const { access, ...options } = definition;
-      const service = new Microservice(services, pascalCase(definition.name), { ...options, cluster: this.cluster });
+      // Each service is a nested stack of its own, so the platform's stack grows by
+      // one resource a service and its templates stay small whatever the number of
+      // services. The repository holds the images: it stays in the platform's stack
+      // with the other stateful resources, at the path it always had.
+      const unit = new Construct(services, pascalCase(definition.name));
+      const repository = options.image ? undefined : serviceRepository(unit, 'Repository', definition.name);
+      const stack = new NestedStack(unit, 'Stack', { description: `The ${definition.name} service of ${this.node.path}` });
+      const service = new Microservice(stack, 'Service', { ...options, repository, cluster: this.cluster });
       service.addEnvironment('AWS_REGION', Stack.of(this).region);
       // Traces and metrics go to the CloudWatch agent of the observability add-on (OTLP over HTTP).
       service.addEnvironment('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://cloudwatch-agent.amazon-cloudwatch:4316');
@@ -299,10 +308,8 @@ export class CodeLearnPlatform extends Construct {
 
   /** Grants `service` one kind of data access and passes it the configuration. */
   private connect(service: Microservice, kind: DataAccess): void {
-    const objectsOf = (arn: string) => acknowledge(service, {
-      [`AwsSolutions-IAM5[Resource::${findingValue(this, arn)}]`]:
-        'The objects of this one bucket: S3 object actions apply to object ARNs, which a service reads and writes by key.',
-    });
+    const objectsOf = (arn: string) => acknowledgeWildcardResource(service, arn,
+      'The objects of this one bucket: S3 object actions apply to object ARNs, which a service reads and writes by key.');
     switch (kind) {
       case DataAccess.DATABASE: {
         const user = service.serviceName.replace(/-/g, '_');
@@ -331,10 +338,8 @@ export class CodeLearnPlatform extends Construct {
           this.messaging.grantKafkaClient(service);
           service.addEnvironment('KAFKA_CLUSTER_ARN', this.messaging.endpoints[0]);
           for (const arn of this.messaging.kafkaResourceArns) {
-            acknowledge(service, {
-              [`AwsSolutions-IAM5[Resource::${findingValue(this, arn)}]`]:
-                'The topics and consumer groups of this one Kafka cluster; the service creates and uses its own topics.',
-            });
+            acknowledgeWildcardResource(service, arn,
+              'The topics and consumer groups of this one Kafka cluster; the service creates and uses its own topics.');
           }
         }
         break;
@@ -359,6 +364,8 @@ function validateServices(services: ServiceDefinition[]): void {
   }
   const names = new Set<string>();
   for (const service of services) {
+    // Before anything is named after it (its repository, its stack).
+    requireKubernetesName('name', service.name);
     if (names.has(service.name)) {
       throw new Error(`\`services\` lists '${service.name}' twice: give each service its own name.`);
     }

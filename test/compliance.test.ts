@@ -1,5 +1,4 @@
 import { Fn, Stack, App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -7,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Cache, CacheEngine, Cluster, CodeLearnPlatform, DataAccess, Edge, Microservice, NodeScaling, Observability, Database, MessageBroker, Messaging, Network, PlatformProfile, Storage } from '../src';
-import { TEST_ENV, testStack } from './support/app';
+import { allTemplates, TEST_ENV, testStack } from './support/app';
 import { kubernetesObjects, validateKubernetesObject } from './support/kubernetes';
 import { complianceFindings, unusedAcknowledgements } from './support/nag';
 
@@ -133,7 +132,7 @@ describe('compliance', () => {
     const stack = testStack({ env: TEST_ENV, strict: true });
     build(stack);
     expect(() => (stack.node.root as App).synth()).not.toThrow();
-    for (const object of kubernetesObjects(Template.fromStack(stack).toJSON())) {
+    for (const object of allTemplates(stack).flatMap(kubernetesObjects)) {
       expect(() => validateKubernetesObject(object)).not.toThrow();
     }
   });
@@ -141,7 +140,7 @@ describe('compliance', () => {
   test.each(configurations)('%s grants no action on every resource', (_name, build) => {
     const stack = testStack({ env: TEST_ENV });
     build(stack);
-    const resources = Template.fromStack(stack).toJSON().Resources as Record<string, any>;
+    const resources = Object.assign({}, ...allTemplates(stack).map(template => template.Resources)) as Record<string, any>;
     const wildcards: string[] = [];
     for (const [id, resource] of Object.entries(resources)) {
       const documents = [resource.Properties?.PolicyDocument, ...(resource.Properties?.Policies ?? []).map((p: any) => p.PolicyDocument)];

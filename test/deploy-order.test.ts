@@ -56,10 +56,10 @@ describe('deploy order', () => {
       'Cluster/Cluster/chart-LoadBalancerController': [],
       'Cluster/Cluster/chart-ClusterAutoscaler': [],
       'Cluster/NamespaceCodelearn': [],
-      'Services/ApiGateway/Manifest': ['Cache/ReplicationGroup'],
-      'Services/UserService/Manifest': ['Cache/ReplicationGroup', ...proxy, 'Messaging/Broker'],
-      'Services/PostService/Manifest': ['Cache/ReplicationGroup', ...proxy, 'Messaging/Broker'],
-      'Services/GroupService/Manifest': ['Cache/ReplicationGroup', ...proxy, 'Messaging/Broker'],
+      'Services/ApiGateway/Stack/Service/Manifest': ['Cache/ReplicationGroup'],
+      'Services/UserService/Stack/Service/Manifest': ['Cache/ReplicationGroup', ...proxy, 'Messaging/Broker'],
+      'Services/PostService/Stack/Service/Manifest': ['Cache/ReplicationGroup', ...proxy, 'Messaging/Broker'],
+      'Services/GroupService/Stack/Service/Manifest': ['Cache/ReplicationGroup', ...proxy, 'Messaging/Broker'],
     });
 
     // With Kafka, a service carries the MSK cluster's ARN; without data access, nothing.
@@ -68,9 +68,20 @@ describe('deploy order', () => {
       { name: 'events', path: '/api/events/*', access: [DataAccess.MESSAGING] },
     ], true);
     expect(waits(kafka)).toEqual(expect.objectContaining({
-      'Services/Gateway/Manifest': [],
-      'Services/Events/Manifest': ['Messaging/Cluster'],
+      'Services/Gateway/Stack/Service/Manifest': [],
+      'Services/Events/Stack/Service/Manifest': ['Messaging/Cluster'],
     }));
+  });
+
+  test('no service waits for another: each nested stack stands alone', () => {
+    const stacks = graph.find(/^Test\/Platform\/Services\/\w+\/Stack\.NestedStack\/Stack\.NestedStackResource$/);
+    expect(stacks.map(short)).toEqual(['ApiGateway', 'UserService', 'PostService', 'GroupService']
+      .map(name => `Services/${name}/Stack.NestedStack/Stack.NestedStackResource`));
+    const owner = (node: GraphNode) => /^Test\/Platform\/Services\/(\w+)\//.exec(node.path)?.[1];
+    const violations = graph.find(/^Test\/Platform\/Services\//).flatMap(node => graph.waitsFor(node.id)
+      .filter(dep => owner(dep) !== undefined && owner(dep) !== owner(node))
+      .map(dep => `${short(node)} -> ${short(dep)}`));
+    expect(violations).toEqual([]);
   });
 
   test('nothing but its host name waits for a read replica, the end of the longest chain', () => {

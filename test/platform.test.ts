@@ -3,7 +3,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Cache, Cluster, CodeLearnPlatform, DataAccess, Database, Edge, MessageBroker, Messaging, Microservice, Network, PlatformProfile, ServiceDefinition, Storage } from '../src';
-import { TEST_ENV, testStack } from './support/app';
+import { allTemplates, mergedTemplate, TEST_ENV, testStack } from './support/app';
 import { openSecurityGroup, synthError } from './support/fixtures';
 import { kubernetesObjects, validateKubernetesObject } from './support/kubernetes';
 
@@ -26,7 +26,10 @@ describe('CodeLearnPlatform', () => {
     template.resourceCountIs('AWS::S3::Bucket', 5);
     template.resourceCountIs('AWS::RDS::DBInstance', 2);
     template.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 1);
-    template.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 3);
+    // Each service is a nested stack of its own, with its target group and rule.
+    template.resourceCountIs('AWS::CloudFormation::Stack', 4);
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 0);
+    mergedTemplate(stack).resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 4);
     template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
     template.resourceCountIs('AWS::RDS::DBProxy', 1);
     template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { NumNodeGroups: 2, ReplicasPerNodeGroup: 1 });
@@ -161,8 +164,8 @@ describe('CodeLearnPlatform', () => {
   describe('services', () => {
     const stack = testStack({ env: TEST_ENV });
     const platform = new CodeLearnPlatform(stack, 'Platform');
-    const template = Template.fromStack(stack);
-    const objects = kubernetesObjects(template.toJSON());
+    const template = mergedTemplate(stack);
+    const objects = allTemplates(stack).flatMap(kubernetesObjects);
     const envOf = (name: string) => {
       const deployment = objects.find(object => object.kind === 'Deployment' && object.metadata.name === name);
       return Object.fromEntries(deployment.spec.template.spec.containers[0].env.map((variable: any) => [variable.name, variable.value]));
@@ -230,7 +233,7 @@ describe('CodeLearnPlatform', () => {
       ],
     });
     expect(Object.keys(platform.services)).toEqual(['gateway', 'feed']);
-    const objects = kubernetesObjects(Template.fromStack(stack).toJSON());
+    const objects = allTemplates(stack).flatMap(kubernetesObjects);
     const feed = objects.find(object => object.kind === 'Deployment' && object.metadata.name === 'feed');
     const env = feed.spec.template.spec.containers[0].env.map((variable: any) => variable.name);
     expect(env).toEqual(['AWS_REGION', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME', 'BROKER_ENGINE', 'KAFKA_CLUSTER_ARN', 'STATIC_ASSETS_BUCKET']);

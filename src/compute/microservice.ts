@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { Cluster, SPOT_TAINT_KEY } from './cluster';
 import * as k8s from '../private/k8s';
 import { ManagedPolicyGrantee, podIdentityRole } from '../private/pod-identity';
+import { serviceRepository } from '../private/repository';
 import { requireKubernetesName, requireWholeNumber } from '../private/validate';
 
 /**
@@ -188,6 +189,14 @@ export interface MicroserviceProps extends MicroserviceOptions {
   readonly cluster: Cluster;
 
   /**
+   * The ECR repository of the service's images, when it is made elsewhere (the
+   * platform keeps it in its own stack, beside the other stateful resources).
+   *
+   * @default - a new repository `codelearn/<name>` in the service's scope, unless `image` is given
+   */
+  readonly repository?: ecr.IRepository;
+
+  /**
    * The Kubernetes namespace.
    *
    * @default 'codelearn'
@@ -258,7 +267,7 @@ export class Microservice extends Construct implements iam.IGrantable {
    *
    * @default - none when an image is given
    */
-  public readonly repository?: ecr.Repository;
+  public readonly repository?: ecr.IRepository;
 
   /** The container image the pods run. */
   public readonly image: string;
@@ -314,6 +323,9 @@ export class Microservice extends Construct implements iam.IGrantable {
     if (props.path !== undefined && !/^\/[A-Za-z0-9_\-.*/]*$/.test(props.path)) {
       throw new Error(`\`${props.name}.path\` ('${props.path}') is not a path pattern: write it as '/api/users/*'.`);
     }
+    if (props.image !== undefined && props.repository !== undefined) {
+      throw new Error(`\`${props.name}.image\` and \`repository\` are both set: the pods run one image. Remove \`image\` to run from the repository, or \`repository\`.`);
+    }
     if (props.image !== undefined && props.imageTag !== undefined) {
       throw new Error(`\`${props.name}.image\` and \`${props.name}.imageTag\` are both set: the tag applies to the service's own repository. Put the tag in \`image\`, or remove \`image\`.`);
     }
@@ -347,17 +359,7 @@ export class Microservice extends Construct implements iam.IGrantable {
     if (props.image) {
       this.image = props.image;
     } else {
-      this.repository = new ecr.Repository(this, 'Repository', {
-        repositoryName: `codelearn/${props.name}`,
-        imageScanOnPush: true,
-        imageTagMutability: ecr.TagMutability.IMMUTABLE,
-        encryption: ecr.RepositoryEncryption.KMS,
-        removalPolicy: RemovalPolicy.RETAIN,
-        lifecycleRules: [
-          { description: 'Expire untagged images after a week', tagStatus: ecr.TagStatus.UNTAGGED, maxImageAge: Duration.days(7), rulePriority: 1 },
-          { description: 'Keep the last 50 images', tagStatus: ecr.TagStatus.ANY, maxImageCount: 50, rulePriority: 2 },
-        ],
-      });
+      this.repository = props.repository ?? serviceRepository(this, 'Repository', props.name);
       this.image = this.repository.repositoryUriForTag(props.imageTag ?? '1.0.0');
     }
 

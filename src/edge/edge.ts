@@ -143,6 +143,10 @@ const DEFAULT_RULE_GROUPS = [
   'AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesSQLiRuleSet', 'AWSManagedRulesAmazonIpReputationList',
 ];
 const HTTP_PORT = 80;
+/** ALB rule priorities run from 1 to 50,000: the default route comes last. */
+const LAST_PRIORITY = 50_000;
+/** What the listener answers when no rule matches (only while the default route's rule is being created). */
+const NOT_FOUND = elbv2.ListenerAction.fixedResponse(404, { contentType: 'text/plain', messageBody: 'Not found' });
 
 /**
  * How users reach the platform: an internal Application Load Balancer that CDK
@@ -310,7 +314,7 @@ export class Edge extends Construct {
         certificates: [originCertificate],
         sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
         open: false,
-        defaultAction: forwardTo(defaultService),
+        defaultAction: NOT_FOUND,
       });
       const redirect = this.loadBalancer.addListener('Http', {
         port: HTTP_PORT,
@@ -325,7 +329,7 @@ export class Edge extends Construct {
         port: HTTP_PORT,
         protocol: elbv2.ApplicationProtocol.HTTP,
         open: false,
-        defaultAction: forwardTo(defaultService),
+        defaultAction: NOT_FOUND,
       });
       const inVpc = 'Viewers reach the platform over HTTPS at CloudFront; CloudFront reaches this internal load balancer through a ' +
         'VPC origin, so the HTTP hop stays inside the VPC. Without a domain the load balancer has no name to hold a certificate for.';
@@ -333,15 +337,16 @@ export class Edge extends Construct {
       acknowledgeControlRule(this.listener, 'ELBv2ACMCertificateRequired', inVpc);
     }
 
+    // Each service's rule is created in the service's scope, so it lives in the
+    // service's stack (a nested stack of its own in the platform) and the listener
+    // names no service: no service waits for another. The default route is a
+    // catch-all rule at the last priority; the listener itself answers 404.
     props.services.filter(service => service.path !== undefined).forEach((service, index) => {
       const path = service.path!;
       const base = path.endsWith('/*') ? path.slice(0, -2) : undefined;
-      this.listener.addAction(`Route${index + 1}`, {
-        priority: (index + 1) * 10,
-        conditions: [elbv2.ListenerCondition.pathPatterns(base ? [path, base] : [path])],
-        action: forwardTo(service),
-      });
+      this.route(service, (index + 1) * 10, base ? [path, base] : [path]);
     });
+    this.route(defaultService, LAST_PRIORITY, ['/*']);
 
     // The web ACL.
     const key = props.encryptionKey ?? customerManagedKey(this, 'Key', `Encrypts the WAF logs of ${this.node.path}`);
@@ -402,6 +407,16 @@ export class Edge extends Construct {
    * name starts with aws-waf-logs-, and takes their ARN without the ':*' suffix of
    * the group's Arn attribute, so the name is fixed and the ARN built from it.
    */
+  /** The listener rule that sends `paths` to `service`, in the service's scope. */
+  private route(service: Microservice, priority: number, paths: string[]): elbv2.ApplicationListenerRule {
+    return new elbv2.ApplicationListenerRule(service, 'Route', {
+      listener: this.listener,
+      priority,
+      conditions: [elbv2.ListenerCondition.pathPatterns(paths)],
+      action: forwardTo(service),
+    });
+  }
+
   private logWebAcl(acl: wafv2.CfnWebACL, id: string, suffix: string, retention: logs.RetentionDays, key: kms.IKey): logs.ILogGroup {
     const name = `aws-waf-logs-${Names.uniqueResourceName(this, { maxLength: 180, separator: '-' })}${suffix}`;
     const logGroup = new logs.LogGroup(this, id, {

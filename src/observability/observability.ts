@@ -102,6 +102,14 @@ export interface ObservabilityProps extends ObservabilityOptions {
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
+/** The metrics of one service on the dashboard. */
+interface ServiceMetrics {
+  readonly requests: cloudwatch.IMetric;
+  readonly p99: cloudwatch.IMetric;
+  readonly errors: cloudwatch.IMetric;
+  readonly unhealthy: cloudwatch.IMetric;
+}
+
 /**
  * What an on-call engineer opens first: one CloudWatch dashboard grouped by tier,
  * alarms with defensible thresholds on an encrypted SNS topic, per-service
@@ -169,7 +177,21 @@ export class Observability extends Construct {
     });
 
     if (props.edge) this.watchEdge(props.edge);
-    for (const service of props.services ?? []) this.watchService(service, latency, errorRate);
+    const services = (props.services ?? []).map(service => this.watchService(service, latency, errorRate));
+    if (services.length > 0) {
+      // One section compares the services, a line each: the dashboard grows by a
+      // few metrics a service, not by a section (Application Signals, from the
+      // add-on, has each service's own view).
+      const graph = (title: string, metric: keyof ServiceMetrics) => new cloudwatch.GraphWidget({
+        title, left: services.map(service => service[metric]), width: 6, height: 6, legendPosition: cloudwatch.LegendPosition.RIGHT,
+      });
+      this.section('Services', [
+        graph('Requests by service', 'requests'),
+        graph('p99 response time by service', 'p99'),
+        graph('5xx responses by service', 'errors'),
+        graph('Unhealthy pods by service', 'unhealthy'),
+      ], 4);
+    }
     if (props.cluster) this.observabilityAddon = this.watchCluster(props.cluster);
     if (props.database) this.watchDatabase(props.database);
     if (props.cache) this.watchCache(props.cache);
@@ -194,10 +216,24 @@ export class Observability extends Construct {
     comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     evaluationPeriods: number = 3,
   ): cloudwatch.Alarm {
+    return this.createAlarm(this, name, name, metric, threshold, description, comparison, evaluationPeriods);
+  }
+
+  /** An alarm named `name` in `scope`, notifying the topic on ALARM and OK. */
+  private createAlarm(
+    scope: Construct,
+    id: string,
+    name: string,
+    metric: cloudwatch.IMetric,
+    threshold: number,
+    description: string,
+    comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: number = 3,
+  ): cloudwatch.Alarm {
     if (this.alarms[name]) {
       throw new Error(`An alarm named '${name}' exists already: give each alarm its own name.`);
     }
-    const alarm = new cloudwatch.Alarm(this, name, {
+    const alarm = new cloudwatch.Alarm(scope, id, {
       metric,
       threshold,
       comparisonOperator: comparison,
@@ -212,10 +248,10 @@ export class Observability extends Construct {
     return alarm;
   }
 
-  private section(title: string, widgets: cloudwatch.IWidget[]): void {
+  private section(title: string, widgets: cloudwatch.IWidget[], perRow: number = 3): void {
     this.dashboard.addWidgets(new cloudwatch.TextWidget({ markdown: `## ${title}`, width: 24, height: 1 }));
-    for (let i = 0; i < widgets.length; i += 3) {
-      this.dashboard.addWidgets(...widgets.slice(i, i + 3));
+    for (let i = 0; i < widgets.length; i += perRow) {
+      this.dashboard.addWidgets(...widgets.slice(i, i + perRow));
     }
   }
 
@@ -272,7 +308,7 @@ export class Observability extends Construct {
     ]);
   }
 
-  private watchService(service: Microservice, platformLatency: Duration, errorRatePercent: number): void {
+  private watchService(service: Microservice, platformLatency: Duration, errorRatePercent: number): ServiceMetrics {
     const period = Duration.minutes(1);
     const name = service.serviceName;
     const latency = service.latencyObjective ?? platformLatency;
@@ -287,21 +323,21 @@ export class Observability extends Construct {
       label: `${name} 5xx rate (%)`,
       period,
     });
+    // A service's alarms are created in its scope, so they live in its stack (a
+    // nested stack of its own in the platform): the platform's stack does not grow
+    // by three alarms a service.
     const prefix = pascalCase(name);
-    this.addAlarm(`${prefix}LatencyP99`, p99, latency.toMilliseconds() / 1000,
+    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) =>
+      this.createAlarm(service, id, `${prefix}${id}`, metric, threshold, description);
+    alarm('LatencyP99', p99, latency.toMilliseconds() / 1000,
       `${name}: p99 response time above ${latency.toHumanString()} for 3 of 3 minutes.`);
-    this.addAlarm(`${prefix}ErrorRate`, errorRate, errorRatePercent,
+    alarm('ErrorRate', errorRate, errorRatePercent,
       `${name}: more than ${errorRatePercent}% of responses are 5xx for 3 of 3 minutes.`);
-    this.addAlarm(`${prefix}UnhealthyTargets`, group.metrics.unhealthyHostCount({ period, statistic: 'Maximum' }), 0,
+    const unhealthy = group.metrics.unhealthyHostCount({ period, statistic: 'Maximum' });
+    alarm('UnhealthyTargets', unhealthy, 0,
       `${name}: at least one pod fails the load balancer's health check for 3 of 3 minutes.`);
-    this.section(`Service ${name}`, [
-      this.graph(`${name} requests and 5xx`, [requests], [errors]),
-      this.graph(`${name} p99 latency`, [p99]),
-      this.graph(`${name} healthy and unhealthy pods`, [
-        group.metrics.healthyHostCount({ period, statistic: 'Minimum' }),
-        group.metrics.unhealthyHostCount({ period, statistic: 'Maximum' }),
-      ]),
-    ]);
+    const labelled = (metric: cloudwatch.Metric) => metric.with({ label: name });
+    return { requests: labelled(requests), p99: labelled(p99), errors: labelled(errors), unhealthy: labelled(unhealthy) };
   }
 
   private watchCluster(cluster: Cluster): eks.CfnAddon {

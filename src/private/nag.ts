@@ -46,6 +46,27 @@ export function findingValue(scope: IConstruct, value: string): string {
 }
 
 /**
+ * Acknowledges `AwsSolutions-IAM5` for `resource`, an ARN with a wildcard, on
+ * `scope`. The finding spells the resource as the template of `scope`'s stack does,
+ * and a reference to a resource of another stack becomes a nested stack's parameter
+ * only when synthesis resolves references. So the acknowledgement is made then:
+ * when the construct tree is validated, after references are resolved and before
+ * the packs run.
+ */
+export function acknowledgeWildcardResource(scope: IConstruct, resource: string, reason: string): void {
+  let acknowledged = false;
+  scope.node.addValidation({
+    validate: () => {
+      if (!acknowledged) {
+        acknowledge(scope, { [`AwsSolutions-IAM5[Resource::${findingValue(scope, resource)}]`]: reason });
+        acknowledged = true;
+      }
+      return [];
+    },
+  });
+}
+
+/**
  * Acknowledges `AwsSolutions-IAM4` for each AWS-managed policy attached to the
  * role resource `cfnRole`, one finding at a time, with `reason`.
  */

@@ -1,5 +1,6 @@
 import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Cluster, Microservice, MicroserviceOptions, Network } from '../../src';
 import { TEST_ENV, testStack } from '../support/app';
@@ -184,6 +185,19 @@ describe('Microservice', () => {
     }
   });
 
+  test('runs from a repository it is given, and creates none', () => {
+    const stack = testStack({ env: TEST_ENV });
+    const network = new Network(stack, 'Network');
+    const cluster = new Cluster(stack, 'Compute', { vpc: network.vpc, workloadSecurityGroup: network.workloadSecurityGroup });
+    const repository = ecr.Repository.fromRepositoryName(stack, 'Shared', 'shared/users');
+    const service = new Microservice(stack, 'Users', { cluster, name: 'user-service', repository, imageTag: '3.1.4' });
+    expect(service.repository).toBe(repository);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::ECR::Repository', 0);
+    const [deployment] = objectsOf(template, 'Deployment');
+    expect(deployment.spec.template.spec.containers[0].image).toMatch(/\/shared\/users:3\.1\.4$/);
+  });
+
   test('a canary runs beside the stable version with its own target group and weight', () => {
     const { service, stack } = setup({ imageTag: '1.4.0', canary: { imageTag: '1.5.0', weight: 10 } });
     const template = Template.fromStack(stack);
@@ -245,6 +259,15 @@ describe('Microservice', () => {
     ];
     test.each(cases)('%s', (_name, options, message) => {
       expect(() => setup(options)).toThrow(new Error(message));
+    });
+
+    test('an image and a repository', () => {
+      const stack = testStack({ env: TEST_ENV });
+      const network = new Network(stack, 'Network');
+      const cluster = new Cluster(stack, 'Compute', { vpc: network.vpc, workloadSecurityGroup: network.workloadSecurityGroup });
+      const repository = ecr.Repository.fromRepositoryName(stack, 'Shared', 'shared/users');
+      expect(() => new Microservice(stack, 'Users', { cluster, name: 'user-service', image: 'nginx:1', repository })).toThrow(new Error(
+        '`user-service.image` and `repository` are both set: the pods run one image. Remove `image` to run from the repository, or `repository`.'));
     });
 
     test('a variable set twice', () => {

@@ -74,10 +74,16 @@ describe('Edge', () => {
     });
 
     test('sends the default route to the API gateway and each path to its service', () => {
+      // The listener names no service: the default route is a catch-all rule, last.
       template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
         Port: 80,
         Protocol: 'HTTP',
-        DefaultActions: [{ Type: 'forward', TargetGroupArn: targetGroup('apigateway') }],
+        DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'Not found' } }],
+      });
+      template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+        Priority: 50000,
+        Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/*'] } }],
+        Actions: [{ Type: 'forward', TargetGroupArn: targetGroup('apigateway') }],
       });
       template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
         Priority: 20,

@@ -2,11 +2,20 @@ import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { CodeLearnPlatform, MessageBroker, Observability, ObservabilityOptions } from '../../src';
-import { TEST_ENV, testStack } from '../support/app';
+import { mergedTemplate, TEST_ENV, testStack } from '../support/app';
 
-function alarmsOf(template: Template): Record<string, any> {
-  const alarms = template.findResources('AWS::CloudWatch::Alarm');
-  return Object.fromEntries(Object.entries(alarms).map(([id, alarm]) => [id.replace(/^PlatformObservability/, '').replace(/[0-9A-F]{8}$/, ''), alarm.Properties]));
+/**
+ * The template properties of every alarm of `observability`, by its name. A
+ * service's alarms live in the service's stack (a nested stack in the platform).
+ */
+function alarmsOf(observability: Observability): Record<string, any> {
+  const templates = new Map<Stack, any>();
+  return Object.fromEntries(Object.entries(observability.alarms).map(([name, alarm]) => {
+    const stack = Stack.of(alarm);
+    if (!templates.has(stack)) templates.set(stack, Template.fromStack(stack).toJSON());
+    const logicalId = stack.resolve((alarm.node.defaultChild as cloudwatch.CfnAlarm).logicalId);
+    return [name, templates.get(stack).Resources[logicalId].Properties];
+  }));
 }
 
 describe('Observability', () => {
@@ -14,7 +23,7 @@ describe('Observability', () => {
     const stack = testStack({ env: TEST_ENV });
     const platform = new CodeLearnPlatform(stack, 'Platform', { observability: { alarmEmails: ['oncall@example.com', 'lead@example.com'] } });
     const template = Template.fromStack(stack);
-    const alarms = alarmsOf(template);
+    const alarms = alarmsOf(platform.observability);
 
     test('notifies an encrypted, TLS-only topic with email subscriptions', () => {
       template.hasResourceProperties('AWS::SNS::Topic', {
@@ -41,9 +50,14 @@ describe('Observability', () => {
         'PostServiceErrorRate', 'PostServiceLatencyP99', 'PostServiceUnhealthyTargets',
         'UserServiceErrorRate', 'UserServiceLatencyP99', 'UserServiceUnhealthyTargets',
       ]);
+      // Every alarm of the templates is in the map: the platform's and each service's.
+      mergedTemplate(stack).resourceCountIs('AWS::CloudWatch::Alarm', 27);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 27 - 4 * 3);
+      // A service's alarms reach the topic through their nested stack's parameter.
+      const topic = /^(referencetoTest)?PlatformObservabilityAlarmTopic/;
       for (const alarm of Object.values(alarms)) {
-        expect(alarm.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^PlatformObservabilityAlarmTopic/) }]);
-        expect(alarm.OKActions).toEqual([{ Ref: expect.stringMatching(/^PlatformObservabilityAlarmTopic/) }]);
+        expect(alarm.AlarmActions).toEqual([{ Ref: expect.stringMatching(topic) }]);
+        expect(alarm.OKActions).toEqual([{ Ref: expect.stringMatching(topic) }]);
         expect(alarm.TreatMissingData).toBe('notBreaching');
         expect(alarm.AlarmDescription).toBeTruthy();
       }
@@ -91,10 +105,18 @@ describe('Observability', () => {
     test('draws one dashboard grouped by tier', () => {
       const dashboard = Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0];
       const body = JSON.stringify(Stack.of(platform).resolve(dashboard.Properties.DashboardBody));
-      for (const section of ['## Edge', '## Service api-gateway', '## Cluster', '## Database', '## Cache', '## Messaging',
+      for (const section of ['## Edge', '## Services', '## Cluster', '## Database', '## Cache', '## Messaging',
         'CloudFront cache hit rate', 'WAF allowed and blocked', 'ALB target response time', 'RDS Proxy connections', 'Cache hit rate']) {
         expect(body).toContain(section);
       }
+      // One section compares the services: four graphs with a line per service.
+      for (const title of ['Requests by service', 'p99 response time by service', '5xx responses by service', 'Unhealthy pods by service']) {
+        expect(body).toContain(title);
+      }
+      for (const service of ['api-gateway', 'user-service', 'post-service', 'group-service']) {
+        expect(body.split(`\\"label\\":\\"${service}\\"`)).toHaveLength(5);
+      }
+      expect(body).not.toContain('## Service api-gateway');
     });
   });
 
@@ -110,7 +132,7 @@ describe('Observability', () => {
     const platform = new CodeLearnPlatform(stack, 'Platform', {
       services: [{ name: 'api-gateway' }, { name: 'search', path: '/api/search/*', latencyObjective: Duration.millis(250) }],
     });
-    const alarms = alarmsOf(Template.fromStack(stack));
+    const alarms = alarmsOf(platform.observability);
     expect(alarms.SearchLatencyP99.Threshold).toBe(0.25);
     expect(alarms.ApiGatewayLatencyP99.Threshold).toBe(1);
     expect(Object.keys(platform.observability.alarms)).not.toContain('CloudFront5xxRate');

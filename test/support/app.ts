@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Stack, StackProps } from 'aws-cdk-lib';
+import { App, NestedStack, Stack, StackProps } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 
 const OUT_ROOT = path.join(os.tmpdir(), 'cdk-codelearn-platform-tests');
 
@@ -42,4 +43,31 @@ export const TEST_ENV = { account: '123456789012', region: 'us-east-1' };
 export function testStack(props: StackProps & TestAppOptions = {}): Stack {
   const { strict, ...stackProps } = props;
   return new Stack(testApp({ strict }), 'Test', stackProps);
+}
+
+/**
+ * The templates of `stack` and of its nested stacks (the platform puts each
+ * service in one), synthesized: the root template first.
+ */
+export function allTemplates(stack: Stack): any[] {
+  const assembly = (stack.node.root as App).synth();
+  const nested = stack.node.findAll().filter(NestedStack.isNestedStack)
+    .map(child => JSON.parse(fs.readFileSync(path.join(assembly.directory, child.templateFile), 'utf8')));
+  return [assembly.getStackArtifact(stack.artifactId).template, ...nested];
+}
+
+/**
+ * One `Template` with the resources of `stack` and of its nested stacks, for
+ * counting and matching across them. Nested stacks reuse logical IDs (each
+ * service's stack has its `ServiceRole...`), so theirs get a prefix: `Nested<n>`.
+ */
+export function mergedTemplate(stack: Stack): Template {
+  const [root, ...nested] = allTemplates(stack);
+  const resources = { ...root.Resources };
+  nested.forEach((template, index) => {
+    for (const [id, resource] of Object.entries(template.Resources ?? {})) {
+      resources[`Nested${index + 1}${id}`] = resource;
+    }
+  });
+  return Template.fromJSON({ ...root, Resources: resources }, { skipCyclicalDependenciesCheck: true });
 }

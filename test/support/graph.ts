@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, CfnResource, Stack } from 'aws-cdk-lib';
+import { App, CfnResource, NestedStack, Stack } from 'aws-cdk-lib';
 
 /** One resource of a deployment: its logical ID, with its nested stacks' logical IDs before it. */
 export interface GraphNode {
@@ -30,6 +30,9 @@ export class DependencyGraph {
       if (CfnResource.isCfnResource(construct)) {
         graph.paths.set(graphId(construct), construct.node.path);
       }
+      if (NestedStack.isNestedStack(construct)) {
+        graph.nestedTemplates.set(graphId(construct.nestedStackResource!), construct.templateFile);
+      }
     }
     graph.addTemplate('', artifact.template, assembly.directory, new Set());
     return graph;
@@ -39,6 +42,7 @@ export class DependencyGraph {
   public readonly nodes = new Map<string, GraphNode>();
   private readonly edges = new Map<string, Set<string>>();
   private readonly paths = new Map<string, string>();
+  private readonly nestedTemplates = new Map<string, string>();
 
   private constructor() {}
 
@@ -95,11 +99,11 @@ export class DependencyGraph {
       this.edges.set(id, deps);
     }
     for (const [logicalId, resource] of Object.entries(resources)) {
-      const file = resource.Metadata?.['aws:asset:path'];
-      if (resource.Type !== 'AWS::CloudFormation::Stack' || !file) {
+      const id = idOf(logicalId);
+      const file = this.nestedTemplates.get(id);
+      if (!file) {
         continue;
       }
-      const id = idOf(logicalId);
       const nestedParameters = new Map<string, Set<string>>();
       for (const [name, value] of Object.entries(resource.Properties?.Parameters ?? {})) {
         nestedParameters.set(name, referenced(value));

@@ -1,13 +1,23 @@
-import { Validations } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
 import { NagPack } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { ComplianceChecks } from '../../src';
+
+/**
+ * Synthesizes the app of `scope`, as `cdk synth` does before the packs run:
+ * references between stacks are resolved (into the parameters of nested stacks)
+ * and the acknowledgements made at validation are in place.
+ */
+function synthesized(scope: IConstruct): void {
+  (scope.node.root as App).synth();
+}
 
 /**
  * Every unacknowledged finding of the four packs under `scope`, one line each:
  * `<rule> <construct path>`. Empty when the scope is clean.
  */
 export function complianceFindings(scope: IConstruct): string[] {
+  synthesized(scope);
   const findings: string[] = [];
   for (const pack of ComplianceChecks.packs()) {
     for (const violation of pack.validateScope(scope).violations) {
@@ -44,6 +54,7 @@ export function acknowledgements(scope: IConstruct): string[] {
  * rule and the path of the resource it concerns.
  */
 export function rawFindings(scope: IConstruct): { rule: string; path: string }[] {
+  synthesized(scope);
   const proto = NagPack.prototype as any;
   const original = proto.isAcknowledged;
   proto.isAcknowledged = () => false;
@@ -67,6 +78,7 @@ export function rawFindings(scope: IConstruct): { rule: string; path: string }[]
  * is used when the same rule finds the construct itself or one of its children.
  */
 export function unusedAcknowledgements(scope: IConstruct): string[] {
+  synthesized(scope);
   const findings = rawFindings(scope);
   return acknowledgements(scope).filter(entry => {
     const [rule, path] = entry.split(' ');

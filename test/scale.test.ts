@@ -1,0 +1,38 @@
+import { NestedStack } from 'aws-cdk-lib';
+import { CodeLearnPlatform, DataAccess, ServiceDefinition } from '../src';
+import { allTemplates, TEST_ENV, testStack } from './support/app';
+
+/** CloudFormation's limits on one template. */
+const MAX_RESOURCES = 500;
+const MAX_OUTPUTS = 200;
+const MAX_TEMPLATE_BYTES = 1_000_000;
+
+describe('scale', () => {
+  test('64 services fit: one nested stack each, every template within CloudFormation\'s limits', () => {
+    const services: ServiceDefinition[] = [{ name: 'api-gateway', access: [DataAccess.CACHE] }];
+    for (let i = 1; i < 64; i++) {
+      services.push({ name: `service-${i}`, path: `/api/s${i}/*`, access: [DataAccess.DATABASE, DataAccess.CACHE, DataAccess.MESSAGING, DataAccess.UPLOADS] });
+    }
+    const stack = testStack({ env: TEST_ENV });
+    const platform = new CodeLearnPlatform(stack, 'Platform', { services });
+    const [root, ...nested] = allTemplates(stack);
+
+    expect(nested).toHaveLength(64);
+    expect(Object.values(platform.services).every(service => NestedStack.isNestedStack(service.node.scope))).toBe(true);
+    const sizes = [root, ...nested].map(template => ({
+      resources: Object.keys(template.Resources).length,
+      outputs: Object.keys(template.Outputs ?? {}).length,
+      // As the CDK writes it (indented by one space), which is what CloudFormation reads.
+      bytes: Buffer.byteLength(JSON.stringify(template, undefined, 1)),
+    }));
+    for (const size of sizes) {
+      expect(size.resources).toBeLessThanOrEqual(MAX_RESOURCES);
+      expect(size.outputs).toBeLessThanOrEqual(MAX_OUTPUTS);
+      expect(size.bytes).toBeLessThan(MAX_TEMPLATE_BYTES);
+    }
+    // The platform's own stack grows by two resources a service: its repository and its stack.
+    expect(sizes[0].resources).toBe(163 + 2 * 64);
+    // A service's stack holds the same nine resources whatever the number of services.
+    expect(new Set(sizes.slice(1).map(size => size.resources))).toEqual(new Set([9]));
+  });
+});
