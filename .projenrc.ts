@@ -67,7 +67,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     dirs: ['src'],
     devdirs: ['test', 'examples', 'projenrc', '.projenrc.ts'],
   },
-  gitignore: ['cdk.out', '/examples/cdk.out', '/dist-bindings/'],
+  gitignore: ['cdk.out', '/examples/cdk.out', '/dist-bindings/', '.jsii.tabl.json'],
 });
 
 for (const pattern of ['/examples/', '/docs/', '/.ci/', '/scripts/', '/cdk.json', '/tsconfig.dev.json', '/dist-bindings/', 'cdk.out']) {
@@ -106,6 +106,17 @@ project.addTask('synth:example', {
   description: 'Synthesize the example platform in examples/ (no AWS account needed)',
   exec: 'cdk synth --quiet',
 });
+
+// Every @example of the API and every TypeScript snippet of the README compiles, in
+// the context of rosetta/default.ts-fixture, and uses only what jsii can translate
+// to Python, Java, .NET and Go. Runs after the compile, before the tests. The
+// fixture and the translations (.jsii.tabl.json) ship in the package: Construct
+// Hub compiles the examples with the package's own fixtures.
+const docExamples = project.addTask('docs:examples', {
+  description: 'Compile every @example and README snippet with jsii-rosetta in strict mode',
+  exec: 'jsii-rosetta extract --strict .jsii',
+});
+project.postCompileTask.spawn(docExamples);
 
 // Benchmarks print figures; they are not tests and do not run in CI.
 project.addTask('bench', {

@@ -57,6 +57,7 @@ export interface CpuTargetTrackingOptions {
  * same property.
  *
  * @example
+ * declare const vpc: ec2.IVpc;
  * new Cluster(this, 'Cluster', {
  *   vpc,
  *   nodeScaling: NodeScaling.clusterAutoscaler({ imageTag: 'v1.35.1' }),
