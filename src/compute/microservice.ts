@@ -220,7 +220,7 @@ const SERVICE_PORT = 80;
  * - An IP target group with the service's health check, and the
  *   TargetGroupBinding that registers the pods in it; the edge tier routes to it.
  * - An ECR repository (scan on push, immutable tags, encrypted, lifecycle rules),
- *   unless an image is given.
+ *   unless an image or a repository is given.
  *
  * @example
  * declare const cluster: Cluster;

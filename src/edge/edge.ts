@@ -159,6 +159,9 @@ const NOT_FOUND = elbv2.ListenerAction.fixedResponse(404, { contentType: 'text/p
  *   protection in production.
  * - The web ACL applies AWS managed rule groups and a per-IP rate limit, and logs
  *   to an encrypted log group (authorization headers and cookies redacted).
+ * - Each service's rule is created in the service's scope, so it deploys with the
+ *   service (in its nested stack in the platform). The service without a path takes
+ *   a catch-all rule at the last priority; the listener itself answers 404.
  *
  * @example
  * declare const vpc: ec2.IVpc;

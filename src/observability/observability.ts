@@ -65,7 +65,9 @@ export interface ObservabilityProps extends ObservabilityOptions {
   readonly cluster?: Cluster;
 
   /**
-   * The services: a latency and an error-rate alarm each, and a healthy-hosts widget.
+   * The services: latency, error-rate and unhealthy-target alarms each, created
+   * in the service's scope (its nested stack in the platform), and a line each on
+   * the graphs of the dashboard's Services section.
    *
    * @default - none
    */
@@ -101,6 +103,15 @@ export interface ObservabilityProps extends ObservabilityOptions {
 }
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/** What an alarm watches and when it fires. */
+interface AlarmSpec {
+  readonly metric: cloudwatch.IMetric;
+  readonly threshold: number;
+  readonly description: string;
+  readonly comparison?: cloudwatch.ComparisonOperator;
+  readonly evaluationPeriods?: number;
+}
 
 /** The metrics of one service on the dashboard. */
 interface ServiceMetrics {
@@ -216,20 +227,14 @@ export class Observability extends Construct {
     comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     evaluationPeriods: number = 3,
   ): cloudwatch.Alarm {
-    return this.createAlarm(this, name, name, metric, threshold, description, comparison, evaluationPeriods);
+    return this.createAlarm(this, name, name, { metric, threshold, description, comparison, evaluationPeriods });
   }
 
   /** An alarm named `name` in `scope`, notifying the topic on ALARM and OK. */
-  private createAlarm(
-    scope: Construct,
-    id: string,
-    name: string,
-    metric: cloudwatch.IMetric,
-    threshold: number,
-    description: string,
-    comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-    evaluationPeriods: number = 3,
-  ): cloudwatch.Alarm {
+  private createAlarm(scope: Construct, id: string, name: string, spec: AlarmSpec): cloudwatch.Alarm {
+    const { metric, threshold, description } = spec;
+    const comparison = spec.comparison ?? cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD;
+    const evaluationPeriods = spec.evaluationPeriods ?? 3;
     if (this.alarms[name]) {
       throw new Error(`An alarm named '${name}' exists already: give each alarm its own name.`);
     }
@@ -328,7 +333,7 @@ export class Observability extends Construct {
     // by three alarms a service.
     const prefix = pascalCase(name);
     const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) =>
-      this.createAlarm(service, id, `${prefix}${id}`, metric, threshold, description);
+      this.createAlarm(service, id, `${prefix}${id}`, { metric, threshold, description });
     alarm('LatencyP99', p99, latency.toMilliseconds() / 1000,
       `${name}: p99 response time above ${latency.toHumanString()} for 3 of 3 minutes.`);
     alarm('ErrorRate', errorRate, errorRatePercent,
