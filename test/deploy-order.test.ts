@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { CodeLearnPlatform, DataAccess, MessageBroker } from '../src';
 import { testStack } from './support/app';
 import { DependencyGraph, GraphNode } from './support/graph';
@@ -91,5 +93,23 @@ describe('deploy order', () => {
       .filter(node => graph.waitsFor(node.id).some(dep => replicas.includes(dep)))
       .map(short);
     expect(waiting).toEqual(['Database/Replica1HostName']);
+  });
+
+  test('every explicit dependency in src/ has its reason in a comment beside it', () => {
+    const files = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true })
+      .flatMap(entry => entry.isDirectory() ? files(path.join(dir, entry.name)) : [path.join(dir, entry.name)]);
+    const sites: string[] = [];
+    const unexplained: string[] = [];
+    for (const file of files(path.join(__dirname, '..', 'src')).filter(name => name.endsWith('.ts'))) {
+      const lines = fs.readFileSync(file, 'utf8').split('\n');
+      lines.forEach((line, index) => {
+        if (!line.includes('.addDependency(')) return;
+        const site = `${path.relative(path.join(__dirname, '..'), file)}:${index + 1}`;
+        sites.push(site);
+        if (!lines.slice(Math.max(0, index - 4), index).some(above => /^\s*(\/\/|\*)/.test(above))) unexplained.push(site);
+      });
+    }
+    expect(sites.length).toBeGreaterThanOrEqual(12);
+    expect(unexplained).toEqual([]);
   });
 });

@@ -510,6 +510,7 @@ export class Database extends Construct implements ec2.IConnectable {
         encryptionKey: this.encryptionKey,
         removalPolicy: RemovalPolicy.RETAIN,
       });
+      // RDS would otherwise create the group itself, without retention or the key.
       (instance.node.defaultChild as rds.CfnDBInstance).node.addDependency(logGroup);
       this.logGroups[`${identifier}/${type}`] = logGroup;
     }
