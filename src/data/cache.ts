@@ -82,6 +82,10 @@ export interface CacheOptions {
   /**
    * The KMS key that encrypts the data at rest, the AUTH token and the logs.
    *
+   * A key you bring must let IAM policies grant its use (its policy allows the
+   * account root, as CDK keys' do): grants to readers of the AUTH token add
+   * `kms:Decrypt` to the reader's policy, not to the key's.
+   *
    * @default - a new customer-managed key with rotation enabled
    */
   readonly encryptionKey?: kms.IKey;

@@ -10,6 +10,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DataStoreProps } from './data-store-props';
+import { grantReadSecret } from '../private/grants';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
 import { defaultLogRetention } from '../private/profile';
@@ -123,6 +124,10 @@ export interface DatabaseOptions {
   /**
    * The KMS key that encrypts storage, the master secret, Performance Insights,
    * backups and the database's log groups.
+   *
+   * A key you bring must let IAM policies grant its use (its policy allows the
+   * account root, as CDK keys' do): grants to readers of the master secret add
+   * `kms:Decrypt` to the reader's policy, not to the key's.
    *
    * @default - a new customer-managed key with rotation enabled
    */
@@ -480,7 +485,7 @@ export class Database extends Construct implements ec2.IConnectable {
 
   /** Lets `grantee` read the master user's secret. For migrations and administration only. */
   public grantReadMasterSecret(grantee: iam.IGrantable): iam.Grant {
-    return this.secret.grantRead(grantee);
+    return grantReadSecret(grantee, this.secret, this.encryptionKey);
   }
 
   /** The endpoint that applications write to: the proxy when there is one, else the writer. */

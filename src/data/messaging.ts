@@ -39,6 +39,10 @@ export interface MessagingOptions {
    * the Kafka broker logs. (Amazon MQ for RabbitMQ encrypts its storage with an
    * AWS-owned key: it accepts no other.)
    *
+   * A key you bring must let IAM policies grant its use (its policy allows the
+   * account root, as CDK keys' do): grants to readers of the credentials add
+   * `kms:Decrypt` to the reader's policy, not to the key's.
+   *
    * @default - a new customer-managed key with rotation enabled
    */
   readonly encryptionKey?: kms.IKey;

@@ -405,11 +405,6 @@ export class Edge extends Construct {
     }
   }
 
-  /**
-   * Logs a web ACL to an encrypted log group. WAF delivers only to groups whose
-   * name starts with aws-waf-logs-, and takes their ARN without the ':*' suffix of
-   * the group's Arn attribute, so the name is fixed and the ARN built from it.
-   */
   /** The listener rule that sends `paths` to `service`, in the service's scope. */
   private route(service: Microservice, priority: number, paths: string[]): elbv2.ApplicationListenerRule {
     return new elbv2.ApplicationListenerRule(service, 'Route', {
@@ -419,6 +414,12 @@ export class Edge extends Construct {
       action: forwardTo(service),
     });
   }
+
+  /**
+   * Logs a web ACL to an encrypted log group. WAF delivers only to groups whose
+   * name starts with aws-waf-logs-, and takes their ARN without the ':*' suffix of
+   * the group's Arn attribute, so the name is fixed and the ARN built from it.
+   */
 
   private logWebAcl(acl: wafv2.CfnWebACL, id: string, suffix: string, retention: logs.RetentionDays, key: kms.IKey): logs.ILogGroup {
     const name = `aws-waf-logs-${Names.uniqueResourceName(this, { maxLength: 180, separator: '-' })}${suffix}`;

@@ -345,6 +345,9 @@ describe('Database', () => {
       expect(text).toContain('app_user');
       expect(text).toContain(profile === PlatformProfile.PRODUCTION ? 'DBProxyArn' : 'DbiResourceId');
       expect(text).toContain('secretsmanager:GetSecretValue');
+      // The master secret is decrypted through the reader's policy; the key's policy names no reader.
+      expect(text).toContain('kms:ViaService');
+      expect(JSON.stringify(Template.fromStack(stack).findResources('AWS::KMS::Key'))).not.toMatch(/"App[0-9A-F]{8}"/);
     }
   });
 
