@@ -17,6 +17,7 @@ import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, acknowledgeDeployTimeCidr, HIPAA_AND_NIST } from '../private/nag';
 import { isProduction, defaultLogRetention } from '../private/profile';
 import { defaultRoute } from '../private/routes';
+import { serviceScope } from '../private/service-scope';
 import { requireWholeNumber } from '../private/validate';
 import { PlatformProfile } from '../profile';
 
@@ -159,9 +160,10 @@ const NOT_FOUND = elbv2.ListenerAction.fixedResponse(404, { contentType: 'text/p
  *   protection in production.
  * - The web ACL applies AWS managed rule groups and a per-IP rate limit, and logs
  *   to an encrypted log group (authorization headers and cookies redacted).
- * - Each service's rule is created in the service's scope, so it deploys with the
- *   service (in its nested stack in the platform). The service without a path takes
- *   a catch-all rule at the last priority; the listener itself answers 404.
+ * - A service whose stack is nested in this one (as in the platform) gets its rule
+ *   in its own scope, so it deploys with the service; otherwise the rule is the
+ *   edge's. The service without a path takes a catch-all rule at the last
+ *   priority; the listener itself answers 404.
  *
  * @example
  * declare const vpc: ec2.IVpc;
@@ -340,10 +342,10 @@ export class Edge extends Construct {
       acknowledgeControlRule(this.listener, 'ELBv2ACMCertificateRequired', inVpc);
     }
 
-    // Each service's rule is created in the service's scope, so it lives in the
-    // service's stack (a nested stack of its own in the platform) and the listener
-    // names no service: no service waits for another. The default route is a
-    // catch-all rule at the last priority; the listener itself answers 404.
+    // In the platform each service's rule is created in the service's scope, so it
+    // lives in the service's nested stack, and the listener names no service: no
+    // service waits for another. The default route is a catch-all rule at the last
+    // priority; the listener itself answers 404.
     props.services.filter(service => service.path !== undefined).forEach((service, index) => {
       const path = service.path!;
       const base = path.endsWith('/*') ? path.slice(0, -2) : undefined;
@@ -405,9 +407,10 @@ export class Edge extends Construct {
     }
   }
 
-  /** The listener rule that sends `paths` to `service`, in the service's scope. */
+  /** The listener rule that sends `paths` to `service` (in the service's stack when it is nested in this one). */
   private route(service: Microservice, priority: number, paths: string[]): elbv2.ApplicationListenerRule {
-    return new elbv2.ApplicationListenerRule(service, 'Route', {
+    const { scope, id } = serviceScope(this, service, service.serviceName, 'Route');
+    return new elbv2.ApplicationListenerRule(scope, id, {
       listener: this.listener,
       priority,
       conditions: [elbv2.ListenerCondition.pathPatterns(paths)],

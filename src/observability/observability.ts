@@ -15,6 +15,7 @@ import { customerManagedKey } from '../private/keys';
 import { acknowledgeManagedPolicies } from '../private/nag';
 import { pascalCase } from '../private/names';
 import { podIdentityRole } from '../private/pod-identity';
+import { serviceScope } from '../private/service-scope';
 
 /**
  * What a user may set on observability.
@@ -65,9 +66,9 @@ export interface ObservabilityProps extends ObservabilityOptions {
   readonly cluster?: Cluster;
 
   /**
-   * The services: latency, error-rate and unhealthy-target alarms each, created
-   * in the service's scope (its nested stack in the platform), and a line each on
-   * the graphs of the dashboard's Services section.
+   * The services: latency, error-rate and unhealthy-target alarms each (in the
+   * service's own scope when its stack is nested in this one, as in the platform),
+   * and a line each on the graphs of the dashboard's Services section.
    *
    * @default - none
    */
@@ -328,12 +329,12 @@ export class Observability extends Construct {
       label: `${name} 5xx rate (%)`,
       period,
     });
-    // A service's alarms are created in its scope, so they live in its stack (a
-    // nested stack of its own in the platform): the platform's stack does not grow
-    // by three alarms a service.
-    const prefix = pascalCase(name);
-    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) =>
-      this.createAlarm(service, id, `${prefix}${id}`, { metric, threshold, description });
+    // In the platform a service's alarms are created in its scope, so they live in
+    // its nested stack and the platform's stack does not grow by three alarms a service.
+    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
+      const where = serviceScope(this, service, name, id);
+      return this.createAlarm(where.scope, where.id, `${pascalCase(name)}${id}`, { metric, threshold, description });
+    };
     alarm('LatencyP99', p99, latency.toMilliseconds() / 1000,
       `${name}: p99 response time above ${latency.toHumanString()} for 3 of 3 minutes.`);
     alarm('ErrorRate', errorRate, errorRatePercent,

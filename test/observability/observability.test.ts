@@ -1,8 +1,8 @@
 import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { CodeLearnPlatform, MessageBroker, Observability, ObservabilityOptions } from '../../src';
-import { mergedTemplate, TEST_ENV, testStack } from '../support/app';
+import { Cluster, CodeLearnPlatform, Edge, MessageBroker, Microservice, Network, Observability, ObservabilityOptions, Storage } from '../../src';
+import { mergedTemplate, TEST_ENV, testApp, testStack } from '../support/app';
 
 /**
  * The template properties of every alarm of `observability`, by its name. A
@@ -118,6 +118,40 @@ describe('Observability', () => {
       }
       expect(body).not.toContain('## Service api-gateway');
     });
+  });
+
+  test('watches services of another stack: their alarms and rules stay with the observability and the edge', () => {
+    const app = testApp();
+    const infra = new Stack(app, 'Infra', { env: TEST_ENV });
+    const network = new Network(infra, 'Network');
+    const cluster = new Cluster(infra, 'Cluster', { vpc: network.vpc, workloadSecurityGroup: network.workloadSecurityGroup });
+    const apps = new Stack(app, 'Services', { env: TEST_ENV });
+    const services = [
+      new Microservice(apps, 'Gateway', { cluster, name: 'api-gateway' }),
+      new Microservice(apps, 'Users', { cluster, name: 'user-service', path: '/api/users/*' }),
+    ];
+    const front = new Stack(app, 'Front', { env: TEST_ENV });
+    // The static assets bucket's policy names the distribution: it lives with the edge.
+    const storage = new Storage(front, 'Storage');
+    const edge = new Edge(front, 'Edge', {
+      vpc: network.vpc,
+      services,
+      workloadSecurityGroup: network.workloadSecurityGroup,
+      serverAccessLogsBucket: storage.accessLogsBucket,
+      staticAssetsBucket: storage.staticAssetsBucket,
+    });
+    const watch = new Stack(app, 'Watch', { env: TEST_ENV });
+    const observability = new Observability(watch, 'Observability', { services, edge });
+
+    expect(() => app.synth()).not.toThrow();
+    for (const name of ['ApiGatewayLatencyP99', 'UserServiceErrorRate', 'UserServiceUnhealthyTargets']) {
+      expect(Stack.of(observability.alarms[name])).toBe(watch);
+    }
+    // Three a service, and the edge's: ALB 5xx rate and p99, CloudFront 5xx (a us-east-1 stack).
+    Template.fromStack(watch).resourceCountIs('AWS::CloudWatch::Alarm', 3 * 2 + 3);
+    Template.fromStack(front).resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 2);
+    Template.fromStack(apps).resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    Template.fromStack(apps).resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 0);
   });
 
   test('with Kafka: partition and controller alarms', () => {
