@@ -1,5 +1,6 @@
 import { Annotations, CfnOutput, Fn, NestedStack, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ComplianceChecks } from './compliance-checks';
@@ -8,6 +9,7 @@ import { Cache, CacheOptions, Database, DatabaseOptions, MessageBrokerEngine, Me
 import { Edge, EdgeOptions } from './edge';
 import { Network, NetworkOptions } from './network';
 import { Observability, ObservabilityOptions } from './observability';
+import * as k8s from './private/k8s';
 import { acknowledgeWildcardResource } from './private/nag';
 import { pascalCase } from './private/names';
 import { serviceRepository } from './private/repository';
@@ -15,6 +17,9 @@ import { defaultRoute } from './private/routes';
 import { requireKubernetesName } from './private/validate';
 import { PlatformProfile } from './profile';
 import { DataAccess, ServiceDefinition } from './service-definition';
+
+/** The ConfigMap that carries the read replicas' endpoints to the services. */
+const DATABASE_READERS = 'database-readers';
 
 /**
  * Properties of a `CodeLearnPlatform`.
@@ -166,6 +171,9 @@ export class CodeLearnPlatform extends Construct {
   /** The dashboard, alarms and in-cluster telemetry. */
   public readonly observability: Observability;
 
+  private readonly servicesScope: Construct;
+  private readersConfigMap?: eks.KubernetesManifest;
+
   constructor(scope: Construct, id: string, props: CodeLearnPlatformProps = {}) {
     super(scope, id);
     this.profile = props.profile ?? PlatformProfile.PRODUCTION;
@@ -223,6 +231,7 @@ export class CodeLearnPlatform extends Construct {
     const definitions = props.services ?? CodeLearnPlatform.defaultServices();
     validateServices(definitions);
     const services = new Construct(this, 'Services');
+    this.servicesScope = services;
     for (const definition of definitions) {
       const { access, ...options } = definition;
       // Each service is a nested stack of its own, so the platform's stack grows by
@@ -288,7 +297,7 @@ export class CodeLearnPlatform extends Construct {
       output('DatabaseProxyEndpoint', this.database.proxy.endpoint, 'The RDS Proxy in front of the writer (IAM authentication, TLS)');
     }
     if (this.database.readReplicas.length > 0) {
-      output('DatabaseReaderEndpoints', Fn.join(',', this.database.readerHostNames), 'The read replicas, by their host names in the private zone of the VPC');
+      output('DatabaseReaderEndpoints', Fn.join(',', this.database.readerEndpoints), 'The read replicas');
     }
     output('CacheEndpoint', `${this.cache.configurationEndpoint}:${this.cache.port}`, 'The cache configuration endpoint (TLS, AUTH token)');
     output('BrokerEndpoints', Fn.join(',', this.messaging.endpoints),
@@ -306,6 +315,23 @@ export class CodeLearnPlatform extends Construct {
       'The platform dashboard');
   }
 
+  /**
+   * The ConfigMap of the read replicas' endpoints (key `hosts`) in `namespace`,
+   * created once: the one Kubernetes object that waits for the replicas.
+   */
+  private databaseReaders(namespace: string): string {
+    if (!this.readersConfigMap) {
+      this.readersConfigMap = new eks.KubernetesManifest(this.servicesScope, 'DatabaseReaders', {
+        cluster: this.cluster.eksCluster,
+        manifest: [k8s.configMap(DATABASE_READERS, namespace, { hosts: Fn.join(',', this.database.readerEndpoints) })],
+        overwrite: true,
+      });
+      // It lives in the services' namespace.
+      this.readersConfigMap.node.addDependency(this.cluster.addNamespace(namespace));
+    }
+    return DATABASE_READERS;
+  }
+
   /** Grants `service` one kind of data access and passes it the configuration. */
   private connect(service: Microservice, kind: DataAccess): void {
     const objectsOf = (arn: string) => acknowledgeWildcardResource(service, arn,
@@ -315,8 +341,16 @@ export class CodeLearnPlatform extends Construct {
         const user = service.serviceName.replace(/-/g, '_');
         this.database.grantConnect(service, user);
         service.addEnvironment('DATABASE_HOST', this.database.writerEndpoint);
-        // Host names known at synth time: the manifest does not wait for the replicas.
-        service.addEnvironment('DATABASE_READER_HOSTS', [this.database.writerEndpoint, ...this.database.readerHostNames].join(','));
+        if (this.database.readReplicas.length > 0) {
+          // The replicas' endpoints and resource IDs exist only at the end of the
+          // longest chain (writer, then replica): the service reads the endpoints from
+          // a ConfigMap and gets its permission from the database's own policy, so
+          // neither its stack nor its manifest waits for the replicas.
+          this.database.grantReplicaConnect(service.role, user);
+          service.addEnvironmentFromConfigMap('DATABASE_READER_HOSTS', this.databaseReaders(service.namespace), 'hosts');
+        } else {
+          service.addEnvironment('DATABASE_READER_HOSTS', this.database.writerEndpoint);
+        }
         service.addEnvironment('DATABASE_PORT', '5432');
         service.addEnvironment('DATABASE_NAME', this.database.databaseName);
         service.addEnvironment('DATABASE_USER', user);

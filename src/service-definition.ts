@@ -8,8 +8,10 @@ import { MicroserviceOptions } from './compute';
 export enum DataAccess {
   /**
    * PostgreSQL through IAM authentication as the database user named after the
-   * service (`user_service`): `DATABASE_HOST`, `DATABASE_READER_HOSTS`,
-   * `DATABASE_PORT`, `DATABASE_NAME`, `DATABASE_USER`.
+   * service (`user_service`), on the writer through the proxy and on the read
+   * replicas: `DATABASE_HOST`, `DATABASE_READER_HOSTS` (the replicas, from the
+   * `database-readers` ConfigMap; the writer without replicas), `DATABASE_PORT`,
+   * `DATABASE_NAME`, `DATABASE_USER`.
    */
   DATABASE = 'DATABASE',
 

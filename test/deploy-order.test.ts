@@ -28,7 +28,9 @@ describe('deploy order', () => {
 
   const graph = platformGraph();
   const cluster = graph.find(/^Test\/Platform\/Cluster\//);
-  const data = graph.find(/^Test\/Platform\/(Database|Cache|Messaging)\//);
+  // The replicas' connect policy is the database's grant to the services: it is
+  // attached to their roles and waits for them, and nothing waits for it (below).
+  const data = graph.find(/^Test\/Platform\/(Database|Cache|Messaging)\//).filter(node => !/\/ReplicaConnect\//.test(node.path));
   const isData = (node: GraphNode) => data.includes(node);
 
   test('finds the cluster, its node groups and add-ons, and the data stores', () => {
@@ -51,13 +53,14 @@ describe('deploy order', () => {
     const waits = (g: DependencyGraph) => Object.fromEntries(g.find(/^Test\/Platform\//).filter(isKubernetesObject).map(node =>
       [short(node), g.waitsFor(node.id).filter(dep => SLOW_DATA.includes(dep.type)).map(short).sort()]));
     // The proxy's secret is the writer's RDS-managed secret, so the proxy (DATABASE_HOST)
-    // comes after the writer. DATABASE_READER_HOSTS names the replicas' records in the
-    // private zone, which are known at synth time: no manifest waits for a replica.
+    // comes after the writer. The replicas' endpoints (DATABASE_READER_HOSTS) are in one
+    // ConfigMap that the services read: only it waits for the replicas.
     const proxy = ['Database/Instance', 'Database/Proxy'];
     expect(waits(graph)).toEqual({
       'Cluster/Cluster/chart-LoadBalancerController': [],
       'Cluster/Cluster/chart-ClusterAutoscaler': [],
       'Cluster/NamespaceCodelearn': [],
+      'Services/DatabaseReaders': ['Database/Instance', 'Database/Replica1'],
       'Services/ApiGateway/Stack/Service/Manifest': ['Cache/ReplicationGroup'],
       'Services/UserService/Stack/Service/Manifest': ['Cache/ReplicationGroup', ...proxy, 'Messaging/Broker'],
       'Services/PostService/Stack/Service/Manifest': ['Cache/ReplicationGroup', ...proxy, 'Messaging/Broker'],
@@ -86,13 +89,16 @@ describe('deploy order', () => {
     expect(violations).toEqual([]);
   });
 
-  test('nothing but its host name waits for a read replica, the end of the longest chain', () => {
+  test('only the replicas\' ConfigMap and connect policy wait for a read replica, the end of the longest chain', () => {
     const replicas = graph.find(/^Test\/Platform\/Database\/Replica\d+\/Resource$/);
     expect(replicas).toHaveLength(1);
-    const waiting = [...graph.nodes.values()]
-      .filter(node => graph.waitsFor(node.id).some(dep => replicas.includes(dep)))
+    const waitingFor = (targets: GraphNode[]) => [...graph.nodes.values()]
+      .filter(node => graph.waitsFor(node.id).some(dep => targets.includes(dep)))
       .map(short);
-    expect(waiting).toEqual(['Database/Replica1HostName']);
+    const waiting = waitingFor(replicas);
+    expect(waiting.sort()).toEqual(['Database/ReplicaConnect', 'Services/DatabaseReaders']);
+    // Both are leaves: nothing waits for them.
+    expect(waitingFor(graph.find(/^Test\/Platform\/(Database\/ReplicaConnect|Services\/DatabaseReaders)\//))).toEqual([]);
   });
 
   test('every explicit dependency in src/ has its reason in a comment beside it', () => {

@@ -182,7 +182,8 @@ describe('CodeLearnPlatform', () => {
     });
 
     test('every Kubernetes object the platform applies is valid against its schema', () => {
-      expect(objects.length).toBe(1 + 4 * 6);
+      // The namespace, six objects a service, and the ConfigMap of the replicas' endpoints.
+      expect(objects.length).toBe(1 + 4 * 6 + 1);
       for (const object of objects) {
         expect(() => validateKubernetesObject(object)).not.toThrow();
       }
@@ -205,6 +206,25 @@ describe('CodeLearnPlatform', () => {
       ]);
       expect(Object.keys(envOf('group-service'))).not.toContain('UPLOADS_BUCKET');
       expect(JSON.stringify(objects)).not.toMatch(/resolve:secretsmanager/);
+    });
+
+    test('passes the replicas\' endpoints through one ConfigMap, and grants connecting to them', () => {
+      const deployment = objects.find(object => object.kind === 'Deployment' && object.metadata.name === 'user-service');
+      expect(deployment.spec.template.spec.containers[0].env).toContainEqual({
+        name: 'DATABASE_READER_HOSTS', valueFrom: { configMapKeyRef: { name: 'database-readers', key: 'hosts' } },
+      });
+      const readers = objects.filter(object => object.kind === 'ConfigMap');
+      expect(readers).toEqual([expect.objectContaining({ metadata: expect.objectContaining({ name: 'database-readers', namespace: 'codelearn' }) })]);
+      expect(Object.keys(readers[0].data)).toEqual(['hosts']);
+      // One policy of the database's, attached to the three roles that read it.
+      const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy', {
+        Properties: { Description: Match.stringLikeRegexp('^IAM authentication to the read replicas') },
+      }));
+      expect(policies).toHaveLength(1);
+      const { Roles: roles, PolicyDocument: document } = policies[0].Properties;
+      expect(roles).toHaveLength(3);
+      expect(document.Statement.map((statement: any) => statement.Action)).toEqual(['rds-db:connect', 'rds-db:connect', 'rds-db:connect']);
+      expect(JSON.stringify(document)).toMatch(/user_service[\s\S]*post_service[\s\S]*group_service/);
     });
 
     test('grants each service only the access it declares', () => {

@@ -448,9 +448,23 @@ export class Microservice extends Construct implements iam.IGrantable {
    * endpoint, a bucket name or a secret's ARN, never a secret's value.
    */
   public addEnvironment(name: string, value: string): void {
-    if (this.environment.some(variable => variable.name === name)) {
-      throw new Error(`\`${this.serviceName}.environment\` already has '${name}': set each variable once.`);
+    this.addVariable({ name, value });
+  }
+
+  /**
+   * Adds an environment variable whose value is `key` of the ConfigMap named
+   * `configMap` in the service's namespace. Pods start once the ConfigMap exists,
+   * so the service's manifest need not wait for what the ConfigMap carries: the
+   * ConfigMap alone does.
+   */
+  public addEnvironmentFromConfigMap(name: string, configMap: string, key: string): void {
+    this.addVariable({ name, valueFrom: { configMapKeyRef: { name: configMap, key } } });
+  }
+
+  private addVariable(variable: k8s.EnvVar): void {
+    if (this.environment.some(existing => existing.name === variable.name)) {
+      throw new Error(`\`${this.serviceName}.environment\` already has '${variable.name}': set each variable once.`);
     }
-    this.environment.push({ name, value });
+    this.environment.push(variable);
   }
 }

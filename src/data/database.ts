@@ -1,4 +1,4 @@
-import { Annotations, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -6,7 +6,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DataStoreProps } from './data-store-props';
@@ -206,20 +205,6 @@ export class Database extends Construct implements ec2.IConnectable {
   public readonly readReplicaIdentifiers: string[] = [];
 
   /**
-   * The host names of the read replicas, as literal strings: CNAME records in a
-   * private hosted zone of the VPC. A client configured with them does not wait
-   * for the replicas at deploy time.
-   */
-  public readonly readerHostNames: string[] = [];
-
-  /**
-   * The private hosted zone of the replicas' host names.
-   *
-   * @default - none without read replicas
-   */
-  public readonly readerZone?: route53.PrivateHostedZone;
-
-  /**
    * The proxy in front of the writer.
    *
    * @default - none in development
@@ -246,6 +231,8 @@ export class Database extends Construct implements ec2.IConnectable {
 
   /** The log groups of the exported logs, keyed by instance identifier and log type. */
   public readonly logGroups: { [name: string]: logs.ILogGroup } = {};
+
+  private replicaConnectPolicy?: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
@@ -382,29 +369,6 @@ export class Database extends Construct implements ec2.IConnectable {
       this.readReplicaIdentifiers.push(replicaIdentifier);
     }
 
-    // Each replica gets a name that is known at synth time. A replica is the last
-    // link of the longest chain of a deploy (writer, then replica); a client given
-    // the replica's own address would wait for it, a client given this name does not.
-    if (replicaCount > 0) {
-      const zoneName = `${identifier}.internal`;
-      const zone = new route53.PrivateHostedZone(this, 'ReaderZone', {
-        zoneName,
-        vpc: props.vpc,
-        comment: `Host names of the read replicas of ${this.node.path}`,
-      });
-      this.readerZone = zone;
-      this.readReplicas.forEach((replica, index) => {
-        const recordName = `replica-${index + 1}`;
-        new route53.CnameRecord(this, `Replica${index + 1}HostName`, {
-          zone,
-          recordName,
-          domainName: replica.dbInstanceEndpointAddress,
-          ttl: Duration.minutes(1),
-        });
-        this.readerHostNames.push(`${recordName}.${zoneName}`);
-      });
-    }
-
     const securityGroups: ec2.ISecurityGroup[] = [securityGroup];
     if (withProxy) {
       const proxySecurityGroup = new ec2.SecurityGroup(this, 'ProxySecurityGroup', {
@@ -483,6 +447,35 @@ export class Database extends Construct implements ec2.IConnectable {
     return this.proxy ? this.proxy.grantConnect(grantee, dbUser) : this.instance.grantConnect(grantee, dbUser);
   }
 
+  /**
+   * Lets `role` connect to the read replicas with IAM authentication as
+   * `dbUser`. The permission names each replica's resource ID, which exists only
+   * once the replica does, so it is a policy of the database's own, attached to
+   * the role: the role, and whatever waits for it, does not wait for the replicas
+   * (the end of the longest chain of a deploy). Nothing is granted without replicas.
+   */
+  public grantReplicaConnect(role: iam.IRole, dbUser: string): void {
+    if (this.readReplicas.length === 0) {
+      return;
+    }
+    if (!this.replicaConnectPolicy) {
+      this.replicaConnectPolicy = new iam.ManagedPolicy(this, 'ReplicaConnect', {
+        description: `IAM authentication to the read replicas of ${this.node.path}`,
+      });
+    }
+    const stack = Stack.of(this);
+    this.replicaConnectPolicy.addStatements(new iam.PolicyStatement({
+      actions: ['rds-db:connect'],
+      resources: this.readReplicas.map(replica => stack.formatArn({
+        service: 'rds-db',
+        resource: 'dbuser',
+        resourceName: `${(replica.node.defaultChild as rds.CfnDBInstance).attrDbiResourceId}/${dbUser}`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      })),
+    }));
+    this.replicaConnectPolicy.attachToRole(role);
+  }
+
   /** Lets `grantee` read the master user's secret. For migrations and administration only. */
   public grantReadMasterSecret(grantee: iam.IGrantable): iam.Grant {
     return grantReadSecret(grantee, this.secret, this.encryptionKey);
@@ -494,8 +487,9 @@ export class Database extends Construct implements ec2.IConnectable {
   }
 
   /**
-   * The endpoints of the read replicas, as RDS assigns them. A client configured
-   * with them waits for the replicas at deploy time; prefer `readerHostNames`.
+   * The endpoints of the read replicas. Whatever carries them waits for the
+   * replicas at deploy time, the end of the longest chain: keep that to one small
+   * resource (the platform puts them in one Kubernetes ConfigMap).
    */
   public get readerEndpoints(): string[] {
     return this.readReplicas.map(replica => replica.dbInstanceEndpointAddress);

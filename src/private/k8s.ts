@@ -18,9 +18,11 @@ export interface ObjectMeta {
   readonly annotations?: Record<string, string>;
 }
 
+/** An environment variable: a value, or a key of a ConfigMap in the pod's namespace. */
 export interface EnvVar {
   readonly name: string;
-  readonly value: string;
+  readonly value?: string;
+  readonly valueFrom?: { readonly configMapKeyRef: { readonly name: string; readonly key: string } };
 }
 
 /** What a workload is made of. */
@@ -69,6 +71,15 @@ export function namespace(name: string): KubernetesObject {
         'app.kubernetes.io/part-of': 'codelearn',
       },
     },
+  };
+}
+
+export function configMap(name: string, inNamespace: string, data: Record<string, string>): KubernetesObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace: inNamespace, labels: { 'app.kubernetes.io/part-of': 'codelearn' } },
+    data,
   };
 }
 

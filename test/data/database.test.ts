@@ -134,22 +134,33 @@ describe('Database', () => {
       expect(database.readerEndpoints).toHaveLength(1);
     });
 
-    test('names each replica in a private hosted zone, with names known at synth time', () => {
-      const identifier = database.readReplicaIdentifiers[0];
-      expect(identifier).toMatch(/^[a-z][a-z0-9-]+-replica1$/);
-      const zoneName = `${identifier.replace(/-replica1$/, '')}.internal`;
-      expect(database.readerHostNames).toEqual([`replica-1.${zoneName}`]);
-      template.hasResourceProperties('AWS::Route53::HostedZone', {
-        Name: `${zoneName}.`,
-        VPCs: [Match.objectLike({ VPCId: Match.anyValue() })],
+    test('grants IAM connections to the replicas through a policy of its own, attached to the role', () => {
+      expect(database.readReplicaIdentifiers).toHaveLength(1);
+      expect(database.readReplicaIdentifiers[0]).toMatch(/^[a-z][a-z0-9-]+-replica1$/);
+      const other = testStack({ env: TEST_ENV });
+      const otherDatabase = new Database(other, 'Database', { vpc: new Network(other, 'Network').vpc });
+      const role = new iam.Role(other, 'App', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') });
+      otherDatabase.grantReplicaConnect(role, 'app_user');
+      const otherTemplate = Template.fromStack(other);
+      const replica = Object.keys(otherTemplate.findResources('AWS::RDS::DBInstance', { Properties: { SourceDBInstanceIdentifier: Match.anyValue() } }))[0];
+      otherTemplate.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+        Description: Match.stringLikeRegexp('^IAM authentication to the read replicas'),
+        Roles: [{ Ref: Match.stringLikeRegexp('^App') }],
+        PolicyDocument: {
+          Statement: [{
+            Effect: 'Allow',
+            Action: 'rds-db:connect',
+            Resource: { 'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [replica, 'DbiResourceId'] }, '/app_user'])] },
+          }],
+        },
       });
-      const replica = Object.keys(template.findResources('AWS::RDS::DBInstance', { Properties: { SourceDBInstanceIdentifier: Match.anyValue() } }))[0];
-      template.hasResourceProperties('AWS::Route53::RecordSet', {
-        Name: `replica-1.${zoneName}.`,
-        Type: 'CNAME',
-        TTL: '60',
-        ResourceRecords: [{ 'Fn::GetAtt': [replica, 'Endpoint.Address'] }],
-      });
+      // Without replicas, nothing is granted.
+      const dev = testStack({ env: TEST_ENV });
+      const devDatabase = new Database(dev, 'Database', { vpc: new Network(dev, 'Network').vpc, profile: PlatformProfile.DEVELOPMENT });
+      devDatabase.grantReplicaConnect(new iam.Role(dev, 'App', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') }), 'app_user');
+      const policies = Object.values(Template.fromStack(dev).findResources('AWS::IAM::ManagedPolicy'));
+      expect(policies.filter(policy => String(policy.Properties.Description).startsWith('IAM authentication to the read replicas'))).toEqual([]);
+      expect(policies.length).toBeGreaterThan(0);
     });
 
     test('puts an RDS Proxy with TLS and IAM authentication in front of the writer', () => {
@@ -307,9 +318,7 @@ describe('Database', () => {
       template.resourcePropertiesCountIs('AWS::RDS::DBInstance', { DBInstanceClass: 'db.r5.large' }, 4);
       template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 731 }, 8);
       expect(database.readReplicas).toHaveLength(3);
-      template.resourceCountIs('AWS::Route53::HostedZone', 1);
-      template.resourceCountIs('AWS::Route53::RecordSet', 3);
-      expect(database.readerHostNames.map(name => name.split('.')[0])).toEqual(['replica-1', 'replica-2', 'replica-3']);
+      expect(database.readReplicaIdentifiers.map(id => id.replace(/^.*-/, ''))).toEqual(['replica1', 'replica2', 'replica3']);
     });
 
     test('copies recovery points to the second region and replicates automated backups', () => {
