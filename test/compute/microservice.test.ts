@@ -185,6 +185,16 @@ describe('Microservice', () => {
     }
   });
 
+  test('reads a variable from a ConfigMap of its namespace', () => {
+    const { service, stack } = setup();
+    service.addEnvironmentFromConfigMap('FEATURES', 'user-settings', 'features');
+    const [deployment] = objectsOf(Template.fromStack(stack), 'Deployment');
+    expect(deployment.spec.template.spec.containers[0].env).toContainEqual({
+      name: 'FEATURES', valueFrom: { configMapKeyRef: { name: 'user-settings', key: 'features' } },
+    });
+    expect(() => validateKubernetesObject(deployment)).not.toThrow();
+  });
+
   test('runs from a repository it is given, and creates none', () => {
     const stack = testStack({ env: TEST_ENV });
     const network = new Network(stack, 'Network');
@@ -268,6 +278,11 @@ describe('Microservice', () => {
       const repository = ecr.Repository.fromRepositoryName(stack, 'Shared', 'shared/users');
       expect(() => new Microservice(stack, 'Users', { cluster, name: 'user-service', image: 'nginx:1', repository })).toThrow(new Error(
         '`user-service.image` and `repository` are both set: the pods run one image. Remove `image` to run from the repository, or `repository`.'));
+    });
+
+    test('a variable set twice, once from a ConfigMap', () => {
+      const { service } = setup({ environment: { A: '1' } });
+      expect(() => service.addEnvironmentFromConfigMap('A', 'settings', 'a')).toThrow(new Error('`user-service.environment` already has \'A\': set each variable once.'));
     });
 
     test('a variable set twice', () => {
