@@ -171,7 +171,6 @@ export class CodeLearnPlatform extends Construct {
   /** The dashboard, alarms and in-cluster telemetry. */
   public readonly observability: Observability;
 
-  private readonly servicesScope: Construct;
   private readersConfigMap?: eks.KubernetesManifest;
 
   constructor(scope: Construct, id: string, props: CodeLearnPlatformProps = {}) {
@@ -231,13 +230,13 @@ export class CodeLearnPlatform extends Construct {
     const definitions = props.services ?? CodeLearnPlatform.defaultServices();
     validateServices(definitions);
     const services = new Construct(this, 'Services');
-    this.servicesScope = services;
     for (const definition of definitions) {
       const { access, ...options } = definition;
       // Each service is a nested stack of its own, so the platform's stack grows by
-      // one resource a service and its templates stay small whatever the number of
-      // services. The repository holds the images: it stays in the platform's stack
-      // with the other stateful resources, at the path it always had.
+      // two resources a service (the stack and the repository) and every template
+      // stays small whatever the number of services. The repository holds the images:
+      // it stays in the platform's stack with the other stateful resources, at the
+      // path it always had.
       const unit = new Construct(services, pascalCase(definition.name));
       const repository = options.image ? undefined : serviceRepository(unit, 'Repository', definition.name);
       const stack = new NestedStack(unit, 'Stack', { description: `The ${definition.name} service of ${this.node.path}` });
@@ -316,12 +315,13 @@ export class CodeLearnPlatform extends Construct {
   }
 
   /**
-   * The ConfigMap of the read replicas' endpoints (key `hosts`) in `namespace`,
-   * created once: the one Kubernetes object that waits for the replicas.
+   * The ConfigMap of the read replicas' endpoints (key `hosts`), created once in
+   * the services' namespace (the platform's services all share one): the one
+   * Kubernetes object that waits for the replicas.
    */
   private databaseReaders(namespace: string): string {
     if (!this.readersConfigMap) {
-      this.readersConfigMap = new eks.KubernetesManifest(this.servicesScope, 'DatabaseReaders', {
+      this.readersConfigMap = new eks.KubernetesManifest(this.node.findChild('Services'), 'DatabaseReaders', {
         cluster: this.cluster.eksCluster,
         manifest: [k8s.configMap(DATABASE_READERS, namespace, { hosts: Fn.join(',', this.database.readerEndpoints) })],
         overwrite: true,

@@ -409,7 +409,7 @@ export class Edge extends Construct {
 
   /** The listener rule that sends `paths` to `service` (in the service's stack when it is nested in this one). */
   private route(service: Microservice, priority: number, paths: string[]): elbv2.ApplicationListenerRule {
-    const { scope, id } = serviceScope(this, service, service.serviceName, 'Route');
+    const { scope, id } = serviceScope(this, service, 'Route');
     return new elbv2.ApplicationListenerRule(scope, id, {
       listener: this.listener,
       priority,
@@ -423,7 +423,6 @@ export class Edge extends Construct {
    * name starts with aws-waf-logs-, and takes their ARN without the ':*' suffix of
    * the group's Arn attribute, so the name is fixed and the ARN built from it.
    */
-
   private logWebAcl(acl: wafv2.CfnWebACL, id: string, suffix: string, retention: logs.RetentionDays, key: kms.IKey): logs.ILogGroup {
     const name = `aws-waf-logs-${Names.uniqueResourceName(this, { maxLength: 180, separator: '-' })}${suffix}`;
     const logGroup = new logs.LogGroup(this, id, {

@@ -332,7 +332,7 @@ export class Observability extends Construct {
     // In the platform a service's alarms are created in its scope, so they live in
     // its nested stack and the platform's stack does not grow by three alarms a service.
     const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
-      const where = serviceScope(this, service, name, id);
+      const where = serviceScope(this, service, id);
       return this.createAlarm(where.scope, where.id, `${pascalCase(name)}${id}`, { metric, threshold, description });
     };
     alarm('LatencyP99', p99, latency.toMilliseconds() / 1000,

@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { pascalCase } from './names';
+import type { Microservice } from '../compute/microservice';
 
 /**
  * Where `owner` (the edge, the observability) puts a resource that belongs to one
@@ -12,7 +13,7 @@ import { pascalCase } from './names';
  * owner's scope, named after the service: a service in a stack of its own then
  * never refers back to the owner's stack, which refers to it.
  */
-export function serviceScope(owner: Construct, service: Construct, serviceName: string, id: string): { scope: Construct; id: string } {
+export function serviceScope(owner: Construct, service: Microservice, id: string): { scope: Construct; id: string } {
   const nestedInOwner = Stack.of(service).nestedStackParent === Stack.of(owner);
-  return nestedInOwner ? { scope: service, id } : { scope: owner, id: `${pascalCase(serviceName)}${id}` };
+  return nestedInOwner ? { scope: service, id } : { scope: owner, id: `${pascalCase(service.serviceName)}${id}` };
 }
