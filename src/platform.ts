@@ -1,5 +1,4 @@
 import { Annotations, CfnOutput, Fn, NestedStack, Stack } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -9,9 +8,11 @@ import { Cache, CacheOptions, Database, DatabaseOptions, MessageBrokerEngine, Me
 import { Edge, EdgeOptions } from './edge';
 import { Network, NetworkOptions } from './network';
 import { Observability, ObservabilityOptions } from './observability';
+import { AwsCalls } from './private/aws-calls';
 import * as k8s from './private/k8s';
 import { acknowledgeWildcardResource } from './private/nag';
 import { pascalCase } from './private/names';
+import { defaultLogRetention } from './private/profile';
 import { serviceRepository } from './private/repository';
 import { defaultRoute } from './private/routes';
 import { requireKubernetesName } from './private/validate';
@@ -20,6 +21,11 @@ import { DataAccess, ServiceDefinition } from './service-definition';
 
 /** The ConfigMap that carries the read replicas' endpoints to the services. */
 const DATABASE_READERS = 'database-readers';
+/**
+ * The ConfigMap that carries RabbitMQ's AMQPS endpoints: a list attribute, which
+ * cannot reach a service's nested stack as a parameter (they are strings).
+ */
+const BROKER_ENDPOINTS = 'broker-endpoints';
 
 /**
  * Properties of a `CodeLearnPlatform`.
@@ -171,7 +177,7 @@ export class CodeLearnPlatform extends Construct {
   /** The dashboard, alarms and in-cluster telemetry. */
   public readonly observability: Observability;
 
-  private readersConfigMap?: eks.KubernetesManifest;
+  private readonly configMaps = new Map<string, eks.KubernetesManifest>();
 
   constructor(scope: Construct, id: string, props: CodeLearnPlatformProps = {}) {
     super(scope, id);
@@ -199,11 +205,20 @@ export class CodeLearnPlatform extends Construct {
       workloadSecurityGroup: this.network.workloadSecurityGroup,
       profile: this.profile,
     });
+    // The stack's deploy-time AWS calls (the CloudFront prefix list, the broker's log
+    // group) run from the private subnets, their logs encrypted with the cluster key.
+    AwsCalls.of(this, {
+      vpc: this.network.vpc,
+      vpcSubnets: this.network.privateSubnets,
+      encryptionKey: this.cluster.encryptionKey,
+      logRetention: props.cluster?.logRetention ?? logRetention ?? defaultLogRetention(this.profile === PlatformProfile.PRODUCTION),
+    });
     this.database = new Database(this, 'Database', {
       ...props.database,
       logRetention: props.database?.logRetention ?? logRetention,
       vpc: this.network.vpc,
       vpcSubnets: this.network.dataSubnets,
+      rotationSubnets: this.network.privateSubnets,
       profile: this.profile,
     });
     this.cache = new Cache(this, 'Cache', {
@@ -258,7 +273,6 @@ export class CodeLearnPlatform extends Construct {
       vpcSubnets: this.network.privateSubnets,
       services: Object.values(this.services),
       workloadSecurityGroup: this.network.workloadSecurityGroup,
-      ingressPeer: ec2.Peer.ipv4(this.network.cidr),
       serverAccessLogsBucket: this.storage.accessLogsBucket,
       staticAssetsBucket: this.storage.staticAssetsBucket,
       profile: this.profile,
@@ -315,21 +329,22 @@ export class CodeLearnPlatform extends Construct {
   }
 
   /**
-   * The ConfigMap of the read replicas' endpoints (key `hosts`), created once in
-   * the services' namespace (the platform's services all share one): the one
-   * Kubernetes object that waits for the replicas.
+   * The ConfigMap `name` of the services' namespace (the platform's services all
+   * share one), created once: the one Kubernetes object that waits for what it
+   * carries, so that no service's stack or manifest does.
    */
-  private databaseReaders(namespace: string): string {
-    if (!this.readersConfigMap) {
-      this.readersConfigMap = new eks.KubernetesManifest(this.node.findChild('Services'), 'DatabaseReaders', {
+  private sharedConfigMap(id: string, name: string, namespace: string, data: Record<string, string>): string {
+    if (!this.configMaps.has(name)) {
+      const manifest = new eks.KubernetesManifest(this.node.findChild('Services'), id, {
         cluster: this.cluster.eksCluster,
-        manifest: [k8s.configMap(DATABASE_READERS, namespace, { hosts: Fn.join(',', this.database.readerEndpoints) })],
+        manifest: [k8s.configMap(name, namespace, data)],
         overwrite: true,
       });
       // It lives in the services' namespace.
-      this.readersConfigMap.node.addDependency(this.cluster.addNamespace(namespace));
+      manifest.node.addDependency(this.cluster.addNamespace(namespace));
+      this.configMaps.set(name, manifest);
     }
-    return DATABASE_READERS;
+    return name;
   }
 
   /** Grants `service` one kind of data access and passes it the configuration. */
@@ -347,7 +362,8 @@ export class CodeLearnPlatform extends Construct {
           // a ConfigMap and gets its permission from the database's own policy, so
           // neither its stack nor its manifest waits for the replicas.
           this.database.grantReplicaConnect(service.role, user);
-          service.addEnvironmentFromConfigMap('DATABASE_READER_HOSTS', this.databaseReaders(service.namespace), 'hosts');
+          service.addEnvironmentFromConfigMap('DATABASE_READER_HOSTS',
+            this.sharedConfigMap('DatabaseReaders', DATABASE_READERS, service.namespace, { hosts: Fn.join(',', this.database.readerEndpoints) }), 'hosts');
         } else {
           service.addEnvironment('DATABASE_READER_HOSTS', this.database.writerEndpoint);
         }
@@ -366,7 +382,8 @@ export class CodeLearnPlatform extends Construct {
         service.addEnvironment('BROKER_ENGINE', this.messaging.engine === MessageBrokerEngine.RABBITMQ ? 'rabbitmq' : 'kafka');
         if (this.messaging.engine === MessageBrokerEngine.RABBITMQ) {
           this.messaging.grantReadCredentials(service);
-          service.addEnvironment('BROKER_ENDPOINTS', Fn.join(',', this.messaging.endpoints));
+          service.addEnvironmentFromConfigMap('BROKER_ENDPOINTS',
+            this.sharedConfigMap('BrokerEndpoints', BROKER_ENDPOINTS, service.namespace, { endpoints: Fn.join(',', this.messaging.endpoints) }), 'endpoints');
           service.addEnvironment('BROKER_CREDENTIALS_SECRET_ARN', this.messaging.credentials!.secretArn);
         } else {
           this.messaging.grantKafkaClient(service);

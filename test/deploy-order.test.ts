@@ -27,7 +27,10 @@ describe('deploy order', () => {
   }
 
   const graph = platformGraph();
-  const cluster = graph.find(/^Test\/Platform\/Cluster\//);
+  // The cluster as it takes time: the EKS control plane, node groups, add-ons and
+  // what the kubectl provider applies (the cluster's key and log group take seconds,
+  // and the deploy-time calls' log group of every tier uses that key).
+  const cluster = graph.find(/^Test\/Platform\/Cluster\//).filter(node => /^(AWS::EKS::|Custom::AWSCDK-EKS-)/.test(node.type));
   // The replicas' connect policy is the database's grant to the services: it is
   // attached to their roles and waits for them, and nothing waits for it (below).
   const data = graph.find(/^Test\/Platform\/(Database|Cache|Messaging)\//).filter(node => !/\/ReplicaConnect\//.test(node.path));
@@ -52,19 +55,21 @@ describe('deploy order', () => {
   test('Kubernetes objects wait only for the data stores whose endpoints they carry', () => {
     const waits = (g: DependencyGraph) => Object.fromEntries(g.find(/^Test\/Platform\//).filter(isKubernetesObject).map(node =>
       [short(node), g.waitsFor(node.id).filter(dep => SLOW_DATA.includes(dep.type)).map(short).sort()]));
-    // The proxy's secret is the writer's RDS-managed secret, so the proxy (DATABASE_HOST)
-    // comes after the writer. The replicas' endpoints (DATABASE_READER_HOSTS) are in one
-    // ConfigMap that the services read: only it waits for the replicas.
-    const proxy = ['Database/Instance', 'Database/Proxy'];
+    // The proxy authenticates with IAM and reads no secret: it is created beside the
+    // writer, and a service (DATABASE_HOST) waits for the proxy alone. The replicas'
+    // endpoints (DATABASE_READER_HOSTS) and RabbitMQ's (BROKER_ENDPOINTS) are in
+    // ConfigMaps that the services read: only those wait for the replicas and the broker.
+    const proxy = ['Database/Proxy'];
     expect(waits(graph)).toEqual({
       'Cluster/Cluster/chart-LoadBalancerController': [],
       'Cluster/Cluster/chart-ClusterAutoscaler': [],
       'Cluster/NamespaceCodelearn': [],
       'Services/DatabaseReaders': ['Database/Instance', 'Database/Replica1'],
+      'Services/BrokerEndpoints': ['Messaging/Broker'],
       'Services/ApiGateway/Stack/Service/Manifest': ['Cache/ReplicationGroup'],
-      'Services/UserService/Stack/Service/Manifest': ['Cache/ReplicationGroup', ...proxy, 'Messaging/Broker'],
-      'Services/PostService/Stack/Service/Manifest': ['Cache/ReplicationGroup', ...proxy, 'Messaging/Broker'],
-      'Services/GroupService/Stack/Service/Manifest': ['Cache/ReplicationGroup', ...proxy, 'Messaging/Broker'],
+      'Services/UserService/Stack/Service/Manifest': ['Cache/ReplicationGroup', ...proxy],
+      'Services/PostService/Stack/Service/Manifest': ['Cache/ReplicationGroup', ...proxy],
+      'Services/GroupService/Stack/Service/Manifest': ['Cache/ReplicationGroup', ...proxy],
     });
 
     // With Kafka, a service carries the MSK cluster's ARN; without data access, nothing.

@@ -36,15 +36,48 @@ describe('CodeLearnPlatform', () => {
     template.hasResourceProperties('AWS::AmazonMQ::Broker', { EngineType: 'RABBITMQ', DeploymentMode: 'CLUSTER_MULTI_AZ' });
     template.resourceCountIs('AWS::EKS::Cluster', 1);
     template.resourceCountIs('AWS::EKS::Nodegroup', 2);
-    Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
+    // One warning: where it is deployed decides whether the IP rules exist.
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue()).map(warning => warning.entry.data)).toEqual([
+      expect.stringMatching(/^The stack is environment-agnostic: the rate limit and IP reputation rules \(a CloudFront-scope web ACL\) are created only if it is deployed to us-east-1/),
+    ]);
+  });
+
+  test('places subnets by zone ID where EKS does not support every zone, deciding at deploy time in an environment-agnostic stack', () => {
+    const stack = testStack();
+    new CodeLearnPlatform(stack, 'Platform');
+    const template = Template.fromStack(stack);
+    const [condition] = Object.keys(template.findConditions('*', {
+      'Fn::Or': [
+        { 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'us-east-1'] },
+        { 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'us-west-1'] },
+        { 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'ca-central-1'] },
+      ],
+    }));
+    expect(condition).toMatch(/^PlatformNetworkEksZonesById/);
+    const [mapping] = Object.entries(template.toJSON().Mappings).find(([id]) => id.startsWith('PlatformNetworkEksZoneIds'))!;
+    expect(template.toJSON().Mappings[mapping]).toEqual({
+      'us-east-1': { zone0: 'use1-az1', zone1: 'use1-az2' },
+      'us-west-1': { zone0: 'usw1-az1', zone1: 'usw1-az3' },
+      'ca-central-1': { zone0: 'cac1-az1', zone1: 'cac1-az2' },
+    });
+    template.resourcePropertiesCountIs('AWS::EC2::Subnet', {
+      AvailabilityZoneId: { 'Fn::If': [condition, { 'Fn::FindInMap': [mapping, { Ref: 'AWS::Region' }, 'zone1'] }, { Ref: 'AWS::NoValue' }] },
+      AvailabilityZone: { 'Fn::If': [condition, { Ref: 'AWS::NoValue' }, { 'Fn::Select': [1, { 'Fn::GetAZs': '' }] }] },
+    }, 3);
   });
 
   test('synthesizes with no props in a stack with a fixed account and region', () => {
     const stack = testStack({ env: TEST_ENV });
     new CodeLearnPlatform(stack, 'Platform');
     const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: 'dummy1a' });
+    // In us-east-1, by zone ID on zones EKS supports: a zone name maps to use1-az3 in some accounts.
+    template.resourcePropertiesCountIs('AWS::EC2::Subnet', { AvailabilityZoneId: 'use1-az1', AvailabilityZone: Match.absent() }, 3);
+    template.resourcePropertiesCountIs('AWS::EC2::Subnet', { AvailabilityZoneId: 'use1-az2', AvailabilityZone: Match.absent() }, 3);
     template.resourceCountIs('AWS::EC2::NatGateway', 2);
+    // In a region where EKS supports every zone, by name.
+    const europe = testStack({ env: { account: '123456789012', region: 'eu-west-1' } });
+    new CodeLearnPlatform(europe, 'Platform', { edge: { cloudFrontWebAclArn: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/codelearn/a1b2c3d4' } });
+    Template.fromStack(europe).hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: 'dummy1a', AvailabilityZoneId: Match.absent() });
   });
 
   test('passes each part\'s options through', () => {
@@ -88,7 +121,8 @@ describe('CodeLearnPlatform', () => {
       cache: { logRetention: logs.RetentionDays.TWO_WEEKS },
     });
     const groups = Object.values(Template.fromStack(stack).findResources('AWS::Logs::LogGroup')).map(group => group.Properties);
-    expect(groups).toHaveLength(9); // flow logs, database 4, cache 2, cluster, WAF
+    // Flow logs, database 4, cache 2, cluster, WAF (regional and CloudFront), the deploy-time calls' function.
+    expect(groups).toHaveLength(11);
     for (const group of groups) {
       expect(group.KmsKeyId).toBeDefined();
     }
@@ -182,8 +216,8 @@ describe('CodeLearnPlatform', () => {
     });
 
     test('every Kubernetes object the platform applies is valid against its schema', () => {
-      // The namespace, six objects a service, and the ConfigMap of the replicas' endpoints.
-      expect(objects.length).toBe(1 + 4 * 6 + 1);
+      // The namespace, six objects a service, and the ConfigMaps of the replicas' and the broker's endpoints.
+      expect(objects.length).toBe(1 + 4 * 6 + 2);
       for (const object of objects) {
         expect(() => validateKubernetesObject(object)).not.toThrow();
       }
@@ -213,7 +247,7 @@ describe('CodeLearnPlatform', () => {
       expect(deployment.spec.template.spec.containers[0].env).toContainEqual({
         name: 'DATABASE_READER_HOSTS', valueFrom: { configMapKeyRef: { name: 'database-readers', key: 'hosts' } },
       });
-      const readers = objects.filter(object => object.kind === 'ConfigMap');
+      const readers = objects.filter(object => object.kind === 'ConfigMap' && object.metadata.name === 'database-readers');
       expect(readers).toEqual([expect.objectContaining({ metadata: expect.objectContaining({ name: 'database-readers', namespace: 'codelearn' }) })]);
       expect(Object.keys(readers[0].data)).toEqual(['hosts']);
       // One policy of the database's, attached to the three roles that read it.
@@ -225,6 +259,21 @@ describe('CodeLearnPlatform', () => {
       expect(roles).toHaveLength(3);
       expect(document.Statement.map((statement: any) => statement.Action)).toEqual(['rds-db:connect', 'rds-db:connect', 'rds-db:connect']);
       expect(JSON.stringify(document)).toMatch(/user_service[\s\S]*post_service[\s\S]*group_service/);
+    });
+
+    test('passes RabbitMQ\'s endpoints, a list, through a ConfigMap of the platform\'s stack, never as a nested stack\'s parameter', () => {
+      const deployment = objects.find(object => object.kind === 'Deployment' && object.metadata.name === 'user-service');
+      expect(deployment.spec.template.spec.containers[0].env).toContainEqual({
+        name: 'BROKER_ENDPOINTS', valueFrom: { configMapKeyRef: { name: 'broker-endpoints', key: 'endpoints' } },
+      });
+      const root = Template.fromStack(stack);
+      const [configMap] = Object.values(root.findResources('Custom::AWSCDK-EKS-KubernetesResource', {
+        Properties: { Manifest: { 'Fn::Join': ['', Match.arrayWith([{ 'Fn::Join': [',', { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformMessagingBroker'), 'AmqpEndpoints'] }] }])] } },
+      }));
+      expect(configMap).toBeDefined();
+      for (const nested of Object.values(root.findResources('AWS::CloudFormation::Stack'))) {
+        expect(JSON.stringify(nested.Properties.Parameters)).not.toContain('AmqpEndpoints');
+      }
     });
 
     test('grants each service only the access it declares', () => {

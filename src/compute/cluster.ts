@@ -1,5 +1,5 @@
 import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
-import { Annotations, ArnFormat, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
@@ -10,11 +10,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { NodeScaling, NodeScalingStrategy } from './node-scaling';
+import { AwsCalls } from '../private/aws-calls';
 import * as k8s from '../private/k8s';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, acknowledgeManagedPolicies, findingValue } from '../private/nag';
 import { pascalCase } from '../private/names';
-import { podIdentityRole } from '../private/pod-identity';
+import { podIdentityPrincipal, podIdentityRole } from '../private/pod-identity';
 import { isProduction, defaultLogRetention } from '../private/profile';
 import { requireKubernetesName, requireWholeNumber } from '../private/validate';
 import { PlatformProfile } from '../profile';
@@ -216,6 +217,8 @@ export const SPOT_TAINT_KEY = 'codelearn.dev/capacity';
 const ADDONS_WITHOUT_NODES = ['vpc-cni', 'kube-proxy', 'eks-pod-identity-agent'];
 const ADDONS_ON_NODES = ['coredns', 'metrics-server', 'aws-ebs-csi-driver'];
 const LOAD_BALANCER_CONTROLLER = eks.AlbControllerVersion.V2_17_1;
+/** How long a chart's pods may take to be ready: within the kubectl provider's 15-minute invocation. */
+const CHART_TIMEOUT = Duration.minutes(10);
 
 /**
  * An Amazon EKS cluster (native `AWS::EKS::Cluster`, aws-eks-v2) with managed node
@@ -283,6 +286,9 @@ export class Cluster extends Construct {
   /** The cluster's name, fixed at synth time (the control-plane log group is named after it). */
   private readonly name: string;
 
+  /** How long the cluster's own log groups keep their logs. */
+  private readonly logRetention: logs.RetentionDays;
+
   constructor(scope: Construct, id: string, props: ClusterProps) {
     super(scope, id);
     const production = isProduction(props.profile);
@@ -308,15 +314,18 @@ export class Cluster extends Construct {
 
     this.encryptionKey = props.encryptionKey ?? customerManagedKey(this, 'Key', `Encrypts the Kubernetes secrets, node volumes and control-plane logs of ${this.node.path}`);
     allowCloudWatchLogs(this.encryptionKey);
-    allowAutoScalingVolumes(this.encryptionKey);
+    allowEbsVolumes(this.encryptionKey);
 
     // EKS writes control-plane logs to this group; made first, with retention and the key.
     this.logGroup = new logs.LogGroup(this, 'ControlPlaneLogs', {
       logGroupName: `/aws/eks/${clusterName}/cluster`,
       retention: props.logRetention ?? defaultLogRetention(production),
       encryptionKey: this.encryptionKey,
-      removalPolicy: RemovalPolicy.RETAIN,
+      // Kept on update and delete, removed when a first create rolls back: its fixed
+      // name would otherwise make the retry fail with "already exists".
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
+    this.logRetention = props.logRetention ?? defaultLogRetention(production);
 
     const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
     const endpointAccess = props.publicEndpointCidrs && props.publicEndpointCidrs.length > 0
@@ -344,6 +353,7 @@ export class Cluster extends Construct {
     // The control plane logs to this group by name: it must exist, with its retention
     // and key, before EKS would create one without them.
     cfnCluster.node.addDependency(this.logGroup);
+    this.secureProviderLogs();
     this.acknowledgeClusterFindings(cfnCluster);
 
     this.nodeRole = this.createNodeRole();
@@ -422,12 +432,33 @@ export class Cluster extends Construct {
   public addPodIdentityRole(id: string, namespace: string, serviceAccount: string): iam.Role {
     requireKubernetesName('namespace', namespace);
     requireKubernetesName('serviceAccount', serviceAccount);
+    return this.podIdentity(id, namespace, serviceAccount).role;
+  }
+
+  /** A Pod Identity role and its association for one service account of this cluster. */
+  private podIdentity(id: string, namespace: string, serviceAccount: string) {
     return podIdentityRole(this, id, {
       clusterName: this.eksCluster.clusterName,
+      clusterArn: this.eksCluster.clusterArn,
       namespace,
       serviceAccount,
       agent: this.addons['eks-pod-identity-agent'],
-    }).role;
+    });
+  }
+
+  /**
+   * With \`@aws-cdk/aws-lambda:useCdkManagedLogGroup\` (which \`cdk init\` sets), the
+   * kubectl provider's functions get log groups of their own: they are encrypted
+   * with the cluster key and keep their logs as long as the control plane's.
+   */
+  private secureProviderLogs(): void {
+    const provider = this.eksCluster.node.tryFindChild('KubectlProvider');
+    for (const logGroup of provider?.node.findAll().filter((child): child is logs.CfnLogGroup => child instanceof logs.CfnLogGroup) ?? []) {
+      logGroup.kmsKeyId = this.encryptionKey.keyArn;
+      logGroup.retentionInDays = this.logRetention;
+      // Named after a function that a rolled-back create deletes: removed with it.
+      logGroup.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
+    }
   }
 
   /**
@@ -440,47 +471,20 @@ export class Cluster extends Construct {
     if (this.spotNodes) {
       groups.push(['Spot', this.spotNodes]);
     }
-    const lookupRole = new iam.Role(this, 'NodeGroupLookupRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Reads the Auto Scaling group names of the node groups of ${this.node.path}`,
-    });
-    const lookupPolicy = new iam.ManagedPolicy(this, 'NodeGroupLookupPolicy', {
-      description: `Reads the node groups of ${this.node.path} and writes the lookup's logs`,
-      roles: [lookupRole],
-      statements: [
-        new iam.PolicyStatement({ actions: ['eks:DescribeNodegroup'], resources: groups.map(([, group]) => group.nodegroupArn) }),
-        new iam.PolicyStatement({
-          actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface',
-            'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
-          resources: ['*'],
-        }),
-        new iam.PolicyStatement({
-          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          resources: [Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-        }),
-      ],
-    });
-    acknowledge(lookupPolicy, {
-      'AwsSolutions-IAM5[Resource::*]': 'Network interface actions of a Lambda function in a VPC, which EC2 does not scope to resources.',
-      [`AwsSolutions-IAM5[Resource::${findingValue(this, Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }))}]`]:
-        'The lookup function writes its own log group, whose name the custom resource framework chooses.',
-    });
+    const calls = AwsCalls.of(this, { vpc: this.eksCluster.vpc, vpcSubnets, encryptionKey: this.encryptionKey, logRetention: this.logRetention });
     for (const [name, group] of groups) {
-      const lookup = new cr.AwsCustomResource(this, `${name}AutoScalingGroup`, {
+      // The node group's own name (not the `<cluster>/<nodegroup>` that its Ref
+      // returns without the nodegroupNameAttribute feature flag).
+      const nodegroupName = (group.node.defaultChild as eks.CfnNodegroup).attrNodegroupName;
+      const lookup = calls.call(this, `${name}AutoScalingGroup`, {
         onUpdate: {
           service: 'EKS',
           action: 'describeNodegroup',
-          parameters: { clusterName: this.name, nodegroupName: group.nodegroupName },
+          parameters: { clusterName: this.name, nodegroupName },
           physicalResourceId: cr.PhysicalResourceId.of(`${this.name}/${name}`),
           outputPaths: ['nodegroup.resources.autoScalingGroups.0.name'],
         },
-        role: lookupRole,
-        vpc: this.eksCluster.vpc,
-        vpcSubnets,
-        installLatestAwsSdk: false,
-      });
-      // The lookup's role has no permission until this policy is attached.
-      lookup.node.addDependency(lookupPolicy);
+      }, [new iam.PolicyStatement({ actions: ['eks:DescribeNodegroup'], resources: [group.nodegroupArn] })]);
       const asgName = lookup.getResponseField('nodegroup.resources.autoScalingGroups.0.name');
       if (this.nodeScaling.cpuTargetTrackingPercent !== undefined) {
         new autoscaling.CfnScalingPolicy(this, `${name}CpuTargetTracking`, {
@@ -505,23 +509,6 @@ export class Cluster extends Construct {
         }
       }
     }
-    this.acknowledgeLookupFunction();
-  }
-
-  /** The custom resource framework's singleton function, which runs the lookups. */
-  private acknowledgeLookupFunction(): void {
-    const stack = Stack.of(this);
-    const singleton = stack.node.tryFindChild(AWS_CUSTOM_RESOURCE_SINGLETON);
-    if (!singleton) {
-      return;
-    }
-    const lookup = 'A custom resource handler of aws-cdk-lib that CloudFormation invokes synchronously to read node group names';
-    acknowledge(singleton, {
-      'HIPAA.Security-LambdaConcurrency': `${lookup}; reserved concurrency would only make deploys fail.`,
-      'NIST.800.53.R5-LambdaConcurrency': `${lookup}; reserved concurrency would only make deploys fail.`,
-      'HIPAA.Security-LambdaDLQ': `${lookup}; failures go back to CloudFormation, which fails the deploy.`,
-      'NIST.800.53.R5-LambdaDLQ': `${lookup}; failures go back to CloudFormation, which fails the deploy.`,
-    });
   }
 
   private createNodeRole(): iam.Role {
@@ -606,7 +593,9 @@ export class Cluster extends Construct {
     }
     const [serviceAccount, policy] = entry;
     const role = new iam.Role(this, `${name === 'vpc-cni' ? 'Cni' : 'EbsCsi'}Role`, {
-      assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com').withSessionTags(),
+      assumedBy: podIdentityPrincipal({
+        clusterName: this.name, clusterArn: this.eksCluster.clusterArn, namespace: 'kube-system', serviceAccount, agent: this,
+      }),
       description: `Pod Identity role of the ${name} add-on of ${this.node.path}`,
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName(policy)],
     });
@@ -640,7 +629,7 @@ export class Cluster extends Construct {
    */
   private installLoadBalancerController(stack: Stack): eks.HelmChart {
     const serviceAccount = 'aws-load-balancer-controller';
-    const role = this.addPodIdentityRole('LoadBalancerControllerRole', 'kube-system', serviceAccount);
+    const { role, association } = this.podIdentity('LoadBalancerControllerRole', 'kube-system', serviceAccount);
     const targetGroups = stack.formatArn({ service: 'elasticloadbalancing', resource: 'targetgroup', resourceName: '*/*' });
     const policy = new iam.ManagedPolicy(this, 'LoadBalancerControllerPolicy', {
       description: `AWS Load Balancer Controller of ${this.node.path}: TargetGroupBinding reconciliation only`,
@@ -674,6 +663,10 @@ export class Cluster extends Construct {
       version: LOAD_BALANCER_CONTROLLER.helmChartVersion,
       namespace: 'kube-system',
       release: 'aws-load-balancer-controller',
+      // Its TargetGroupBinding webhook fails closed: the services' manifests may be
+      // applied only once the controller's pods serve it.
+      wait: true,
+      timeout: CHART_TIMEOUT,
       values: {
         clusterName: this.name,
         region: stack.region,
@@ -684,10 +677,10 @@ export class Cluster extends Construct {
         createIngressClassResource: false,
       },
     });
-    // Its pods need nodes, and their role and policy before they ask for credentials.
-    // On delete it goes before the nodes, so the controller can remove the finalizers
-    // of the TargetGroupBindings first.
-    chart.node.addDependency(this.onDemandNodes, role, policy);
+    // Its pods need nodes, and their role, policy and Pod Identity association before
+    // they ask for credentials. On delete it goes before the nodes, so the controller
+    // can remove the finalizers of the TargetGroupBindings first.
+    chart.node.addDependency(this.onDemandNodes, role, policy, association);
     return chart;
   }
 
@@ -698,7 +691,7 @@ export class Cluster extends Construct {
   private installClusterAutoscaler(stack: Stack): void {
     const options = this.nodeScaling.clusterAutoscalerOptions ?? {};
     const serviceAccount = 'cluster-autoscaler';
-    const role = this.addPodIdentityRole('ClusterAutoscalerRole', 'kube-system', serviceAccount);
+    const { role, association } = this.podIdentity('ClusterAutoscalerRole', 'kube-system', serviceAccount);
     const nodegroups = stack.formatArn({ service: 'eks', resource: 'nodegroup', resourceName: `${this.name}/*` });
     const policy = new iam.ManagedPolicy(this, 'ClusterAutoscalerPolicy', {
       description: `Cluster Autoscaler of ${this.node.path}`,
@@ -736,6 +729,8 @@ export class Cluster extends Construct {
       version: options.chartVersion ?? '9.52.1',
       namespace: 'kube-system',
       release: 'cluster-autoscaler',
+      wait: true,
+      timeout: CHART_TIMEOUT,
       values: {
         cloudProvider: 'aws',
         awsRegion: stack.region,
@@ -749,8 +744,9 @@ export class Cluster extends Construct {
         },
       },
     });
-    // Its pods need nodes, and their role and policy before they ask for credentials.
-    chart.node.addDependency(this.onDemandNodes, role, policy);
+    // Its pods need nodes, and their role, policy and Pod Identity association before
+    // they ask for credentials.
+    chart.node.addDependency(this.onDemandNodes, role, policy, association);
   }
 
   /**
@@ -787,9 +783,6 @@ export class Cluster extends Construct {
     }
   }
 }
-
-/** The construct ID of the AwsCustomResource singleton function in a stack. */
-const AWS_CUSTOM_RESOURCE_SINGLETON = 'AWS679f53fac002430cb0da5b7982bd2287';
 
 function validateSchedules(schedules: ScheduledNodeScaling[]): void {
   const names = new Set<string>();
@@ -828,25 +821,28 @@ function nodeGroupSize(name: string, given: NodeGroupSize | undefined, defaults:
 
 /**
  * Managed node groups launch instances through the Auto Scaling service-linked
- * role, which must be able to use the key of the encrypted node volumes.
+ * role, which must be able to use the key of the encrypted node volumes. That
+ * role exists only once the account has used Auto Scaling, and KMS refuses a key
+ * policy that names a principal that does not exist; so, as the AWS-managed
+ * `aws/ebs` key does, the key lets any principal of this account use it through
+ * EC2 only, and create grants only for AWS resources.
  */
-function allowAutoScalingVolumes(key: kms.IKey): void {
+function allowEbsVolumes(key: kms.IKey): void {
   const stack = Stack.of(key);
-  const autoScaling = new iam.ArnPrincipal(stack.formatArn({
-    service: 'iam',
-    region: '',
-    resource: 'role',
-    resourceName: 'aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling',
-  }));
+  const throughEc2 = {
+    'kms:CallerAccount': stack.account,
+    'kms:ViaService': `ec2.${stack.region}.amazonaws.com`,
+  };
   key.addToResourcePolicy(new iam.PolicyStatement({
-    principals: [autoScaling],
+    principals: [new iam.AnyPrincipal()],
     actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
     resources: ['*'],
+    conditions: { StringEquals: throughEc2 },
   }));
   key.addToResourcePolicy(new iam.PolicyStatement({
-    principals: [autoScaling],
+    principals: [new iam.AnyPrincipal()],
     actions: ['kms:CreateGrant'],
     resources: ['*'],
-    conditions: { Bool: { 'kms:GrantIsForAWSResource': true } },
+    conditions: { StringEquals: throughEc2, Bool: { 'kms:GrantIsForAWSResource': true } },
   }));
 }

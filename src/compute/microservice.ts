@@ -36,9 +36,10 @@ export interface CanaryOptions {
   readonly weight: number;
 
   /**
-   * The fewest canary pods.
+   * The fewest canary pods. A canary that takes traffic keeps at least two, so
+   * that an eviction or a node drain never empties its share of the traffic.
    *
-   * @default 1
+   * @default - 2 when `weight` is above 0, 1 when it is 0
    */
   readonly minReplicas?: number;
 }
@@ -60,6 +61,15 @@ export interface MicroserviceOptions {
    * @default - none: the service is the load balancer's default route
    */
   readonly path?: string;
+
+  /**
+   * The priority of the service's listener rule, from 1 to 49,999: lower is
+   * checked first. A rule whose path covers another's (`/api/*` covers
+   * `/api/users/*`) must come after it; synthesis fails when it would not.
+   *
+   * @default - derived from `path` alone, so that adding, removing or reordering services never moves it
+   */
+  readonly priority?: number;
 
   /**
    * A container image to run instead of the service's own ECR repository.
@@ -251,6 +261,13 @@ export class Microservice extends Construct implements iam.IGrantable {
   public readonly path?: string;
 
   /**
+   * The priority of the service's listener rule.
+   *
+   * @default - derived from the path
+   */
+  public readonly priority?: number;
+
+  /**
    * The Pod Identity role of the service's pods. Grant to `grantPrincipal` (or to
    * the service itself), which collects permissions in one managed policy.
    */
@@ -323,6 +340,12 @@ export class Microservice extends Construct implements iam.IGrantable {
     if (props.path !== undefined && !/^\/[A-Za-z0-9_\-.*/]*$/.test(props.path)) {
       throw new Error(`\`${props.name}.path\` ('${props.path}') is not a path pattern: write it as '/api/users/*'.`);
     }
+    if (props.priority !== undefined) {
+      if (props.path === undefined) {
+        throw new Error(`\`${props.name}.priority\` is set, but the service has no \`path\`: the default route always comes last. Remove \`priority\`, or give the service a path.`);
+      }
+      requireWholeNumber(`${props.name}.priority`, props.priority, 1, 49_999);
+    }
     if (props.image !== undefined && props.repository !== undefined) {
       throw new Error(`\`${props.name}.image\` and \`repository\` are both set: the pods run one image. Remove \`image\` to run from the repository, or \`repository\`.`);
     }
@@ -331,7 +354,11 @@ export class Microservice extends Construct implements iam.IGrantable {
     }
     if (props.canary) {
       requireWholeNumber(`${props.name}.canary.weight`, props.canary.weight, 0, 100);
-      requireWholeNumber(`${props.name}.canary.minReplicas`, props.canary.minReplicas ?? 1, 1, maxReplicas);
+      requireWholeNumber(`${props.name}.canary.minReplicas`, props.canary.minReplicas ?? canaryMinReplicas(props.canary), 1, maxReplicas);
+      if (props.canary.weight > 0 && props.canary.minReplicas !== undefined && props.canary.minReplicas < 2) {
+        throw new Error(`\`${props.name}.canary.minReplicas\` (${props.canary.minReplicas}) must be at least 2 while the canary takes traffic ` +
+          `(\`weight\` ${props.canary.weight}): one eviction would empty its share. Raise it to 2, or set \`weight\` to 0.`);
+      }
       if (props.canary.image !== undefined && props.canary.imageTag !== undefined) {
         throw new Error(`\`${props.name}.canary.image\` and \`${props.name}.canary.imageTag\` are both set: put the tag in \`image\`, or remove \`image\`.`);
       }
@@ -355,6 +382,7 @@ export class Microservice extends Construct implements iam.IGrantable {
     this.latencyObjective = props.latencyObjective;
     this.namespace = namespace;
     this.path = props.path;
+    this.priority = props.priority;
 
     if (props.image) {
       this.image = props.image;
@@ -365,6 +393,7 @@ export class Microservice extends Construct implements iam.IGrantable {
 
     const identity = podIdentityRole(this, 'Role', {
       clusterName: props.cluster.eksCluster.clusterName,
+      clusterArn: props.cluster.eksCluster.clusterArn,
       namespace,
       serviceAccount: props.name,
       agent: props.cluster.addons['eks-pod-identity-agent'],
@@ -425,7 +454,7 @@ export class Microservice extends Construct implements iam.IGrantable {
         ...stable,
         name: `${props.name}-canary`,
         image: props.canary.image ?? (this.repository ? this.repository.repositoryUriForTag(props.canary.imageTag ?? props.imageTag ?? '1.0.0') : this.image),
-        minReplicas: props.canary.minReplicas ?? 1,
+        minReplicas: props.canary.minReplicas ?? canaryMinReplicas(props.canary),
         targetGroupArn: this.canaryTargetGroup.targetGroupArn,
       }));
     }
@@ -467,4 +496,9 @@ export class Microservice extends Construct implements iam.IGrantable {
     }
     this.environment.push(variable);
   }
+}
+
+/** A canary that takes traffic keeps two pods by default; a warm one, one. */
+function canaryMinReplicas(canary: CanaryOptions): number {
+  return canary.weight > 0 ? 2 : 1;
 }

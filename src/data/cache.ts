@@ -1,4 +1,5 @@
 import { Annotations, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -135,6 +136,12 @@ export class Cache extends Construct implements ec2.IConnectable {
   /** The log groups of the slow and engine logs, keyed by log type. */
   public readonly logGroups: { [type: string]: logs.ILogGroup } = {};
 
+  /** How many shards (node groups) the cache has. */
+  public readonly shards: number;
+
+  /** How many replicas each shard has. */
+  public readonly replicasPerShard: number;
+
   constructor(scope: Construct, id: string, props: CacheProps) {
     super(scope, id);
     const production = isProduction(props.profile);
@@ -151,6 +158,8 @@ export class Cache extends Construct implements ec2.IConnectable {
     if (!Token.isUnresolved(nodeType) && !/^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(nodeType)) {
       throw new Error(`\`nodeType\` ('${nodeType}') is not an ElastiCache node type: write it as 'cache.t3.medium'.`);
     }
+    this.shards = shards;
+    this.replicasPerShard = replicas;
     const multiAz = replicas > 0;
     const logRetention = props.logRetention ?? defaultLogRetention(production);
 
@@ -240,6 +249,38 @@ export class Cache extends Construct implements ec2.IConnectable {
   /** The configuration endpoint that cluster-mode clients connect to. */
   public get configurationEndpoint(): string {
     return this.replicationGroup.attrConfigurationEndPointAddress;
+  }
+
+  /**
+   * The IDs of the cache's nodes, as ElastiCache names the member clusters of a
+   * cluster-mode replication group: `<group>-<shard>-<member>`, such as
+   * `mygroup-0001-001` (the shard's first node) and `mygroup-0001-002`. Nodes
+   * that ElastiCache adds later (a replica added online) take new numbers.
+   */
+  public get nodeIds(): string[] {
+    const ids: string[] = [];
+    for (let shard = 1; shard <= this.shards; shard++) {
+      for (let member = 1; member <= this.replicasPerShard + 1; member++) {
+        ids.push(`${this.replicationGroup.ref}-${String(shard).padStart(4, '0')}-${String(member).padStart(3, '0')}`);
+      }
+    }
+    return ids;
+  }
+
+  /**
+   * A metric of one node (`nodeId` from `nodeIds`). ElastiCache publishes engine
+   * and host metrics per node (`CacheClusterId` and `CacheNodeId`, which is
+   * `0001` for every Redis and Valkey node), not per replication group.
+   */
+  public metricNode(metricName: string, nodeId: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/ElastiCache',
+      metricName,
+      dimensionsMap: { CacheClusterId: nodeId, CacheNodeId: '0001' },
+      statistic: 'Average',
+      period: Duration.minutes(5),
+      ...props,
+    });
   }
 
   /** The port of the configuration endpoint. */

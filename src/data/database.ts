@@ -13,6 +13,7 @@ import { grantReadSecret } from '../private/grants';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
 import { defaultLogRetention } from '../private/profile';
+import { closeDefaultEgress } from '../private/security-groups';
 import { dataSubnets } from '../private/subnets';
 import { requireWholeDays, requireWholeNumber } from '../private/validate';
 import { PlatformProfile } from '../profile';
@@ -158,7 +159,16 @@ export interface DatabaseOptions {
 /**
  * Properties of a `Database`.
  */
-export interface DatabaseProps extends DatabaseOptions, DataStoreProps {}
+export interface DatabaseProps extends DatabaseOptions, DataStoreProps {
+  /**
+   * The subnets of the function that rotates the master password. It calls the
+   * Secrets Manager API and connects to the database, so it needs a route to
+   * Secrets Manager: a NAT gateway, or an interface endpoint in the VPC.
+   *
+   * @default - the VPC's private subnets with egress, or the database's subnets when the VPC has none
+   */
+  readonly rotationSubnets?: ec2.SubnetSelection;
+}
 
 const POSTGRES_PORT = 5432;
 const MAX_READ_REPLICAS = 5;
@@ -166,13 +176,19 @@ const MIN_STORAGE = 20;
 const MAX_STORAGE = 65536;
 const RESERVED_USERNAMES = ['admin', 'rdsadmin', 'rds_superuser', 'rdsrepladmin'];
 const LOG_TYPES = ['postgresql', 'upgrade'];
+/** How often the master password is rotated. */
+const ROTATION_PERIOD = Duration.days(30);
 
 /**
  * RDS for PostgreSQL: a Multi-AZ writer, read replicas, an RDS Proxy, and AWS
  * Backup, encrypted with a customer-managed key.
  *
- * - TLS is forced (`rds.force_ssl`), IAM authentication is on, and the master
- *   password is generated, stored and rotated by RDS in Secrets Manager.
+ * - TLS is forced (`rds.force_ssl`) and IAM authentication is on. The master
+ *   password is generated in Secrets Manager and rotated every 30 days by a
+ *   hosted rotation function in the VPC (RDS cannot create read replicas of an
+ *   instance whose password it manages itself).
+ * - The RDS Proxy authenticates end to end with IAM: clients sign in as their own
+ *   database users, and so does the proxy, with no password in between.
  * - Performance Insights, enhanced monitoring, and PostgreSQL and upgrade logs in
  *   encrypted CloudWatch log groups with retention.
  * - Deletion protection, a snapshot on delete, 7 days of automated backups, and a
@@ -211,7 +227,7 @@ export class Database extends Construct implements ec2.IConnectable {
    */
   public readonly proxy?: rds.DatabaseProxy;
 
-  /** The master user's secret, managed and rotated by RDS. */
+  /** The master user's secret, attached to the writer and rotated every 30 days. */
   public readonly secret: secretsmanager.ISecret;
 
   /** The key that encrypts everything the database stores. */
@@ -233,6 +249,8 @@ export class Database extends Construct implements ec2.IConnectable {
   public readonly logGroups: { [name: string]: logs.ILogGroup } = {};
 
   private replicaConnectPolicy?: iam.ManagedPolicy;
+  private proxyRole?: iam.Role;
+  private proxyPolicy?: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
@@ -271,7 +289,8 @@ export class Database extends Construct implements ec2.IConnectable {
       vpc: props.vpc,
       vpcSubnets,
       description: `Subnets of the PostgreSQL database of ${this.node.path}`,
-      removalPolicy: RemovalPolicy.RETAIN,
+      // Kept with a kept instance, which RDS would not let it be deleted from.
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     const parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
       engine,
@@ -319,8 +338,7 @@ export class Database extends Construct implements ec2.IConnectable {
       engine,
       instanceIdentifier: identifier,
       databaseName,
-      credentials: rds.Credentials.fromUsername(username, { encryptionKey: this.encryptionKey }),
-      manageMasterUserPassword: true,
+      credentials: rds.Credentials.fromGeneratedSecret(username, { encryptionKey: this.encryptionKey }),
       multiAz,
       allocatedStorage,
       maxAllocatedStorage,
@@ -331,6 +349,9 @@ export class Database extends Construct implements ec2.IConnectable {
       removalPolicy,
     });
     this.secret = this.instance.secret!;
+    // A snapshot of the writer is useless without its password: the secret is kept.
+    (this.instance.node.findChild('Secret') as secretsmanager.Secret).applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
+    this.rotateMasterPassword(props, securityGroup);
     this.addLogGroups(this.instance, 'Instance', identifier, logRetention);
     this.acknowledgeDefaultPort(this.instance);
     if (!multiAz) {
@@ -353,7 +374,11 @@ export class Database extends Construct implements ec2.IConnectable {
         ...common,
         sourceDatabaseInstance: this.instance,
         instanceIdentifier: replicaIdentifier,
-        // A replica holds a copy of the writer's data; RDS takes no final snapshot of a replica.
+        // It applies every change of the writer, so it grows as far as the writer does.
+        maxAllocatedStorage,
+        // A replica holds a copy of the writer's data; RDS takes no final snapshot of a
+        // replica, and deletion protection would keep a rolled-back create from removing it.
+        deletionProtection: false,
         removalPolicy: RemovalPolicy.DESTROY,
       });
       // A replica inherits the writer's encryption (KmsKeyId names the key); the
@@ -365,6 +390,10 @@ export class Database extends Construct implements ec2.IConnectable {
       acknowledge(replica, { 'AwsSolutions-RDS3': copy });
       acknowledgeControlRule(replica, 'RDSMultiAZSupport', copy, HIPAA_AND_NIST);
       acknowledge(replica, { 'HIPAA.Security-RDSInBackupPlan': copy, 'NIST.800.53.R5-RDSInBackupPlan': copy });
+      const deletable = 'A read replica is a copy of the writer, deleted with the stack; deletion protection would make a ' +
+        'rolled-back first deploy fail to delete it. The writer keeps deletion protection.';
+      acknowledge(replica, { 'AwsSolutions-RDS10': deletable });
+      acknowledgeControlRule(replica, 'RDSInstanceDeletionProtectionEnabled', deletable, HIPAA_AND_NIST);
       this.readReplicas.push(replica);
       this.readReplicaIdentifiers.push(replicaIdentifier);
     }
@@ -376,34 +405,20 @@ export class Database extends Construct implements ec2.IConnectable {
         description: 'RDS Proxy: admits the allowed clients, reaches the writer',
         allowAllOutbound: false,
       });
-      const proxyRole = new iam.Role(this, 'ProxyRole', {
+      // End-to-end IAM authentication: the proxy signs in to the writer as each
+      // client's own database user, with IAM (grantConnect lets its role do so).
+      this.proxyRole = new iam.Role(this, 'ProxyRole', {
         assumedBy: new iam.ServicePrincipal('rds.amazonaws.com'),
-        description: `Lets the RDS Proxy of ${this.node.path} read the master secret`,
+        description: `Lets the RDS Proxy of ${this.node.path} connect to the writer with IAM as its clients' users`,
       });
-      proxyRole.addManagedPolicy(new iam.ManagedPolicy(this, 'ProxyPolicy', {
-        description: `Reads the master secret of ${this.node.path}`,
-        statements: [
-          new iam.PolicyStatement({
-            actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-            resources: [this.secret.secretArn],
-          }),
-          new iam.PolicyStatement({
-            actions: ['kms:Decrypt'],
-            resources: [this.encryptionKey.keyArn],
-            conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
-          }),
-        ],
-      }));
       this.proxy = new rds.DatabaseProxy(this, 'Proxy', {
         proxyTarget: rds.ProxyTarget.fromInstance(this.instance),
         dbProxyName: `${identifier}-proxy`,
-        // The secret without its key: the role's managed policy grants the decrypt,
-        // so nothing is added to the key policy (which would close a cycle).
-        secrets: [secretsmanager.Secret.fromSecretCompleteArn(this, 'ProxySecret', this.secret.secretArn)],
+        defaultAuthScheme: rds.DefaultAuthScheme.IAM_AUTH,
         vpc: props.vpc,
         vpcSubnets,
         securityGroups: [proxySecurityGroup],
-        role: proxyRole.withoutPolicyUpdates(),
+        role: this.proxyRole.withoutPolicyUpdates(),
         requireTLS: true,
         iamAuth: true,
         idleClientTimeout: Duration.minutes(30),
@@ -411,13 +426,15 @@ export class Database extends Construct implements ec2.IConnectable {
         debugLogging: false,
       });
       pinRulePorts([securityGroup, proxySecurityGroup], POSTGRES_PORT);
+      closeDefaultEgress(proxySecurityGroup);
       securityGroups.push(proxySecurityGroup);
     }
     this.connections = new ec2.Connections({ securityGroups, defaultPort: ec2.Port.tcp(POSTGRES_PORT) });
 
     const vault = new backup.BackupVault(this, 'BackupVault', {
       encryptionKey: this.encryptionKey,
-      removalPolicy: RemovalPolicy.RETAIN,
+      // Named: kept on update and delete, removed when a first create rolls back.
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     this.backupPlan = new backup.BackupPlan(this, 'BackupPlan', {
       backupPlanName: identifier,
@@ -442,9 +459,26 @@ export class Database extends Construct implements ec2.IConnectable {
     });
   }
 
-  /** Lets `grantee` connect as `dbUser` with IAM authentication, through the proxy when there is one. */
+  /**
+   * Lets `grantee` connect as `dbUser` with IAM authentication, through the proxy
+   * when there is one; the proxy may then sign in to the writer as that user too.
+   * The user must exist in the database with the `rds_iam` role.
+   */
   public grantConnect(grantee: iam.IGrantable, dbUser: string): iam.Grant {
-    return this.proxy ? this.proxy.grantConnect(grantee, dbUser) : this.instance.grantConnect(grantee, dbUser);
+    if (!this.proxy || !this.proxyRole) {
+      return this.instance.grantConnect(grantee, dbUser);
+    }
+    if (!this.proxyPolicy) {
+      this.proxyPolicy = new iam.ManagedPolicy(this, 'ProxyPolicy', {
+        description: `Lets the RDS Proxy of ${this.node.path} connect to the writer with IAM as its clients' users`,
+        roles: [this.proxyRole],
+      });
+    }
+    this.proxyPolicy.addStatements(new iam.PolicyStatement({
+      actions: ['rds-db:connect'],
+      resources: [dbUserArn(this, (this.instance.node.defaultChild as rds.CfnDBInstance).attrDbiResourceId, dbUser)],
+    }));
+    return this.proxy.grantConnect(grantee, dbUser);
   }
 
   /**
@@ -463,15 +497,9 @@ export class Database extends Construct implements ec2.IConnectable {
         description: `IAM authentication to the read replicas of ${this.node.path}`,
       });
     }
-    const stack = Stack.of(this);
     this.replicaConnectPolicy.addStatements(new iam.PolicyStatement({
       actions: ['rds-db:connect'],
-      resources: this.readReplicas.map(replica => stack.formatArn({
-        service: 'rds-db',
-        resource: 'dbuser',
-        resourceName: `${(replica.node.defaultChild as rds.CfnDBInstance).attrDbiResourceId}/${dbUser}`,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      })),
+      resources: this.readReplicas.map(replica => dbUserArn(this, (replica.node.defaultChild as rds.CfnDBInstance).attrDbiResourceId, dbUser)),
     }));
     this.replicaConnectPolicy.attachToRole(role);
   }
@@ -496,6 +524,32 @@ export class Database extends Construct implements ec2.IConnectable {
   }
 
   /**
+   * Rotates the master password every 30 days with a hosted rotation function
+   * (Secrets Manager's own, created by its CloudFormation transform: no
+   * Serverless Application Repository) that runs in the VPC and reaches the writer
+   * on its port.
+   */
+  private rotateMasterPassword(props: DatabaseProps, databaseSecurityGroup: ec2.SecurityGroup): void {
+    const subnets = props.rotationSubnets
+      ?? (props.vpc.privateSubnets.length > 0 ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : props.vpcSubnets ?? dataSubnets(props.vpc));
+    const securityGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
+      vpc: props.vpc,
+      description: 'Master password rotation: HTTPS to Secrets Manager, PostgreSQL to the writer',
+      allowAllOutbound: false,
+    });
+    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager API');
+    securityGroup.connections.allowTo(databaseSecurityGroup, ec2.Port.tcp(POSTGRES_PORT), 'Rotation to the writer');
+    this.secret.addRotationSchedule('Rotation', {
+      hostedRotation: secretsmanager.HostedRotation.postgreSqlSingleUser({
+        vpc: props.vpc,
+        vpcSubnets: subnets,
+        securityGroups: [securityGroup],
+      }),
+      automaticallyAfter: ROTATION_PERIOD,
+    });
+  }
+
+  /**
    * Log groups with retention and encryption, created before the instance so that
    * RDS writes into them instead of creating its own without retention. Their
    * names follow RDS's convention, which is why instance identifiers are fixed.
@@ -507,7 +561,8 @@ export class Database extends Construct implements ec2.IConnectable {
         logGroupName: name,
         retention,
         encryptionKey: this.encryptionKey,
-        removalPolicy: RemovalPolicy.RETAIN,
+        // Named: kept on update and delete, removed when a first create rolls back.
+        removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
       });
       // RDS would otherwise create the group itself, without retention or the key.
       (instance.node.defaultChild as rds.CfnDBInstance).node.addDependency(logGroup);
@@ -535,6 +590,16 @@ function pinRulePorts(securityGroups: ec2.SecurityGroup[], port: number): void {
       child.toPort = port;
     }
   }
+}
+
+/** The IAM resource of database user `dbUser` on the instance or proxy whose resource ID is `resourceId`. */
+function dbUserArn(scope: Construct, resourceId: string, dbUser: string): string {
+  return Stack.of(scope).formatArn({
+    service: 'rds-db',
+    resource: 'dbuser',
+    resourceName: `${resourceId}/${dbUser}`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
 }
 
 /**

@@ -6,14 +6,17 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { DataStoreProps } from './data-store-props';
 import { KafkaOptions, MessageBroker, MessageBrokerEngine, RabbitMqOptions } from './message-broker';
+import { AwsCalls } from '../private/aws-calls';
 import { grantReadSecret } from '../private/grants';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
 import { isProduction, defaultLogRetention } from '../private/profile';
-import { dataSubnets } from '../private/subnets';
+import { closeDefaultEgress } from '../private/security-groups';
+import { dataSubnets, egressSubnets } from '../private/subnets';
 import { requireWholeNumber } from '../private/validate';
 
 /**
@@ -28,7 +31,7 @@ export interface MessagingOptions {
   readonly broker?: MessageBroker;
 
   /**
-   * How long the Kafka broker logs are kept.
+   * How long the broker logs are kept: Kafka's broker logs, RabbitMQ's general log.
    *
    * @default - one year in production, one month in development
    */
@@ -48,9 +51,11 @@ export interface MessagingOptions {
   readonly encryptionKey?: kms.IKey;
 
   /**
-   * What happens to the broker or cluster when it leaves the stack.
+   * What happens to the broker or cluster when it leaves the stack. Both have
+   * fixed names, so the default keeps them on update and delete but removes them
+   * when a first create rolls back (a kept one would make the retry fail).
    *
-   * @default RemovalPolicy.RETAIN
+   * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
    */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -122,7 +127,7 @@ export class Messaging extends Construct implements ec2.IConnectable {
     const production = isProduction(props.profile);
     const broker = props.broker ?? MessageBroker.rabbitMq();
     this.engine = broker.engine;
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
     const subnets = props.vpc.selectSubnets(props.vpcSubnets ?? dataSubnets(props.vpc));
 
     this.encryptionKey = props.encryptionKey ?? customerManagedKey(this, 'Key', `Encrypts the message broker of ${this.node.path}`);
@@ -142,6 +147,7 @@ export class Messaging extends Construct implements ec2.IConnectable {
       this.rabbitMqBroker = result.broker;
       this.credentials = result.credentials;
       this.rabbitMqBroker.applyRemovalPolicy(removalPolicy);
+      this.keepGeneralLogs(props, props.logRetention ?? defaultLogRetention(production));
     } else {
       this.connections = new ec2.Connections({ securityGroups: [securityGroup], defaultPort: ec2.Port.tcp(KAFKA_IAM_PORT) });
       const logRetention = props.logRetention ?? defaultLogRetention(production);
@@ -181,8 +187,9 @@ export class Messaging extends Construct implements ec2.IConnectable {
   }
 
   /**
-   * Lets `grantee` connect to the Kafka cluster with IAM, describe, create, write
-   * and read its topics, and use consumer groups. Throws for RabbitMQ.
+   * Lets `grantee` find the Kafka cluster's bootstrap brokers (MSK gives them only
+   * through `GetBootstrapBrokers`), connect to it with IAM, describe, create,
+   * write and read its topics, and use consumer groups. Throws for RabbitMQ.
    */
   public grantKafkaClient(grantee: iam.IGrantable): iam.Grant {
     const cluster = this.kafkaCluster;
@@ -197,7 +204,56 @@ export class Messaging extends Construct implements ec2.IConnectable {
         'kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup',
       ],
       resourceArns: [cluster.attrArn, ...this.kafkaResourceArns],
+    }).combine(iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kafka:GetBootstrapBrokers', 'kafka:DescribeClusterV2'],
+      resourceArns: [cluster.attrArn],
+    }));
+  }
+
+  /**
+   * Amazon MQ writes RabbitMQ's general log to /aws/amazonmq/broker/<broker ID>/general,
+   * a group it creates itself, without retention or a key. The broker ID exists only
+   * once the broker does, so the group cannot be made first: right after the broker,
+   * deploy-time calls create it (or find it made) with the broker key, and set its
+   * retention.
+   */
+  private keepGeneralLogs(props: MessagingProps, retention: logs.RetentionDays): void {
+    allowCloudWatchLogs(this.encryptionKey);
+    const calls = AwsCalls.of(this, {
+      vpc: props.vpc, vpcSubnets: egressSubnets(props.vpc), encryptionKey: this.encryptionKey, logRetention: retention,
     });
+    const logGroupName = `/aws/amazonmq/broker/${this.rabbitMqBroker!.ref}/general`;
+    const arn = calls.logGroupArn('/aws/amazonmq/broker/');
+    const call = (action: string, parameters: object, ignoreErrorCodesMatching?: string): cr.AwsSdkCall => ({
+      service: 'CloudWatchLogs',
+      action,
+      parameters,
+      ignoreErrorCodesMatching,
+      physicalResourceId: cr.PhysicalResourceId.of(`${logGroupName}:${action}`),
+    });
+    const statement = (action: string) => new iam.PolicyStatement({ actions: [action], resources: [arn] });
+    const acknowledgement = {
+      [calls.finding(arn)]: 'The general log groups of Amazon MQ brokers, which Amazon MQ names after each broker\'s generated ID.',
+    };
+    const create = calls.call(this, 'GeneralLogGroup', {
+      onCreate: call('createLogGroup', { logGroupName, kmsKeyId: this.encryptionKey.keyArn }, 'ResourceAlreadyExistsException'),
+    }, [statement('logs:CreateLogGroup')], acknowledgement);
+    const key = calls.call(this, 'GeneralLogKey', {
+      onCreate: call('associateKmsKey', { logGroupName, kmsKeyId: this.encryptionKey.keyArn }),
+      onUpdate: call('associateKmsKey', { logGroupName, kmsKeyId: this.encryptionKey.keyArn }),
+    }, [statement('logs:AssociateKmsKey')]);
+    // The group exists (made here or by Amazon MQ) before its key is set.
+    key.node.addDependency(create);
+    if (retention === logs.RetentionDays.INFINITE) {
+      return;
+    }
+    const retain = calls.call(this, 'GeneralLogRetention', {
+      onCreate: call('putRetentionPolicy', { logGroupName, retentionInDays: retention }),
+      onUpdate: call('putRetentionPolicy', { logGroupName, retentionInDays: retention }),
+    }, [statement('logs:PutRetentionPolicy')]);
+    // The group exists (made here or by Amazon MQ) before its retention is set.
+    retain.node.addDependency(create);
   }
 
   /**
@@ -291,6 +347,7 @@ export class Messaging extends Construct implements ec2.IConnectable {
 
     // Brokers talk to each other on the TLS and IAM ports.
     securityGroup.connections.allowInternally(ec2.Port.tcpRange(9092, 9098), 'Broker to broker');
+    closeDefaultEgress(securityGroup);
     allowCloudWatchLogs(this.encryptionKey);
     const logGroup = new logs.LogGroup(this, 'BrokerLogs', {
       retention: logRetention,

@@ -18,11 +18,11 @@ export interface StorageReplication {
   readonly backupsDestination: s3.IBucket;
 
   /**
-   * The KMS key in the destination region that encrypts the copies.
-   *
-   * @default - the copies keep the encryption the destination buckets default to
+   * The KMS key in the destination region that encrypts the copies. Every object
+   * of these buckets is KMS-encrypted, and S3 replicates KMS-encrypted objects
+   * only into a key it is told.
    */
-  readonly destinationKey?: kms.IKey;
+  readonly destinationKey: kms.IKey;
 }
 
 /**
@@ -130,6 +130,10 @@ export class Storage extends Construct {
     const accessLogDays = requireWholeDays('accessLogRetention', props.accessLogRetention ?? Duration.days(365), 1);
     const origins = props.uploadsAllowedOrigins ?? ['*'];
     validateOrigins(origins);
+    if (props.replication && !props.replication.destinationKey) {
+      throw new Error('`replication.destinationKey` is missing: every object of the uploads and backups buckets is KMS-encrypted, and S3 replicates ' +
+        'KMS-encrypted objects only with a key in the destination region. Pass that key (`kms.Key.fromKeyArn(...)`).');
+    }
 
     this.encryptionKey = props.encryptionKey ?? customerManagedKey(this, 'Key', `Encrypts the buckets of ${this.node.path}`, removalPolicy);
 
@@ -278,12 +282,10 @@ export class Storage extends Construct {
       }),
       new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.encryptionKey.keyArn] }),
     ];
-    if (replication.destinationKey) {
-      statements.push(new iam.PolicyStatement({
-        actions: ['kms:Encrypt', 'kms:GenerateDataKey'],
-        resources: [replication.destinationKey.keyArn],
-      }));
-    }
+    statements.push(new iam.PolicyStatement({
+      actions: ['kms:Encrypt', 'kms:GenerateDataKey'],
+      resources: [replication.destinationKey.keyArn],
+    }));
     const policy = new iam.ManagedPolicy(this, 'ReplicationPolicy', {
       description: `Lets S3 replicate the uploads and backups of ${this.node.path}`,
       statements,
@@ -323,7 +325,7 @@ function secureBucketDefaults(removalPolicy: RemovalPolicy): s3.BucketProps {
   };
 }
 
-function replicationRule(destination: s3.IBucket, kmsKey?: kms.IKey): s3.ReplicationRule {
+function replicationRule(destination: s3.IBucket, kmsKey: kms.IKey): s3.ReplicationRule {
   return {
     destination,
     kmsKey,

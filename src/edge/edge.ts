@@ -1,24 +1,30 @@
-import { Annotations, ArnFormat, CfnOutput, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnCondition, CfnOutput, CfnResource, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { CloudFrontWebAcl } from './cloudfront-web-acl';
 import { Microservice } from '../compute';
+import { AwsCalls } from '../private/aws-calls';
 import { logAccessLogs } from '../private/elb-access-logs';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
-import { acknowledge, acknowledgeControlRule, acknowledgeDeployTimeCidr, HIPAA_AND_NIST } from '../private/nag';
+import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
 import { isProduction, defaultLogRetention } from '../private/profile';
-import { defaultRoute } from '../private/routes';
+import { defaultRoute, LAST_PRIORITY, routePriorities } from '../private/routes';
 import { serviceScope } from '../private/service-scope';
 import { requireWholeNumber } from '../private/validate';
+import { DEFAULT_RULE_GROUPS, IP_RULE_GROUPS, logWebAcl, managedRules, validateRuleGroups, visibility, webAclMetricName } from '../private/web-acl';
 import { PlatformProfile } from '../profile';
 
 /**
@@ -60,23 +66,30 @@ export interface EdgeOptions {
   readonly staticPathPattern?: string;
 
   /**
-   * Associate a CloudFront-scope web ACL (the same rules) with the distribution.
-   * Such an ACL must be created in us-east-1, so the stack must be there.
+   * The ARN of a CloudFront-scope web ACL made in us-east-1 (for example with
+   * `CloudFrontWebAcl` in a us-east-1 stack), for a platform outside us-east-1.
+   * The rules that judge the viewer's IP address (the rate limit, IP reputation)
+   * work only at CloudFront: behind it, the load balancer sees CloudFront's
+   * addresses.
    *
-   * @default false
+   * @default - in a us-east-1 stack, and in an environment-agnostic stack deployed to us-east-1, the edge creates one; elsewhere none (synthesis warns)
    */
-  readonly cloudFrontWebAcl?: boolean;
+  readonly cloudFrontWebAclArn?: string;
 
   /**
-   * The AWS managed rule groups of the web ACL, by name, in priority order.
+   * The AWS managed rule groups, by name, in priority order. Groups that judge
+   * the request's content go on the load balancer's regional web ACL; those that
+   * judge the source IP (AWSManagedRulesAmazonIpReputationList,
+   * AWSManagedRulesAnonymousIpList) go on the CloudFront-scope web ACL.
    *
    * @default - AWSManagedRulesCommonRuleSet, AWSManagedRulesKnownBadInputsRuleSet, AWSManagedRulesSQLiRuleSet, AWSManagedRulesAmazonIpReputationList
    */
   readonly managedRuleGroups?: string[];
 
   /**
-   * The most requests one IP address may send in five minutes before WAF blocks
-   * it, from 10 (WAF's minimum) to 2,000,000,000.
+   * The most requests one viewer IP address may send in five minutes before WAF
+   * blocks it, from 10 (WAF's minimum) to 2,000,000,000. A rule of the
+   * CloudFront-scope web ACL.
    *
    * @default 2000
    */
@@ -112,13 +125,6 @@ export interface EdgeProps extends EdgeOptions {
   /** The security group of the pods, which the load balancer reaches on each service's port. */
   readonly workloadSecurityGroup: ec2.ISecurityGroup;
 
-  /**
-   * Who may reach the load balancer: CloudFront's VPC origin, inside the VPC.
-   *
-   * @default - the VPC's CIDR block
-   */
-  readonly ingressPeer?: ec2.IPeer;
-
   /** The bucket that receives the server access logs of the edge's log bucket. */
   readonly serverAccessLogsBucket: s3.IBucket;
 
@@ -140,30 +146,30 @@ export interface EdgeProps extends EdgeOptions {
   readonly profile?: PlatformProfile;
 }
 
-const DEFAULT_RULE_GROUPS = [
-  'AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesSQLiRuleSet', 'AWSManagedRulesAmazonIpReputationList',
-];
 const HTTP_PORT = 80;
-/** ALB rule priorities run from 1 to 50,000: the default route comes last. */
-const LAST_PRIORITY = 50_000;
+/** The managed prefix list of the addresses CloudFront connects to origins from, VPC origins included. */
+const CLOUDFRONT_ORIGIN_FACING = 'com.amazonaws.global.cloudfront.origin-facing';
 /** What the listener answers when no rule matches (only while the default route's rule is being created). */
 const NOT_FOUND = elbv2.ListenerAction.fixedResponse(404, { contentType: 'text/plain', messageBody: 'Not found' });
 
 /**
- * How users reach the platform: an internal Application Load Balancer that CDK
- * owns, with a path rule per service (weighted across a canary's two target
- * groups), and a regional WAF web ACL.
+ * How users reach the platform: CloudFront in front of an internal Application
+ * Load Balancer that CDK owns, with a path rule per service (weighted across a
+ * canary's two target groups), and WAF at both.
  *
- * - The load balancer sits in private subnets and admits only traffic from
- *   inside the VPC, where CloudFront's VPC origin reaches it; HTTP/2, strictest
- *   desync mitigation, invalid header fields dropped, access logs, deletion
- *   protection in production.
- * - The web ACL applies AWS managed rule groups and a per-IP rate limit, and logs
- *   to an encrypted log group (authorization headers and cookies redacted).
- * - A service whose stack is nested in this one (as in the platform) gets its rule
- *   in its own scope, so it deploys with the service; otherwise the rule is the
- *   edge's. The service without a path takes a catch-all rule at the last
- *   priority; the listener itself answers 404.
+ * - CloudFront reaches the load balancer through a VPC origin; the load balancer
+ *   sits in private subnets and admits only CloudFront's origin-facing addresses
+ *   (the managed prefix list, looked up at deploy time). HTTP/2, strictest desync
+ *   mitigation, invalid header fields dropped, access logs.
+ * - WAF: the rules that judge the request's content (AWS managed rule groups) on
+ *   the load balancer's regional web ACL; the rules that judge the viewer's IP (a
+ *   per-IP rate limit, the IP reputation list) on a CloudFront-scope web ACL, which
+ *   the edge creates in us-east-1 or takes as `cloudFrontWebAclArn`. Both log to
+ *   encrypted log groups with authorization headers and cookies redacted.
+ * - Each service's rule has a stable priority (its own, or derived from its path);
+ *   a service whose stack is nested in this one (as in the platform) gets its rule
+ *   in its own scope, so it deploys with the service. The service without a path
+ *   takes a catch-all rule at the last priority; the listener itself answers 404.
  *
  * @example
  * declare const vpc: ec2.IVpc;
@@ -184,30 +190,32 @@ export class Edge extends Construct {
   /** The internal Application Load Balancer. */
   public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
 
-  /** The load balancer's listener. */
+  /** The load balancer's listener: HTTPS with a domain, HTTP otherwise. */
   public readonly listener: elbv2.ApplicationListener;
 
   /** The bucket of the load balancer's access logs. */
   public readonly logBucket: s3.Bucket;
 
-  /** The regional web ACL associated with the load balancer. */
+  /** The regional web ACL associated with the load balancer: the rules that judge the request's content. */
   public readonly webAcl: wafv2.CfnWebACL;
 
-  /** The log group of the web ACL. */
+  /** The log group of the regional web ACL. */
   public readonly wafLogGroup: logs.ILogGroup;
 
   /** The CloudFront distribution in front of everything. */
   public readonly distribution: cloudfront.Distribution;
 
   /**
-   * The CloudFront-scope web ACL.
+   * The CloudFront-scope web ACL that the edge created: the rules that judge the viewer's IP.
    *
-   * @default - none unless `cloudFrontWebAcl` is set
+   * @default - none outside us-east-1 (see `cloudFrontWebAclArn`)
    */
-  public readonly cloudFrontWebAcl?: wafv2.CfnWebACL;
+  public readonly cloudFrontWebAcl?: CloudFrontWebAcl;
 
   /** The URL of the platform: `https://` and the custom domain, or the CloudFront domain name. */
   public readonly url: string;
+
+  private readonly webAclMetricName: string;
 
   constructor(scope: Construct, id: string, props: EdgeProps) {
     super(scope, id);
@@ -215,8 +223,10 @@ export class Edge extends Construct {
     const rateLimit = props.rateLimit ?? 2000;
     requireWholeNumber('rateLimit', rateLimit, 10, 2_000_000_000);
     const ruleGroups = props.managedRuleGroups ?? DEFAULT_RULE_GROUPS;
-    validateRuleGroups(ruleGroups);
-    const defaultService = defaultRoute(props.services.map(service => ({ name: service.serviceName, path: service.path, service }))).service;
+    validateRuleGroups('managedRuleGroups', ruleGroups);
+    const routes = props.services.map(service => ({ name: service.serviceName, path: service.path, priority: service.priority, service }));
+    const defaultService = defaultRoute(routes).service;
+    const priorities = routePriorities(routes);
     const staticPath = props.staticPathPattern ?? '/static/*';
     if (!/^\/[A-Za-z0-9_\-.*/]+$/.test(staticPath)) {
       throw new Error(`\`staticPathPattern\` ('${staticPath}') is not a path pattern: write it as '/static/*'.`);
@@ -240,8 +250,10 @@ export class Edge extends Construct {
           'pass `domain.cloudFrontCertificate` (created in us-east-1, for example in a small stack there), or deploy the platform to us-east-1.');
       }
     }
-    if (props.cloudFrontWebAcl && !inUsEast1) {
-      throw new Error('`cloudFrontWebAcl` needs the stack in us-east-1, where CloudFront-scope web ACLs live: deploy the platform there, or leave the option unset (the regional web ACL protects the load balancer).');
+    if (props.cloudFrontWebAclArn !== undefined && !Token.isUnresolved(props.cloudFrontWebAclArn) &&
+      !/^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[^/]+\/[^/]+$/.test(props.cloudFrontWebAclArn)) {
+      throw new Error(`\`cloudFrontWebAclArn\` ('${props.cloudFrontWebAclArn}') is not the ARN of a CloudFront-scope web ACL, ` +
+        'such as \'arn:aws:wafv2:us-east-1:123456789012:global/webacl/codelearn/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111\'.');
     }
 
     // ALB and CloudFront standard logs are delivered only to buckets with
@@ -269,35 +281,40 @@ export class Edge extends Construct {
     acknowledgeControlRule(this.logBucket, 'S3BucketReplicationEnabled',
       'Load balancer access logs are operational records kept in the region they describe.');
 
+    const key = props.encryptionKey ?? customerManagedKey(this, 'Key', `Encrypts the WAF logs of ${this.node.path}`);
+    allowCloudWatchLogs(key);
+    const retention = props.logRetention ?? defaultLogRetention(production);
+    const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+
+    // CloudFront's VPC origin connects from CloudFront's origin-facing addresses,
+    // not from the VPC's block: the group admits that managed prefix list, on the
+    // one port the origin uses (the list weighs 55 of a group's 60 inbound rules).
+    const originPort = props.domain ? HTTPS_PORT : HTTP_PORT;
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
-      description: 'Internal load balancer: HTTP from inside the VPC (CloudFront VPC origin), to the pods of the services',
+      description: `Internal load balancer: CloudFront (VPC origin) on ${originPort}, to the pods of the services`,
       allowAllOutbound: false,
     });
-    const ingressPeer = props.ingressPeer ?? ec2.Peer.ipv4(props.vpc.vpcCidrBlock);
-    securityGroup.addIngressRule(ingressPeer, ec2.Port.tcp(HTTP_PORT), 'HTTP from the CloudFront VPC origin inside the VPC');
-    if (Token.isUnresolved(ingressPeer.uniqueId)) {
-      acknowledgeDeployTimeCidr(securityGroup,
-        'The load balancer admits only the VPC\'s own CIDR block (CloudFront\'s VPC origin), which is known only at deploy time, so the rule cannot read it.');
-    }
+    securityGroup.addIngressRule(ec2.Peer.prefixList(this.cloudFrontPrefixList(props.vpc, vpcSubnets, key, retention)),
+      ec2.Port.tcp(originPort), 'CloudFront VPC origin');
 
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
       vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      vpcSubnets,
       internetFacing: false,
       securityGroup,
       http2Enabled: true,
       dropInvalidHeaderFields: true,
       desyncMitigationMode: elbv2.DesyncMitigationMode.STRICTEST,
-      deletionProtection: production,
+      // Deletion protection would make a rolled-back first deploy fail to delete it.
+      deletionProtection: false,
       idleTimeout: Duration.seconds(60),
     });
     logAccessLogs(this.loadBalancer, this.logBucket, 'alb');
-    if (!production) {
-      acknowledgeControlRule(this.loadBalancer, 'ELBDeletionProtectionEnabled',
-        'The development profile lets the stack delete its load balancer; synthesis warns that the profile is not for production.',
-        HIPAA_AND_NIST);
-    }
+    acknowledgeControlRule(this.loadBalancer, 'ELBDeletionProtectionEnabled',
+      'The load balancer holds no data and CloudFormation owns it: deletion protection would make a rolled-back first deploy ' +
+      'fail (ROLLBACK_FAILED) instead of letting it be retried. Enable termination protection on the stack to guard against deletion.',
+      HIPAA_AND_NIST);
 
     // Each service's pods admit the load balancer on their port.
     const ports = new Set(props.services.map(service => service.port));
@@ -311,8 +328,6 @@ export class Edge extends Construct {
         domainName: originDomain,
         validation: acm.CertificateValidation.fromDns(props.domain.hostedZone),
       });
-      securityGroup.addIngressRule(ingressPeer, ec2.Port.tcp(HTTPS_PORT),
-        'HTTPS from the CloudFront VPC origin inside the VPC');
       this.listener = this.loadBalancer.addListener('Https', {
         port: HTTPS_PORT,
         protocol: elbv2.ApplicationProtocol.HTTPS,
@@ -321,14 +336,6 @@ export class Edge extends Construct {
         open: false,
         defaultAction: NOT_FOUND,
       });
-      const redirect = this.loadBalancer.addListener('Http', {
-        port: HTTP_PORT,
-        protocol: elbv2.ApplicationProtocol.HTTP,
-        open: false,
-        defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: String(HTTPS_PORT), permanent: true }),
-      });
-      acknowledgeControlRule(redirect, 'ELBv2ACMCertificateRequired',
-        'This listener serves nothing: it answers every request with a permanent redirect to the HTTPS listener.');
     } else {
       this.listener = this.loadBalancer.addListener('Http', {
         port: HTTP_PORT,
@@ -337,67 +344,65 @@ export class Edge extends Construct {
         defaultAction: NOT_FOUND,
       });
       const inVpc = 'Viewers reach the platform over HTTPS at CloudFront; CloudFront reaches this internal load balancer through a ' +
-        'VPC origin, so the HTTP hop stays inside the VPC. Without a domain the load balancer has no name to hold a certificate for.';
+        'VPC origin, so the HTTP hop stays inside AWS\'s network. Without a domain the load balancer has no name to hold a certificate for.';
       acknowledgeControlRule(this.loadBalancer, 'ALBHttpToHttpsRedirection', inVpc);
       acknowledgeControlRule(this.listener, 'ELBv2ACMCertificateRequired', inVpc);
     }
 
     // In the platform each service's rule is created in the service's scope, so it
     // lives in the service's nested stack, and the listener names no service: no
-    // service waits for another. The default route is a catch-all rule at the last
-    // priority; the listener itself answers 404.
-    props.services.filter(service => service.path !== undefined).forEach((service, index) => {
-      const path = service.path!;
+    // service waits for another. Priorities come from the services, never from
+    // their order. The default route is a catch-all rule at the last priority; the
+    // listener itself answers 404.
+    for (const [route, priority] of priorities) {
+      const path = route.path!;
       const base = path.endsWith('/*') ? path.slice(0, -2) : undefined;
-      this.route(service, (index + 1) * 10, base ? [path, base] : [path]);
-    });
+      this.route(route.service, priority, base ? [path, base] : [path]);
+    }
     this.route(defaultService, LAST_PRIORITY, ['/*']);
 
-    // The web ACL.
-    const key = props.encryptionKey ?? customerManagedKey(this, 'Key', `Encrypts the WAF logs of ${this.node.path}`);
-    allowCloudWatchLogs(key);
-    const retention = props.logRetention ?? defaultLogRetention(production);
-    const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
-      cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName,
-    });
+    // The regional web ACL: the rules that judge the request's content.
+    const contentGroups = ruleGroups.filter(group => !IP_RULE_GROUPS.includes(group));
+    const ipGroups = ruleGroups.filter(group => IP_RULE_GROUPS.includes(group));
+    this.webAclMetricName = webAclMetricName(this, 'edge');
     this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
-      visibilityConfig: visibility('codelearn-edge'),
-      rules: [
-        ...ruleGroups.map((name, index): wafv2.CfnWebACL.RuleProperty => ({
-          name,
-          priority: index,
-          overrideAction: { none: {} },
-          statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
-          visibilityConfig: visibility(name),
-        })),
-        {
-          name: 'RateLimitPerIp',
-          priority: ruleGroups.length,
-          action: { block: {} },
-          statement: { rateBasedStatement: { limit: rateLimit, aggregateKeyType: 'IP', evaluationWindowSec: 300 } },
-          visibilityConfig: visibility('RateLimitPerIp'),
-        },
-      ],
+      visibilityConfig: visibility(this.webAclMetricName),
+      rules: managedRules(contentGroups),
     });
     new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
       resourceArn: this.loadBalancer.loadBalancerArn,
       webAclArn: this.webAcl.attrArn,
     });
-    this.wafLogGroup = this.logWebAcl(this.webAcl, 'WafLogs', '', retention, key);
+    this.wafLogGroup = logWebAcl(this, this.webAcl, 'WafLogs', '', retention, key).logGroup;
 
-    if (props.cloudFrontWebAcl) {
-      this.cloudFrontWebAcl = new wafv2.CfnWebACL(this, 'CloudFrontWebAcl', {
-        scope: 'CLOUDFRONT',
-        defaultAction: { allow: {} },
-        visibilityConfig: visibility('codelearn-cloudfront'),
-        rules: this.webAcl.rules,
+    // The CloudFront-scope web ACL: the rules that judge the viewer's IP.
+    let cloudFrontWebAclId: string | undefined = props.cloudFrontWebAclArn;
+    if (cloudFrontWebAclId === undefined && (inUsEast1 || Token.isUnresolved(stack.region))) {
+      this.cloudFrontWebAcl = new CloudFrontWebAcl(this, 'CloudFrontWebAcl', {
+        rateLimit, managedRuleGroups: ipGroups, logRetention: retention, encryptionKey: key,
       });
-      this.logWebAcl(this.cloudFrontWebAcl, 'CloudFrontWafLogs', '-cloudfront', retention, key);
+      cloudFrontWebAclId = this.cloudFrontWebAcl.webAclArn;
+      if (!inUsEast1) {
+        // An environment-agnostic stack learns its region at deploy time: the web
+        // ACL exists only where it can, in us-east-1.
+        const isUsEast1 = new CfnCondition(this, 'IsUsEast1', { expression: Fn.conditionEquals(Aws.REGION, 'us-east-1') });
+        for (const resource of this.cloudFrontWebAcl.node.findAll().filter(CfnResource.isCfnResource)) {
+          if (resource.cfnResourceType !== 'AWS::KMS::Key') resource.cfnOptions.condition = isUsEast1;
+        }
+        cloudFrontWebAclId = Fn.conditionIf(isUsEast1.logicalId, cloudFrontWebAclId, Aws.NO_VALUE).toString();
+        Annotations.of(this).addWarningV2('codelearn:edge-ip-rules-region',
+          'The stack is environment-agnostic: the rate limit and IP reputation rules (a CloudFront-scope web ACL) are created only if it is ' +
+          'deployed to us-east-1. In another region, create a CloudFrontWebAcl in a us-east-1 stack and pass `edge.cloudFrontWebAclArn`.');
+      }
+    } else if (cloudFrontWebAclId === undefined) {
+      Annotations.of(this).addWarningV2('codelearn:edge-ip-rules-region',
+        `The stack is in ${stack.region}: the rate limit and IP reputation rules need a CloudFront-scope web ACL, which exists only in us-east-1. ` +
+        'Create a CloudFrontWebAcl in a us-east-1 stack and pass its ARN as `edge.cloudFrontWebAclArn`; until then only the content rules apply.');
     }
 
-    this.distribution = this.createDistribution(props, staticPath, originDomain, production);
+    this.distribution = this.createDistribution(props, staticPath, originDomain, production, cloudFrontWebAclId);
     this.url = props.domain ? `https://${props.domain.domainName}` : `https://${this.distribution.distributionDomainName}`;
     new CfnOutput(this, 'Url', { value: this.url, description: 'The platform\'s URL' });
 
@@ -405,6 +410,34 @@ export class Edge extends Construct {
       Annotations.of(this).addWarningV2('codelearn:edge-rate-limit',
         `\`rateLimit\` (${rateLimit}) blocks an IP after fewer than 100 requests in five minutes: users behind a shared NAT may be blocked.`);
     }
+  }
+
+  /**
+   * A metric of the regional web ACL as a whole: `AllowedRequests` or
+   * `BlockedRequests`. WAF names the web ACL by its metric name.
+   */
+  public metricWebAcl(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/WAFV2',
+      metricName,
+      dimensionsMap: { WebACL: this.webAclMetricName, Rule: 'ALL', Region: Stack.of(this).region },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  /** A metric of the distribution (`Requests`, `5xxErrorRate`), read in us-east-1 where CloudFront publishes it. */
+  public metricDistribution(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/CloudFront',
+      metricName,
+      dimensionsMap: { DistributionId: this.distribution.distributionId, Region: 'Global' },
+      statistic: 'Sum',
+      region: 'us-east-1',
+      period: Duration.minutes(5),
+      ...props,
+    });
   }
 
   /** The listener rule that sends `paths` to `service` (in the service's stack when it is nested in this one). */
@@ -419,31 +452,25 @@ export class Edge extends Construct {
   }
 
   /**
-   * Logs a web ACL to an encrypted log group. WAF delivers only to groups whose
-   * name starts with aws-waf-logs-, and takes their ARN without the ':*' suffix of
-   * the group's Arn attribute, so the name is fixed and the ARN built from it.
+   * The ID of the CloudFront origin-facing prefix list, looked up at deploy time:
+   * AWS assigns it per region and CloudFormation has no way to name it.
    */
-  private logWebAcl(acl: wafv2.CfnWebACL, id: string, suffix: string, retention: logs.RetentionDays, key: kms.IKey): logs.ILogGroup {
-    const name = `aws-waf-logs-${Names.uniqueResourceName(this, { maxLength: 180, separator: '-' })}${suffix}`;
-    const logGroup = new logs.LogGroup(this, id, {
-      logGroupName: name,
-      retention,
-      encryptionKey: key,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    const logging = new wafv2.CfnLoggingConfiguration(this, `${id}Configuration`, {
-      resourceArn: acl.attrArn,
-      logDestinationConfigs: [Stack.of(this).formatArn({
-        service: 'logs', resource: 'log-group', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      })],
-      redactedFields: [{ singleHeader: { Name: 'authorization' } }, { singleHeader: { Name: 'cookie' } }],
-    });
-    // The destination is named, not referenced, and WAF checks that it exists.
-    logging.node.addDependency(logGroup);
-    return logGroup;
+  private cloudFrontPrefixList(vpc: ec2.IVpc, vpcSubnets: ec2.SubnetSelection, key: kms.IKey, logRetention: logs.RetentionDays): string {
+    const calls = AwsCalls.of(this, { vpc, vpcSubnets, encryptionKey: key, logRetention });
+    const lookup: cr.AwsSdkCall = {
+      service: 'EC2',
+      action: 'describeManagedPrefixLists',
+      parameters: { Filters: [{ Name: 'prefix-list-name', Values: [CLOUDFRONT_ORIGIN_FACING] }] },
+      physicalResourceId: cr.PhysicalResourceId.of(CLOUDFRONT_ORIGIN_FACING),
+      outputPaths: ['PrefixLists.0.PrefixListId'],
+    };
+    return calls.call(this, 'CloudFrontPrefixList', { onCreate: lookup, onUpdate: lookup },
+      [new iam.PolicyStatement({ actions: ['ec2:DescribeManagedPrefixLists'], resources: ['*'] })])
+      .getResponseField('PrefixLists.0.PrefixListId');
   }
 
-  private createDistribution(props: EdgeProps, staticPath: string, originDomain: string | undefined, production: boolean): cloudfront.Distribution {
+  private createDistribution(props: EdgeProps, staticPath: string, originDomain: string | undefined, production: boolean,
+    webAclId: string | undefined): cloudfront.Distribution {
     const vpcOrigin = origins.VpcOrigin.withApplicationLoadBalancer(this.loadBalancer, {
       domainName: originDomain,
       protocolPolicy: originDomain ? cloudfront.OriginProtocolPolicy.HTTPS_ONLY : cloudfront.OriginProtocolPolicy.HTTP_ONLY,
@@ -484,15 +511,15 @@ export class Edge extends Construct {
       enableLogging: true,
       logBucket: this.logBucket,
       logFilePrefix: 'cloudfront/',
-      webAclId: this.cloudFrontWebAcl?.attrArn,
+      webAclId,
     });
     acknowledge(distribution, {
       'AwsSolutions-CFR1': 'The platform serves learners worldwide; no country is restricted by default.',
     });
-    if (!this.cloudFrontWebAcl) {
+    if (webAclId === undefined) {
       acknowledge(distribution, {
-        'AwsSolutions-CFR2': 'Every request that CloudFront does not answer from its cache reaches the load balancer, whose regional web ACL applies ' +
-          'the same rules. A CloudFront-scope ACL needs a us-east-1 stack and is the `cloudFrontWebAcl` option.',
+        'AwsSolutions-CFR2': 'CloudFront-scope web ACLs exist only in us-east-1 and this stack is elsewhere: the load balancer\'s regional ' +
+          'web ACL applies the content rules, and synthesis warns until `cloudFrontWebAclArn` brings the IP rules.',
       });
     }
     if (!props.domain) {
@@ -522,15 +549,4 @@ function forwardTo(service: Microservice): elbv2.ListenerAction {
     { targetGroup: service.targetGroup, weight: 100 - service.canaryWeight },
     { targetGroup: service.canaryTargetGroup, weight: service.canaryWeight },
   ]);
-}
-
-function validateRuleGroups(groups: string[]): void {
-  if (new Set(groups).size !== groups.length) {
-    throw new Error(`\`managedRuleGroups\` ([${groups.join(', ')}]) lists a rule group twice: list each once.`);
-  }
-  for (const group of groups) {
-    if (!/^AWSManagedRules[A-Za-z0-9]+$/.test(group)) {
-      throw new Error(`\`managedRuleGroups\` has '${group}', which is not an AWS managed rule group name such as 'AWSManagedRulesCommonRuleSet'.`);
-    }
-  }
 }

@@ -1,1 +1,2 @@
+export * from './cloudfront-web-acl';
 export * from './edge';

@@ -1,4 +1,4 @@
-import { Annotations, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnCondition, CfnMapping, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { hasHostBits, networkAddress, parseIpv4Cidr } from '../private/cidr';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
-import { acknowledgeControlRule, acknowledgeDeployTimeCidr } from '../private/nag';
+import { acknowledge, acknowledgeControlRule, acknowledgeDeployTimeCidr } from '../private/nag';
 import { pascalCase } from '../private/names';
 import { defaultLogRetention } from '../private/profile';
 import { dataSubnets } from '../private/subnets';
@@ -114,6 +114,16 @@ const DEFAULT_CIDR = '10.0.0.0/16';
 const DEFAULT_AZ_COUNT = 2;
 const MIN_AZ_COUNT = 2;
 const LARGEST_PREFIX = 16;
+/**
+ * The zones, by ID, that EKS supports in the regions where it does not support
+ * them all (use1-az3, usw1-az2 and cac1-az3 are left out), in the order the
+ * network uses them.
+ */
+const EKS_ZONE_IDS: Record<string, string[]> = {
+  'us-east-1': ['use1-az1', 'use1-az2', 'use1-az4', 'use1-az5', 'use1-az6'],
+  'us-west-1': ['usw1-az1', 'usw1-az3'],
+  'ca-central-1': ['cac1-az1', 'cac1-az2', 'cac1-az4'],
+};
 const SMALLEST_PREFIX = 20;
 
 /** Options that shape a new VPC, and so cannot be combined with `vpc`. */
@@ -251,6 +261,10 @@ export class Network extends Construct {
       },
     });
 
+    if (!props.availabilityZones) {
+      this.pinEksZones(vpc, azCount);
+    }
+
     for (const subnet of vpc.publicSubnets) {
       const route = subnet.node.tryFindChild('DefaultRoute');
       if (route) {
@@ -260,6 +274,48 @@ export class Network extends Construct {
       }
     }
     return vpc;
+  }
+
+  /**
+   * EKS refuses subnets in use1-az3, usw1-az2 and cac1-az3, and a zone's name
+   * (us-east-1a) stands for a different zone in each account. In those three
+   * regions the subnets are placed by zone ID, on zones EKS supports; an
+   * environment-agnostic stack decides at deploy time, by region.
+   */
+  private pinEksZones(vpc: ec2.Vpc, azCount: number): void {
+    const region = Stack.of(this).region;
+    const subnets = [...vpc.publicSubnets, ...vpc.privateSubnets, ...vpc.isolatedSubnets];
+    const zoneIndex = (subnet: ec2.ISubnet) => vpc.availabilityZones.indexOf(subnet.availabilityZone);
+    if (!Token.isUnresolved(region)) {
+      const ids = EKS_ZONE_IDS[region];
+      if (!ids) {
+        return;
+      }
+      if (azCount > ids.length) {
+        throw new Error(`\`maxAzs\` (${azCount}) is more than the Availability Zones EKS supports in ${region} (${ids.join(', ')}): use ${ids.length} or fewer.`);
+      }
+      for (const subnet of subnets) {
+        const cfn = subnet.node.defaultChild as ec2.CfnSubnet;
+        cfn.availabilityZone = undefined;
+        cfn.availabilityZoneId = ids[zoneIndex(subnet)];
+      }
+      return;
+    }
+    const mapping = new CfnMapping(this, 'EksZoneIds', {
+      mapping: Object.fromEntries(Object.entries(EKS_ZONE_IDS).map(([name, ids]) => [name, { zone0: ids[0], zone1: ids[1] }])),
+    });
+    const byId = new CfnCondition(this, 'EksZonesById', {
+      expression: Fn.conditionOr(...Object.keys(EKS_ZONE_IDS).map(name => Fn.conditionEquals(Aws.REGION, name))),
+    });
+    for (const subnet of subnets) {
+      const cfn = subnet.node.defaultChild as ec2.CfnSubnet;
+      cfn.availabilityZoneId = Fn.conditionIf(byId.logicalId, mapping.findInMap(Aws.REGION, `zone${zoneIndex(subnet)}`), Aws.NO_VALUE).toString();
+      cfn.availabilityZone = Fn.conditionIf(byId.logicalId, Aws.NO_VALUE, subnet.availabilityZone).toString();
+      acknowledge(cfn, {
+        'CloudFormation-Validate::F3020': 'AvailabilityZone and AvailabilityZoneId are exclusive at deploy time: the same condition gives one ' +
+          'a value and AWS::NoValue to the other, which the schema check, reading the template unresolved, cannot see.',
+      });
+    }
   }
 
   private createFlowLogs(vpc: ec2.Vpc, props: NetworkProps, profile: PlatformProfile): logs.ILogGroup {

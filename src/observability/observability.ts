@@ -1,4 +1,4 @@
-import { Duration, Fn, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
@@ -14,7 +14,7 @@ import { Edge } from '../edge';
 import { customerManagedKey } from '../private/keys';
 import { acknowledgeManagedPolicies } from '../private/nag';
 import { pascalCase } from '../private/names';
-import { podIdentityRole } from '../private/pod-identity';
+import { podIdentityPrincipal } from '../private/pod-identity';
 import { serviceScope } from '../private/service-scope';
 
 /**
@@ -180,6 +180,19 @@ export class Observability extends Construct {
       masterKey: key,
       enforceSSL: true,
     });
+    // A topic policy replaces SNS's default one: without this statement the TLS-only
+    // policy above would keep CloudWatch from publishing any alarm.
+    const stack = Stack.of(this);
+    this.alarmTopic.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'AllowCloudWatchAlarms',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['sns:Publish'],
+      resources: [this.alarmTopic.topicArn],
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+      },
+    }));
     for (const email of props.alarmEmails ?? []) {
       this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(email));
     }
@@ -271,39 +284,22 @@ export class Observability extends Construct {
     const requests = alb.metrics.requestCount({ period, statistic: 'Sum' });
     const elb5xx = alb.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period, statistic: 'Sum' });
     const target5xx = alb.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period, statistic: 'Sum' });
-    const errorRate = new cloudwatch.MathExpression({
-      expression: '100 * (elb + target) / MAX([requests, 1])',
-      usingMetrics: { elb: elb5xx, target: target5xx, requests },
-      label: '5xx rate (%)',
-      period,
-    });
+    const errorRate = rate('(elb + target)', 'requests', { elb: elb5xx, target: target5xx, requests }, '5xx rate (%)', period);
     const p99 = alb.metrics.targetResponseTime({ period, statistic: 'p99' });
     this.addAlarm('Alb5xxRate', errorRate, 5, 'More than 5% of the load balancer\'s responses are 5xx for 3 of 3 minutes.');
     this.addAlarm('AlbLatencyP99', p99, 1, 'The p99 target response time exceeds 1 second (the sub-second goal) for 3 of 3 minutes.');
-    const waf = (metricName: string) => new cloudwatch.Metric({
-      namespace: 'AWS/WAFV2',
-      metricName,
-      // The web ACL's Ref is name|id|scope.
-      dimensionsMap: { WebACL: Fn.select(0, Fn.split('|', edge.webAcl.ref)), Rule: 'ALL', Region: Stack.of(this).region },
-      statistic: 'Sum',
-      period: Duration.minutes(5),
-    });
-    const cloudFront = (metricName: string, statistic: string) => new cloudwatch.Metric({
-      namespace: 'AWS/CloudFront',
-      metricName,
-      dimensionsMap: { DistributionId: edge.distribution.distributionId, Region: 'Global' },
-      statistic,
-      region: 'us-east-1',
-      period: Duration.minutes(5),
-    });
     // Alarms must live in the region of their metric; CloudFront's is us-east-1.
     if (Stack.of(this).region === 'us-east-1') {
-      this.addAlarm('CloudFront5xxRate', cloudFront('5xxErrorRate', 'Average'), 5, 'More than 5% of CloudFront\'s responses are 5xx for 15 minutes.');
+      this.addAlarm('CloudFront5xxRate', edge.metricDistribution('5xxErrorRate', { statistic: 'Average' }), 5,
+        'More than 5% of CloudFront\'s responses are 5xx for 15 minutes.');
     }
+    const waf = [edge.metricWebAcl('AllowedRequests'), edge.metricWebAcl('BlockedRequests')];
+    const cloudFrontWaf = edge.cloudFrontWebAcl
+      ? [edge.cloudFrontWebAcl.metric('AllowedRequests', { label: 'CloudFront allowed' }), edge.cloudFrontWebAcl.metric('BlockedRequests', { label: 'CloudFront blocked' })]
+      : [];
     this.section('Edge', [
-      this.graph('CloudFront requests and 5xx rate', [cloudFront('Requests', 'Sum')], [cloudFront('5xxErrorRate', 'Average')]),
-      this.graph('CloudFront cache hit rate', [cloudFront('CacheHitRate', 'Average')]),
-      this.graph('WAF allowed and blocked', [waf('AllowedRequests'), waf('BlockedRequests')]),
+      this.graph('CloudFront requests and 5xx rate', [edge.metricDistribution('Requests')], [edge.metricDistribution('5xxErrorRate', { statistic: 'Average' })]),
+      this.graph('WAF allowed and blocked', [...waf, ...cloudFrontWaf]),
       this.graph('ALB requests and 5xx', [requests], [elb5xx, target5xx]),
       this.graph('ALB target response time', [
         alb.metrics.targetResponseTime({ period, statistic: 'p50' }),
@@ -323,12 +319,7 @@ export class Observability extends Construct {
     const requests = group.metrics.requestCount({ period, statistic: 'Sum' });
     const errors = group.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period, statistic: 'Sum' });
     const p99 = group.metrics.targetResponseTime({ period, statistic: 'p99' });
-    const errorRate = new cloudwatch.MathExpression({
-      expression: '100 * errors / MAX([requests, 1])',
-      usingMetrics: { errors, requests },
-      label: `${name} 5xx rate (%)`,
-      period,
-    });
+    const errorRate = rate('errors', 'requests', { errors, requests }, `${name} 5xx rate (%)`, period);
     // In the platform a service's alarms are created in its scope, so they live in
     // its nested stack and the platform's stack does not grow by three alarms a service.
     const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
@@ -347,23 +338,33 @@ export class Observability extends Construct {
   }
 
   private watchCluster(cluster: Cluster): eks.CfnAddon {
-    const identity = podIdentityRole(this, 'CloudWatchAgentRole', {
-      clusterName: cluster.eksCluster.clusterName,
-      namespace: 'amazon-cloudwatch',
-      serviceAccount: 'cloudwatch-agent',
-      agent: cluster.addons['eks-pod-identity-agent'],
+    // The add-on creates the agent's Pod Identity association itself: EKS keeps one
+    // association per service account, and an add-on cannot adopt one made before it.
+    const role = new iam.Role(this, 'CloudWatchAgentRole', {
+      assumedBy: podIdentityPrincipal({
+        clusterName: cluster.clusterName,
+        clusterArn: cluster.eksCluster.clusterArn,
+        namespace: 'amazon-cloudwatch',
+        serviceAccount: 'cloudwatch-agent',
+        agent: cluster.addons['eks-pod-identity-agent'],
+      }),
+      description: 'Pod Identity role of amazon-cloudwatch/cloudwatch-agent',
+      managedPolicies: [
+        iam.ManagedPolicy.fromAwsManagedPolicyName('CloudWatchAgentServerPolicy'),
+        iam.ManagedPolicy.fromAwsManagedPolicyName('AWSXrayWriteOnlyAccess'),
+      ],
     });
-    identity.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('CloudWatchAgentServerPolicy'));
-    identity.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('AWSXrayWriteOnlyAccess'));
-    acknowledgeManagedPolicies(identity.role.node.defaultChild as iam.CfnRole,
+    acknowledgeManagedPolicies(role.node.defaultChild as iam.CfnRole,
       'The AWS-maintained policies that the amazon-cloudwatch-observability add-on documents for its agent (metrics, logs, ' +
       'Application Signals) and for X-Ray traces, on the agent\'s own Pod Identity role.');
     const addon = new eks.CfnAddon(this, 'CloudWatchObservability', {
       clusterName: cluster.eksCluster.clusterName,
       addonName: 'amazon-cloudwatch-observability',
       resolveConflicts: 'OVERWRITE',
-      podIdentityAssociations: [{ serviceAccount: 'cloudwatch-agent', roleArn: identity.role.roleArn }],
+      podIdentityAssociations: [{ serviceAccount: 'cloudwatch-agent', roleArn: role.roleArn }],
     });
+    // The association's credentials come from the Pod Identity agent.
+    addon.node.addDependency(cluster.addons['eks-pod-identity-agent']);
     // The agent runs on nodes: without them the add-on would wait, degraded.
     addon.node.addDependency(cluster.onDemandNodes);
 
@@ -376,13 +377,17 @@ export class Observability extends Construct {
     });
     this.addAlarm('NodeCpu', insight('node_cpu_utilization'), 80, 'The nodes\' average CPU is above 80% for 15 minutes: the cluster is short of capacity.');
     this.addAlarm('NodeMemory', insight('node_memory_utilization'), 80, 'The nodes\' average memory is above 80% for 15 minutes.');
-    this.addAlarm('PodRestarts', insight('pod_number_of_container_restarts', 'Sum'), 5,
-      'More than 5 container restarts in 5 minutes, for 15 minutes: a crash loop.');
+    // Container Insights publishes restarts per pod: the query sums the cluster's pods.
+    const restarts = new cloudwatch.MathExpression({
+      expression: `SELECT SUM(pod_number_of_container_restarts) FROM SCHEMA(ContainerInsights, ClusterName, Namespace, PodName) WHERE ClusterName = '${cluster.clusterName}'`,
+      label: 'container restarts',
+      period: Duration.minutes(5),
+    });
+    this.addAlarm('PodRestarts', restarts, 5, 'More than 5 container restarts in 5 minutes, for 15 minutes: a crash loop.');
     this.section('Cluster', [
       this.graph('Node CPU and memory (%)', [insight('node_cpu_utilization'), insight('node_memory_utilization')]),
       this.graph('Pod CPU and memory (%)', [insight('pod_cpu_utilization'), insight('pod_memory_utilization')]),
-      this.graph('Nodes, pods and restarts', [insight('cluster_node_count'), insight('cluster_failed_node_count')],
-        [insight('pod_number_of_container_restarts', 'Sum')]),
+      this.graph('Nodes, pods and restarts', [insight('cluster_node_count'), insight('cluster_failed_node_count')], [restarts]),
     ]);
     return addon;
   }
@@ -419,23 +424,22 @@ export class Observability extends Construct {
   }
 
   private watchCache(cache: Cache): void {
-    const period = Duration.minutes(5);
-    const metric = (metricName: string, statistic: string = 'Average') => new cloudwatch.Metric({
-      namespace: 'AWS/ElastiCache', metricName, dimensionsMap: { ReplicationGroupId: cache.replicationGroup.ref }, statistic, period,
+    // ElastiCache publishes per node: an alarm for each node of every shard.
+    cache.nodeIds.forEach((nodeId, index) => {
+      const node = `CacheNode${index + 1}`;
+      const which = `Cache node ${nodeId.replace(/^.*-(\d{4})-(\d{3})$/, 'shard $1, member $2')}`;
+      this.addAlarm(`${node}EngineCpu`, cache.metricNode('EngineCPUUtilization', nodeId), 80, `${which}: engine CPU above 80% for 15 minutes.`);
+      this.addAlarm(`${node}Memory`, cache.metricNode('DatabaseMemoryUsagePercentage', nodeId), 80,
+        `${which}: more than 80% of its memory used for 15 minutes.`);
+      this.addAlarm(`${node}Evictions`, cache.metricNode('Evictions', nodeId, { statistic: 'Sum' }), 0,
+        `${which}: evicts keys, so the cache is too small for its data.`);
     });
-    this.addAlarm('CacheEngineCpu', metric('EngineCPUUtilization'), 80, 'The cache engine\'s CPU is above 80% for 15 minutes.');
-    this.addAlarm('CacheMemory', metric('DatabaseMemoryUsagePercentage'), 80, 'The cache uses more than 80% of its memory for 15 minutes.');
-    this.addAlarm('CacheEvictions', metric('Evictions', 'Sum'), 0, 'The cache evicts keys: it is too small for its data.');
-    const hitRate = new cloudwatch.MathExpression({
-      expression: '100 * hits / MAX([hits + misses, 1])',
-      usingMetrics: { hits: metric('CacheHits', 'Sum'), misses: metric('CacheMisses', 'Sum') },
-      label: 'hit rate (%)',
-      period,
-    });
+    const each = (metricName: string, statistic: string = 'Average') =>
+      cache.nodeIds.map(nodeId => cache.metricNode(metricName, nodeId, { statistic, label: nodeId }));
     this.section('Cache', [
-      this.graph('Cache CPU and engine CPU (%)', [metric('CPUUtilization'), metric('EngineCPUUtilization')]),
-      this.graph('Cache memory (%) and evictions', [metric('DatabaseMemoryUsagePercentage')], [metric('Evictions', 'Sum')]),
-      this.graph('Cache hit rate and replication lag', [hitRate], [metric('ReplicationLag', 'Maximum')]),
+      this.graph('Cache engine CPU by node (%)', each('EngineCPUUtilization')),
+      this.graph('Cache memory by node (%)', each('DatabaseMemoryUsagePercentage'), each('Evictions', 'Sum')),
+      this.graph('Cache hits, misses and replication lag', [...each('CacheHits', 'Sum'), ...each('CacheMisses', 'Sum')], each('ReplicationLag', 'Maximum')),
     ]);
   }
 
@@ -445,19 +449,22 @@ export class Observability extends Construct {
       const metric = (metricName: string, statistic: string = 'Average') => new cloudwatch.Metric({
         namespace: 'AWS/AmazonMQ', metricName, dimensionsMap: { Broker: messaging.rabbitMqBroker!.brokerName }, statistic, period,
       });
-      const memory = new cloudwatch.MathExpression({
-        expression: '100 * used / MAX([limit, 1])',
-        usingMetrics: { used: metric('RabbitMQMemUsed', 'Maximum'), limit: metric('RabbitMQMemLimit', 'Maximum') },
-        label: 'memory used (% of limit)',
+      const memory = rate('used', 'limit', { used: metric('RabbitMQMemUsed', 'Maximum'), limit: metric('RabbitMQMemLimit', 'Maximum') },
+        'memory used (% of limit)', period);
+      this.addAlarm('BrokerMemory', memory, 80, 'The broker uses more than 80% of its memory limit: publishers will soon be blocked.');
+      // Amazon MQ publishes disk per node too, and node names are known only at run
+      // time: the query takes the lowest free disk of the broker's nodes.
+      const diskFree = new cloudwatch.MathExpression({
+        expression: `SELECT MIN(RabbitMQDiskFree) FROM SCHEMA("AWS/AmazonMQ", Broker, Node) WHERE Broker = '${messaging.rabbitMqBroker.brokerName}'`,
+        label: 'free disk of the fullest node',
         period,
       });
-      this.addAlarm('BrokerMemory', memory, 80, 'The broker uses more than 80% of its memory limit: publishers will soon be blocked.');
-      this.addAlarm('BrokerDisk', metric('RabbitMQDiskFree', 'Minimum'), 5 * 1024 ** 3,
+      this.addAlarm('BrokerDisk', diskFree, 5 * 1024 ** 3,
         'Less than 5 GiB of free disk on a broker node: publishers will be blocked.', cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD);
       this.section('Messaging', [
         this.graph('Messages ready and unacknowledged', [metric('MessageReadyCount', 'Sum'), metric('MessageUnacknowledgedCount', 'Sum')]),
         this.graph('Connections and consumers', [metric('ConnectionCount', 'Sum'), metric('ConsumerCount', 'Sum')]),
-        this.graph('Broker CPU and memory (%)', [metric('SystemCpuUtilization'), memory]),
+        this.graph('Broker CPU and memory (%)', [metric('SystemCpuUtilization'), memory], [diskFree]),
       ]);
     } else if (messaging.kafkaCluster) {
       const metric = (metricName: string, statistic: string = 'Average') => new cloudwatch.Metric({
@@ -468,7 +475,15 @@ export class Observability extends Construct {
         'Kafka has no active controller.', cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD);
       this.section('Messaging', [
         this.graph('Kafka partitions', [metric('GlobalPartitionCount'), metric('OfflinePartitionsCount', 'Maximum')]),
-        this.graph('Kafka under-replicated partitions', [metric('UnderReplicatedPartitions', 'Sum')]),
+        this.graph('Kafka under-replicated partitions by broker', Array.from({ length: messaging.kafkaCluster.numberOfBrokerNodes }, (_, index) =>
+          new cloudwatch.Metric({
+            namespace: 'AWS/Kafka',
+            metricName: 'UnderReplicatedPartitions',
+            dimensionsMap: { 'Cluster Name': messaging.kafkaCluster!.clusterName, 'Broker ID': String(index + 1) },
+            statistic: 'Maximum',
+            period,
+            label: `broker ${index + 1}`,
+          }))),
       ]);
     }
   }
@@ -478,4 +493,18 @@ function requireLatency(name: string, latency: Duration): void {
   if (latency.isUnresolved() || latency.toMilliseconds() < 10 || latency.toMilliseconds() > 60_000) {
     throw new Error(`\`${name}\` (${latency.toHumanString()}) must be a literal duration from 10 milliseconds to 60 seconds.`);
   }
+}
+
+/**
+ * `100 * numerator / denominator` as metric math, 0 while the denominator is 0
+ * (a quiet period). CloudWatch drops a data point divided by zero.
+ */
+function rate(numerator: string, denominator: string, usingMetrics: { [id: string]: cloudwatch.IMetric },
+  label: string, period: Duration): cloudwatch.MathExpression {
+  return new cloudwatch.MathExpression({
+    expression: `IF(${denominator} > 0, 100 * ${numerator} / ${denominator}, 0)`,
+    usingMetrics,
+    label,
+    period,
+  });
 }

@@ -58,7 +58,12 @@ function labels(name: string): Record<string, string> {
   return { ...selectorLabels(name), 'app.kubernetes.io/part-of': 'codelearn', 'app.kubernetes.io/managed-by': 'aws-cdk' };
 }
 
-/** A namespace that enforces the restricted Pod Security Standard. */
+/**
+ * A namespace that enforces the restricted Pod Security Standard, and in which
+ * the AWS Load Balancer Controller gives pods behind a TargetGroupBinding its
+ * readiness gate: a new pod counts as ready only once the load balancer finds
+ * it healthy, so a rolling update never retires old pods early.
+ */
 export function namespace(name: string): KubernetesObject {
   return {
     apiVersion: 'v1',
@@ -68,6 +73,7 @@ export function namespace(name: string): KubernetesObject {
       labels: {
         'pod-security.kubernetes.io/enforce': 'restricted',
         'pod-security.kubernetes.io/warn': 'restricted',
+        'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled',
         'app.kubernetes.io/part-of': 'codelearn',
       },
     },
@@ -91,9 +97,14 @@ export function serviceAccount(spec: WorkloadSpec): KubernetesObject {
   };
 }
 
-/** Every object of one workload track: Deployment, Service, autoscaler, budget and binding. */
+/**
+ * Every object of one workload track, in the order kubectl applies them: the
+ * Service and its TargetGroupBinding before the Deployment, because the Load
+ * Balancer Controller injects a pod's readiness gate only when the binding
+ * exists as the pod is created.
+ */
 export function workload(spec: WorkloadSpec): KubernetesObject[] {
-  return [deployment(spec), service(spec), horizontalPodAutoscaler(spec), podDisruptionBudget(spec), targetGroupBinding(spec)];
+  return [service(spec), targetGroupBinding(spec), deployment(spec), horizontalPodAutoscaler(spec), podDisruptionBudget(spec)];
 }
 
 /**

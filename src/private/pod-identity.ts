@@ -4,11 +4,30 @@ import { Construct, IDependable } from 'constructs';
 
 /** Where a Pod Identity role is used. */
 export interface PodIdentityTarget {
+  /** The cluster's name. */
   readonly clusterName: string;
+  /** The cluster's ARN: the trust names it, so no other cluster's pods can assume the role. */
+  readonly clusterArn: string;
   readonly namespace: string;
   readonly serviceAccount: string;
   /** The Pod Identity agent, which must run before the association is useful. */
   readonly agent: IDependable;
+}
+
+/**
+ * The trust of a Pod Identity role: the EKS Auth service, for pods of one
+ * service account in one namespace of one cluster only. Pod Identity sets these
+ * session tags on every session it asks for; without the conditions, anyone who
+ * may create an association in any cluster of the account could use the role.
+ */
+export function podIdentityPrincipal(target: PodIdentityTarget): iam.IPrincipal {
+  return new iam.ServicePrincipal('pods.eks.amazonaws.com').withSessionTags().withConditions({
+    StringEquals: {
+      'aws:RequestTag/eks-cluster-arn': target.clusterArn,
+      'aws:RequestTag/kubernetes-namespace': target.namespace,
+      'aws:RequestTag/kubernetes-service-account': target.serviceAccount,
+    },
+  });
 }
 
 /**
@@ -19,7 +38,7 @@ export function podIdentityRole(
   scope: Construct, id: string, target: PodIdentityTarget,
 ): { role: iam.Role; association: eks.CfnPodIdentityAssociation } {
   const role = new iam.Role(scope, id, {
-    assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com').withSessionTags(),
+    assumedBy: podIdentityPrincipal(target),
     description: `Pod Identity role of ${target.namespace}/${target.serviceAccount}`,
   });
   const association = new eks.CfnPodIdentityAssociation(scope, `${id}Association`, {
@@ -51,6 +70,11 @@ export class ManagedPolicyGrantee implements iam.IPrincipal {
 
   public get policyFragment(): iam.PrincipalPolicyFragment {
     return this.role.policyFragment;
+  }
+
+  /** The managed policy, once something has been granted. */
+  public get managedPolicy(): iam.ManagedPolicy | undefined {
+    return this.policy;
   }
 
   public addToPolicy(statement: iam.PolicyStatement): boolean {

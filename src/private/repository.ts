@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 
 /**
  * The ECR repository of one service, `codelearn/<name>`: scanned on push,
- * immutable tags, KMS-encrypted, untagged images expired, kept on delete.
+ * immutable tags, KMS-encrypted, untagged images expired, kept on update and delete.
  */
 export function serviceRepository(scope: Construct, id: string, name: string): ecr.Repository {
   return new ecr.Repository(scope, id, {
@@ -12,7 +12,8 @@ export function serviceRepository(scope: Construct, id: string, name: string): e
     imageScanOnPush: true,
     imageTagMutability: ecr.TagMutability.IMMUTABLE,
     encryption: ecr.RepositoryEncryption.KMS,
-    removalPolicy: RemovalPolicy.RETAIN,
+    // Named: kept on update and delete, removed when a first create rolls back.
+    removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     lifecycleRules: [
       { description: 'Expire untagged images after a week', tagStatus: ecr.TagStatus.UNTAGGED, maxImageAge: Duration.days(7), rulePriority: 1 },
       { description: 'Keep the last 50 images', tagStatus: ecr.TagStatus.ANY, maxImageCount: 50, rulePriority: 2 },

@@ -1,8 +1,15 @@
+import { createHash } from 'crypto';
+
 /** A service as the load balancer routes it. */
 export interface Route {
   readonly name: string;
   readonly path?: string;
+  /** The listener rule priority the user chose. */
+  readonly priority?: number;
 }
+
+/** ALB rule priorities run from 1 to 50,000: the default route takes the last. */
+export const LAST_PRIORITY = 50_000;
 
 /**
  * Checks that no two routes share a path and that exactly one has none (the
@@ -26,4 +33,49 @@ export function defaultRoute<T extends Route>(routes: T[]): T {
       'exactly one, the API gateway, takes the default route. Give the others a path.');
   }
   return defaults[0];
+}
+
+/**
+ * The listener rule priority of a path, derived from the path alone (the first
+ * four bytes of its SHA-256), from 1 to 49,999: adding, removing or reordering
+ * services never moves another service's rule, which would collide with the rule
+ * that still holds the number (`PriorityInUse`).
+ */
+export function derivedPriority(path: string): number {
+  return 1 + (createHash('sha256').update(path, 'utf8').digest().readUInt32BE(0) % (LAST_PRIORITY - 1));
+}
+
+/** The priority of each route with a path: the user's, or the one derived from the path. */
+export function routePriorities<T extends Route>(routes: T[]): Map<T, number> {
+  const priorities = new Map<T, number>();
+  for (const route of routes.filter(candidate => candidate.path !== undefined)) {
+    priorities.set(route, route.priority ?? derivedPriority(route.path!));
+  }
+  const holders = new Map<number, T>();
+  for (const [route, priority] of priorities) {
+    const holder = holders.get(priority);
+    if (holder) {
+      throw new Error(`\`services\`: '${route.name}' ('${route.path}') and '${holder.name}' ('${holder.path}') both take listener rule priority ${priority}: ` +
+        `set \`priority\` on one of them to a free number from 1 to ${LAST_PRIORITY - 1}.`);
+    }
+    holders.set(priority, route);
+  }
+  // A rule whose pattern covers another's path must come after it, or the other never matches.
+  for (const [general, generalPriority] of priorities) {
+    for (const [specific, specificPriority] of priorities) {
+      if (general !== specific && covers(general.path!, specific.path!) && generalPriority < specificPriority) {
+        throw new Error(`\`services\`: '${specific.name}' ('${specific.path}', priority ${specificPriority}) would never be reached: ` +
+          `'${general.name}' ('${general.path}', priority ${generalPriority}) matches its requests first. ` +
+          `Set \`priority\` on '${specific.name}' below ${generalPriority}, or on '${general.name}' above ${specificPriority}.`);
+      }
+    }
+  }
+  return priorities;
+}
+
+/** Whether every request `specific` matches, `general` matches too (`/api/*` covers `/api/users/*`). */
+function covers(general: string, specific: string): boolean {
+  const prefix = general.endsWith('*') && !general.slice(0, -1).includes('*') ? general.slice(0, -1) : undefined;
+  const literal = specific.split(/[*?]/)[0];
+  return prefix !== undefined && literal.startsWith(prefix);
 }

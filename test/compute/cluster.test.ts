@@ -15,6 +15,19 @@ function setup(props: ClusterOptions & { profile?: PlatformProfile } = {}, stack
 
 const ref = (prefix: string) => ({ Ref: Match.stringLikeRegexp(`^${prefix}`) });
 const arnOf = (prefix: string) => ({ 'Fn::GetAtt': [Match.stringLikeRegexp(`^${prefix}`), 'Arn'] });
+/** Pod Identity's trust, conditioned on the session tags it sets: this cluster, one namespace, one service account. */
+const podIdentityTrust = (namespace: string, serviceAccount: string) => ({
+  Action: ['sts:AssumeRole', 'sts:TagSession'],
+  Effect: 'Allow',
+  Principal: { Service: 'pods.eks.amazonaws.com' },
+  Condition: {
+    StringEquals: {
+      'aws:RequestTag/eks-cluster-arn': arnOf('ComputeCluster'),
+      'aws:RequestTag/kubernetes-namespace': namespace,
+      'aws:RequestTag/kubernetes-service-account': serviceAccount,
+    },
+  },
+});
 
 describe('Cluster', () => {
   describe('with defaults', () => {
@@ -46,23 +59,36 @@ describe('Cluster', () => {
     test('keeps control-plane logs a year in an encrypted group it creates first', () => {
       template.hasResource('AWS::Logs::LogGroup', {
         Properties: { LogGroupName: `/aws/eks/${cluster.clusterName}/cluster`, RetentionInDays: 365, KmsKeyId: arnOf('ComputeKey') },
-        DeletionPolicy: 'Retain',
+        // Named after the cluster: removed when a first create rolls back, kept otherwise.
+        DeletionPolicy: 'RetainExceptOnCreate',
       });
     });
 
-    test('lets Auto Scaling use the key for node volumes', () => {
+    test('lets EC2 use the key for node volumes on behalf of this account, as the aws/ebs key does, naming no role that may not exist', () => {
+      const throughEc2 = { 'kms:CallerAccount': '123456789012', 'kms:ViaService': 'ec2.us-east-1.amazonaws.com' };
       template.hasResourceProperties('AWS::KMS::Key', {
         EnableKeyRotation: true,
         KeyPolicy: {
           Statement: Match.arrayWith([
-            Match.objectLike({
-              Principal: { AWS: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling'])] }) },
+            {
+              Effect: 'Allow',
+              Principal: { AWS: '*' },
+              Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+              Resource: '*',
+              Condition: { StringEquals: throughEc2 },
+            },
+            {
+              Effect: 'Allow',
+              Principal: { AWS: '*' },
               Action: 'kms:CreateGrant',
-              Condition: { Bool: { 'kms:GrantIsForAWSResource': true } },
-            }),
+              Resource: '*',
+              Condition: { StringEquals: throughEc2, Bool: { 'kms:GrantIsForAWSResource': true } },
+            },
           ]),
         },
       });
+      // The Auto Scaling service-linked role exists only once the account has used Auto Scaling.
+      expect(JSON.stringify(template.findResources('AWS::KMS::Key'))).not.toContain('AWSServiceRoleForAutoScaling');
     });
 
     test('launches nodes with IMDSv2 (hop limit 1), encrypted gp3 volumes and the workloads\' security group', () => {
@@ -142,9 +168,20 @@ describe('Cluster', () => {
         PodIdentityAssociations: [{ ServiceAccount: 'ebs-csi-controller-sa', RoleArn: arnOf('ComputeEbsCsiRole') }],
       });
       template.hasResourceProperties('AWS::IAM::Role', {
-        AssumeRolePolicyDocument: { Statement: [{ Action: ['sts:AssumeRole', 'sts:TagSession'], Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' } }] },
+        AssumeRolePolicyDocument: { Statement: [podIdentityTrust('kube-system', 'aws-node')] },
         ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonEKS_CNI_Policy']] }],
       });
+    });
+
+    test('trusts each Pod Identity role only to its own cluster, namespace and service account', () => {
+      const trusts = Object.values(template.findResources('AWS::IAM::Role'))
+        .map(role => role.Properties.AssumeRolePolicyDocument.Statement[0])
+        .filter(statement => statement.Principal.Service === 'pods.eks.amazonaws.com');
+      expect(trusts).toHaveLength(4);
+      for (const [namespace, serviceAccount] of [['kube-system', 'aws-node'], ['kube-system', 'ebs-csi-controller-sa'],
+        ['kube-system', 'aws-load-balancer-controller'], ['kube-system', 'cluster-autoscaler']]) {
+        template.hasResourceProperties('AWS::IAM::Role', { AssumeRolePolicyDocument: { Statement: [podIdentityTrust(namespace, serviceAccount)] } });
+      }
     });
 
     test('installs the AWS Load Balancer Controller with a Pod Identity role that cannot create load balancers', () => {
@@ -163,6 +200,15 @@ describe('Cluster', () => {
       }))[0];
       const actions: string[] = policy.Properties.PolicyDocument.Statement.flatMap((s: any) => s.Action);
       expect(actions.filter(action => !/:Describe/.test(action))).toEqual(['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets']);
+    });
+
+    test('waits for the controller\'s pods (its webhook fails closed), after their Pod Identity association', () => {
+      for (const [chart, serviceAccount] of [['aws-load-balancer-controller', 'aws-load-balancer-controller'], ['cluster-autoscaler', 'cluster-autoscaler']]) {
+        const [resource] = Object.values(template.findResources('Custom::AWSCDK-EKS-HelmChart', { Properties: { Chart: chart } }));
+        expect(resource.Properties).toEqual(expect.objectContaining({ Wait: true, Timeout: '600s' }));
+        const [association] = Object.keys(template.findResources('AWS::EKS::PodIdentityAssociation', { Properties: { ServiceAccount: serviceAccount } }));
+        expect(resource.DependsOn).toContain(association);
+      }
     });
 
     test('installs the Cluster Autoscaler, allowed to resize only this cluster\'s groups', () => {
@@ -237,12 +283,14 @@ describe('Cluster', () => {
     const stack = testStack({ env: TEST_ENV });
     const cluster = new Cluster(stack, 'Compute', { vpc: new Network(stack, 'Network').vpc });
     cluster.addPodIdentityRole('AppRole', 'apps', 'user-service');
-    Template.fromStack(stack).hasResourceProperties('AWS::EKS::PodIdentityAssociation', {
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', {
       ClusterName: ref('ComputeCluster'),
       Namespace: 'apps',
       ServiceAccount: 'user-service',
       RoleArn: arnOf('ComputeAppRole'),
     });
+    template.hasResourceProperties('AWS::IAM::Role', { AssumeRolePolicyDocument: { Statement: [podIdentityTrust('apps', 'user-service')] } });
   });
 
   test('CPU target tracking at 70% instead of the Cluster Autoscaler', () => {
@@ -258,10 +306,19 @@ describe('Cluster', () => {
     expect(lookups).toHaveLength(2);
     for (const lookup of lookups) {
       expect(JSON.stringify(lookup.Properties.Create)).toContain('\\"action\\":\\"describeNodegroup\\"');
+      // The node group's own name: its Ref is `<cluster>/<nodegroup>` without a feature flag.
+      expect(JSON.stringify(lookup.Properties.Create)).toMatch(/"Fn::GetAtt":\["ComputeClusterNodegroup(OnDemand|Spot)Nodes[0-9A-F]{8}","NodegroupName"\]/);
     }
     template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'eks:DescribeNodegroup' })]) },
     });
+    // The function's role has its network-interface permissions from the moment it exists.
+    const [roleId, role] = Object.entries(template.findResources('AWS::IAM::Role')).find(([id]) => id.startsWith('CodeLearnAwsCallsRole'))!;
+    const [functionResource] = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Role: { 'Fn::GetAtt': [roleId, 'Arn'] } } }));
+    const policy = JSON.stringify(template.toJSON().Resources[role.Properties.ManagedPolicyArns[0].Ref].Properties.PolicyDocument);
+    expect(policy).toContain('ec2:CreateNetworkInterface');
+    expect(policy).toContain('logs:PutLogEvents');
+    expect(functionResource.Properties.LoggingConfig.LogGroup).toEqual({ Ref: expect.stringMatching(/^CodeLearnAwsCallsLogs/) });
     Annotations.fromStack(stack).hasNoWarning('/Test/Compute', Match.anyValue());
   });
 

@@ -36,9 +36,17 @@ describe('Microservice', () => {
       }
     });
 
-    test('the namespace enforces the restricted Pod Security Standard', () => {
+    test('the namespace enforces the restricted Pod Security Standard and injects the load balancer\'s readiness gate', () => {
       const [namespace] = objectsOf(template, 'Namespace');
       expect(namespace.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+      // A new pod is ready only once the load balancer finds it healthy.
+      expect(namespace.metadata.labels['elbv2.k8s.aws/pod-readiness-gate-inject']).toBe('enabled');
+    });
+
+    test('applies the TargetGroupBinding before the Deployment, so the controller gates the first pods too', () => {
+      const kinds = objects.filter(object => object.kind !== 'Namespace').map(object => object.kind);
+      expect(kinds.indexOf('TargetGroupBinding')).toBeLessThan(kinds.indexOf('Deployment'));
+      expect(kinds.indexOf('Service')).toBeLessThan(kinds.indexOf('TargetGroupBinding'));
     });
 
     test('rolls out without losing capacity and leaves the replica count to the autoscaler', () => {
@@ -113,7 +121,8 @@ describe('Microservice', () => {
           EncryptionConfiguration: { EncryptionType: 'KMS' },
           LifecyclePolicy: Match.anyValue(),
         },
-        DeletionPolicy: 'Retain',
+        // Named: removed when a first create rolls back, kept otherwise.
+        DeletionPolicy: 'RetainExceptOnCreate',
       });
       expect(container.image).toMatch(/:1\.0\.0$/);
     });
@@ -224,13 +233,20 @@ describe('Microservice', () => {
     expect(canary.spec.template.spec.serviceAccountName).toBe('user-service');
     expect(stable.spec.selector).not.toEqual(canary.spec.selector);
     const canaryHpa = objects.find(object => object.kind === 'HorizontalPodAutoscaler' && object.metadata.name === 'user-service-canary');
-    expect(canaryHpa.spec.minReplicas).toBe(1);
+    // A canary that takes traffic keeps two pods through an eviction.
+    expect(canaryHpa.spec.minReplicas).toBe(2);
     template.resourceCountIs('AWS::ElasticLoadBalancingV2::TargetGroup', 2);
     expect(service.canaryTargetGroup).toBeDefined();
     expect(service.canaryWeight).toBe(10);
     for (const object of objects) {
       expect(() => validateKubernetesObject(object)).not.toThrow();
     }
+  });
+
+  test('a warm canary without traffic may run one pod', () => {
+    const { stack } = setup({ canary: { weight: 0 } });
+    const hpa = objectsOf(Template.fromStack(stack), 'HorizontalPodAutoscaler').find(object => object.metadata.name === 'user-service-canary');
+    expect(hpa.spec.minReplicas).toBe(1);
   });
 
   test('without a canary the weight is 0', () => {
@@ -264,6 +280,11 @@ describe('Microservice', () => {
         '`user-service.deregistrationDelay` (600) must be a whole number of seconds from 0 to 300.'],
       ['a deregistration delay that is a token', { deregistrationDelay: Duration.seconds(Lazy.number({ produce: () => 30 })) },
         '`user-service.deregistrationDelay` must be a literal duration, not a token: the pods\' preStop pause is set from it.'],
+      ['a canary with traffic and one pod', { canary: { weight: 10, minReplicas: 1 } },
+        '`user-service.canary.minReplicas` (1) must be at least 2 while the canary takes traffic (`weight` 10): one eviction would empty its share. Raise it to 2, or set `weight` to 0.'],
+      ['a priority without a path', { path: undefined, priority: 5 },
+        '`user-service.priority` is set, but the service has no `path`: the default route always comes last. Remove `priority`, or give the service a path.'],
+      ['a priority at the default route\'s', { priority: 50000 }, '`user-service.priority` (50000) must be a whole number from 1 to 49999.'],
       ['a bad variable name', { environment: { 'LOG-LEVEL': 'x' } },
         '`user-service.environment` has \'LOG-LEVEL\', which is not an environment variable name: use letters, digits and \'_\'.'],
     ];

@@ -54,15 +54,15 @@ describe('Database', () => {
       });
     });
 
-    test('encrypts storage, the RDS-managed master secret and Performance Insights with a rotated key', () => {
+    test('encrypts storage, the master secret and Performance Insights with a rotated key', () => {
       const key = { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseKey'), 'Arn'] };
       template.hasResourceProperties('AWS::RDS::DBInstance', {
         StorageEncrypted: true,
         KmsKeyId: key,
         MasterUsername: 'codelearn_admin',
-        ManageMasterUserPassword: true,
-        MasterUserSecret: { KmsKeyId: key },
-        MasterUserPassword: Match.absent(),
+        // RDS creates no read replica of an instance whose password it manages.
+        ManageMasterUserPassword: Match.absent(),
+        MasterUserPassword: { 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: Match.stringLikeRegexp('DatabaseInstanceSecret') }, ':SecretString:password::}}']] },
         EnablePerformanceInsights: true,
         PerformanceInsightsKMSKeyId: key,
         PerformanceInsightsRetentionPeriod: 7,
@@ -73,8 +73,41 @@ describe('Database', () => {
         Properties: { Description: Match.stringLikeRegexp('PostgreSQL'), EnableKeyRotation: true },
         DeletionPolicy: 'Retain',
       });
-      template.resourceCountIs('AWS::SecretsManager::Secret', 0);
-      expect(database.secret.secretArn).toBeDefined();
+      template.hasResource('AWS::SecretsManager::Secret', {
+        Properties: Match.objectLike({
+          KmsKeyId: key,
+          GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"codelearn_admin"}', GenerateStringKey: 'password' }),
+        }),
+        // A snapshot of the writer is useless without its password.
+        DeletionPolicy: 'RetainExceptOnCreate',
+      });
+      template.hasResourceProperties('AWS::SecretsManager::SecretTargetAttachment', {
+        TargetId: { Ref: Match.stringLikeRegexp('^DatabaseInstance') }, TargetType: 'AWS::RDS::DBInstance',
+      });
+    });
+
+    test('rotates the master password every 30 days with a hosted rotation function in the private subnets', () => {
+      expect(template.toJSON().Transform).toEqual('AWS::SecretsManager-2024-09-16');
+      template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+        SecretId: { Ref: Match.stringLikeRegexp('^DatabaseInstanceSecretAttachment') },
+        RotationRules: { ScheduleExpression: 'rate(30 days)' },
+        HostedRotationLambda: Match.objectLike({
+          RotationType: 'PostgreSQLSingleUser',
+          KmsKeyArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseKey'), 'Arn'] },
+          VpcSubnetIds: { 'Fn::Join': ['', [{ Ref: Match.stringLikeRegexp('^NetworkVpcPrivateSubnet1') }, ',', { Ref: Match.stringLikeRegexp('^NetworkVpcPrivateSubnet2') }]] },
+          VpcSecurityGroupIds: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseRotationSecurityGroup'), 'GroupId'] },
+        }),
+      });
+      // HTTPS to Secrets Manager, PostgreSQL to the writer, nothing else.
+      template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+        GroupDescription: Match.stringLikeRegexp('^Master password rotation'),
+        SecurityGroupEgress: [{ CidrIp: '0.0.0.0/0', Description: 'Secrets Manager API', FromPort: 443, IpProtocol: 'tcp', ToPort: 443 }],
+      });
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+        GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseSecurityGroup'), 'GroupId'] },
+        SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseRotationSecurityGroup'), 'GroupId'] },
+        FromPort: 5432,
+      });
     });
 
     test('forces TLS and logs slow statements through its parameter group', () => {
@@ -106,7 +139,8 @@ describe('Database', () => {
         }))[0];
         expect(resources[logicalId]).toMatchObject({
           Properties: { RetentionInDays: 365, KmsKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^DatabaseKey/), 'Arn'] } },
-          DeletionPolicy: 'Retain',
+          // Named after the instance: removed when a first create rolls back, kept otherwise.
+          DeletionPolicy: 'RetainExceptOnCreate',
         });
         expect(writer.DependsOn).toContain(logicalId);
       }
@@ -116,14 +150,15 @@ describe('Database', () => {
       ]);
     });
 
-    test('adds one read replica of the same class, deleted with the writer', () => {
+    test('adds one read replica of the same class that grows with the writer, deleted with it and by a rolled-back create', () => {
       template.resourceCountIs('AWS::RDS::DBInstance', 2);
       template.hasResource('AWS::RDS::DBInstance', {
         Properties: Match.objectLike({
           SourceDBInstanceIdentifier: Match.anyValue(),
           DBInstanceClass: 'db.t3.medium',
           StorageType: 'gp3',
-          DeletionProtection: true,
+          MaxAllocatedStorage: 500,
+          DeletionProtection: false,
           EnableCloudwatchLogsExports: ['postgresql', 'upgrade'],
           MonitoringInterval: 60,
           EnablePerformanceInsights: true,
@@ -163,17 +198,14 @@ describe('Database', () => {
       expect(policies.length).toBeGreaterThan(0);
     });
 
-    test('puts an RDS Proxy with TLS and IAM authentication in front of the writer', () => {
+    test('puts an RDS Proxy in front of the writer: TLS, and IAM authentication end to end', () => {
       template.hasResourceProperties('AWS::RDS::DBProxy', {
         EngineFamily: 'POSTGRESQL',
         RequireTLS: true,
         IdleClientTimeout: 1800,
         DBProxyName: Match.stringLikeRegexp('^test-database-[0-9a-f]{8}-proxy$'),
-        Auth: [{
-          AuthScheme: 'SECRETS',
-          IAMAuth: 'REQUIRED',
-          SecretArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseInstance'), 'MasterUserSecret.SecretArn'] },
-        }],
+        DefaultAuthScheme: 'IAM_AUTH',
+        Auth: Match.absent(),
       });
       template.hasResourceProperties('AWS::RDS::DBProxyTargetGroup', {
         ConnectionPoolConfigurationInfo: Match.objectLike({ MaxConnectionsPercent: 90 }),
@@ -183,34 +215,33 @@ describe('Database', () => {
       expect(Stack.of(database).resolve(database.writerEndpoint)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DatabaseProxy/), 'Endpoint'] });
     });
 
-    test('gives the proxy one managed policy: read the secret, decrypt through Secrets Manager', () => {
-      template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
-        PolicyDocument: {
-          Statement: [
-            {
-              Effect: 'Allow',
-              Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-              Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseInstance'), 'MasterUserSecret.SecretArn'] },
-            },
-            {
-              Effect: 'Allow',
-              Action: 'kms:Decrypt',
-              Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseKey'), 'Arn'] },
-              Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } },
-            },
-          ],
-        },
+    test('lets the proxy sign in to the writer as each user granted to connect, and reads no secret', () => {
+      const other = testStack({ env: TEST_ENV });
+      const otherDatabase = new Database(other, 'Database', { vpc: new Network(other, 'Network').vpc });
+      otherDatabase.grantConnect(new iam.Role(other, 'App', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') }), 'app_user');
+      otherDatabase.grantConnect(new iam.Role(other, 'Reports', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') }), 'reports');
+      const otherTemplate = Template.fromStack(other);
+      const writer = (user: string) => ({
+        Effect: 'Allow',
+        Action: 'rds-db:connect',
+        Resource: { 'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseInstance'), 'DbiResourceId'] }, `/${user}`])] },
       });
-      template.hasResourceProperties('AWS::IAM::Role', {
-        AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'rds.amazonaws.com' } })] },
-        ManagedPolicyArns: [{ Ref: Match.stringLikeRegexp('^DatabaseProxyPolicy') }],
+      otherTemplate.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+        Roles: [{ Ref: Match.stringLikeRegexp('^DatabaseProxyRole') }],
+        PolicyDocument: { Statement: [writer('app_user'), writer('reports')] },
       });
-      template.resourceCountIs('AWS::IAM::Policy', 0);
+      expect(JSON.stringify(otherTemplate.findResources('AWS::IAM::ManagedPolicy'))).not.toContain('secretsmanager:GetSecretValue');
+      // Clients sign in to the proxy as their own users.
+      otherTemplate.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: Match.stringLikeRegexp('^App') }],
+        PolicyDocument: { Statement: [Match.objectLike({ Action: 'rds-db:connect', Resource: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['/app_user'])] }) })] },
+      });
     });
 
     test('opens PostgreSQL only to the proxy and the allowed workloads, never to a CIDR', () => {
       const rules = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map(r => r.Properties);
-      expect(rules).toHaveLength(3);
+      // The proxy, the workloads, the writer's own rule for the proxy, and the rotation function.
+      expect(rules).toHaveLength(4);
       for (const rule of rules) {
         expect(rule).toMatchObject({ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432 });
         expect(rule.CidrIp).toBeUndefined();
@@ -222,6 +253,12 @@ describe('Database', () => {
         GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseProxySecurityGroup'), 'GroupId'] },
         DestinationSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseSecurityGroup'), 'GroupId'] },
       });
+      // The proxy's only egress is that rule: its own list keeps the "disallow all"
+      // placeholder, or EC2's default allow-all egress would stay.
+      template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+        GroupDescription: Match.stringLikeRegexp('^RDS Proxy'),
+        SecurityGroupEgress: [Match.objectLike({ CidrIp: '255.255.255.255/32', Description: 'Disallow all traffic' })],
+      });
       template.hasResourceProperties('AWS::EC2::SecurityGroup', {
         GroupDescription: 'PostgreSQL writer and replicas: admits the proxy and the allowed clients',
         SecurityGroupEgress: [Match.objectLike({ CidrIp: '255.255.255.255/32' })],
@@ -231,7 +268,7 @@ describe('Database', () => {
     test('backs up the writer daily with AWS Backup into an encrypted, retained vault for 35 days', () => {
       template.hasResource('AWS::Backup::BackupVault', {
         Properties: { EncryptionKeyArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseKey'), 'Arn'] } },
-        DeletionPolicy: 'Retain',
+        DeletionPolicy: 'RetainExceptOnCreate',
       });
       template.hasResourceProperties('AWS::Backup::BackupPlan', {
         BackupPlan: {
@@ -316,6 +353,7 @@ describe('Database', () => {
     test('adds three replicas with their log groups', () => {
       template.resourceCountIs('AWS::RDS::DBInstance', 4);
       template.resourcePropertiesCountIs('AWS::RDS::DBInstance', { DBInstanceClass: 'db.r5.large' }, 4);
+      template.resourcePropertiesCountIs('AWS::RDS::DBInstance', { MaxAllocatedStorage: 1000 }, 4);
       template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 731 }, 8);
       expect(database.readReplicas).toHaveLength(3);
       expect(database.readReplicaIdentifiers.map(id => id.replace(/^.*-/, ''))).toEqual(['replica1', 'replica2', 'replica3']);

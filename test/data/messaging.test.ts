@@ -38,7 +38,8 @@ describe('Messaging', () => {
           Logs: { General: true },
           BrokerName: Match.stringLikeRegexp('^Test-Messaging-'),
         }),
-        DeletionPolicy: 'Retain',
+        // A fixed name: removed when a first create rolls back, kept otherwise.
+        DeletionPolicy: 'RetainExceptOnCreate',
       });
     });
 
@@ -63,6 +64,30 @@ describe('Messaging', () => {
         DeletionPolicy: 'Retain',
       });
       expect(messaging.credentials).toBeDefined();
+    });
+
+    test('gives the general log group Amazon MQ creates the broker key and the retention, right after the broker', () => {
+      // The calls as JSON, with every reference written as <LogicalId>.
+      const calls = Object.values(template.findResources('Custom::AWS')).map(resource => JSON.parse(
+        (resource.Properties.Create['Fn::Join']?.[1] ?? [resource.Properties.Create])
+          .map((part: any) => typeof part === 'string' ? part : `<${part.Ref ?? part['Fn::GetAtt']?.[0]}>`).join('')));
+      const call = (action: string) => calls.find(candidate => candidate.action === action);
+      expect(call('createLogGroup')).toEqual(expect.objectContaining({
+        service: 'CloudWatchLogs',
+        parameters: { logGroupName: expect.stringMatching(/^\/aws\/amazonmq\/broker\/<MessagingBroker[0-9A-F]{8}>\/general$/), kmsKeyId: expect.stringMatching(/^<MessagingKey/) },
+        ignoreErrorCodesMatching: 'ResourceAlreadyExistsException',
+      }));
+      expect(call('associateKmsKey').parameters.kmsKeyId).toMatch(/^<MessagingKey/);
+      expect(call('putRetentionPolicy').parameters.retentionInDays).toBe(365);
+      template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith(['logs:CreateLogGroup', 'logs:AssociateKmsKey', 'logs:PutRetentionPolicy'].map(action => ({
+            Effect: 'Allow',
+            Action: action,
+            Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:us-east-1:123456789012:log-group:/aws/amazonmq/broker/*']] },
+          }))),
+        },
+      });
     });
 
     test('lets Amazon MQ write its general log for this account only', () => {
@@ -136,7 +161,8 @@ describe('Messaging', () => {
           },
           EnhancedMonitoring: 'PER_BROKER',
         }),
-        DeletionPolicy: 'Retain',
+        // A fixed name: removed when a first create rolls back, kept otherwise.
+        DeletionPolicy: 'RetainExceptOnCreate',
       });
       template.resourceCountIs('AWS::AmazonMQ::Broker', 0);
       template.resourceCountIs('AWS::SecretsManager::Secret', 0);
@@ -171,6 +197,12 @@ describe('Messaging', () => {
         SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MessagingSecurityGroup'), 'GroupId'] },
       });
       template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 2);
+      // The broker-to-broker egress rule is a separate resource: the group's own list
+      // keeps the "disallow all" placeholder, or EC2's allow-all egress would stay.
+      template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+        GroupDescription: Match.stringLikeRegexp('^Message broker'),
+        SecurityGroupEgress: [Match.objectLike({ CidrIp: '255.255.255.255/32' })],
+      });
     });
 
     test('grants reading the RabbitMQ credentials through the grantee\'s policy alone', () => {
@@ -192,6 +224,12 @@ describe('Messaging', () => {
         'kafka-cluster:WriteData', 'kafka-cluster:ReadData', 'kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup',
       ]);
       expect(JSON.stringify(statement.Resource)).toMatch(/:topic\/.*:group\//);
+      // MSK gives the bootstrap brokers only through its API.
+      expect(policy.Properties.PolicyDocument.Statement[1]).toEqual({
+        Effect: 'Allow',
+        Action: ['kafka:GetBootstrapBrokers', 'kafka:DescribeClusterV2'],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^MessagingCluster/), 'Arn'] },
+      });
       expect(() => kafka.grantReadCredentials(role))
         .toThrow(new Error('grantReadCredentials: the Kafka broker authenticates with IAM and has no credentials; use grantKafkaClient.'));
     });

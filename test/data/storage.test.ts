@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Storage, StorageProps } from '../../src';
+import { Storage, StorageProps, StorageReplication } from '../../src';
 import { TEST_ENV, testStack } from '../support/app';
 
 const KEY_ARN = 'arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -301,6 +301,17 @@ describe('Storage', () => {
     ];
     test.each(cases)('%s', (_name, props, message) => {
       expect(() => new Storage(testStack(), 'Storage', props)).toThrow(new Error(message));
+    });
+
+    test('replication without a destination key', () => {
+      const stack = testStack();
+      const replication = {
+        uploadsDestination: s3.Bucket.fromBucketName(stack, 'UploadsDr', 'codelearn-uploads-dr'),
+        backupsDestination: s3.Bucket.fromBucketName(stack, 'BackupsDr', 'codelearn-backups-dr'),
+      } as StorageReplication;
+      expect(() => new Storage(stack, 'Storage', { replication })).toThrow(new Error(
+        '`replication.destinationKey` is missing: every object of the uploads and backups buckets is KMS-encrypted, and S3 replicates ' +
+        'KMS-encrypted objects only with a key in the destination region. Pass that key (`kms.Key.fromKeyArn(...)`).'));
     });
 
     test('a retention that is a token', () => {

@@ -1,11 +1,11 @@
 import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import { Cluster, Edge, EdgeOptions, Microservice, MicroserviceOptions, Network, PlatformProfile, Storage } from '../../src';
+import { CloudFrontWebAcl, Cluster, Edge, EdgeOptions, Microservice, MicroserviceOptions, Network, PlatformProfile, Storage } from '../../src';
+import { derivedPriority } from '../../src/private/routes';
 import { TEST_ENV, testStack } from '../support/app';
 
 interface Setup {
@@ -28,7 +28,6 @@ function setup({ options = {}, services, stack = testStack({ env: TEST_ENV }) }:
     vpc: network.vpc,
     services: microservices,
     workloadSecurityGroup: network.workloadSecurityGroup,
-    ingressPeer: ec2.Peer.ipv4(network.cidr),
     serverAccessLogsBucket: storage.accessLogsBucket,
     staticAssetsBucket: storage.staticAssetsBucket,
     ...options,
@@ -37,6 +36,9 @@ function setup({ options = {}, services, stack = testStack({ env: TEST_ENV }) }:
 }
 
 const targetGroup = (prefix: string) => ({ Ref: Match.stringLikeRegexp(`^${prefix}TargetGroup`) });
+const prefixList = { 'Fn::GetAtt': [Match.stringLikeRegexp('^EdgeCloudFrontPrefixList'), 'PrefixLists.0.PrefixListId'] };
+const rulePriority = (template: Template, path: string) => Object.values(template.findResources('AWS::ElasticLoadBalancingV2::ListenerRule'))
+  .find(rule => rule.Properties.Conditions[0].PathPatternConfig.Values[0] === path)?.Properties.Priority;
 
 describe('Edge', () => {
   describe('with defaults', () => {
@@ -48,7 +50,8 @@ describe('Edge', () => {
         Type: 'application',
         Subnets: [{ Ref: Match.stringLikeRegexp('^NetworkVpcPrivateSubnet1') }, { Ref: Match.stringLikeRegexp('^NetworkVpcPrivateSubnet2') }],
         LoadBalancerAttributes: Match.arrayWith([
-          { Key: 'deletion_protection.enabled', Value: 'true' },
+          // Deletion protection would make a rolled-back first deploy fail to delete it.
+          { Key: 'deletion_protection.enabled', Value: 'false' },
           { Key: 'routing.http2.enabled', Value: 'true' },
           { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
           { Key: 'routing.http.desync_mitigation_mode', Value: 'strictest' },
@@ -59,10 +62,24 @@ describe('Edge', () => {
       });
     });
 
-    test('admits HTTP only from inside the VPC and reaches each service port on the workloads', () => {
-      template.hasResourceProperties('AWS::EC2::SecurityGroup', {
-        GroupDescription: Match.stringLikeRegexp('^Internal load balancer'),
-        SecurityGroupIngress: [Match.objectLike({ CidrIp: '10.0.0.0/16', FromPort: 80, ToPort: 80 })],
+    test('admits CloudFront\'s origin-facing prefix list, looked up at deploy time, and reaches each service port on the workloads', () => {
+      template.resourcePropertiesCountIs('AWS::EC2::SecurityGroup', {
+        GroupDescription: Match.stringLikeRegexp('^Internal load balancer'), SecurityGroupIngress: Match.anyValue(),
+      }, 0);
+      template.resourcePropertiesCountIs('AWS::EC2::SecurityGroupIngress', { GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EdgeSecurityGroup'), 'GroupId'] } }, 1);
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+        GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EdgeSecurityGroup'), 'GroupId'] },
+        SourcePrefixListId: prefixList,
+        IpProtocol: 'tcp',
+        FromPort: 80,
+        ToPort: 80,
+        Description: 'CloudFront VPC origin',
+      });
+      const lookup = Object.values(template.findResources('Custom::AWS', { Properties: { Create: Match.stringLikeRegexp('describeManagedPrefixLists') } }));
+      expect(lookup).toHaveLength(1);
+      expect(lookup[0].Properties.Create).toContain('"prefix-list-name","Values":["com.amazonaws.global.cloudfront.origin-facing"]');
+      template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+        PolicyDocument: { Statement: Match.arrayWith([{ Effect: 'Allow', Action: 'ec2:DescribeManagedPrefixLists', Resource: '*' }]) },
       });
       for (const port of [8080, 9090]) {
         template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
@@ -86,7 +103,7 @@ describe('Edge', () => {
         Actions: [{ Type: 'forward', TargetGroupArn: targetGroup('apigateway') }],
       });
       template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
-        Priority: 20,
+        Priority: derivedPriority('/api/posts/*'),
         Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/api/posts/*', '/api/posts'] } }],
         Actions: [{ Type: 'forward', TargetGroupArn: targetGroup('postservice') }],
       });
@@ -94,7 +111,7 @@ describe('Edge', () => {
 
     test('weights a canary against the stable version', () => {
       template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
-        Priority: 10,
+        Priority: derivedPriority('/api/users/*'),
         Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/api/users/*', '/api/users'] } }],
         Actions: [{
           Type: 'forward',
@@ -119,26 +136,42 @@ describe('Edge', () => {
       });
     });
 
-    test('protects the ALB with a regional web ACL: four managed rule groups and a rate limit', () => {
+    test('protects the ALB with a regional web ACL of the content rules: three managed rule groups, nothing keyed on the source IP', () => {
       template.hasResourceProperties('AWS::WAFv2::WebACL', {
         Scope: 'REGIONAL',
         DefaultAction: { Allow: {} },
+        VisibilityConfig: Match.objectLike({ MetricName: Match.stringLikeRegexp('^Test-Edge-[0-9A-F]{8}-edge$') }),
         Rules: [
           Match.objectLike({ Name: 'AWSManagedRulesCommonRuleSet', Priority: 0, OverrideAction: { None: {} } }),
           Match.objectLike({ Name: 'AWSManagedRulesKnownBadInputsRuleSet', Priority: 1 }),
           Match.objectLike({ Name: 'AWSManagedRulesSQLiRuleSet', Priority: 2 }),
-          Match.objectLike({ Name: 'AWSManagedRulesAmazonIpReputationList', Priority: 3 }),
-          Match.objectLike({
-            Name: 'RateLimitPerIp',
-            Priority: 4,
-            Action: { Block: {} },
-            Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } },
-          }),
         ],
       });
       template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
         ResourceArn: { Ref: Match.stringLikeRegexp('^EdgeLoadBalancer') },
         WebACLArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EdgeWebAcl'), 'Arn'] },
+      });
+    });
+
+    test('judges the viewer\'s IP at CloudFront: a CloudFront-scope web ACL with the IP reputation list and the rate limit', () => {
+      template.hasResourceProperties('AWS::WAFv2::WebACL', {
+        Scope: 'CLOUDFRONT',
+        Rules: [
+          Match.objectLike({ Name: 'AWSManagedRulesAmazonIpReputationList', Priority: 0 }),
+          Match.objectLike({
+            Name: 'RateLimitPerIp',
+            Priority: 1,
+            Action: { Block: {} },
+            Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } },
+          }),
+        ],
+      });
+      template.hasResourceProperties('AWS::CloudFront::Distribution', {
+        DistributionConfig: Match.objectLike({ WebACLId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EdgeCloudFrontWebAcl'), 'Arn'] } }),
+      });
+      template.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
+        ResourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EdgeCloudFrontWebAcl'), 'Arn'] },
+        LogDestinationConfigs: [{ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':log-group:aws-waf-logs-Test-Edge-CloudFrontWebAcl-')])] }],
       });
     });
 
@@ -149,7 +182,8 @@ describe('Edge', () => {
           RetentionInDays: 365,
           KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EdgeKey'), 'Arn'] },
         },
-        DeletionPolicy: 'Retain',
+        // Named: removed when a first create rolls back, so that the retry does not find it.
+        DeletionPolicy: 'RetainExceptOnCreate',
       });
       template.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
         LogDestinationConfigs: [{ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':log-group:aws-waf-logs-Test-Edge-')])] }],
@@ -203,7 +237,7 @@ describe('Edge', () => {
   describe('with a domain', () => {
     const stack = testStack({ env: TEST_ENV });
     const hostedZone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com' });
-    const { template, edge } = setup({ stack, options: { domain: { domainName: 'learn.example.com', hostedZone }, cloudFrontWebAcl: true } });
+    const { template, edge } = setup({ stack, options: { domain: { domainName: 'learn.example.com', hostedZone } } });
 
     test('serves the domain with a DNS-validated certificate and TLS 1.2', () => {
       template.hasResourceProperties('AWS::CertificateManager::Certificate', {
@@ -232,13 +266,16 @@ describe('Edge', () => {
       }
     });
 
-    test('speaks HTTPS from CloudFront to the ALB with a certificate for origin.<domain>, and redirects HTTP', () => {
+    test('speaks HTTPS only from CloudFront to the ALB, with a certificate for origin.<domain>', () => {
       template.hasResourceProperties('AWS::CertificateManager::Certificate', { DomainName: 'origin.learn.example.com' });
+      template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 1);
       template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
         Port: 443, Protocol: 'HTTPS', SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
       });
-      template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
-        Port: 80, DefaultActions: [{ Type: 'redirect', RedirectConfig: Match.objectLike({ Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' }) }],
+      // One reference to the prefix list (it weighs 55 of a group's 60 inbound rules), on 443 only.
+      template.resourcePropertiesCountIs('AWS::EC2::SecurityGroupIngress', { GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EdgeSecurityGroup'), 'GroupId'] } }, 1);
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+        GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EdgeSecurityGroup'), 'GroupId'] }, SourcePrefixListId: prefixList, FromPort: 443, ToPort: 443,
       });
       template.hasResourceProperties('AWS::CloudFront::VpcOrigin', {
         VpcOriginEndpointConfig: Match.objectLike({ OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] }),
@@ -248,22 +285,100 @@ describe('Edge', () => {
       });
     });
 
-    test('adds a CloudFront-scope web ACL with the same rules', () => {
-      template.hasResourceProperties('AWS::WAFv2::WebACL', { Scope: 'CLOUDFRONT', Rules: Match.arrayWith([Match.objectLike({ Name: 'RateLimitPerIp' })]) });
-    });
   });
 
-  test('with a domain outside us-east-1 and a certificate brought from there', () => {
+  test('with a domain outside us-east-1 and a certificate and web ACL brought from there', () => {
     const stack = testStack({ env: { account: '123456789012', region: 'eu-west-1' } });
     const hostedZone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com' });
     const certificate = acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555');
-    const { template } = setup({ stack, options: { domain: { domainName: 'learn.example.com', hostedZone, cloudFrontCertificate: certificate } } });
+    const cloudFrontWebAclArn = 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/codelearn/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111';
+    const { template } = setup({ stack, options: { domain: { domainName: 'learn.example.com', hostedZone, cloudFrontCertificate: certificate }, cloudFrontWebAclArn } });
     template.hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: Match.objectLike({
         ViewerCertificate: Match.objectLike({ AcmCertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555' }),
+        WebACLId: cloudFrontWebAclArn,
       }),
     });
     template.resourcePropertiesCountIs('AWS::CertificateManager::Certificate', { DomainName: 'learn.example.com' }, 0);
+    template.resourcePropertiesCountIs('AWS::WAFv2::WebACL', { Scope: 'CLOUDFRONT' }, 0);
+    Annotations.fromStack(stack).hasNoWarning('/Test/Edge', Match.anyValue());
+  });
+
+  test('outside us-east-1 without a CloudFront web ACL: content rules at the ALB, and a warning that says how to add the IP rules', () => {
+    const stack = testStack({ env: { account: '123456789012', region: 'eu-west-1' } });
+    const { template } = setup({ stack });
+    template.resourcePropertiesCountIs('AWS::WAFv2::WebACL', { Scope: 'CLOUDFRONT' }, 0);
+    template.hasResourceProperties('AWS::CloudFront::Distribution', { DistributionConfig: Match.objectLike({ WebACLId: Match.absent() }) });
+    Annotations.fromStack(stack).hasWarning('/Test/Edge', Match.stringLikeRegexp(
+      '^The stack is in eu-west-1: the rate limit and IP reputation rules need a CloudFront-scope web ACL, which exists only in us-east-1. ' +
+      'Create a CloudFrontWebAcl in a us-east-1 stack and pass its ARN as `edge.cloudFrontWebAclArn`'));
+  });
+
+  test('in an environment-agnostic stack, the CloudFront web ACL exists only when the stack is deployed to us-east-1', () => {
+    const stack = testStack();
+    const { template } = setup({ stack });
+    expect(template.toJSON().Conditions).toEqual(expect.objectContaining({
+      [Object.keys(template.toJSON().Conditions).find(name => name.startsWith('EdgeIsUsEast1'))!]: { 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'us-east-1'] },
+    }));
+    const cloudFrontAcls = template.findResources('AWS::WAFv2::WebACL', { Properties: { Scope: 'CLOUDFRONT' } });
+    expect(Object.values(cloudFrontAcls).map(acl => acl.Condition)).toEqual([expect.stringMatching(/^EdgeIsUsEast1/)]);
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        WebACLId: { 'Fn::If': [Match.stringLikeRegexp('^EdgeIsUsEast1'), { 'Fn::GetAtt': [Match.stringLikeRegexp('^EdgeCloudFrontWebAcl'), 'Arn'] }, { Ref: 'AWS::NoValue' }] },
+      }),
+    });
+    for (const type of ['AWS::Logs::LogGroup', 'AWS::WAFv2::LoggingConfiguration']) {
+      const conditioned = Object.entries(template.findResources(type)).filter(([id]) => id.startsWith('EdgeCloudFrontWebAcl'));
+      expect(conditioned.map(([, resource]) => resource.Condition)).toEqual([expect.stringMatching(/^EdgeIsUsEast1/)]);
+    }
+  });
+
+  test('a CloudFrontWebAcl alone, in a us-east-1 stack: the IP rules, logged, with its own key', () => {
+    const stack = testStack({ env: TEST_ENV });
+    const acl = new CloudFrontWebAcl(stack, 'Global', { rateLimit: 500, managedRuleGroups: ['AWSManagedRulesAmazonIpReputationList', 'AWSManagedRulesAnonymousIpList'] });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'CLOUDFRONT',
+      Rules: [
+        Match.objectLike({ Name: 'AWSManagedRulesAmazonIpReputationList' }),
+        Match.objectLike({ Name: 'AWSManagedRulesAnonymousIpList' }),
+        Match.objectLike({ Name: 'RateLimitPerIp', Statement: { RateBasedStatement: Match.objectLike({ Limit: 500 }) } }),
+      ],
+    });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    expect(stack.resolve(acl.metric('BlockedRequests').toMetricConfig().metricStat)).toEqual(expect.objectContaining({
+      namespace: 'AWS/WAFV2',
+      metricName: 'BlockedRequests',
+      region: 'us-east-1',
+      dimensions: [{ name: 'Rule', value: 'ALL' }, { name: 'WebACL', value: acl.metricName }],
+    }));
+  });
+
+  describe('rule priorities follow the services, not their order', () => {
+    const services = [
+      { name: 'api-gateway' },
+      { name: 'user-service', path: '/api/users/*' },
+      { name: 'post-service', path: '/api/posts/*' },
+      { name: 'group-service', path: '/api/groups/*' },
+    ];
+    const priorities = (list: { name: string; path?: string; priority?: number }[]) => {
+      const { template } = setup({ services: list });
+      return Object.fromEntries(list.filter(service => service.path).map(service => [service.name, rulePriority(template, service.path!)]));
+    };
+    const all = priorities(services);
+
+    test('removing, adding or reordering services moves no other service\'s rule', () => {
+      expect(priorities(services.filter(service => service.name !== 'user-service'))).toEqual({
+        'post-service': all['post-service'], 'group-service': all['group-service'],
+      });
+      expect(priorities([...services, { name: 'feed-service', path: '/api/feed/*' }])).toEqual(expect.objectContaining(all));
+      expect(priorities([...services].reverse())).toEqual(all);
+      expect(new Set(Object.values(all)).size).toBe(3);
+    });
+
+    test('a service may set its own priority', () => {
+      expect(priorities([...services.slice(0, 2), { name: 'post-service', path: '/api/posts/*', priority: 7 }])['post-service']).toBe(7);
+    });
   });
 
   test('in an environment-agnostic stack, access logs admit both delivery principals', () => {
@@ -277,11 +392,8 @@ describe('Edge', () => {
     expect(template.toJSON().Mappings).toBeDefined();
   });
 
-  test('development profile: no deletion protection', () => {
+  test('development profile: a month of WAF logs', () => {
     const { template } = setup({ options: { profile: PlatformProfile.DEVELOPMENT } });
-    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
-      LoadBalancerAttributes: Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: 'false' }]),
-    });
     template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: Match.stringLikeRegexp('^aws-waf-logs-'), RetentionInDays: 30 });
   });
 
@@ -290,17 +402,21 @@ describe('Edge', () => {
     const { template } = setup({
       stack,
       options: {
-        managedRuleGroups: ['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesLinuxRuleSet'],
+        managedRuleGroups: ['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesLinuxRuleSet', 'AWSManagedRulesAnonymousIpList'],
         rateLimit: 50,
         logRetention: logs.RetentionDays.SIX_MONTHS,
         encryptionKey: new kms.Key(stack, 'BroughtKey', { enableKeyRotation: true }),
       },
     });
     template.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      Rules: [Match.objectLike({ Name: 'AWSManagedRulesCommonRuleSet' }), Match.objectLike({ Name: 'AWSManagedRulesLinuxRuleSet' })],
+    });
+    template.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'CLOUDFRONT',
       Rules: [
-        Match.objectLike({ Name: 'AWSManagedRulesCommonRuleSet' }),
-        Match.objectLike({ Name: 'AWSManagedRulesLinuxRuleSet' }),
-        Match.objectLike({ Name: 'RateLimitPerIp', Priority: 2, Statement: { RateBasedStatement: Match.objectLike({ Limit: 50 }) } }),
+        Match.objectLike({ Name: 'AWSManagedRulesAnonymousIpList', Priority: 0 }),
+        Match.objectLike({ Name: 'RateLimitPerIp', Priority: 1, Statement: { RateBasedStatement: Match.objectLike({ Limit: 50 }) } }),
       ],
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', {
@@ -354,10 +470,25 @@ describe('Edge', () => {
         '`domain` needs a certificate in us-east-1 for CloudFront, but the stack\'s region is not set: pass `domain.cloudFrontCertificate` ' +
         '(created in us-east-1, for example in a small stack there), or deploy the platform to us-east-1.'));
     });
-    test('a CloudFront web ACL outside us-east-1', () => {
+    test('a CloudFront web ACL ARN that is not one', () => {
+      expect(() => setup({ options: { cloudFrontWebAclArn: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/x/1' } })).toThrow(new Error(
+        '`cloudFrontWebAclArn` (\'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/x/1\') is not the ARN of a CloudFront-scope web ACL, ' +
+        'such as \'arn:aws:wafv2:us-east-1:123456789012:global/webacl/codelearn/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111\'.'));
+    });
+    test('a CloudFrontWebAcl outside us-east-1', () => {
       const stack = testStack({ env: { account: '123456789012', region: 'eu-west-1' } });
-      expect(() => setup({ stack, options: { cloudFrontWebAcl: true } })).toThrow(new Error(
-        '`cloudFrontWebAcl` needs the stack in us-east-1, where CloudFront-scope web ACLs live: deploy the platform there, or leave the option unset (the regional web ACL protects the load balancer).'));
+      expect(() => new CloudFrontWebAcl(stack, 'Acl')).toThrow(new Error(
+        'A CloudFrontWebAcl must be in a us-east-1 stack, where CloudFront-scope web ACLs live, but this stack\'s region is \'eu-west-1\': ' +
+        'create it in a us-east-1 stack and pass its `webAclArn` to the platform as `edge.cloudFrontWebAclArn`.'));
+    });
+    test('two services on one priority', () => {
+      expect(() => setup({ services: [{ name: 'a' }, { name: 'b', path: '/b/*', priority: 5 }, { name: 'c', path: '/c/*', priority: 5 }] })).toThrow(new Error(
+        '`services`: \'c\' (\'/c/*\') and \'b\' (\'/b/*\') both take listener rule priority 5: set `priority` on one of them to a free number from 1 to 49999.'));
+    });
+    test('a general path checked before a more specific one', () => {
+      expect(() => setup({ services: [{ name: 'a' }, { name: 'api', path: '/api/*', priority: 5 }, { name: 'users', path: '/api/users/*', priority: 9 }] })).toThrow(new Error(
+        '`services`: \'users\' (\'/api/users/*\', priority 9) would never be reached: \'api\' (\'/api/*\', priority 5) matches its requests first. ' +
+        'Set `priority` on \'users\' below 5, or on \'api\' above 9.'));
     });
   });
 });

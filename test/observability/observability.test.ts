@@ -29,8 +29,24 @@ describe('Observability', () => {
       template.hasResourceProperties('AWS::SNS::Topic', {
         KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformObservabilityKey'), 'Arn'] },
       });
+      // A topic policy replaces SNS's default one: CloudWatch may publish only through its own statement.
       template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-        PolicyDocument: { Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })] },
+        PolicyDocument: {
+          Statement: [
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+            {
+              Sid: 'AllowCloudWatchAlarms',
+              Effect: 'Allow',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: 'sns:Publish',
+              Resource: { Ref: Match.stringLikeRegexp('^PlatformObservabilityAlarmTopic') },
+              Condition: {
+                StringEquals: { 'aws:SourceAccount': '123456789012' },
+                ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:us-east-1:123456789012:alarm:*']] } },
+              },
+            },
+          ],
+        },
       });
       template.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'email' }, 2);
       template.hasResourceProperties('AWS::KMS::Key', {
@@ -43,7 +59,9 @@ describe('Observability', () => {
         'Alb5xxRate', 'AlbLatencyP99',
         'ApiGatewayErrorRate', 'ApiGatewayLatencyP99', 'ApiGatewayUnhealthyTargets',
         'BrokerDisk', 'BrokerMemory',
-        'CacheEngineCpu', 'CacheEvictions', 'CacheMemory', 'CloudFront5xxRate',
+        // One alarm of each kind per cache node: ElastiCache publishes per node (2 shards x 2 nodes).
+        ...[1, 2, 3, 4].flatMap(node => [`CacheNode${node}EngineCpu`, `CacheNode${node}Evictions`, `CacheNode${node}Memory`]),
+        'CloudFront5xxRate',
         'DatabaseConnections', 'DatabaseCpu', 'DatabaseFreeStorage', 'DatabaseReplica1Lag',
         'GroupServiceErrorRate', 'GroupServiceLatencyP99', 'GroupServiceUnhealthyTargets',
         'NodeCpu', 'NodeMemory', 'PodRestarts',
@@ -51,8 +69,8 @@ describe('Observability', () => {
         'UserServiceErrorRate', 'UserServiceLatencyP99', 'UserServiceUnhealthyTargets',
       ]);
       // Every alarm of the templates is in the map: the platform's and each service's.
-      mergedTemplate(stack).resourceCountIs('AWS::CloudWatch::Alarm', 27);
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 27 - 4 * 3);
+      mergedTemplate(stack).resourceCountIs('AWS::CloudWatch::Alarm', 36);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 36 - 4 * 3);
       // A service's alarms reach the topic through their nested stack's parameter.
       const topic = /^(referencetoTest)?PlatformObservabilityAlarmTopic/;
       for (const alarm of Object.values(alarms)) {
@@ -61,7 +79,7 @@ describe('Observability', () => {
         expect(alarm.TreatMissingData).toBe('notBreaching');
         expect(alarm.AlarmDescription).toBeTruthy();
       }
-      expect(Object.keys(platform.observability.alarms)).toHaveLength(27);
+      expect(Object.keys(platform.observability.alarms)).toHaveLength(36);
     });
 
     test('holds the sub-second goal: p99 over 1 s pages, per service too', () => {
@@ -74,18 +92,33 @@ describe('Observability', () => {
       expect(alarms.UserServiceLatencyP99.Dimensions.map((d: any) => d.Name)).toEqual(['LoadBalancer', 'TargetGroup']);
       expect(alarms.UserServiceErrorRate.Threshold).toBe(1);
       expect(alarms.Alb5xxRate.Threshold).toBe(5);
-      expect(JSON.stringify(alarms.Alb5xxRate.Metrics)).toContain('100 * (elb + target) / MAX([requests, 1])');
+      // 0 while there are no requests: CloudWatch drops a point divided by zero.
+      expect(alarms.Alb5xxRate.Metrics[0]).toMatchObject({ Expression: 'IF(requests > 0, 100 * (elb + target) / requests, 0)', ReturnData: true });
+      expect(alarms.UserServiceErrorRate.Metrics[0]).toMatchObject({ Expression: 'IF(requests > 0, 100 * errors / requests, 0)' });
     });
 
     test('uses thresholds a platform team would defend', () => {
       expect(alarms.DatabaseCpu).toMatchObject({ MetricName: 'CPUUtilization', Namespace: 'AWS/RDS', Threshold: 80 });
       expect(alarms.DatabaseFreeStorage).toMatchObject({ MetricName: 'FreeStorageSpace', Threshold: 10737418240, ComparisonOperator: 'LessThanThreshold' });
       expect(alarms.DatabaseReplica1Lag).toMatchObject({ MetricName: 'ReplicaLag', Statistic: 'Maximum', Threshold: 30 });
-      expect(alarms.CacheEvictions).toMatchObject({ MetricName: 'Evictions', Statistic: 'Sum', Threshold: 0 });
-      expect(alarms.CacheMemory).toMatchObject({ MetricName: 'DatabaseMemoryUsagePercentage', Threshold: 80 });
+      // Per node: ElastiCache publishes engine and host metrics by CacheClusterId and CacheNodeId.
+      const node = (member: string) => [
+        { Name: 'CacheClusterId', Value: { 'Fn::Join': ['', [{ Ref: expect.stringMatching(/^PlatformCacheReplicationGroup/) }, member]] } },
+        { Name: 'CacheNodeId', Value: '0001' },
+      ];
+      expect(alarms.CacheNode1Evictions).toMatchObject({ MetricName: 'Evictions', Statistic: 'Sum', Threshold: 0, Dimensions: node('-0001-001') });
+      expect(alarms.CacheNode4Memory).toMatchObject({ MetricName: 'DatabaseMemoryUsagePercentage', Threshold: 80, Dimensions: node('-0002-002') });
+      expect(alarms.CacheNode2EngineCpu).toMatchObject({ MetricName: 'EngineCPUUtilization', Threshold: 80, Dimensions: node('-0001-002') });
       expect(alarms.NodeCpu).toMatchObject({ Namespace: 'ContainerInsights', MetricName: 'node_cpu_utilization', Threshold: 80 });
-      expect(alarms.PodRestarts).toMatchObject({ MetricName: 'pod_number_of_container_restarts', Threshold: 5 });
+      // Restarts are published per pod: a Metrics Insights query sums the cluster's.
+      expect(alarms.PodRestarts.Threshold).toBe(5);
+      expect(alarms.PodRestarts.Metrics[0].Expression).toBe(
+        `SELECT SUM(pod_number_of_container_restarts) FROM SCHEMA(ContainerInsights, ClusterName, Namespace, PodName) WHERE ClusterName = '${platform.cluster.clusterName}'`);
       expect(JSON.stringify(alarms.BrokerMemory.Metrics)).toContain('RabbitMQMemLimit');
+      // The fullest node's disk, not the nodes' sum.
+      expect(alarms.BrokerDisk).toMatchObject({ Threshold: 5 * 1024 ** 3, ComparisonOperator: 'LessThanThreshold' });
+      expect(alarms.BrokerDisk.Metrics[0].Expression).toBe(
+        `SELECT MIN(RabbitMQDiskFree) FROM SCHEMA("AWS/AmazonMQ", Broker, Node) WHERE Broker = '${platform.messaging.rabbitMqBroker!.brokerName}'`);
     });
 
     test('installs Container Insights, Application Signals and X-Ray with a Pod Identity role', () => {
@@ -93,6 +126,16 @@ describe('Observability', () => {
         AddonName: 'amazon-cloudwatch-observability',
         ResolveConflicts: 'OVERWRITE',
         PodIdentityAssociations: [{ ServiceAccount: 'cloudwatch-agent', RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformObservabilityCloudWatchAgentRole'), 'Arn'] } }],
+      });
+      // The add-on owns the association: EKS keeps one per service account, and an add-on cannot adopt one.
+      template.resourcePropertiesCountIs('AWS::EKS::PodIdentityAssociation', { ServiceAccount: 'cloudwatch-agent' }, 0);
+      template.hasResourceProperties('AWS::IAM::Role', {
+        AssumeRolePolicyDocument: {
+          Statement: [Match.objectLike({
+            Principal: { Service: 'pods.eks.amazonaws.com' },
+            Condition: { StringEquals: Match.objectLike({ 'aws:RequestTag/kubernetes-namespace': 'amazon-cloudwatch', 'aws:RequestTag/kubernetes-service-account': 'cloudwatch-agent' }) },
+          })],
+        },
       });
       template.hasResourceProperties('AWS::IAM::Role', {
         ManagedPolicyArns: [
@@ -106,7 +149,7 @@ describe('Observability', () => {
       const dashboard = Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0];
       const body = JSON.stringify(Stack.of(platform).resolve(dashboard.Properties.DashboardBody));
       for (const section of ['## Edge', '## Services', '## Cluster', '## Database', '## Cache', '## Messaging',
-        'CloudFront cache hit rate', 'WAF allowed and blocked', 'ALB target response time', 'RDS Proxy connections', 'Cache hit rate']) {
+        'WAF allowed and blocked', 'ALB target response time', 'RDS Proxy connections', 'Cache engine CPU by node']) {
         expect(body).toContain(section);
       }
       // One section compares the services: four graphs with a line per service.
@@ -117,6 +160,10 @@ describe('Observability', () => {
         expect(body.split(`\\"label\\":\\"${service}\\"`)).toHaveLength(5);
       }
       expect(body).not.toContain('## Service api-gateway');
+      // CloudFront's cache hit rate exists only with its paid additional metrics, which the platform does not turn on.
+      expect(body).not.toContain('CacheHitRate');
+      // The WAF names web ACLs by their metric names, the regional one with its region.
+      expect(body).toContain('\\"AWS/WAFV2\\",\\"AllowedRequests\\",\\"Region\\",\\"us-east-1\\",\\"Rule\\",\\"ALL\\",\\"WebACL\\",\\"Test-Platform-Edge-');
     });
   });
 

@@ -3,8 +3,17 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, NestedStack, Stack, StackProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 
 const OUT_ROOT = path.join(os.tmpdir(), 'cdk-codelearn-platform-tests');
+
+/** How an app is configured: bare, or with the feature flags `cdk init` writes. */
+export enum Flags {
+  /** No feature flags: every flag at its default. */
+  NONE = 'no flags',
+  /** The flags that `cdk init app` writes into cdk.json (aws-cdk-lib's CURRENTLY_RECOMMENDED_FLAGS). */
+  CDK_INIT = 'cdk init flags',
+}
 
 /** Options for `testApp`. */
 export interface TestAppOptions {
@@ -13,6 +22,9 @@ export interface TestAppOptions {
    * as an error. Costs about 1.5 s per synthesis, so only strict tests turn it on.
    */
   readonly strict?: boolean;
+
+  /** The feature flags of the app. Default: none. */
+  readonly flags?: Flags;
 }
 
 /**
@@ -27,6 +39,7 @@ export function testApp(options: TestAppOptions = {}): App {
     outdir: fs.mkdtempSync(path.join(OUT_ROOT, 'app-')),
     builtinCloudFormationValidation: strict,
     context: {
+      ...(options.flags === Flags.CDK_INIT ? CURRENTLY_RECOMMENDED_FLAGS : {}),
       'aws:cdk:disable-asset-staging': true,
       ...(strict ? {
         '@aws-cdk/core:validateAgainstDefaultRules': true,
@@ -41,8 +54,8 @@ export const TEST_ENV = { account: '123456789012', region: 'us-east-1' };
 
 /** A stack in a fresh test app. */
 export function testStack(props: StackProps & TestAppOptions = {}): Stack {
-  const { strict, ...stackProps } = props;
-  return new Stack(testApp({ strict }), 'Test', stackProps);
+  const { strict, flags, ...stackProps } = props;
+  return new Stack(testApp({ strict, flags }), 'Test', stackProps);
 }
 
 /**
