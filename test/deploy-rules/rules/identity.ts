@@ -1,0 +1,178 @@
+import { DeployedResource, Deployment, flatten, references, statements } from '../deployment';
+import { DeployRule, list, where } from '../rule';
+
+/** The namespace each EKS add-on installs its service accounts in. */
+const ADDON_NAMESPACES: Record<string, string> = {
+  'vpc-cni': 'kube-system',
+  'aws-ebs-csi-driver': 'kube-system',
+  'coredns': 'kube-system',
+  'kube-proxy': 'kube-system',
+  'eks-pod-identity-agent': 'kube-system',
+  'metrics-server': 'kube-system',
+  'amazon-cloudwatch-observability': 'amazon-cloudwatch',
+};
+
+/**
+ * EKS keeps one Pod Identity association per cluster, namespace and service
+ * account (a second is `ResourceInUseException: Association already exists`),
+ * and an add-on's `PodIdentityAssociations` are associations too, which the
+ * add-on cannot adopt when they exist already.
+ */
+export const onePodIdentityAssociationPerServiceAccount: DeployRule = {
+  id: 'one-pod-identity-association-per-service-account',
+  constraint: 'At most one Pod Identity association per cluster, namespace and service account, counting those an add-on creates.',
+  source: 'https://docs.aws.amazon.com/eks/latest/userguide/pod-id-association.html ("Add-ons can\'t assume ownership of existing pod identity associations"); ' +
+    'https://docs.aws.amazon.com/eks/latest/APIReference/API_CreatePodIdentityAssociation.html',
+  check(deployment: Deployment): string[] {
+    const owners = new Map<string, string[]>();
+    const add = (cluster: any, namespace: string, serviceAccount: string, owner: DeployedResource) => {
+      const key = `${clusterKey(deployment, owner, cluster)} ${namespace}/${serviceAccount}`;
+      owners.set(key, [...(owners.get(key) ?? []), where(owner)]);
+    };
+    for (const association of deployment.resources('AWS::EKS::PodIdentityAssociation')) {
+      add(association.properties.ClusterName, association.properties.Namespace, association.properties.ServiceAccount, association);
+    }
+    const violations: string[] = [];
+    for (const addon of deployment.resources('AWS::EKS::Addon')) {
+      for (const association of addon.properties.PodIdentityAssociations ?? []) {
+        const namespace = ADDON_NAMESPACES[addon.properties.AddonName];
+        if (!namespace) {
+          violations.push(`${where(addon)}: add-on ${addon.properties.AddonName} has Pod Identity associations, but its namespace is not in the rule's table`);
+          continue;
+        }
+        add(addon.properties.ClusterName, namespace, association.ServiceAccount, addon);
+      }
+    }
+    for (const [key, found] of owners) {
+      if (found.length > 1) violations.push(`${key}: ${found.length} associations (${found.join(', ')})`);
+    }
+    return violations;
+  },
+};
+
+/** The cluster a `ClusterName` value names, as one key whichever template it is read in. */
+function clusterKey(deployment: Deployment, resource: DeployedResource, value: any): string {
+  const cluster = deployment.target(resource.template, value);
+  return cluster ? `${cluster.template.path}#${cluster.logicalId}` : flatten(value);
+}
+
+/**
+ * KMS refuses a key policy whose principals do not exist ("The principals in the
+ * key policy must exist and be visible to KMS"): a role named by ARN that nothing
+ * in the deployment creates first, such as a service-linked role that appears
+ * only when its service is first used, fails the key in a fresh account.
+ */
+export const keyPolicyPrincipalsExist: DeployRule = {
+  id: 'key-policy-principals-exist',
+  constraint: 'Every AWS principal of a key policy is the account root, `*` under conditions, or a role or user the deployment creates before the key.',
+  source: 'https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html#KMS-CreateKey-request-Policy',
+  check(deployment: Deployment): string[] {
+    const violations: string[] = [];
+    for (const key of deployment.resources('AWS::KMS::Key')) {
+      for (const statement of statements(key.properties.KeyPolicy)) {
+        const principal = statement.Principal;
+        const awsPrincipals = principal === '*' ? ['*'] : list(principal?.AWS);
+        for (const value of awsPrincipals) {
+          const text = flatten(value);
+          const created = typeof value === 'object' && deployment.target(key.template, value) !== undefined;
+          const root = /:root$/.test(text) || /^\d{12}$/.test(text) || text === '<ref:AWS::AccountId>';
+          const conditioned = text === '*' && statement.Condition !== undefined;
+          if (!created && !root && !conditioned) {
+            violations.push(`${where(key)}: key policy names ${text}, which the deployment does not create`);
+          }
+        }
+      }
+    }
+    return violations;
+  },
+};
+
+/** The IAM policy documents attached to `role`: its inline policies, and policies that name it. */
+export function roleDocuments(deployment: Deployment, role: DeployedResource): any[] {
+  const documents = (role.properties.Policies ?? []).map((policy: any) => policy.PolicyDocument);
+  for (const arn of role.properties.ManagedPolicyArns ?? []) {
+    const managed = deployment.target(role.template, arn);
+    if (managed) documents.push(managed.properties.PolicyDocument);
+  }
+  for (const policy of deployment.resources('AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy')) {
+    const named = list(policy.properties.Roles).some(value => {
+      const target = deployment.target(policy.template, value);
+      return target !== undefined && target.template === role.template && target.logicalId === role.logicalId;
+    });
+    if (named) documents.push(policy.properties.PolicyDocument);
+  }
+  return documents;
+}
+
+/**
+ * RDS Proxy logs in to the database either with the secrets of its `Auth` list
+ * (one per database user) or, with `DefaultAuthScheme: IAM_AUTH`, with IAM as the
+ * client's own user; then its role needs `rds-db:connect` on the target
+ * instance for each user. A client that signs in as a user the proxy cannot log
+ * in as gets an authentication error.
+ */
+export const proxyLogsInAsItsClients: DeployRule = {
+  id: 'proxy-logs-in-as-its-clients',
+  constraint: 'Every database user granted `rds-db:connect` on a proxy is one the proxy can log in as: end-to-end IAM with `rds-db:connect` on the target instance for that user.',
+  source: 'https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy-iam-setup.html',
+  check(deployment: Deployment): string[] {
+    const violations: string[] = [];
+    for (const proxy of deployment.resources('AWS::RDS::DBProxy')) {
+      const users = new Set<string>();
+      for (const policy of deployment.resources('AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy')) {
+        for (const statement of statements(policy.properties.PolicyDocument)) {
+          if (!list(statement.Action).includes('rds-db:connect')) continue;
+          for (const resource of list(statement.Resource)) {
+            const named = references(resource).some(value => {
+              const target = deployment.target(policy.template, value);
+              return target?.template === proxy.template && target.logicalId === proxy.logicalId;
+            });
+            if (named) users.add(flatten(resource).split('/').pop()!);
+          }
+        }
+      }
+      if (users.size === 0) continue;
+      if (proxy.properties.DefaultAuthScheme !== 'IAM_AUTH') {
+        violations.push(`${where(proxy)}: clients sign in as ${[...users].join(', ')}, but the proxy logs in with the secrets of Auth only`);
+        continue;
+      }
+      const role = deployment.target(proxy.template, proxy.properties.RoleArn);
+      const targets = deployment.resources('AWS::RDS::DBProxyTargetGroup')
+        .filter(group => deployment.target(group.template, group.properties.DBProxyName)?.logicalId === proxy.logicalId)
+        .flatMap(group => list(group.properties.DBInstanceIdentifiers).map(id => deployment.target(group.template, id)))
+        .filter((instance): instance is DeployedResource => instance !== undefined);
+      const granted = role ? roleDocuments(deployment, role).flatMap(statements)
+        .filter(statement => statement.Effect === 'Allow' && list(statement.Action).includes('rds-db:connect'))
+        .flatMap(statement => list(statement.Resource)) : [];
+      for (const instance of targets) {
+        for (const user of users) {
+          const ok = granted.some(resource => flatten(resource).endsWith(`/${user}`) &&
+            references(resource).some(value => deployment.target(proxy.template, value)?.logicalId === instance.logicalId));
+          if (!ok) violations.push(`${where(proxy)}: its role may not connect to ${where(instance)} as ${user}`);
+        }
+      }
+    }
+    return violations;
+  },
+};
+
+/**
+ * A Kafka client with IAM authentication starts from the bootstrap brokers,
+ * which MSK gives only through `GetBootstrapBrokers` (CloudFormation returns no
+ * such attribute): a client that may connect must also be able to find them.
+ */
+export const kafkaClientsFindTheBrokers: DeployRule = {
+  id: 'kafka-clients-find-the-brokers',
+  constraint: 'Every role allowed `kafka-cluster:Connect` may also call `kafka:GetBootstrapBrokers` on that cluster.',
+  source: 'https://docs.aws.amazon.com/msk/latest/developerguide/msk-get-bootstrap-brokers.html',
+  check(deployment: Deployment): string[] {
+    const violations: string[] = [];
+    for (const policy of deployment.resources('AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy')) {
+      const all = statements(policy.properties.PolicyDocument).filter(statement => statement.Effect === 'Allow');
+      const connects = all.some(statement => list(statement.Action).includes('kafka-cluster:Connect'));
+      const bootstraps = all.some(statement => list(statement.Action).includes('kafka:GetBootstrapBrokers'));
+      if (connects && !bootstraps) violations.push(`${where(policy)}: may connect to Kafka but not read its bootstrap brokers`);
+    }
+    return violations;
+  },
+};

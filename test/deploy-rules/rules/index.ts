@@ -1,0 +1,32 @@
+import { replicasGrowWithTheWriter, replicasOfUnmanagedPasswords, replicationOfKmsObjectsNamesAKey } from './data';
+import { ipRulesSeeViewers } from './edge';
+import { kafkaClientsFindTheBrokers, keyPolicyPrincipalsExist, onePodIdentityAssociationPerServiceAccount, proxyLogsInAsItsClients } from './identity';
+import { bindingsGateReadiness, chartsWaitForTheirPods, configMapReferencesExist, weightedTargetsKeepTwoPods } from './kubernetes';
+import { dataStoresRestrictEgress, eksSubnetsInSupportedZones, vpcOriginAdmitsCloudFront } from './network';
+import { alarmTopicsAcceptCloudWatch, metricMathIsValid, metricsArePublished } from './observability';
+import { nestedStackParametersAreStrings, rolledBackCreateCanBeRetried } from './stacks';
+import { DeployRule } from '../rule';
+
+/** Every deploy rule, each run over every configuration the tests synthesize. */
+export const RULES: DeployRule[] = [
+  nestedStackParametersAreStrings,
+  rolledBackCreateCanBeRetried,
+  onePodIdentityAssociationPerServiceAccount,
+  keyPolicyPrincipalsExist,
+  proxyLogsInAsItsClients,
+  kafkaClientsFindTheBrokers,
+  replicasOfUnmanagedPasswords,
+  replicasGrowWithTheWriter,
+  replicationOfKmsObjectsNamesAKey,
+  vpcOriginAdmitsCloudFront,
+  ipRulesSeeViewers,
+  dataStoresRestrictEgress,
+  eksSubnetsInSupportedZones,
+  alarmTopicsAcceptCloudWatch,
+  metricsArePublished,
+  metricMathIsValid,
+  chartsWaitForTheirPods,
+  bindingsGateReadiness,
+  weightedTargetsKeepTwoPods,
+  configMapReferencesExist,
+];

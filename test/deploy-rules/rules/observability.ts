@@ -1,0 +1,139 @@
+import { publishedMetric } from '../catalogue';
+import { DeployedResource, Deployment, flatten, statements } from '../deployment';
+import { DeployRule, list, where } from '../rule';
+
+/**
+ * A topic policy replaces SNS's default policy: once a topic has one, CloudWatch
+ * may publish alarm notifications only if a statement allows
+ * `cloudwatch.amazonaws.com`; and a topic encrypted with a customer-managed key
+ * needs CloudWatch in the key's policy too.
+ */
+export const alarmTopicsAcceptCloudWatch: DeployRule = {
+  id: 'alarm-topics-accept-cloudwatch',
+  constraint: 'Every topic an alarm notifies lets cloudwatch.amazonaws.com publish (if it has a topic policy) and use its key (if it has one).',
+  source: 'https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/US_SetupSNS.html#SNS_topic_policy; ' +
+    'https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger',
+  check(deployment: Deployment): string[] {
+    const topics = new Map<string, DeployedResource>();
+    for (const alarm of deployment.resources('AWS::CloudWatch::Alarm')) {
+      const p = alarm.properties;
+      for (const action of [...list(p.AlarmActions), ...list(p.OKActions), ...list(p.InsufficientDataActions)]) {
+        const topic = deployment.target(alarm.template, action);
+        if (topic?.type === 'AWS::SNS::Topic') topics.set(`${topic.template.path}#${topic.logicalId}`, topic);
+      }
+    }
+    const violations: string[] = [];
+    for (const topic of topics.values()) {
+      const policies = deployment.resources('AWS::SNS::TopicPolicy').filter(policy =>
+        list(policy.properties.Topics).some(value => deployment.target(policy.template, value)?.logicalId === topic.logicalId));
+      const allows = (document: any, actions: string[]) => statements(document).some(statement =>
+        statement.Effect === 'Allow' && list(statement.Principal?.Service).includes('cloudwatch.amazonaws.com') &&
+        actions.every(action => list(statement.Action).some((granted: string) => granted === action || (granted.endsWith('*') && action.startsWith(granted.slice(0, -1))))));
+      if (policies.length > 0 && !policies.some(policy => allows(policy.properties.PolicyDocument, ['sns:Publish']))) {
+        violations.push(`${where(topic)}: its topic policy does not let CloudWatch publish`);
+      }
+      const key = topic.properties.KmsMasterKeyId && deployment.target(topic.template, topic.properties.KmsMasterKeyId);
+      if (key && !allows(key.properties.KeyPolicy, ['kms:Decrypt', 'kms:GenerateDataKey'])) {
+        violations.push(`${where(topic)}: its key does not let CloudWatch encrypt notifications`);
+      }
+    }
+    return violations;
+  },
+};
+
+interface MetricUse {
+  readonly where: string;
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: string[];
+}
+
+interface ExpressionUse {
+  readonly where: string;
+  readonly expression: string;
+}
+
+/** Every metric and every metric math expression that alarms and dashboards read. */
+function metricUses(deployment: Deployment): { metrics: MetricUse[]; expressions: ExpressionUse[] } {
+  const metrics: MetricUse[] = [];
+  const expressions: ExpressionUse[] = [];
+  for (const alarm of deployment.resources('AWS::CloudWatch::Alarm')) {
+    const p = alarm.properties;
+    if (p.MetricName) {
+      metrics.push({ where: where(alarm), namespace: p.Namespace, metricName: p.MetricName, dimensions: list(p.Dimensions).map((d: any) => d.Name) });
+    }
+    for (const query of list(p.Metrics)) {
+      const metric = query.MetricStat?.Metric;
+      if (metric) {
+        metrics.push({
+          where: where(alarm),
+          namespace: metric.Namespace,
+          metricName: metric.MetricName,
+          dimensions: list(metric.Dimensions).map((d: any) => d.Name),
+        });
+      }
+      if (query.Expression) expressions.push({ where: where(alarm), expression: flatten(query.Expression) });
+    }
+  }
+  for (const dashboard of deployment.resources('AWS::CloudWatch::Dashboard')) {
+    const body = JSON.parse(flatten(dashboard.properties.DashboardBody));
+    for (const widget of body.widgets ?? []) {
+      const title = `${where(dashboard)} "${widget.properties?.title ?? widget.type}"`;
+      for (const row of widget.properties?.metrics ?? []) {
+        const options = typeof row[row.length - 1] === 'object' ? row[row.length - 1] : {};
+        const parts: string[] = typeof row[row.length - 1] === 'object' ? row.slice(0, -1) : row;
+        if (options.expression) {
+          expressions.push({ where: title, expression: options.expression });
+          continue;
+        }
+        const [namespace, metricName, ...pairs] = parts;
+        metrics.push({ where: title, namespace, metricName, dimensions: pairs.filter((_, i) => i % 2 === 0) });
+      }
+    }
+  }
+  // A Metrics Insights query reads one metric under one schema (namespace and dimensions).
+  for (const use of expressions) {
+    const query = /^\s*SELECT\s+\w+\((\w+)\)\s+FROM\s+SCHEMA\(([^)]*)\)/i.exec(use.expression);
+    if (query) {
+      const [namespace, ...dimensions] = query[2].split(',').map(part => part.trim().replace(/^"|"$/g, ''));
+      metrics.push({ where: use.where, namespace, metricName: query[1], dimensions });
+    }
+  }
+  return { metrics, expressions: expressions.filter(use => !/^\s*SELECT\s/i.test(use.expression)) };
+}
+
+/**
+ * CloudWatch matches a metric by namespace, name and the exact set of dimension
+ * names: an alarm on a combination that AWS does not publish never leaves
+ * INSUFFICIENT_DATA (or OK, with missing data not breaching), and a graph stays
+ * empty. Checked against aws-cdk-lib's canned metric catalogues and the table in
+ * `../catalogue.ts`, which cites AWS's metric pages.
+ */
+export const metricsArePublished: DeployRule = {
+  id: 'metrics-are-published',
+  constraint: 'Every metric an alarm or dashboard reads is published by AWS under that namespace, name and set of dimensions.',
+  source: 'https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Dimension ("you must specify all of the dimensions")',
+  check(deployment: Deployment): string[] {
+    return metricUses(deployment).metrics
+      .filter(use => !publishedMetric(use.namespace, use.metricName, use.dimensions))
+      .map(use => `${use.where}: ${use.namespace} ${use.metricName} [${use.dimensions.join(', ')}] is not published`);
+  },
+};
+
+/**
+ * Metric math takes time series, arrays of time series and scalars; an array
+ * holds time series only (`MAX([m1, m2])`), so a scalar inside brackets is a
+ * syntax error that CloudWatch rejects at PutMetricAlarm and shows as an error
+ * on a graph.
+ */
+export const metricMathIsValid: DeployRule = {
+  id: 'metric-math-is-valid',
+  constraint: 'Metric math expressions use arrays of time series only: no scalar inside `[...]`.',
+  source: 'https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html#metric-math-syntax',
+  check(deployment: Deployment): string[] {
+    return metricUses(deployment).expressions
+      .filter(use => [...use.expression.matchAll(/\[([^\]]*)\]/g)]
+        .some(array => array[1].split(',').some(item => /^\s*-?\d+(\.\d+)?\s*$/.test(item))))
+      .map(use => `${use.where}: '${use.expression}' puts a scalar in an array of time series`);
+  },
+};
