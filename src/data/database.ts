@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -7,11 +7,12 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { DataStoreProps } from './data-store-props';
+import { DatabaseUsers } from '../private/database-users';
 import { grantReadSecret } from '../private/grants';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
-import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
+import { acknowledge, acknowledgeControlRule, findingValue, HIPAA_AND_NIST } from '../private/nag';
 import { defaultLogRetention } from '../private/profile';
 import { closeDefaultEgress } from '../private/security-groups';
 import { dataSubnets } from '../private/subnets';
@@ -176,6 +177,9 @@ const MIN_STORAGE = 20;
 const MAX_STORAGE = 65536;
 const RESERVED_USERNAMES = ['admin', 'rdsadmin', 'rds_superuser', 'rdsrepladmin'];
 const LOG_TYPES = ['postgresql', 'upgrade'];
+/** The tag that names a role's database user, for the replicas' connect policy. */
+const DATABASE_USER_TAG = 'codelearn-database-user';
+const DATABASE_USERS = new WeakMap<iam.IRole, string>();
 /** How often the master password is rotated. */
 const ROTATION_PERIOD = Duration.days(30);
 
@@ -250,9 +254,11 @@ export class Database extends Construct implements ec2.IConnectable {
 
   private replicaConnectPolicy?: iam.ManagedPolicy;
   private proxyRole?: iam.Role;
-  private proxyPolicy?: iam.ManagedPolicy;
+  private users?: DatabaseUsers;
+  private readonly rotationSubnets: ec2.SubnetSelection;
+  private readonly logRetention: logs.RetentionDays;
 
-  constructor(scope: Construct, id: string, props: DatabaseProps) {
+  constructor(scope: Construct, id: string, private readonly props: DatabaseProps) {
     super(scope, id);
     const profile = props.profile ?? PlatformProfile.PRODUCTION;
     const production = profile === PlatformProfile.PRODUCTION;
@@ -273,6 +279,10 @@ export class Database extends Construct implements ec2.IConnectable {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.SNAPSHOT;
     const deletionProtection = props.deletionProtection ?? true;
     const logRetention = props.logRetention ?? defaultLogRetention(production);
+    this.logRetention = logRetention;
+    // Functions in the VPC (rotation, database users) call AWS APIs: they need egress.
+    this.rotationSubnets = props.rotationSubnets
+      ?? (props.vpc.privateSubnets.length > 0 ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : props.vpcSubnets ?? dataSubnets(props.vpc));
     const vpcSubnets = props.vpcSubnets ?? dataSubnets(props.vpc);
     const instanceType = props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.BURSTABLE3, ec2.InstanceSize.MEDIUM);
     const engine = rds.DatabaseInstanceEngine.postgres({ version: props.engineVersion ?? rds.PostgresEngineVersion.VER_15 });
@@ -411,6 +421,19 @@ export class Database extends Construct implements ec2.IConnectable {
         assumedBy: new iam.ServicePrincipal('rds.amazonaws.com'),
         description: `Lets the RDS Proxy of ${this.node.path} connect to the writer with IAM as its clients' users`,
       });
+      // The proxy signs in as the user its client authenticated as, and a client may
+      // authenticate only as the user it is granted on the proxy (grantConnect): one
+      // statement for every IAM user of the writer keeps the policy one size.
+      const writerUsers = dbUserArn(this, (this.instance.node.defaultChild as rds.CfnDBInstance).attrDbiResourceId, '*');
+      const proxyPolicy = new iam.ManagedPolicy(this, 'ProxyPolicy', {
+        description: `Lets the RDS Proxy of ${this.node.path} connect to the writer with IAM as its clients' users`,
+        roles: [this.proxyRole],
+        statements: [new iam.PolicyStatement({ actions: ['rds-db:connect'], resources: [writerUsers] })],
+      });
+      acknowledge(proxyPolicy, {
+        [`AwsSolutions-IAM5[Resource::${findingValue(this, writerUsers)}]`]: 'The proxy signs in to the writer as the user its client ' +
+          'authenticated as, and each client may authenticate on the proxy only as its own user (rds-db:connect on the proxy, per user).',
+      });
       this.proxy = new rds.DatabaseProxy(this, 'Proxy', {
         proxyTarget: rds.ProxyTarget.fromInstance(this.instance),
         dbProxyName: `${identifier}-proxy`,
@@ -461,47 +484,80 @@ export class Database extends Construct implements ec2.IConnectable {
 
   /**
    * Lets `grantee` connect as `dbUser` with IAM authentication, through the proxy
-   * when there is one; the proxy may then sign in to the writer as that user too.
-   * The user must exist in the database with the `rds_iam` role.
+   * when there is one (which signs in to the writer as that user too). The user
+   * must exist in the database with the `rds_iam` role.
    */
   public grantConnect(grantee: iam.IGrantable, dbUser: string): iam.Grant {
-    if (!this.proxy || !this.proxyRole) {
-      return this.instance.grantConnect(grantee, dbUser);
-    }
-    if (!this.proxyPolicy) {
-      this.proxyPolicy = new iam.ManagedPolicy(this, 'ProxyPolicy', {
-        description: `Lets the RDS Proxy of ${this.node.path} connect to the writer with IAM as its clients' users`,
-        roles: [this.proxyRole],
-      });
-    }
-    this.proxyPolicy.addStatements(new iam.PolicyStatement({
-      actions: ['rds-db:connect'],
-      resources: [dbUserArn(this, (this.instance.node.defaultChild as rds.CfnDBInstance).attrDbiResourceId, dbUser)],
-    }));
-    return this.proxy.grantConnect(grantee, dbUser);
+    this.addIamUser(dbUser);
+    return this.proxy ? this.proxy.grantConnect(grantee, dbUser) : this.instance.grantConnect(grantee, dbUser);
   }
 
   /**
-   * Lets `role` connect to the read replicas with IAM authentication as
-   * `dbUser`. The permission names each replica's resource ID, which exists only
-   * once the replica does, so it is a policy of the database's own, attached to
-   * the role: the role, and whatever waits for it, does not wait for the replicas
-   * (the end of the longest chain of a deploy). Nothing is granted without replicas.
+   * Makes `dbUser` exist in the database on deploy: a login role with `rds_iam`
+   * (IAM sign-in), `CONNECT` on the database and a schema of its own. A function
+   * in the VPC signs in as the master user and runs this on every create and
+   * update, idempotently; users are never dropped. `grantConnect` calls it.
    */
-  public grantReplicaConnect(role: iam.IRole, dbUser: string): void {
-    if (this.readReplicas.length === 0) {
-      return;
+  public addIamUser(dbUser: string): void {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(dbUser)) {
+      throw new Error(`\`dbUser\` ('${dbUser}') is not a plain PostgreSQL name: use 1 to 63 lowercase letters, digits and '_', starting with a letter or '_'.`);
     }
-    if (!this.replicaConnectPolicy) {
-      this.replicaConnectPolicy = new iam.ManagedPolicy(this, 'ReplicaConnect', {
-        description: `IAM authentication to the read replicas of ${this.node.path}`,
+    if (!this.users) {
+      this.users = new DatabaseUsers(this, 'Users', {
+        vpc: this.props.vpc,
+        vpcSubnets: this.rotationSubnets,
+        secret: this.secret,
+        encryptionKey: this.encryptionKey,
+        writer: this.instance,
+        databaseName: this.databaseName,
+        logRetention: this.logRetention,
       });
     }
-    this.replicaConnectPolicy.addStatements(new iam.PolicyStatement({
-      actions: ['rds-db:connect'],
-      resources: this.readReplicas.map(replica => dbUserArn(this, (replica.node.defaultChild as rds.CfnDBInstance).attrDbiResourceId, dbUser)),
-    }));
+    this.users.add(dbUser);
+  }
+
+  /**
+   * Lets `role` connect to the read replicas with IAM authentication as `dbUser`.
+   *
+   * The permission names each replica's resource ID, which exists only once the
+   * replica does, so it is one policy of the database's own, attached to the role:
+   * the role, and whatever waits for it, does not wait for the replicas (the end of
+   * the longest chain of a deploy). The policy names the user through the role's
+   * `codelearn-database-user` tag (the `aws:PrincipalTag` policy variable), which
+   * this method sets, so it keeps one statement whatever the number of services
+   * (IAM caps a managed policy at 6,144 characters). The user is made on the
+   * writer on deploy (`addIamUser`), and so exists on the replicas. `role` must be
+   * a role of this app. Nothing is granted without replicas.
+   *
+   * @returns what to wait for before the role connects: the policy (nothing without replicas)
+   */
+  public grantReplicaConnect(role: iam.IRole, dbUser: string): IDependable {
+    if (this.readReplicas.length === 0) {
+      return new DependencyGroup();
+    }
+    if (!(role instanceof iam.Role)) {
+      throw new Error(`grantReplicaConnect needs a role made in this app (${role.node.path} is not): it tags the role with its database user.`);
+    }
+    const current = DATABASE_USERS.get(role);
+    if (current !== undefined && current !== dbUser) {
+      throw new Error(`grantReplicaConnect: ${role.node.path} connects as '${current}' already and cannot also connect as '${dbUser}': ` +
+        'a role has one database user.');
+    }
+    this.addIamUser(dbUser);
+    DATABASE_USERS.set(role, dbUser);
+    Tags.of(role).add(DATABASE_USER_TAG, dbUser);
+    if (!this.replicaConnectPolicy) {
+      this.replicaConnectPolicy = new iam.ManagedPolicy(this, 'ReplicaConnect', {
+        description: `IAM authentication to the read replicas of ${this.node.path}, as the database user the role's tag names`,
+        statements: [new iam.PolicyStatement({
+          actions: ['rds-db:connect'],
+          resources: this.readReplicas.map(replica => dbUserArn(this, (replica.node.defaultChild as rds.CfnDBInstance).attrDbiResourceId,
+            `\${aws:PrincipalTag/${DATABASE_USER_TAG}}`)),
+        })],
+      });
+    }
     this.replicaConnectPolicy.attachToRole(role);
+    return this.replicaConnectPolicy;
   }
 
   /** Lets `grantee` read the master user's secret. For migrations and administration only. */
@@ -530,8 +586,7 @@ export class Database extends Construct implements ec2.IConnectable {
    * on its port.
    */
   private rotateMasterPassword(props: DatabaseProps, databaseSecurityGroup: ec2.SecurityGroup): void {
-    const subnets = props.rotationSubnets
-      ?? (props.vpc.privateSubnets.length > 0 ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : props.vpcSubnets ?? dataSubnets(props.vpc));
+    const subnets = this.rotationSubnets;
     const securityGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
       vpc: props.vpc,
       description: 'Master password rotation: HTTPS to Secrets Manager, PostgreSQL to the writer',

@@ -178,6 +178,7 @@ describe('Database', () => {
       otherDatabase.grantReplicaConnect(role, 'app_user');
       const otherTemplate = Template.fromStack(other);
       const replica = Object.keys(otherTemplate.findResources('AWS::RDS::DBInstance', { Properties: { SourceDBInstanceIdentifier: Match.anyValue() } }))[0];
+      // One statement for every role: the user is the role's tag, so the policy does not grow with the roles.
       otherTemplate.hasResourceProperties('AWS::IAM::ManagedPolicy', {
         Description: Match.stringLikeRegexp('^IAM authentication to the read replicas'),
         Roles: [{ Ref: Match.stringLikeRegexp('^App') }],
@@ -185,10 +186,15 @@ describe('Database', () => {
           Statement: [{
             Effect: 'Allow',
             Action: 'rds-db:connect',
-            Resource: { 'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [replica, 'DbiResourceId'] }, '/app_user'])] },
+            Resource: { 'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [replica, 'DbiResourceId'] }, '/${aws:PrincipalTag/codelearn-database-user}'])] },
           }],
         },
       });
+      otherTemplate.hasResourceProperties('AWS::IAM::Role', {
+        Tags: Match.arrayWith([{ Key: 'codelearn-database-user', Value: 'app_user' }]),
+      });
+      // The user exists on the replicas because it is made on the writer on deploy.
+      otherTemplate.hasResourceProperties('Custom::DatabaseUsers', { Users: ['app_user'] });
       // Without replicas, nothing is granted.
       const dev = testStack({ env: TEST_ENV });
       const devDatabase = new Database(dev, 'Database', { vpc: new Network(dev, 'Network').vpc, profile: PlatformProfile.DEVELOPMENT });
@@ -215,22 +221,35 @@ describe('Database', () => {
       expect(Stack.of(database).resolve(database.writerEndpoint)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DatabaseProxy/), 'Endpoint'] });
     });
 
-    test('lets the proxy sign in to the writer as each user granted to connect, and reads no secret', () => {
+    test('lets the proxy sign in to the writer as the users made for its clients, and reads no secret', () => {
       const other = testStack({ env: TEST_ENV });
       const otherDatabase = new Database(other, 'Database', { vpc: new Network(other, 'Network').vpc });
       otherDatabase.grantConnect(new iam.Role(other, 'App', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') }), 'app_user');
       otherDatabase.grantConnect(new iam.Role(other, 'Reports', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') }), 'reports');
       const otherTemplate = Template.fromStack(other);
-      const writer = (user: string) => ({
-        Effect: 'Allow',
-        Action: 'rds-db:connect',
-        Resource: { 'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseInstance'), 'DbiResourceId'] }, `/${user}`])] },
-      });
+      // The proxy's role is fixed when the proxy is made: any user of the writer, the users themselves
+      // being made on deploy, with rds_iam and nothing else.
       otherTemplate.hasResourceProperties('AWS::IAM::ManagedPolicy', {
         Roles: [{ Ref: Match.stringLikeRegexp('^DatabaseProxyRole') }],
-        PolicyDocument: { Statement: [writer('app_user'), writer('reports')] },
+        PolicyDocument: {
+          Statement: [{
+            Effect: 'Allow',
+            Action: 'rds-db:connect',
+            Resource: { 'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseInstance'), 'DbiResourceId'] }, '/*'])] },
+          }],
+        },
       });
-      expect(JSON.stringify(otherTemplate.findResources('AWS::IAM::ManagedPolicy'))).not.toContain('secretsmanager:GetSecretValue');
+      otherTemplate.hasResourceProperties('Custom::DatabaseUsers', {
+        Users: ['app_user', 'reports'],
+        SecretArn: { Ref: Match.stringLikeRegexp('^DatabaseInstanceSecret') },
+        Database: 'codelearn',
+      });
+      const proxyPolicies = JSON.stringify([
+        otherTemplate.findResources('AWS::IAM::ManagedPolicy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^DatabaseProxyRole') }] } }),
+        otherTemplate.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^DatabaseProxyRole') }] } }),
+      ]);
+      expect(proxyPolicies).toContain('rds-db:connect');
+      expect(proxyPolicies).not.toContain('secretsmanager:');
       // Clients sign in to the proxy as their own users.
       otherTemplate.hasResourceProperties('AWS::IAM::Policy', {
         Roles: [{ Ref: Match.stringLikeRegexp('^App') }],
@@ -429,6 +448,20 @@ describe('Database', () => {
       const stack = testStack();
       const vpc = new ec2.Vpc(stack, 'Vpc');
       expect(() => new Database(stack, 'Database', { vpc, ...props })).toThrow(new Error(message));
+    });
+
+    test('a database user that is not a plain PostgreSQL name, a role with two users, a role from elsewhere', () => {
+      const stack = testStack({ env: TEST_ENV });
+      const database = new Database(stack, 'Database', { vpc: new ec2.Vpc(stack, 'Vpc') });
+      const role = new iam.Role(stack, 'App', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') });
+      expect(() => database.grantConnect(role, 'User-Service')).toThrow(new Error(
+        '`dbUser` (\'User-Service\') is not a plain PostgreSQL name: use 1 to 63 lowercase letters, digits and \'_\', starting with a letter or \'_\'.'));
+      database.grantReplicaConnect(role, 'app_user');
+      expect(() => database.grantReplicaConnect(role, 'reports')).toThrow(new Error(
+        'grantReplicaConnect: Test/App connects as \'app_user\' already and cannot also connect as \'reports\': a role has one database user.'));
+      const imported = iam.Role.fromRoleArn(stack, 'Imported', 'arn:aws:iam::123456789012:role/elsewhere');
+      expect(() => database.grantReplicaConnect(imported, 'app_user')).toThrow(new Error(
+        'grantReplicaConnect needs a role made in this app (Test/Imported is not): it tags the role with its database user.'));
     });
   });
 });

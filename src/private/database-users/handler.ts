@@ -1,0 +1,139 @@
+import * as https from 'https';
+import { PostgresClient, PostgresConnection } from './postgres';
+
+/**
+ * The custom resource that creates the database users services sign in as with
+ * IAM (`CREATE ROLE ... LOGIN; GRANT rds_iam`), each with a schema of its own,
+ * idempotently, on every create and update. It runs inside the VPC as the master
+ * user. Users are never dropped: their data outlives a service's removal.
+ */
+
+/** The properties CloudFormation passes. */
+export interface DatabaseUsersProperties {
+  readonly SecretArn: string;
+  readonly Host: string;
+  readonly Port: string;
+  readonly Database: string;
+  readonly Users: string[];
+}
+
+interface CustomResourceEvent {
+  readonly RequestType: 'Create' | 'Update' | 'Delete';
+  readonly ResponseURL: string;
+  readonly StackId: string;
+  readonly RequestId: string;
+  readonly LogicalResourceId: string;
+  readonly PhysicalResourceId?: string;
+  readonly ResourceProperties: DatabaseUsersProperties;
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** The statements that make `user` exist with IAM sign-in and a schema of its own, whatever exists already. */
+export function userStatements(user: string, database: string): string {
+  for (const [name, value] of [['user', user], ['database', database]]) {
+    if (!IDENTIFIER.test(value)) throw new Error(`${name} '${value}' is not a plain PostgreSQL identifier`);
+  }
+  return [
+    `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${user}') THEN CREATE ROLE "${user}" LOGIN; END IF; END $$;`,
+    `GRANT rds_iam TO "${user}";`,
+    `GRANT CONNECT ON DATABASE "${database}" TO "${user}";`,
+    // The master user must be a member to create a schema owned by the service's user.
+    `GRANT "${user}" TO CURRENT_USER;`,
+    `CREATE SCHEMA IF NOT EXISTS "${user}" AUTHORIZATION "${user}";`,
+  ].join('\n');
+}
+
+/** Connects as the master user and makes every user exist. */
+export async function ensureUsers(connection: PostgresConnection, users: string[]): Promise<void> {
+  const client = await PostgresClient.connect(connection);
+  try {
+    for (const user of users) {
+      await client.query(userStatements(user, connection.database));
+    }
+  } finally {
+    client.end();
+  }
+}
+
+/** The Lambda entry point: a custom resource handler that answers CloudFormation itself. */
+export async function handler(event: CustomResourceEvent): Promise<void> {
+  const physicalResourceId = event.PhysicalResourceId ?? `${event.ResourceProperties.Database}-iam-users`;
+  try {
+    if (event.RequestType !== 'Delete') {
+      await withRetries(async () => {
+        // Read on every attempt: a rotation may change the password under us.
+        const { username, password } = await masterCredentials(event.ResourceProperties.SecretArn);
+        await ensureUsers({
+          host: event.ResourceProperties.Host,
+          port: Number(event.ResourceProperties.Port),
+          database: event.ResourceProperties.Database,
+          user: username,
+          password,
+          tls: { ca: await rdsCertificates() },
+          timeoutMs: 30_000,
+        }, event.ResourceProperties.Users);
+      });
+    }
+    await respond(event, 'SUCCESS', physicalResourceId);
+  } catch (error) {
+    await respond(event, 'FAILED', physicalResourceId, String(error instanceof Error ? error.message : error).slice(0, 1000));
+  }
+}
+
+async function withRetries(action: () => Promise<void>, attempts = 6): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await action();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await new Promise(resolve => setTimeout(resolve, 5_000 * attempt));
+    }
+  }
+}
+
+/** The master user's name and password, from the secret attached to the instance. */
+async function masterCredentials(secretArn: string): Promise<{ username: string; password: string }> {
+  // The AWS SDK for JavaScript v3 comes with the Lambda Node.js runtime.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const sdk = require('@aws-sdk/client-secrets-manager');
+  const client = new sdk.SecretsManagerClient({});
+  const secret = await client.send(new sdk.GetSecretValueCommand({ SecretId: secretArn }));
+  return JSON.parse(secret.SecretString);
+}
+
+/** The certificate authorities of RDS in this region, from AWS's published trust store. */
+function rdsCertificates(): Promise<string> {
+  const region = process.env.AWS_REGION;
+  return request('GET', `https://truststore.pki.rds.amazonaws.com/${region}/${region}-bundle.pem`);
+}
+
+async function respond(event: CustomResourceEvent, status: 'SUCCESS' | 'FAILED', physicalResourceId: string, reason?: string): Promise<void> {
+  await request('PUT', event.ResponseURL, JSON.stringify({
+    Status: status,
+    Reason: reason ?? 'done',
+    PhysicalResourceId: physicalResourceId,
+    StackId: event.StackId,
+    RequestId: event.RequestId,
+    LogicalResourceId: event.LogicalResourceId,
+  }));
+}
+
+function request(method: string, url: string, body?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': '', 'content-length': Buffer.byteLength(body) },
+      timeout: 30_000,
+    }, response => {
+      const chunks: Buffer[] = [];
+      response.on('data', chunk => chunks.push(chunk));
+      response.on('end', () => (response.statusCode ?? 500) < 300
+        ? resolve(Buffer.concat(chunks).toString('utf8'))
+        : reject(new Error(`${method} ${new URL(url).host} answered ${response.statusCode}`)));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${new URL(url).host} timed out`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}

@@ -1,0 +1,161 @@
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { CustomResource, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { acknowledge } from '../nag';
+
+/** Where the database users are made, and as whom. */
+export interface DatabaseUsersProps {
+  readonly vpc: ec2.IVpc;
+  /** Subnets with a route to Secrets Manager and to RDS's trust store (NAT). */
+  readonly vpcSubnets: ec2.SubnetSelection;
+  /** The master user's secret, attached to the writer. */
+  readonly secret: secretsmanager.ISecret;
+  readonly encryptionKey: kms.IKey;
+  readonly writer: rds.DatabaseInstance;
+  readonly databaseName: string;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/**
+ * The database users that services sign in as with IAM, made on deploy by a
+ * function in the VPC that signs in to the writer as the master user (see
+ * `handler.ts`). The list is a property of one custom resource, so adding a
+ * service runs the function again.
+ */
+export class DatabaseUsers extends Construct {
+  private readonly users = new Set<string>();
+
+  constructor(scope: Construct, id: string, props: DatabaseUsersProps) {
+    super(scope, id);
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      encryptionKey: props.encryptionKey,
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+    });
+    const policy = new iam.ManagedPolicy(this, 'Policy', {
+      description: `Makes the IAM database users of ${Stack.of(this).stackName}: network interfaces, its logs`,
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          resources: [props.secret.secretArn],
+        }),
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [props.encryptionKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+        }),
+      ],
+    });
+    acknowledge(policy, {
+      'AwsSolutions-IAM5[Resource::*]': 'Network interface actions of a Lambda function in a VPC, which EC2 does not scope to resources.',
+    });
+    // The role has its permissions from the moment it exists: a function in a VPC
+    // whose role may not yet create network interfaces fails to create.
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Signs in to the database as its master user to make the IAM users of the services',
+      managedPolicies: [policy],
+    });
+
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Database users function: HTTPS to Secrets Manager and the RDS trust store, PostgreSQL to the writer',
+      allowAllOutbound: false,
+    });
+    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager, RDS trust store, CloudFormation response');
+    securityGroup.connections.allowTo(props.writer, ec2.Port.tcp(5432), 'Database users function to the writer');
+
+    const handler = new lambda.Function(this, 'Function', {
+      description: 'Makes the IAM database users of the services (CREATE ROLE ... LOGIN; GRANT rds_iam)',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'handler.handler',
+      code: lambda.Code.fromAsset(handlerDirectory()),
+      timeout: Duration.minutes(5),
+      memorySize: 256,
+      role,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: [securityGroup],
+      logGroup,
+    });
+    new CustomResource(this, 'Resource', {
+      serviceToken: handler.functionArn,
+      resourceType: 'Custom::DatabaseUsers',
+      properties: {
+        SecretArn: props.secret.secretArn,
+        Host: props.writer.dbInstanceEndpointAddress,
+        Port: props.writer.dbInstanceEndpointPort,
+        Database: props.databaseName,
+        Users: Lazy.list({ produce: () => [...this.users].sort() }),
+      },
+    });
+
+    const invoked = 'A custom resource handler that CloudFormation invokes synchronously on deploy';
+    acknowledge(handler, {
+      'HIPAA.Security-LambdaConcurrency': `${invoked}; reserved concurrency would only make deploys fail.`,
+      'NIST.800.53.R5-LambdaConcurrency': `${invoked}; reserved concurrency would only make deploys fail.`,
+      'HIPAA.Security-LambdaDLQ': `${invoked}; it reports failures to CloudFormation, which fails the deploy.`,
+      'NIST.800.53.R5-LambdaDLQ': `${invoked}; it reports failures to CloudFormation, which fails the deploy.`,
+    });
+  }
+
+  /** Adds a user to those made on deploy. */
+  public add(user: string): void {
+    this.users.add(user);
+  }
+}
+
+/** The handler's modules: the handler and its PostgreSQL client. */
+const HANDLER_FILES = ['handler', 'postgres'];
+
+/**
+ * A folder with the handler's JavaScript and nothing else, so that the asset
+ * changes only when the handler does. The package has it compiled beside this
+ * file; an app that runs the library from its TypeScript sources (this
+ * repository's tests and examples, through ts-jest or ts-node) has TypeScript,
+ * which transpiles them. The folder is named after its content.
+ */
+export function handlerDirectory(): string {
+  const files = HANDLER_FILES.map(name => {
+    const compiled = path.join(__dirname, `${name}.js`);
+    return [`${name}.js`, fs.existsSync(compiled) ? fs.readFileSync(compiled, 'utf8') : transpile(path.join(__dirname, `${name}.ts`))];
+  });
+  const hash = createHash('sha256');
+  for (const [name, content] of files) hash.update(name).update('\0').update(content).update('\0');
+  const directory = path.join(os.tmpdir(), `codelearn-database-users-${hash.digest('hex').slice(0, 16)}`);
+  if (!fs.existsSync(directory)) {
+    // Written aside and renamed, so that parallel synths never see half a folder.
+    const staging = fs.mkdtempSync(`${directory}-`);
+    for (const [name, content] of files) fs.writeFileSync(path.join(staging, name), content);
+    try {
+      fs.renameSync(staging, directory);
+    } catch {
+      fs.rmSync(staging, { recursive: true, force: true });
+    }
+  }
+  return directory;
+}
+
+function transpile(file: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports, import/no-extraneous-dependencies
+  const ts = require('typescript');
+  return ts.transpileModule(fs.readFileSync(file, 'utf8'), {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: false },
+  }).outputText;
+}
