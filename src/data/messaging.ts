@@ -86,8 +86,8 @@ export class Messaging extends Construct implements ec2.IConnectable {
   public readonly engine: MessageBrokerEngine;
 
   /**
-   * Who may connect: allowing a peer opens AMQPS (5671) and the management
-   * console (443) of RabbitMQ, or the IAM-authenticated TLS port (9098) of Kafka.
+   * Who may connect: allowing a peer opens AMQPS (5671) of RabbitMQ, or the
+   * IAM-authenticated TLS port (9098) of Kafka.
    */
   public readonly connections: ec2.Connections;
 
@@ -159,14 +159,23 @@ export class Messaging extends Construct implements ec2.IConnectable {
   }
 
   /**
-   * Opens the broker to `peer`: AMQPS and the management console for RabbitMQ,
-   * the IAM-authenticated TLS port for Kafka.
+   * Opens the broker to `peer`: AMQPS for RabbitMQ, the IAM-authenticated TLS port
+   * for Kafka. Not RabbitMQ's management console: see `allowManagementFrom`.
    */
   public allowFrom(peer: ec2.IConnectable, description?: string): void {
     this.connections.allowDefaultPortFrom(peer, description);
-    if (this.engine === MessageBrokerEngine.RABBITMQ) {
-      this.connections.allowFrom(peer, ec2.Port.tcp(RABBITMQ_CONSOLE_PORT), description && `${description} (management console)`);
+  }
+
+  /**
+   * Opens RabbitMQ's management console and HTTP API (443) to `peer`, such as an
+   * administrator's bastion. The platform's services never get it: the broker's
+   * only user is an administrator, and the console is where that power is used.
+   */
+  public allowManagementFrom(peer: ec2.IConnectable, description?: string): void {
+    if (this.engine !== MessageBrokerEngine.RABBITMQ) {
+      throw new Error('allowManagementFrom: only Amazon MQ for RabbitMQ has a management console; MSK is managed through its API.');
     }
+    this.connections.allowFrom(peer, ec2.Port.tcp(RABBITMQ_CONSOLE_PORT), description);
   }
 
   /**

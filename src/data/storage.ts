@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -138,12 +138,15 @@ export class Storage extends Construct {
     this.encryptionKey = props.encryptionKey ?? customerManagedKey(this, 'Key', `Encrypts the buckets of ${this.node.path}`, removalPolicy);
 
     // S3 server access logging writes into a KMS-encrypted bucket when the key
-    // lets the logging service use it, for this account's buckets only.
+    // lets the logging service generate data keys, for this account's buckets only.
     this.encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
       principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
-      actions: ['kms:GenerateDataKey*', 'kms:Encrypt'],
+      actions: ['kms:GenerateDataKey*'],
       resources: ['*'],
-      conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+        ArnLike: { 'aws:SourceArn': `arn:${Stack.of(this).partition}:s3:::*` },
+      },
     }));
     this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
       ...secureBucketDefaults(removalPolicy),
@@ -214,6 +217,7 @@ export class Storage extends Construct {
       replicationRules: props.replication && [replicationRule(props.replication.backupsDestination, props.replication.destinationKey)],
     });
 
+    dropUnconditionedLogDelivery(this.encryptionKey);
     if (props.replication && replicationRole) {
       this.grantReplication(replicationRole, props.replication);
     } else {
@@ -253,7 +257,13 @@ export class Storage extends Construct {
   private grantObjects(grantee: iam.IGrantable, bucket: s3.Bucket, objectActions: string[], keyActions: string[]): iam.Grant {
     const objects = iam.Grant.addToPrincipal({ grantee, actions: objectActions, resourceArns: [bucket.arnForObjects('*')] });
     const listing = iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [bucket.bucketArn] });
-    const key = iam.Grant.addToPrincipal({ grantee, actions: keyActions, resourceArns: [this.encryptionKey.keyArn] });
+    // The key only through S3, for these objects: not for decrypting anything else it encrypts.
+    const key = iam.Grant.addToPrincipal({
+      grantee,
+      actions: keyActions,
+      resourceArns: [this.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
+    });
     return objects.combine(listing).combine(key);
   }
 
@@ -349,4 +359,27 @@ function validateOrigins(origins: string[]): void {
       throw new Error(`\`uploadsAllowedOrigins\` has '${origin}', which is not an origin: write it as 'https://learn.example.com' (scheme and host, no path), or '*'.`);
     }
   }
+}
+
+/**
+ * aws-cdk-lib adds, for server access logs into a KMS-encrypted bucket, a key
+ * statement that lets `logging.s3.amazonaws.com` decrypt, encrypt and re-encrypt
+ * with no condition. Log delivery needs only to generate data keys, which the
+ * storage's own statement allows for this account's buckets: the unconditioned
+ * one is left out of the key policy as it is written.
+ */
+function dropUnconditionedLogDelivery(key: kms.IKey): void {
+  const cfnKey = key.node.defaultChild;
+  if (!(cfnKey instanceof kms.CfnKey)) {
+    return;
+  }
+  const document = cfnKey.keyPolicy;
+  cfnKey.keyPolicy = Lazy.uncachedAny({
+    produce: context => {
+      const rendered = context.resolve(document);
+      const statements = [rendered.Statement ?? []].flat().filter((statement: any) =>
+        !(statement.Principal?.Service === 'logging.s3.amazonaws.com' && statement.Condition === undefined));
+      return { ...rendered, Statement: statements };
+    },
+  });
 }

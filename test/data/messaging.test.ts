@@ -102,13 +102,26 @@ describe('Messaging', () => {
       }]);
     });
 
-    test('admits the allowed clients on AMQPS and the management console only', () => {
+    test('admits the allowed clients on AMQPS only: the management console is opened on its own', () => {
       const rules = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map(r => r.Properties);
       expect(rules).toEqual([
         expect.objectContaining({ FromPort: 5671, ToPort: 5671, SourceSecurityGroupId: expect.anything(), Description: 'Workloads' }),
-        expect.objectContaining({ FromPort: 443, ToPort: 443, SourceSecurityGroupId: expect.anything(), Description: 'Workloads (management console)' }),
       ]);
       template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 5671, SourceSecurityGroupId: workloads });
+    });
+
+    test('opens the management console to the peer an administrator names', () => {
+      const other = testStack({ env: TEST_ENV });
+      const network = new Network(other, 'Network');
+      const broker = new Messaging(other, 'Messaging', { vpc: network.vpc });
+      const bastion = new ec2.SecurityGroup(other, 'Bastion', { vpc: network.vpc });
+      broker.allowManagementFrom(bastion, 'Bastion to the console');
+      Template.fromStack(other).hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+        FromPort: 443,
+        ToPort: 443,
+        SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Bastion'), 'GroupId'] },
+        Description: 'Bastion to the console',
+      });
     });
 
     test('exposes its AMQPS endpoints and grants its credentials, not Kafka', () => {
@@ -232,6 +245,8 @@ describe('Messaging', () => {
       });
       expect(() => kafka.grantReadCredentials(role))
         .toThrow(new Error('grantReadCredentials: the Kafka broker authenticates with IAM and has no credentials; use grantKafkaClient.'));
+      expect(() => kafka.allowManagementFrom(role as unknown as ec2.IConnectable))
+        .toThrow(new Error('allowManagementFrom: only Amazon MQ for RabbitMQ has a management console; MSK is managed through its API.'));
     });
   });
 

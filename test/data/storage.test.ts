@@ -84,19 +84,26 @@ describe('Storage', () => {
       });
     });
 
-    test('the key rotates and lets S3 server access logging encrypt for this account only', () => {
+    test('the key rotates and lets S3 server access logging encrypt, for this account\'s buckets only', () => {
       template.hasResourceProperties('AWS::KMS::Key', {
         EnableKeyRotation: true,
         KeyPolicy: {
           Statement: Match.arrayWith([{
             Effect: 'Allow',
             Principal: { Service: 'logging.s3.amazonaws.com' },
-            Action: ['kms:GenerateDataKey*', 'kms:Encrypt'],
+            Action: 'kms:GenerateDataKey*',
             Resource: '*',
-            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::*']] } },
+            },
           }]),
         },
       });
+      // CDK's own statement for the log delivery principal has no condition: it is dropped.
+      const key = Object.values(template.findResources('AWS::KMS::Key'))[0];
+      const logDelivery = key.Properties.KeyPolicy.Statement.filter((statement: any) => JSON.stringify(statement.Principal).includes('logging.s3'));
+      expect(logDelivery).toHaveLength(1);
     });
 
     test('lifecycle rules: old asset versions expire, uploads tier down, backups archive and expire', () => {
@@ -203,6 +210,14 @@ describe('Storage', () => {
     expect(actionsOf('Backup')).toEqual([
       [['s3:PutObject', 's3:AbortMultipartUpload'], 'StorageBackups'], ['s3:ListBucket', 'StorageBackups'], [['kms:Decrypt', 'kms:GenerateDataKey'], 'StorageKey'],
     ]);
+    // The key only through S3: not for anything else it encrypts.
+    const keyStatements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap(policy => policy.Properties.PolicyDocument.Statement)
+      .filter((statement: any) => JSON.stringify(statement.Action).includes('kms:'));
+    expect(keyStatements).toHaveLength(4);
+    for (const statement of keyStatements) {
+      expect(statement.Condition).toEqual({ StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['s3.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } });
+    }
   });
 
   describe('with every option', () => {
