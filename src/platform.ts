@@ -19,6 +19,9 @@ import { requireKubernetesName } from './private/validate';
 import { PlatformProfile } from './profile';
 import { DataAccess, ServiceDefinition } from './service-definition';
 
+/** What a service asks for in the development profile, unless its definition says otherwise. */
+const DEVELOPMENT_SERVICE = { minReplicas: 1, cpu: '100m', memory: '256Mi' };
+
 /** The ConfigMap that carries the read replicas' endpoints to the services. */
 const DATABASE_READERS = 'database-readers';
 /**
@@ -246,7 +249,9 @@ export class CodeLearnPlatform extends Construct {
     validateServices(definitions);
     const services = new Construct(this, 'Services');
     for (const definition of definitions) {
-      const { access, ...options } = definition;
+      const { access, ...given } = definition;
+      // The development profile's one node holds every service at one small pod each.
+      const options = this.profile === PlatformProfile.DEVELOPMENT ? { ...DEVELOPMENT_SERVICE, ...given } : given;
       // Each service is a nested stack of its own, so the platform's stack grows by
       // two resources a service (the stack and the repository) and every template
       // stays small whatever the number of services. The repository holds the images:
@@ -361,9 +366,11 @@ export class CodeLearnPlatform extends Construct {
           // longest chain (writer, then replica): the service reads the endpoints from
           // a ConfigMap and gets its permission from the database's own policy, so
           // neither its stack nor its manifest waits for the replicas.
-          this.database.grantReplicaConnect(service.role, user);
+          const permission = this.database.grantReplicaConnect(service.role, user);
           service.addEnvironmentFromConfigMap('DATABASE_READER_HOSTS',
             this.sharedConfigMap('DatabaseReaders', DATABASE_READERS, service.namespace, { hosts: Fn.join(',', this.database.readerEndpoints) }), 'hosts');
+          // Pods start once the ConfigMap exists: it exists once they may connect to the replicas.
+          this.configMaps.get(DATABASE_READERS)!.node.addDependency(permission);
         } else {
           service.addEnvironment('DATABASE_READER_HOSTS', this.database.writerEndpoint);
         }

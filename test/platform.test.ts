@@ -121,8 +121,9 @@ describe('CodeLearnPlatform', () => {
       cache: { logRetention: logs.RetentionDays.TWO_WEEKS },
     });
     const groups = Object.values(Template.fromStack(stack).findResources('AWS::Logs::LogGroup')).map(group => group.Properties);
-    // Flow logs, database 4, cache 2, cluster, WAF (regional and CloudFront), the deploy-time calls' function.
-    expect(groups).toHaveLength(11);
+    // Flow logs, database 4, cache 2, cluster, WAF (regional and CloudFront), the deploy-time calls' function,
+    // the function that makes the database users.
+    expect(groups).toHaveLength(12);
     for (const group of groups) {
       expect(group.KmsKeyId).toBeDefined();
     }
@@ -145,29 +146,45 @@ describe('CodeLearnPlatform', () => {
     Annotations.fromStack(stack).hasWarning('/Test/Platform', Match.stringLikeRegexp('^The development profile trades availability for cost'));
   });
 
-  test('opens the data stores only to the workloads\' security group', () => {
+  test('development profile: one on-demand t3.large holds the add-ons, the controllers and one small pod a service', () => {
+    const stack = testStack();
+    new CodeLearnPlatform(stack, 'Platform', {
+      profile: PlatformProfile.DEVELOPMENT,
+      services: [...CodeLearnPlatform.defaultServices(), { name: 'search-service', path: '/api/search/*', minReplicas: 2, cpu: '250m' }],
+    });
+    mergedTemplate(stack).hasResourceProperties('AWS::EKS::Nodegroup', {
+      InstanceTypes: ['t3.large'],
+      CapacityType: 'ON_DEMAND',
+      ScalingConfig: { MinSize: 1, DesiredSize: 1, MaxSize: 3 },
+    });
+    const objects = allTemplates(stack).flatMap(kubernetesObjects);
+    const requests = (name: string) => objects.find(object => object.kind === 'Deployment' && object.metadata.name === name).spec.template.spec.containers[0].resources.requests;
+    const minReplicas = (name: string) => objects.find(object => object.kind === 'HorizontalPodAutoscaler' && object.metadata.name === name).spec.minReplicas;
+    for (const name of ['api-gateway', 'user-service', 'post-service', 'group-service']) {
+      expect([name, requests(name), minReplicas(name)]).toEqual([name, { cpu: '100m', memory: '256Mi' }, 1]);
+    }
+    // What a definition says wins over the profile's defaults.
+    expect([requests('search-service'), minReplicas('search-service')]).toEqual([{ cpu: '250m', memory: '256Mi' }, 2]);
+  });
+
+  test('opens the data stores only to the workloads, and the writer also to the proxy and the database\'s own functions', () => {
     const stack = testStack();
     new CodeLearnPlatform(stack, 'Platform');
     const template = Template.fromStack(stack);
-    const workloads = { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformNetworkWorkloadSecurityGroup'), 'GroupId'] };
-    const expected: [string, number, string][] = [
-      ['^PlatformDatabaseSecurityGroup', 5432, 'Workloads to PostgreSQL'],
-      ['^PlatformDatabaseProxySecurityGroup', 5432, 'Workloads to PostgreSQL'],
-      ['^PlatformCacheSecurityGroup', 6379, 'Workloads to the cache'],
-      ['^PlatformMessagingSecurityGroup', 5671, 'Workloads to the broker'],
-      ['^PlatformMessagingSecurityGroup', 443, 'Workloads to the broker (management console)'],
-    ];
-    for (const [group, port, description] of expected) {
-      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
-        GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp(group), 'GroupId'] },
-        SourceSecurityGroupId: workloads,
-        FromPort: port,
-        ToPort: port,
-        Description: description,
-      });
-    }
-    const rules = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress'));
-    expect(rules.filter(rule => rule.Properties.CidrIp !== undefined)).toEqual([]);
+    const rules = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map(rule => rule.Properties);
+    const dataStores = rules.filter(rule => /^Platform(Database|Cache|Messaging)/.test(rule.GroupId['Fn::GetAtt'][0]));
+    const summary = dataStores.map(rule => [rule.GroupId['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, ''), rule.SourceSecurityGroupId['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, ''), rule.FromPort, rule.ToPort]);
+    expect(summary.sort()).toEqual([
+      ['PlatformCacheSecurityGroup', 'PlatformNetworkWorkloadSecurityGroup', 6379, 6379],
+      ['PlatformDatabaseProxySecurityGroup', 'PlatformNetworkWorkloadSecurityGroup', 5432, 5432],
+      ['PlatformDatabaseSecurityGroup', 'PlatformDatabaseProxySecurityGroup', 5432, 5432],
+      ['PlatformDatabaseSecurityGroup', 'PlatformDatabaseRotationSecurityGroup', 5432, 5432],
+      ['PlatformDatabaseSecurityGroup', 'PlatformDatabaseUsersSecurityGroup', 5432, 5432],
+      ['PlatformDatabaseSecurityGroup', 'PlatformNetworkWorkloadSecurityGroup', 5432, 5432],
+      // AMQPS only: the management console is not opened to the workloads.
+      ['PlatformMessagingSecurityGroup', 'PlatformNetworkWorkloadSecurityGroup', 5671, 5671],
+    ]);
+    expect(rules.filter(rule => rule.CidrIp !== undefined || rule.CidrIpv6 !== undefined)).toEqual([]);
   });
 
   test('fails synthesis on an unacknowledged finding in its stack', () => {
@@ -242,6 +259,19 @@ describe('CodeLearnPlatform', () => {
       expect(JSON.stringify(objects)).not.toMatch(/resolve:secretsmanager/);
     });
 
+    test('makes the database user of every service that reads or writes the database on deploy', () => {
+      template.hasResourceProperties('Custom::DatabaseUsers', {
+        Users: ['group_service', 'post_service', 'user_service'],
+        Database: 'codelearn',
+        Host: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformDatabaseInstance'), 'Endpoint.Address'] },
+      });
+      // The function runs in the VPC, on Node.js 24, and reaches only the writer and HTTPS.
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Runtime: 'nodejs24.x',
+        VpcConfig: { SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformDatabaseUsersSecurityGroup'), 'GroupId'] }], SubnetIds: Match.anyValue() },
+      });
+    });
+
     test('passes the replicas\' endpoints through one ConfigMap, and grants connecting to them', () => {
       const deployment = objects.find(object => object.kind === 'Deployment' && object.metadata.name === 'user-service');
       expect(deployment.spec.template.spec.containers[0].env).toContainEqual({
@@ -257,8 +287,13 @@ describe('CodeLearnPlatform', () => {
       expect(policies).toHaveLength(1);
       const { Roles: roles, PolicyDocument: document } = policies[0].Properties;
       expect(roles).toHaveLength(3);
-      expect(document.Statement.map((statement: any) => statement.Action)).toEqual(['rds-db:connect', 'rds-db:connect', 'rds-db:connect']);
-      expect(JSON.stringify(document)).toMatch(/user_service[\s\S]*post_service[\s\S]*group_service/);
+      // One statement for every role: each connects as the user its role's tag names, so the policy
+      // does not grow with the services (IAM's 6,144-character limit on a managed policy).
+      expect(document.Statement).toEqual([expect.objectContaining({ Action: 'rds-db:connect' })]);
+      expect(JSON.stringify(document.Statement[0].Resource)).toMatch(/\/\$\{aws:PrincipalTag\/codelearn-database-user\}/);
+      const tagged = Object.values(template.findResources('AWS::IAM::Role'))
+        .flatMap(role => (role.Properties.Tags ?? []).filter((tag: any) => tag.Key === 'codelearn-database-user').map((tag: any) => tag.Value));
+      expect(tagged.sort()).toEqual(['group_service', 'post_service', 'user_service']);
     });
 
     test('passes RabbitMQ\'s endpoints, a list, through a ConfigMap of the platform\'s stack, never as a nested stack\'s parameter', () => {

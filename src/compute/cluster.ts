@@ -1,5 +1,5 @@
 import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
-import { Annotations, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, CfnCondition, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
@@ -9,7 +9,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { NodeScaling, NodeScalingStrategy } from './node-scaling';
+import { ClusterAutoscalerOptions, NodeScaling, NodeScalingStrategy } from './node-scaling';
 import { AwsCalls } from '../private/aws-calls';
 import * as k8s from '../private/k8s';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
@@ -17,7 +17,8 @@ import { acknowledge, acknowledgeControlRule, acknowledgeManagedPolicies, findin
 import { pascalCase } from '../private/names';
 import { podIdentityPrincipal, podIdentityRole } from '../private/pod-identity';
 import { isProduction, defaultLogRetention } from '../private/profile';
-import { requireKubernetesName, requireWholeNumber } from '../private/validate';
+import { requireAddonVersion, requireKubernetesName, requireWholeNumber } from '../private/validate';
+import { CLUSTER_AUTOSCALER_CHARTS, CLUSTER_AUTOSCALER_FOR_KUBERNETES, KUBECTL_LAYER_MINOR, KUBERNETES_VERSION, minorOf } from '../private/versions';
 import { PlatformProfile } from '../profile';
 
 /**
@@ -106,6 +107,18 @@ export interface ClusterOptions {
   readonly kubectlLayer?: lambda.ILayerVersion;
 
   /**
+   * Versions of the EKS add-ons, by add-on name (`vpc-cni`, `kube-proxy`,
+   * `eks-pod-identity-agent`, `coredns`, `metrics-server`, `aws-ebs-csi-driver`),
+   * such as `{ 'vpc-cni': 'v1.20.4-eksbuild.2' }`. An add-on without a version
+   * gets EKS's default for the cluster's Kubernetes version when it is created, and
+   * keeps it: raise the versions with each cluster upgrade (list them with
+   * `aws eks describe-addon-versions --kubernetes-version <version>`).
+   *
+   * @default - EKS's default version of each add-on when it is created
+   */
+  readonly addonVersions?: { [addon: string]: string };
+
+  /**
    * CIDR blocks that may reach the Kubernetes API from the internet, besides the
    * private endpoint inside the VPC.
    *
@@ -117,7 +130,7 @@ export interface ClusterOptions {
    * The instance type of the on-demand node group. The specification names
    * t3.medium, or m5.large for production traffic.
    *
-   * @default - t3.medium
+   * @default - t3.medium in production; t3.large in development, whose one node holds the add-ons and every service (35 pods, 8 GiB)
    */
   readonly instanceType?: ec2.InstanceType;
 
@@ -211,6 +224,9 @@ export interface ClusterProps extends ClusterOptions {
   readonly profile?: PlatformProfile;
 }
 
+/** The default spot types: one shape, 2 vCPU and 4 GiB, in several families. */
+const SPOT_INSTANCE_TYPES = ['t3.medium', 't3a.medium', 'c5.large', 'c5a.large', 'c6i.large', 'c6a.large'];
+
 /** The taint of spot nodes: only pods that tolerate it are scheduled there. */
 export const SPOT_TAINT_KEY = 'codelearn.dev/capacity';
 
@@ -292,10 +308,13 @@ export class Cluster extends Construct {
   constructor(scope: Construct, id: string, props: ClusterProps) {
     super(scope, id);
     const production = isProduction(props.profile);
+    validateAddonVersions(props.addonVersions ?? {});
     const onDemandSize = nodeGroupSize('nodes', props.nodes, production ? { minSize: 2, maxSize: 10, desiredSize: 3 } : { minSize: 1, maxSize: 3, desiredSize: 1 });
     const withSpot = props.spot ?? production;
     const spotSize = nodeGroupSize('spotNodes', props.spotNodes, { minSize: 0, maxSize: 10, desiredSize: 0 });
-    const spotInstanceTypes = props.spotInstanceTypes ?? ['t3.medium', 't3a.medium', 't3.large', 't3a.large'].map(type => new ec2.InstanceType(type));
+    // One shape (2 vCPU, 4 GiB) across several families: the Cluster Autoscaler plans
+    // with the group's first type, so a group that mixes shapes scales wrong.
+    const spotInstanceTypes = props.spotInstanceTypes ?? SPOT_INSTANCE_TYPES.map(type => new ec2.InstanceType(type));
     if (withSpot && spotInstanceTypes.length < 2) {
       throw new Error(`\`spotInstanceTypes\` lists ${spotInstanceTypes.length} type(s): a spot group needs at least 2, so that capacity is found when one type is short.`);
     }
@@ -308,6 +327,12 @@ export class Cluster extends Construct {
       }
     }
     this.nodeScaling = props.nodeScaling ?? NodeScaling.clusterAutoscaler();
+    const kubernetesVersion = props.kubernetesVersion ?? KUBERNETES_VERSION;
+    if (!props.kubectlLayer && kubernetesVersion.version !== KUBECTL_LAYER_MINOR) {
+      Annotations.of(this).addWarningV2('codelearn:kubectl-layer-skew',
+        `The cluster runs Kubernetes ${kubernetesVersion.version} with the kubectl ${KUBECTL_LAYER_MINOR} layer: kubectl supports one minor ` +
+        `version of skew. Pass \`kubectlLayer\` with the layer of ${kubernetesVersion.version}.`);
+    }
     const stack = Stack.of(this);
     const clusterName = Names.uniqueResourceName(this, { maxLength: 100, separator: '-' });
     this.name = clusterName;
@@ -333,7 +358,7 @@ export class Cluster extends Construct {
       : eks.EndpointAccess.PRIVATE;
     this.eksCluster = new eks.Cluster(this, 'Cluster', {
       clusterName,
-      version: props.kubernetesVersion ?? eks.KubernetesVersion.V1_35,
+      version: kubernetesVersion,
       vpc: props.vpc,
       vpcSubnets: [vpcSubnets],
       endpointAccess,
@@ -360,10 +385,10 @@ export class Cluster extends Construct {
     const launchTemplate = this.createLaunchTemplate(props.workloadSecurityGroup);
 
     for (const name of ADDONS_WITHOUT_NODES) {
-      this.addAddon(name, cfnCluster);
+      this.addAddon(name, cfnCluster, props.addonVersions?.[name]);
     }
     this.onDemandNodes = this.addNodeGroup('OnDemandNodes', launchTemplate, vpcSubnets, {
-      instanceTypes: [props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.MEDIUM)],
+      instanceTypes: [props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, production ? ec2.InstanceSize.MEDIUM : ec2.InstanceSize.LARGE)],
       capacityType: eks.CapacityType.ON_DEMAND,
       ...onDemandSize,
       labels: { [SPOT_TAINT_KEY]: 'on-demand' },
@@ -382,12 +407,12 @@ export class Cluster extends Construct {
     }
     // These add-ons run as Deployments: without nodes they would wait, degraded.
     for (const name of ADDONS_ON_NODES) {
-      this.addAddon(name, cfnCluster).node.addDependency(this.onDemandNodes);
+      this.addAddon(name, cfnCluster, props.addonVersions?.[name]).node.addDependency(this.onDemandNodes);
     }
 
     this.loadBalancerController = this.installLoadBalancerController(stack);
     if (this.nodeScaling.strategy === NodeScalingStrategy.CLUSTER_AUTOSCALER) {
-      this.installClusterAutoscaler(stack);
+      this.installClusterAutoscaler(stack, kubernetesVersion.version);
       if (this.nodeScaling.cpuTargetTrackingPercent !== undefined) {
         Annotations.of(this).addWarningV2('codelearn:node-scaling-combined',
           'Cluster Autoscaler and CPU target tracking both resize the node groups: the Cluster Autoscaler FAQ advises against ' +
@@ -569,11 +594,12 @@ export class Cluster extends Construct {
     return nodegroup;
   }
 
-  private addAddon(name: string, cluster: eks.CfnCluster): eks.CfnAddon {
+  private addAddon(name: string, cluster: eks.CfnCluster, version: string | undefined): eks.CfnAddon {
     const podIdentity = this.addonPodIdentity(name);
     const addon = new eks.CfnAddon(this, `Addon${pascalCase(name)}`, {
       clusterName: cluster.ref,
       addonName: name,
+      addonVersion: version,
       resolveConflicts: 'OVERWRITE',
       podIdentityAssociations: podIdentity && [podIdentity],
     });
@@ -673,6 +699,10 @@ export class Cluster extends Construct {
         vpcId: this.eksCluster.vpc.vpcId,
         serviceAccount: { create: true, name: serviceAccount },
         replicaCount: 2,
+        // Requests so that it is never the first evicted, and a budget so that a node
+        // group update never drains both replicas at once.
+        resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+        podDisruptionBudget: { maxUnavailable: 1 },
         enableServiceMutatorWebhook: false,
         createIngressClassResource: false,
       },
@@ -688,8 +718,14 @@ export class Cluster extends Construct {
    * The Cluster Autoscaler: reads the node groups' Auto Scaling groups and changes
    * the size only of those tagged as owned by this cluster.
    */
-  private installClusterAutoscaler(stack: Stack): void {
+  private installClusterAutoscaler(stack: Stack, kubernetesMinor: string): void {
     const options = this.nodeScaling.clusterAutoscalerOptions ?? {};
+    const { chartVersion, imageTag } = clusterAutoscalerVersions(options, kubernetesMinor);
+    if (minorOf(imageTag) !== kubernetesMinor) {
+      Annotations.of(this).addWarningV2('codelearn:cluster-autoscaler-skew',
+        `The Cluster Autoscaler ${imageTag} does not match the cluster's Kubernetes ${kubernetesMinor}: the autoscaler supports the ` +
+        'Kubernetes minor version of its own number. Choose the chart that ships it (`NodeScaling.clusterAutoscaler({ chartVersion })`).');
+    }
     const serviceAccount = 'cluster-autoscaler';
     const { role, association } = this.podIdentity('ClusterAutoscalerRole', 'kube-system', serviceAccount);
     const nodegroups = stack.formatArn({ service: 'eks', resource: 'nodegroup', resourceName: `${this.name}/*` });
@@ -726,7 +762,7 @@ export class Cluster extends Construct {
     const chart = this.eksCluster.addHelmChart('ClusterAutoscaler', {
       chart: 'cluster-autoscaler',
       repository: 'https://kubernetes.github.io/autoscaler',
-      version: options.chartVersion ?? '9.52.1',
+      version: chartVersion,
       namespace: 'kube-system',
       release: 'cluster-autoscaler',
       wait: true,
@@ -735,13 +771,22 @@ export class Cluster extends Construct {
         cloudProvider: 'aws',
         awsRegion: stack.region,
         autoDiscovery: { clusterName: this.name },
-        image: { tag: options.imageTag ?? 'v1.35.0' },
+        // The image of the chart's own autoscaler version: its RBAC rules are written for it.
+        image: { tag: imageTag },
         rbac: { serviceAccount: { create: true, name: serviceAccount } },
+        resources: { requests: { cpu: '100m', memory: '300Mi' }, limits: { memory: '600Mi' } },
         extraArgs: {
           'balance-similar-node-groups': true,
           'skip-nodes-with-system-pods': false,
-          'expander': 'least-waste',
+          // The services' /tmp, metrics-server's and the EBS CSI controller's emptyDirs hold
+          // nothing worth keeping: without this a node that ever ran one is never removed.
+          'skip-nodes-with-local-storage': false,
+          // Prefer the spot group for pods that tolerate it, then the least waste.
+          'expander': 'priority,least-waste',
         },
+        // Matched against the Auto Scaling group names (eks-<node group>-<id>); groups
+        // that match no pattern would be dropped, hence the catch-all.
+        expanderPriorities: { 50: ['.*SpotNodes.*'], 10: ['.*'] },
       },
     });
     // Its pods need nodes, and their role, policy and Pod Identity association before
@@ -779,8 +824,30 @@ export class Cluster extends Construct {
       'NIST.800.53.R5-LambdaDLQ': `${customResource}; failures are reported to CloudFormation, which fails the deploy. A dead-letter queue would receive nothing.`,
     });
     for (const role of provider.node.findAll().filter((child): child is iam.CfnRole => child instanceof iam.CfnRole)) {
-      acknowledgeManagedPolicies(role, 'The AWS-maintained Lambda execution policies (logs, VPC interfaces, image pulls) that aws-eks-v2 attaches to its kubectl provider.');
+      // aws-eks-v2 lets its handler pull Helm charts from ECR; both charts come from
+      // HTTPS repositories, so the handler reads no registry.
+      const arns: any[] = Stack.of(this).resolve(role.managedPolicyArns) ?? [];
+      const kept = arns.filter(arn => !JSON.stringify(arn).includes('ContainerRegistry'));
+      if (kept.length !== arns.length) {
+        role.addPropertyOverride('ManagedPolicyArns', kept);
+        role.managedPolicyArns = kept;
+        // The condition that chose the public registry's policy is left unused.
+        for (const condition of provider.node.findAll().filter((child): child is CfnCondition => child instanceof CfnCondition)) {
+          if (/EcrPublic/.test(condition.node.id)) condition.node.scope!.node.tryRemoveChild(condition.node.id);
+        }
+      }
+      acknowledgeManagedPolicies(role, 'The AWS-maintained Lambda execution policies (logs, VPC interfaces) that aws-eks-v2 attaches to its kubectl provider.');
     }
+  }
+}
+
+function validateAddonVersions(versions: { [addon: string]: string }): void {
+  const known = [...ADDONS_WITHOUT_NODES, ...ADDONS_ON_NODES];
+  for (const [name, version] of Object.entries(versions)) {
+    if (!known.includes(name)) {
+      throw new Error(`\`addonVersions\` names '${name}', which is not an add-on of the cluster: use ${known.map(addon => `'${addon}'`).join(', ')}.`);
+    }
+    requireAddonVersion(`addonVersions.${name}`, version);
   }
 }
 
@@ -845,4 +912,30 @@ function allowEbsVolumes(key: kms.IKey): void {
     resources: ['*'],
     conditions: { StringEquals: throughEc2, Bool: { 'kms:GrantIsForAWSResource': true } },
   }));
+}
+
+/**
+ * The Cluster Autoscaler chart and image: the chart for the cluster's Kubernetes
+ * version, and always the image of the autoscaler version that chart ships.
+ */
+function clusterAutoscalerVersions(options: ClusterAutoscalerOptions, kubernetesMinor: string): { chartVersion: string; imageTag: string } {
+  const chartVersion = options.chartVersion ?? CLUSTER_AUTOSCALER_FOR_KUBERNETES[kubernetesMinor];
+  if (!chartVersion) {
+    throw new Error(`The library knows no Cluster Autoscaler chart for Kubernetes ${kubernetesMinor}: set \`nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion, imageTag })\` ` +
+      'to a chart of https://kubernetes.github.io/autoscaler and the autoscaler version it ships (its appVersion).');
+  }
+  const shipped = CLUSTER_AUTOSCALER_CHARTS[chartVersion];
+  const imageTag = options.imageTag ?? shipped;
+  if (!imageTag) {
+    throw new Error(`\`clusterAutoscaler.chartVersion\` ('${chartVersion}') is not a chart the library knows: set \`imageTag\` to the autoscaler ` +
+      'version it ships (its appVersion, such as \'v1.35.0\'), so that image and permissions match.');
+  }
+  if (!minorOf(imageTag)) {
+    throw new Error(`\`clusterAutoscaler.imageTag\` ('${imageTag}') is not an autoscaler version such as 'v1.35.0'.`);
+  }
+  if (shipped && minorOf(imageTag) !== minorOf(shipped)) {
+    throw new Error(`\`clusterAutoscaler.imageTag\` ('${imageTag}') is not the autoscaler version chart ${chartVersion} ships (${shipped}): ` +
+      `the chart's permissions are written for its own version. Remove \`imageTag\`, or choose the chart that ships ${minorOf(imageTag)}.`);
+  }
+  return { chartVersion, imageTag };
 }

@@ -3,7 +3,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct } from 'constructs';
+import { Construct, IDependable } from 'constructs';
 import { Cluster, SPOT_TAINT_KEY } from './cluster';
 import * as k8s from '../private/k8s';
 import { ManagedPolicyGrantee, podIdentityRole } from '../private/pod-identity';
@@ -94,12 +94,31 @@ export interface MicroserviceOptions {
   readonly port?: number;
 
   /**
-   * The HTTP path of the health check (readiness, liveness, startup probes and
-   * the load balancer's target health).
+   * The HTTP path that answers 2xx or 3xx when the service can serve requests:
+   * the readiness probe and the load balancer's health check. The startup and
+   * liveness probes only check that the port accepts connections, so that an
+   * outage of a dependency never restarts the pods.
    *
    * @default '/health'
    */
   readonly healthCheckPath?: string;
+
+  /**
+   * The numeric user ID the containers run as. It must not be 0: the namespace
+   * enforces the restricted Pod Security Standard, and the kubelet refuses
+   * `runAsNonRoot` for an image whose user is root or a name (`USER node`) unless
+   * the pod names a number.
+   *
+   * @default 10001
+   */
+  readonly runAsUser?: number;
+
+  /**
+   * The numeric group ID the containers run as; it also owns the writable `/tmp`.
+   *
+   * @default 10001
+   */
+  readonly runAsGroup?: number;
 
   /**
    * The fewest pods.
@@ -215,6 +234,8 @@ export interface MicroserviceProps extends MicroserviceOptions {
 }
 
 const SERVICE_PORT = 80;
+/** The user and group services run as unless told: numeric, not root, outside the usual system range. */
+const DEFAULT_USER = 10001;
 
 /**
  * One service of the platform on EKS, run the way production teams run it.
@@ -310,6 +331,7 @@ export class Microservice extends Construct implements iam.IGrantable {
   public readonly manifest: eks.KubernetesManifest;
 
   private readonly environment: k8s.EnvVar[] = [];
+  private readonly pending: IDependable[] = [];
 
   constructor(scope: Construct, id: string, props: MicroserviceProps) {
     super(scope, id);
@@ -331,6 +353,10 @@ export class Microservice extends Construct implements iam.IGrantable {
       throw new Error(`\`${props.name}.maxReplicas\` (${maxReplicas}) must be >= \`${props.name}.minReplicas\` (${minReplicas}).`);
     }
     requireWholeNumber(`${props.name}.cpuTarget`, cpuTarget, 1, 100);
+    const runAsUser = props.runAsUser ?? DEFAULT_USER;
+    const runAsGroup = props.runAsGroup ?? DEFAULT_USER;
+    requireWholeNumber(`${props.name}.runAsUser`, runAsUser, 1, 2_147_483_647);
+    requireWholeNumber(`${props.name}.runAsGroup`, runAsGroup, 1, 2_147_483_647);
     if (props.memoryTarget !== undefined) {
       requireWholeNumber(`${props.name}.memoryTarget`, props.memoryTarget, 1, 100);
     }
@@ -399,7 +425,9 @@ export class Microservice extends Construct implements iam.IGrantable {
       agent: props.cluster.addons['eks-pod-identity-agent'],
     });
     this.role = identity.role;
-    this.grantPrincipal = new ManagedPolicyGrantee(this, this.role, `Permissions of the ${props.name} service`);
+    // Pods ask for their credentials as they start: the manifest waits for what is granted.
+    this.grantPrincipal = new ManagedPolicyGrantee(this, this.role, `Permissions of the ${props.name} service`,
+      policy => this.waitFor(policy));
 
     const targetGroup = (groupId: string) => new elbv2.ApplicationTargetGroup(this, groupId, {
       vpc: props.cluster.eksCluster.vpc,
@@ -447,6 +475,8 @@ export class Microservice extends Construct implements iam.IGrantable {
       spotTaintKey: SPOT_TAINT_KEY,
       targetGroupArn: this.targetGroup.targetGroupArn,
       servicePort: SERVICE_PORT,
+      runAsUser,
+      runAsGroup,
     };
     const objects = [k8s.serviceAccount(stable), ...k8s.workload(stable)];
     if (props.canary && this.canaryTargetGroup) {
@@ -469,7 +499,21 @@ export class Microservice extends Construct implements iam.IGrantable {
       props.cluster.addNamespace(namespace),
       props.cluster.loadBalancerController,
       identity.association,
+      ...this.pending,
     );
+  }
+
+  /**
+   * Makes the service's pods start only once `dependency` exists, such as a
+   * policy granted to the service's role from outside (`grantPrincipal`'s own
+   * policy is waited for already).
+   */
+  public waitFor(dependency: IDependable): void {
+    if (this.manifest) {
+      this.manifest.node.addDependency(dependency);
+    } else {
+      this.pending.push(dependency);
+    }
   }
 
   /**

@@ -15,16 +15,19 @@ export enum NodeScalingStrategy {
 export interface ClusterAutoscalerOptions {
   /**
    * The version of the `cluster-autoscaler` Helm chart (https://kubernetes.github.io/autoscaler).
+   * A chart carries the permissions of its own autoscaler version, so the platform
+   * runs the image of that version.
    *
-   * @default '9.52.1'
+   * @default - the chart for the cluster's Kubernetes version: '9.59.0' (autoscaler v1.35.0) for 1.35
    */
   readonly chartVersion?: string;
 
   /**
-   * The Cluster Autoscaler image tag, whose minor version should match the
-   * cluster's Kubernetes version.
+   * The Cluster Autoscaler image tag. It must be a patch of the version the chart
+   * ships (synthesis fails otherwise), and is needed only for a chart the library
+   * does not know.
    *
-   * @default 'v1.35.0'
+   * @default - the autoscaler version the chart ships
    */
   readonly imageTag?: string;
 
@@ -60,7 +63,7 @@ export interface CpuTargetTrackingOptions {
  * declare const vpc: ec2.IVpc;
  * new Cluster(this, 'Cluster', {
  *   vpc,
- *   nodeScaling: NodeScaling.clusterAutoscaler({ imageTag: 'v1.35.1' }),
+ *   nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion: '9.59.0' }),
  * });
  */
 export class NodeScaling {

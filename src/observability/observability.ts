@@ -1,4 +1,5 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as applicationsignals from 'aws-cdk-lib/aws-applicationsignals';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
@@ -16,6 +17,7 @@ import { acknowledgeManagedPolicies } from '../private/nag';
 import { pascalCase } from '../private/names';
 import { podIdentityPrincipal } from '../private/pod-identity';
 import { serviceScope } from '../private/service-scope';
+import { requireAddonVersion } from '../private/validate';
 
 /**
  * What a user may set on observability.
@@ -50,6 +52,27 @@ export interface ObservabilityOptions {
    * @default - a new customer-managed key with rotation enabled
    */
   readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Turn CloudWatch Application Signals on for the account and region
+   * (`AWS::ApplicationSignals::Discovery`), so that services instrumented with
+   * OpenTelemetry (they get `OTEL_EXPORTER_OTLP_ENDPOINT`) appear in its service
+   * map and dashboards. It is one per account and region: set it in one stack
+   * only, or turn it on once in the console.
+   *
+   * @default false
+   */
+  readonly applicationSignals?: boolean;
+
+  /**
+   * The version of the `amazon-cloudwatch-observability` add-on, such as
+   * `v4.5.0-eksbuild.1`. Without one, EKS installs its default for the cluster's
+   * Kubernetes version when the add-on is created, and keeps it: raise it with each
+   * cluster upgrade.
+   *
+   * @default - EKS's default version when the add-on is created
+   */
+  readonly addonVersion?: string;
 }
 
 /**
@@ -161,6 +184,7 @@ export class Observability extends Construct {
     if (!(errorRate > 0 && errorRate <= 50)) {
       throw new Error(`\`errorRateObjectivePercent\` (${errorRate}) must be above 0 and at most 50.`);
     }
+    if (props.addonVersion !== undefined) requireAddonVersion('addonVersion', props.addonVersion);
     for (const email of props.alarmEmails ?? []) {
       if (!EMAIL.test(email)) {
         throw new Error(`\`alarmEmails\` has '${email}', which is not an email address such as 'oncall@example.com'.`);
@@ -217,7 +241,10 @@ export class Observability extends Construct {
         graph('Unhealthy pods by service', 'unhealthy'),
       ], 4);
     }
-    if (props.cluster) this.observabilityAddon = this.watchCluster(props.cluster);
+    if (props.cluster) this.observabilityAddon = this.watchCluster(props.cluster, props.addonVersion);
+    if (props.applicationSignals) {
+      new applicationsignals.CfnDiscovery(this, 'ApplicationSignals');
+    }
     if (props.database) this.watchDatabase(props.database);
     if (props.cache) this.watchCache(props.cache);
     if (props.messaging) this.watchMessaging(props.messaging);
@@ -337,7 +364,7 @@ export class Observability extends Construct {
     return { requests: labelled(requests), p99: labelled(p99), errors: labelled(errors), unhealthy: labelled(unhealthy) };
   }
 
-  private watchCluster(cluster: Cluster): eks.CfnAddon {
+  private watchCluster(cluster: Cluster, addonVersion: string | undefined): eks.CfnAddon {
     // The add-on creates the agent's Pod Identity association itself: EKS keeps one
     // association per service account, and an add-on cannot adopt one made before it.
     const role = new iam.Role(this, 'CloudWatchAgentRole', {
@@ -360,8 +387,14 @@ export class Observability extends Construct {
     const addon = new eks.CfnAddon(this, 'CloudWatchObservability', {
       clusterName: cluster.eksCluster.clusterName,
       addonName: 'amazon-cloudwatch-observability',
+      addonVersion,
       resolveConflicts: 'OVERWRITE',
       podIdentityAssociations: [{ serviceAccount: 'cloudwatch-agent', roleArn: role.roleArn }],
+      // Container Insights and the agent as the add-on sets them, but no automatic
+      // instrumentation: the injected init containers carry no security context and
+      // the services' namespace (restricted Pod Security Standard) would reject every
+      // new pod. Services instrument themselves and send OTLP to the agent.
+      configurationValues: JSON.stringify({ manager: { applicationSignals: { autoMonitor: { monitorAllServices: false } } } }),
     });
     // The association's credentials come from the Pod Identity agent.
     addon.node.addDependency(cluster.addons['eks-pod-identity-agent']);

@@ -47,6 +47,9 @@ export interface WorkloadSpec {
   readonly spotTaintKey: string;
   readonly targetGroupArn: string;
   readonly servicePort: number;
+  /** The numeric user and group the containers run as. */
+  readonly runAsUser: number;
+  readonly runAsGroup: number;
 }
 
 /** The labels that select a workload's pods. */
@@ -114,12 +117,22 @@ export function workload(spec: WorkloadSpec): KubernetesObject[] {
  * security context with a read-only root filesystem.
  */
 export function deployment(spec: WorkloadSpec): KubernetesObject {
-  const probe = (periodSeconds: number, failureThreshold: number) => ({
-    httpGet: { path: spec.healthCheckPath, port: 'http' },
+  // Readiness asks the service (and so its dependencies) whether it can serve; the
+  // startup and liveness probes only ask whether the process listens, so that an
+  // outage of the database or cache takes pods out of the load balancer but never
+  // restarts them.
+  const listening = (periodSeconds: number, failureThreshold: number) => ({
+    tcpSocket: { port: 'http' },
     periodSeconds,
     timeoutSeconds: 2,
     failureThreshold,
   });
+  const ready = {
+    httpGet: { path: spec.healthCheckPath, port: 'http' },
+    periodSeconds: 5,
+    timeoutSeconds: 2,
+    failureThreshold: 3,
+  };
   const spread = (topologyKey: string) => ({
     maxSkew: 1,
     topologyKey,
@@ -137,11 +150,22 @@ export function deployment(spec: WorkloadSpec): KubernetesObject {
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } },
       selector: { matchLabels: selectorLabels(spec.name) },
       template: {
-        metadata: { labels: labels(spec.name) },
+        metadata: {
+          labels: labels(spec.name),
+          // /tmp holds nothing worth keeping: the Cluster Autoscaler may drain the node.
+          annotations: { 'cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes': 'tmp' },
+        },
         spec: {
           serviceAccountName: spec.serviceAccountName,
           terminationGracePeriodSeconds: spec.preStopSeconds + 30,
-          securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+          // A numeric user: the kubelet refuses runAsNonRoot for an image whose user is root or a name.
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: spec.runAsUser,
+            runAsGroup: spec.runAsGroup,
+            fsGroup: spec.runAsGroup,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
           topologySpreadConstraints: [spread('topology.kubernetes.io/zone'), spread('kubernetes.io/hostname')],
           ...(spec.spot ? {
             tolerations: [{ key: spec.spotTaintKey, operator: 'Equal', value: 'spot', effect: 'NoSchedule' }],
@@ -163,14 +187,16 @@ export function deployment(spec: WorkloadSpec): KubernetesObject {
               requests: { cpu: spec.cpuRequest, memory: spec.memoryRequest },
               limits: { cpu: spec.cpuLimit, memory: spec.memoryLimit },
             },
-            startupProbe: probe(5, 30),
-            readinessProbe: probe(5, 3),
-            livenessProbe: probe(10, 3),
+            startupProbe: listening(5, 30),
+            readinessProbe: ready,
+            livenessProbe: listening(10, 3),
             lifecycle: { preStop: { sleep: { seconds: spec.preStopSeconds } } },
             securityContext: {
               allowPrivilegeEscalation: false,
               readOnlyRootFilesystem: true,
               runAsNonRoot: true,
+              runAsUser: spec.runAsUser,
+              runAsGroup: spec.runAsGroup,
               capabilities: { drop: ['ALL'] },
               seccompProfile: { type: 'RuntimeDefault' },
             },

@@ -63,7 +63,12 @@ export class ManagedPolicyGrantee implements iam.IPrincipal {
   public readonly principalAccount?: string;
   private policy?: iam.ManagedPolicy;
 
-  constructor(private readonly scope: Construct, private readonly role: iam.Role, private readonly description: string) {
+  /**
+   * @param onPolicy called once, with the policy, when the first grant creates it:
+   * what runs with the role (its pods) can then wait for its permissions
+   */
+  constructor(private readonly scope: Construct, private readonly role: iam.Role, private readonly description: string,
+    private readonly onPolicy?: (policy: iam.ManagedPolicy) => void) {
     this.assumeRoleAction = role.assumeRoleAction;
     this.principalAccount = role.principalAccount;
   }
@@ -84,6 +89,7 @@ export class ManagedPolicyGrantee implements iam.IPrincipal {
   public addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
     if (!this.policy) {
       this.policy = new iam.ManagedPolicy(this.scope, 'Policy', { description: this.description, roles: [this.role] });
+      this.onPolicy?.(this.policy);
     }
     this.policy.addStatements(statement);
     return { statementAdded: true, policyDependable: this.policy };

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 
 /**
  * Throws unless `value` is a whole number from `min` to `max`, naming the
@@ -35,5 +35,14 @@ export function requireKubernetesName(name: string, value: string): void {
   if (!/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/.test(value)) {
     throw new Error(`\`${name}\` ('${value}') is not a Kubernetes name: use lowercase letters, digits and '-', ` +
       'starting with a letter and ending with a letter or digit, at most 63 characters.');
+  }
+}
+
+/** An EKS add-on version as `describe-addon-versions` lists it, such as `v1.20.4-eksbuild.2`. */
+export function requireAddonVersion(name: string, value: string): void {
+  if (Token.isUnresolved(value)) return;
+  if (!/^v\d+\.\d+\.\d+-eksbuild\.\d+$/.test(value)) {
+    throw new Error(`\`${name}\` ('${value}') is not an EKS add-on version such as 'v1.20.4-eksbuild.2': ` +
+      'list them with `aws eks describe-addon-versions --addon-name <add-on> --kubernetes-version <version>`.');
   }
 }

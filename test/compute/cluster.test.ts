@@ -122,10 +122,11 @@ describe('Cluster', () => {
       });
     });
 
-    test('runs a tainted spot group of several instance types that scales from zero', () => {
+    test('runs a tainted spot group of several instance types of one shape that scales from zero', () => {
       template.hasResourceProperties('AWS::EKS::Nodegroup', {
         CapacityType: 'SPOT',
-        InstanceTypes: ['t3.medium', 't3a.medium', 't3.large', 't3a.large'],
+        // 2 vCPU and 4 GiB each: the Cluster Autoscaler plans a group with its first type.
+        InstanceTypes: ['t3.medium', 't3a.medium', 'c5.large', 'c5a.large', 'c6i.large', 'c6a.large'],
         ScalingConfig: { MinSize: 0, MaxSize: 10, DesiredSize: 0 },
         Taints: [{ Key: 'codelearn.dev/capacity', Value: 'spot', Effect: 'NO_SCHEDULE' }],
         Labels: { 'codelearn.dev/capacity': 'spot' },
@@ -213,13 +214,6 @@ describe('Cluster', () => {
 
     test('installs the Cluster Autoscaler, allowed to resize only this cluster\'s groups', () => {
       expect(cluster.nodeScaling.strategy).toBe(NodeScalingStrategy.CLUSTER_AUTOSCALER);
-      template.hasResourceProperties('Custom::AWSCDK-EKS-HelmChart', {
-        Chart: 'cluster-autoscaler',
-        Repository: 'https://kubernetes.github.io/autoscaler',
-        Version: '9.52.1',
-        Namespace: 'kube-system',
-        Values: Match.anyValue(),
-      });
       template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
         PolicyDocument: {
           Statement: Match.arrayWith([{
@@ -230,10 +224,58 @@ describe('Cluster', () => {
           }]),
         },
       });
-      const chart = Object.values(template.findResources('Custom::AWSCDK-EKS-HelmChart', { Properties: { Chart: 'cluster-autoscaler' } }))[0];
-      const values = JSON.stringify(Stack.of(cluster).resolve(chart.Properties.Values));
-      expect(values).toContain('v1.35.0');
-      expect(values).toContain(cluster.clusterName);
+    });
+
+    test('runs the autoscaler its chart ships, of the cluster\'s Kubernetes version, with requests', () => {
+      // Chart 9.59.0 ships autoscaler 1.35 and the RBAC rules 1.35 needs (resource.k8s.io).
+      template.hasResourceProperties('Custom::AWSCDK-EKS-HelmChart', {
+        Chart: 'cluster-autoscaler',
+        Repository: 'https://kubernetes.github.io/autoscaler',
+        Version: '9.59.0',
+        Namespace: 'kube-system',
+        Values: Match.serializedJson(Match.objectLike({
+          image: { tag: 'v1.35.0' },
+          autoDiscovery: { clusterName: cluster.clusterName },
+          resources: { requests: { cpu: '100m', memory: '300Mi' }, limits: { memory: '600Mi' } },
+        })),
+      });
+    });
+
+    test('removes nodes whose pods have emptyDirs, and prefers the spot group for pods that tolerate it', () => {
+      template.hasResourceProperties('Custom::AWSCDK-EKS-HelmChart', {
+        Chart: 'cluster-autoscaler',
+        Values: Match.serializedJson(Match.objectLike({
+          extraArgs: {
+            'balance-similar-node-groups': true,
+            'skip-nodes-with-system-pods': false,
+            'skip-nodes-with-local-storage': false,
+            'expander': 'priority,least-waste',
+          },
+          expanderPriorities: { 50: ['.*SpotNodes.*'], 10: ['.*'] },
+        })),
+      });
+      // The pattern matches the spot group's generated name (its Auto Scaling group is eks-<name>-<id>), not the on-demand one's.
+      const names = Object.keys(template.findResources('AWS::EKS::Nodegroup'));
+      expect(names.filter(name => /SpotNodes/.test(name))).toHaveLength(1);
+      expect(names.filter(name => /OnDemandNodes/.test(name))).toHaveLength(1);
+    });
+
+    test('gives the Load Balancer Controller requests and a disruption budget', () => {
+      const [chart] = Object.values(template.findResources('Custom::AWSCDK-EKS-HelmChart', { Properties: { Chart: 'aws-load-balancer-controller' } }));
+      // The values carry the VPC's ID, so they are a join: read them with the reference as text.
+      const values = JSON.parse(chart.Properties.Values['Fn::Join'][1].map((part: any) => typeof part === 'string' ? part : 'vpc').join(''));
+      expect(values).toMatchObject({
+        replicaCount: 2,
+        resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+        podDisruptionBudget: { maxUnavailable: 1 },
+      });
+    });
+
+    test('lets the kubectl handler read no container registry: both charts come from HTTPS repositories', () => {
+      const role = Object.entries(template.findResources('AWS::IAM::Role')).find(([id]) => /KubectlProviderHandlerServiceRole/.test(id))![1];
+      expect(JSON.stringify(role.Properties.ManagedPolicyArns)).not.toContain('ContainerRegistry');
+      expect(JSON.stringify(role.Properties.ManagedPolicyArns)).toContain('AWSLambdaVPCAccessExecutionRole');
+      expect(Object.keys(template.toJSON().Conditions ?? {}).filter(name => /EcrPublic/.test(name))).toEqual([]);
     });
 
     test('warns about nothing', () => {
@@ -260,7 +302,7 @@ describe('Cluster', () => {
       spot: true,
       spotInstanceTypes: [new ec2.InstanceType('m5.large'), new ec2.InstanceType('m5a.large')],
       spotNodes: { minSize: 1, maxSize: 5, desiredSize: 2 },
-      nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion: '9.53.0', imageTag: 'v1.35.1' }),
+      nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion: '9.55.1', imageTag: 'v1.35.1' }),
       logRetention: logs.RetentionDays.THREE_MONTHS,
       encryptionKey: new kms.Key(stack, 'BroughtKey', { enableKeyRotation: true }),
     }, stack);
@@ -274,7 +316,9 @@ describe('Cluster', () => {
     template.hasResourceProperties('AWS::EKS::Nodegroup', {
       CapacityType: 'SPOT', InstanceTypes: ['m5.large', 'm5a.large'], ScalingConfig: { MinSize: 1, MaxSize: 5, DesiredSize: 2 },
     });
-    template.hasResourceProperties('Custom::AWSCDK-EKS-HelmChart', { Chart: 'cluster-autoscaler', Version: '9.53.0' });
+    template.hasResourceProperties('Custom::AWSCDK-EKS-HelmChart', {
+      Chart: 'cluster-autoscaler', Version: '9.55.1', Values: Match.serializedJson(Match.objectLike({ image: { tag: 'v1.35.1' } })),
+    });
     template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: Match.stringLikeRegexp('^/aws/eks/'), RetentionInDays: 90 });
     template.resourcePropertiesCountIs('AWS::KMS::Key', { Description: Match.stringLikeRegexp('^Encrypts the Kubernetes') }, 0);
   });
@@ -377,11 +421,44 @@ describe('Cluster', () => {
         '`scheduledScaling` has the name \'a\': use letters, digits and \'-\', once per cluster.'],
       ['a world-open endpoint', { publicEndpointCidrs: ['0.0.0.0/0'] },
         '`publicEndpointCidrs` has \'0.0.0.0/0\': list IPv4 CIDR blocks narrower than 0.0.0.0/0, such as \'203.0.113.0/24\'.'],
+      ['an autoscaler image its chart does not ship', { nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion: '9.52.1', imageTag: 'v1.35.0' }) },
+        '`clusterAutoscaler.imageTag` (\'v1.35.0\') is not the autoscaler version chart 9.52.1 ships (v1.34.1): the chart\'s permissions are ' +
+        'written for its own version. Remove `imageTag`, or choose the chart that ships 1.35.'],
+      ['an unknown chart without its image', { nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion: '9.99.0' }) },
+        '`clusterAutoscaler.chartVersion` (\'9.99.0\') is not a chart the library knows: set `imageTag` to the autoscaler version it ships ' +
+        '(its appVersion, such as \'v1.35.0\'), so that image and permissions match.'],
+      ['an add-on the cluster does not install', { addonVersions: { 'aws-efs-csi-driver': 'v2.1.0-eksbuild.1' } },
+        '`addonVersions` names \'aws-efs-csi-driver\', which is not an add-on of the cluster: use \'vpc-cni\', \'kube-proxy\', ' +
+        '\'eks-pod-identity-agent\', \'coredns\', \'metrics-server\', \'aws-ebs-csi-driver\'.'],
+      ['an add-on version that is not one', { addonVersions: { 'vpc-cni': '1.20' } },
+        '`addonVersions.vpc-cni` (\'1.20\') is not an EKS add-on version such as \'v1.20.4-eksbuild.2\': ' +
+        'list them with `aws eks describe-addon-versions --addon-name <add-on> --kubernetes-version <version>`.'],
+      ['an autoscaler image that is no version', { nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion: '9.99.0', imageTag: 'latest' }) },
+        '`clusterAutoscaler.imageTag` (\'latest\') is not an autoscaler version such as \'v1.35.0\'.'],
+      ['a Kubernetes version without a known chart', { kubernetesVersion: eks.KubernetesVersion.V1_33 },
+        'The library knows no Cluster Autoscaler chart for Kubernetes 1.33: set `nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion, imageTag })` ' +
+        'to a chart of https://kubernetes.github.io/autoscaler and the autoscaler version it ships (its appVersion).'],
     ];
     test.each(cases)('%s', (_name, props, message) => {
       const stack = testStack();
       const vpc = new ec2.Vpc(stack, 'Vpc');
       expect(() => new Cluster(stack, 'Compute', { vpc, ...props })).toThrow(new Error(message));
+    });
+
+    test('pins the add-on versions it is given, and leaves the others to EKS', () => {
+      const { stack } = setup({ addonVersions: { 'vpc-cni': 'v1.20.4-eksbuild.2', 'coredns': 'v1.12.4-eksbuild.1' } });
+      const template = Template.fromStack(stack);
+      template.hasResourceProperties('AWS::EKS::Addon', { AddonName: 'vpc-cni', AddonVersion: 'v1.20.4-eksbuild.2' });
+      template.hasResourceProperties('AWS::EKS::Addon', { AddonName: 'coredns', AddonVersion: 'v1.12.4-eksbuild.1' });
+      template.hasResourceProperties('AWS::EKS::Addon', { AddonName: 'kube-proxy', AddonVersion: Match.absent() });
+    });
+
+    test('warns when the autoscaler or the kubectl layer does not match the cluster\'s Kubernetes version', () => {
+      const { stack } = setup({ kubernetesVersion: eks.KubernetesVersion.V1_34, nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion: '9.59.0' }) });
+      Annotations.fromStack(stack).hasWarning('/Test/Compute', Match.stringLikeRegexp(
+        '^The Cluster Autoscaler v1.35.0 does not match the cluster\'s Kubernetes 1.34'));
+      Annotations.fromStack(stack).hasWarning('/Test/Compute', Match.stringLikeRegexp(
+        '^The cluster runs Kubernetes 1.34 with the kubectl 1.35 layer'));
     });
 
     test('a CPU target outside 10-90', () => {

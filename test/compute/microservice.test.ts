@@ -55,11 +55,12 @@ describe('Microservice', () => {
       expect(deployment.spec.template.spec.serviceAccountName).toBe('user-service');
     });
 
-    test('probes the health path and pauses before stopping for as long as the target group drains', () => {
-      const probe = { httpGet: { path: '/health', port: 'http' }, timeoutSeconds: 2 };
-      expect(container.startupProbe).toEqual({ ...probe, periodSeconds: 5, failureThreshold: 30 });
-      expect(container.readinessProbe).toEqual({ ...probe, periodSeconds: 5, failureThreshold: 3 });
-      expect(container.livenessProbe).toEqual({ ...probe, periodSeconds: 10, failureThreshold: 3 });
+    test('is ready when the health path answers, alive while the port listens, and pauses before stopping as long as the target group drains', () => {
+      expect(container.readinessProbe).toEqual({ httpGet: { path: '/health', port: 'http' }, timeoutSeconds: 2, periodSeconds: 5, failureThreshold: 3 });
+      // An outage of the database or cache takes pods out of the load balancer, and restarts none.
+      const listening = { tcpSocket: { port: 'http' }, timeoutSeconds: 2 };
+      expect(container.startupProbe).toEqual({ ...listening, periodSeconds: 5, failureThreshold: 30 });
+      expect(container.livenessProbe).toEqual({ ...listening, periodSeconds: 10, failureThreshold: 3 });
       expect(container.lifecycle).toEqual({ preStop: { sleep: { seconds: 30 } } });
       expect(deployment.spec.template.spec.terminationGracePeriodSeconds).toBe(60);
       template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
@@ -67,14 +68,22 @@ describe('Microservice', () => {
       });
     });
 
-    test('runs restricted: non-root, read-only root filesystem, no privilege escalation, no capabilities', () => {
+    test('runs restricted: a numeric non-root user, read-only root filesystem, no privilege escalation, no capabilities', () => {
+      // A numeric user: the kubelet refuses runAsNonRoot for an image whose user is root or a name.
       expect(container.securityContext).toEqual({
         allowPrivilegeEscalation: false,
         readOnlyRootFilesystem: true,
         runAsNonRoot: true,
+        runAsUser: 10001,
+        runAsGroup: 10001,
         capabilities: { drop: ['ALL'] },
         seccompProfile: { type: 'RuntimeDefault' },
       });
+      expect(deployment.spec.template.spec.securityContext).toEqual({
+        runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' },
+      });
+      // /tmp holds nothing worth keeping: the Cluster Autoscaler may remove the node.
+      expect(deployment.spec.template.metadata.annotations).toEqual({ 'cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes': 'tmp' });
       expect(container.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
       expect(container.resources).toEqual({ requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '512Mi' } });
     });
@@ -155,6 +164,22 @@ describe('Microservice', () => {
       Roles: [{ Ref: Match.stringLikeRegexp('^UsersRole') }],
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['s3:GetObject*']) })]) },
     });
+    // Pods ask for credentials as they start: the manifest waits for the policy, granted before or after it is made.
+    const manifest = Object.entries(template.findResources('Custom::AWSCDK-EKS-KubernetesResource'))
+      .find(([id]) => id.startsWith('UsersManifest'))?.[1];
+    expect(manifest!.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^UsersPolicy/)]));
+  });
+
+  test('waits for what it is told to, before or after its manifest is made', () => {
+    const { service, stack } = setup();
+    const before = new s3.Bucket(stack, 'Before');
+    service.waitFor(before);
+    service.addEnvironment('BUCKET', before.bucketName);
+    const after = new s3.Bucket(stack, 'After');
+    service.waitFor(after);
+    const manifest = Object.entries(Template.fromStack(stack).findResources('Custom::AWSCDK-EKS-KubernetesResource'))
+      .find(([id]) => id.startsWith('UsersManifest'))?.[1];
+    expect(manifest!.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^Before/), expect.stringMatching(/^After/)]));
   });
 
   test('with every option: image, sizes, targets, spot, delay', () => {
@@ -243,6 +268,12 @@ describe('Microservice', () => {
     }
   });
 
+  test('runs as the user and group it is given', () => {
+    const { stack } = setup({ runAsUser: 1000, runAsGroup: 2000 });
+    const [deployment] = objectsOf(Template.fromStack(stack), 'Deployment');
+    expect(deployment.spec.template.spec.securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 2000, fsGroup: 2000 });
+  });
+
   test('a warm canary without traffic may run one pod', () => {
     const { stack } = setup({ canary: { weight: 0 } });
     const hpa = objectsOf(Template.fromStack(stack), 'HorizontalPodAutoscaler').find(object => object.metadata.name === 'user-service-canary');
@@ -282,6 +313,7 @@ describe('Microservice', () => {
         '`user-service.deregistrationDelay` must be a literal duration, not a token: the pods\' preStop pause is set from it.'],
       ['a canary with traffic and one pod', { canary: { weight: 10, minReplicas: 1 } },
         '`user-service.canary.minReplicas` (1) must be at least 2 while the canary takes traffic (`weight` 10): one eviction would empty its share. Raise it to 2, or set `weight` to 0.'],
+      ['root', { runAsUser: 0 }, '`user-service.runAsUser` (0) must be a whole number from 1 to 2147483647.'],
       ['a priority without a path', { path: undefined, priority: 5 },
         '`user-service.priority` is set, but the service has no `path`: the default route always comes last. Remove `priority`, or give the service a path.'],
       ['a priority at the default route\'s', { priority: 50000 }, '`user-service.priority` (50000) must be a whole number from 1 to 49999.'],

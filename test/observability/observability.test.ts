@@ -121,10 +121,12 @@ describe('Observability', () => {
         `SELECT MIN(RabbitMQDiskFree) FROM SCHEMA("AWS/AmazonMQ", Broker, Node) WHERE Broker = '${platform.messaging.rabbitMqBroker!.brokerName}'`);
     });
 
-    test('installs Container Insights, Application Signals and X-Ray with a Pod Identity role', () => {
+    test('installs Container Insights and X-Ray with a Pod Identity role, and injects nothing into the services\' pods', () => {
       template.hasResourceProperties('AWS::EKS::Addon', {
         AddonName: 'amazon-cloudwatch-observability',
         ResolveConflicts: 'OVERWRITE',
+        // Automatic instrumentation would inject init containers the restricted namespace rejects.
+        ConfigurationValues: JSON.stringify({ manager: { applicationSignals: { autoMonitor: { monitorAllServices: false } } } }),
         PodIdentityAssociations: [{ ServiceAccount: 'cloudwatch-agent', RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformObservabilityCloudWatchAgentRole'), 'Arn'] } }],
       });
       // The add-on owns the association: EKS keeps one per service account, and an add-on cannot adopt one.
@@ -223,6 +225,24 @@ describe('Observability', () => {
     expect(() => new CodeLearnPlatform(testStack(), 'Platform', {
       services: [{ name: 'api-gateway', latencyObjective: Duration.minutes(5) }],
     })).toThrow(new Error('`api-gateway.latencyObjective` (5 minutes) must be a literal duration from 10 milliseconds to 60 seconds.'));
+  });
+
+  test('pins the add-on version it is given', () => {
+    const stack = testStack();
+    new CodeLearnPlatform(stack, 'Platform', { observability: { addonVersion: 'v4.5.0-eksbuild.1' } });
+    Template.fromStack(stack).hasResourceProperties('AWS::EKS::Addon', { AddonName: 'amazon-cloudwatch-observability', AddonVersion: 'v4.5.0-eksbuild.1' });
+    expect(() => new Observability(testStack(), 'Observability', { addonVersion: 'latest' })).toThrow(new Error(
+      '`addonVersion` (\'latest\') is not an EKS add-on version such as \'v1.20.4-eksbuild.2\': ' +
+      'list them with `aws eks describe-addon-versions --addon-name <add-on> --kubernetes-version <version>`.'));
+  });
+
+  test('turns Application Signals on for the account only when asked: it is one per account and region', () => {
+    const stack = testStack();
+    new CodeLearnPlatform(stack, 'Platform', { observability: { applicationSignals: true } });
+    Template.fromStack(stack).resourceCountIs('AWS::ApplicationSignals::Discovery', 1);
+    const plain = testStack();
+    new CodeLearnPlatform(plain, 'Platform');
+    Template.fromStack(plain).resourceCountIs('AWS::ApplicationSignals::Discovery', 0);
   });
 
   test('alone: a topic, an empty dashboard and the alarms you add', () => {
