@@ -47,6 +47,20 @@ export const CONFIGURATIONS: Configuration[] = [
   },
   { name: 'every option in us-east-1', flags: Flags.CDK_INIT, build: app => maximal(new Stack(app, 'CodeLearnMax', { env: US_EAST_1 })) },
   {
+    name: '64 services with every kind of data access',
+    flags: Flags.CDK_INIT,
+    build: app => new CodeLearnPlatform(new Stack(app, 'CodeLearnScale'), 'Platform', {
+      services: [
+        { name: 'api-gateway', access: [DataAccess.CACHE] },
+        ...Array.from({ length: 63 }, (_, index) => ({
+          name: `service-${index + 1}`,
+          path: `/api/s${index + 1}/*`,
+          access: [DataAccess.DATABASE, DataAccess.CACHE, DataAccess.MESSAGING, DataAccess.UPLOADS],
+        })),
+      ],
+    }),
+  },
+  {
     name: 'a Microservice with an Edge on a Cluster',
     flags: Flags.CDK_INIT,
     build: app => {

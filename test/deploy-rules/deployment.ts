@@ -102,6 +102,13 @@ export class Deployment {
       return undefined;
     }
     const own = this.find(template, id);
+    const getAtt = value?.['Fn::GetAtt'];
+    if (own?.type === 'AWS::CloudFormation::Stack' && Array.isArray(getAtt) && String(getAtt[1]).startsWith('Outputs.')) {
+      // A nested stack's output: follow it into the nested template.
+      const nested = this.templates.find(candidate => candidate.parent?.template === template && candidate.parent.logicalId === id);
+      const output = nested?.template.Outputs?.[String(getAtt[1]).slice('Outputs.'.length)];
+      return nested && output ? this.target(nested, output.Value) ?? own : own;
+    }
     if (own) {
       return own;
     }

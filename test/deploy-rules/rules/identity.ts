@@ -146,7 +146,7 @@ export const proxyLogsInAsItsClients: DeployRule = {
         .flatMap(statement => list(statement.Resource)) : [];
       for (const instance of targets) {
         for (const user of users) {
-          const ok = granted.some(resource => flatten(resource).endsWith(`/${user}`) &&
+          const ok = granted.some(resource => (flatten(resource).endsWith(`/${user}`) || flatten(resource).endsWith('/*')) &&
             references(resource).some(value => deployment.target(proxy.template, value)?.logicalId === instance.logicalId));
           if (!ok) violations.push(`${where(proxy)}: its role may not connect to ${where(instance)} as ${user}`);
         }
@@ -174,5 +174,39 @@ export const kafkaClientsFindTheBrokers: DeployRule = {
       if (connects && !bootstraps) violations.push(`${where(policy)}: may connect to Kafka but not read its bootstrap brokers`);
     }
     return violations;
+  },
+};
+
+/**
+ * IAM authentication signs in as an existing database user with the `rds_iam`
+ * role; RDS creates no user. Every user a role may connect as (`rds-db:connect`
+ * on `dbuser:<resource>/<user>`) must be made by the deployment, or the first
+ * request fails until someone runs SQL by hand.
+ */
+export const databaseUsersExist: DeployRule = {
+  id: 'database-users-exist',
+  constraint: 'Every database user granted `rds-db:connect` is made on deploy (listed by a Custom::DatabaseUsers of that database).',
+  source: 'https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.DBAccounts.html',
+  check(deployment: Deployment): string[] {
+    const made = new Set(deployment.resources('Custom::DatabaseUsers').flatMap(resource => list<string>(resource.properties.Users)));
+    const violations = new Set<string>();
+    for (const policy of deployment.resources('AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy')) {
+      for (const statement of statements(policy.properties.PolicyDocument)) {
+        if (!list(statement.Action).includes('rds-db:connect')) continue;
+        for (const resource of list(statement.Resource)) {
+          const text = flatten(resource);
+          const tag = /\$\{aws:PrincipalTag\/([^}]+)\}$/.exec(text)?.[1];
+          // A policy variable names the user through each attached role's tag.
+          const users = tag
+            ? list(policy.properties.Roles).map(value => deployment.target(policy.template, value))
+              .map(role => list(role?.properties.Tags).find((entry: any) => entry.Key === tag)?.Value ?? `(no ${tag} tag on ${role ? where(role) : 'a role'})`)
+            : [text.split('/').pop()!];
+          for (const user of users.filter(name => name !== '*' && !made.has(name))) {
+            violations.add(`${where(policy)}: grants connecting as ${user}, whom nothing makes in the database`);
+          }
+        }
+      }
+    }
+    return [...violations];
   },
 };

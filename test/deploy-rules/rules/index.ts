@@ -1,10 +1,14 @@
 import { replicasGrowWithTheWriter, replicasOfUnmanagedPasswords, replicationOfKmsObjectsNamesAKey } from './data';
 import { ipRulesSeeViewers } from './edge';
-import { kafkaClientsFindTheBrokers, keyPolicyPrincipalsExist, onePodIdentityAssociationPerServiceAccount, proxyLogsInAsItsClients } from './identity';
+import { databaseUsersExist, kafkaClientsFindTheBrokers, keyPolicyPrincipalsExist, onePodIdentityAssociationPerServiceAccount, proxyLogsInAsItsClients } from './identity';
 import { bindingsGateReadiness, chartsWaitForTheirPods, configMapReferencesExist, weightedTargetsKeepTwoPods } from './kubernetes';
 import { dataStoresRestrictEgress, eksSubnetsInSupportedZones, vpcOriginAdmitsCloudFront } from './network';
 import { alarmTopicsAcceptCloudWatch, metricMathIsValid, metricsArePublished } from './observability';
 import { nestedStackParametersAreStrings, rolledBackCreateCanBeRetried } from './stacks';
+import {
+  addonsDoNotInjectIntoRestrictedPods, autoscalerChartImageAndClusterInStep, emptyDirsDoNotBlockScaleDown, livenessApartFromReadiness,
+  podIdentityTrustIsConditioned, podsRunAsNumericUsers, policiesFitIam, workloadsWaitForTheirPermissions,
+} from './workloads';
 import { DeployRule } from '../rule';
 
 /** Every deploy rule, each run over every configuration the tests synthesize. */
@@ -14,6 +18,7 @@ export const RULES: DeployRule[] = [
   onePodIdentityAssociationPerServiceAccount,
   keyPolicyPrincipalsExist,
   proxyLogsInAsItsClients,
+  databaseUsersExist,
   kafkaClientsFindTheBrokers,
   replicasOfUnmanagedPasswords,
   replicasGrowWithTheWriter,
@@ -29,4 +34,12 @@ export const RULES: DeployRule[] = [
   bindingsGateReadiness,
   weightedTargetsKeepTwoPods,
   configMapReferencesExist,
+  autoscalerChartImageAndClusterInStep,
+  emptyDirsDoNotBlockScaleDown,
+  podsRunAsNumericUsers,
+  livenessApartFromReadiness,
+  addonsDoNotInjectIntoRestrictedPods,
+  podIdentityTrustIsConditioned,
+  workloadsWaitForTheirPermissions,
+  policiesFitIam,
 ];
