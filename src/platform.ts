@@ -1,4 +1,5 @@
 import { Annotations, CfnOutput, Fn, NestedStack, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -9,6 +10,7 @@ import { Edge, EdgeOptions } from './edge';
 import { Network, NetworkOptions } from './network';
 import { Observability, ObservabilityOptions } from './observability';
 import { AwsCalls } from './private/aws-calls';
+import { ConfigurationError, withPropertyPrefix } from './private/errors';
 import * as k8s from './private/k8s';
 import { acknowledgeWildcardResource } from './private/nag';
 import { pascalCase } from './private/names';
@@ -193,21 +195,22 @@ export class CodeLearnPlatform extends Construct {
     }
 
     const logRetention = props.logRetention;
-    this.network = new Network(this, 'Network', {
+    // A part's errors name the property from the platform's props: `cluster.nodes.maxSize`.
+    this.network = withPropertyPrefix('network', props.network, () => new Network(this, 'Network', {
       ...props.network,
       flowLogRetention: props.network?.flowLogRetention ?? (props.network?.vpc ? undefined : logRetention),
       profile: this.profile,
-    });
+    }));
     // The cluster and the data tier share only the network: CloudFormation creates
     // them in parallel.
-    this.cluster = new Cluster(this, 'Cluster', {
+    this.cluster = withPropertyPrefix('cluster', props.cluster, () => new Cluster(this, 'Cluster', {
       ...props.cluster,
       logRetention: props.cluster?.logRetention ?? logRetention,
       vpc: this.network.vpc,
       vpcSubnets: this.network.privateSubnets,
       workloadSecurityGroup: this.network.workloadSecurityGroup,
       profile: this.profile,
-    });
+    }));
     // The stack's deploy-time AWS calls (the CloudFront prefix list, the broker's log
     // group) run from the private subnets, their logs encrypted with the cluster key.
     AwsCalls.of(this, {
@@ -216,29 +219,29 @@ export class CodeLearnPlatform extends Construct {
       encryptionKey: this.cluster.encryptionKey,
       logRetention: props.cluster?.logRetention ?? logRetention ?? defaultLogRetention(this.profile === PlatformProfile.PRODUCTION),
     });
-    this.database = new Database(this, 'Database', {
+    this.database = withPropertyPrefix('database', props.database, () => new Database(this, 'Database', {
       ...props.database,
       logRetention: props.database?.logRetention ?? logRetention,
       vpc: this.network.vpc,
       vpcSubnets: this.network.dataSubnets,
       rotationSubnets: this.network.privateSubnets,
       profile: this.profile,
-    });
-    this.cache = new Cache(this, 'Cache', {
+    }));
+    this.cache = withPropertyPrefix('cache', props.cache, () => new Cache(this, 'Cache', {
       ...props.cache,
       logRetention: props.cache?.logRetention ?? logRetention,
       vpc: this.network.vpc,
       vpcSubnets: this.network.dataSubnets,
       profile: this.profile,
-    });
-    this.messaging = new Messaging(this, 'Messaging', {
+    }));
+    this.messaging = withPropertyPrefix('messaging', props.messaging, () => new Messaging(this, 'Messaging', {
       ...props.messaging,
       logRetention: props.messaging?.logRetention ?? logRetention,
       vpc: this.network.vpc,
       vpcSubnets: this.network.dataSubnets,
       profile: this.profile,
-    });
-    this.storage = new Storage(this, 'Storage', props.storage);
+    }));
+    this.storage = withPropertyPrefix('storage', props.storage, () => new Storage(this, 'Storage', props.storage));
 
     // Data stores admit the workloads' security group, never a CIDR block.
     this.database.connections.allowDefaultPortFrom(this.network.workloadSecurityGroup, 'Workloads to PostgreSQL');
@@ -248,7 +251,7 @@ export class CodeLearnPlatform extends Construct {
     const definitions = props.services ?? CodeLearnPlatform.defaultServices();
     validateServices(definitions);
     const services = new Construct(this, 'Services');
-    for (const definition of definitions) {
+    definitions.forEach((definition, index) => {
       const { access, ...given } = definition;
       // The development profile's one node holds every service at one small pod each.
       const options = this.profile === PlatformProfile.DEVELOPMENT ? { ...DEVELOPMENT_SERVICE, ...given } : given;
@@ -260,7 +263,7 @@ export class CodeLearnPlatform extends Construct {
       const unit = new Construct(services, pascalCase(definition.name));
       const repository = options.image ? undefined : serviceRepository(unit, 'Repository', definition.name);
       const stack = new NestedStack(unit, 'Stack', { description: `The ${definition.name} service of ${this.node.path}` });
-      const service = new Microservice(stack, 'Service', { ...options, repository, cluster: this.cluster });
+      const service = withPropertyPrefix(`services[${index}]`, options, () => new Microservice(stack, 'Service', { ...options, repository, cluster: this.cluster }));
       service.addEnvironment('AWS_REGION', Stack.of(this).region);
       // Traces and metrics go to the CloudWatch agent of the observability add-on (OTLP over HTTP).
       service.addEnvironment('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://cloudwatch-agent.amazon-cloudwatch:4316');
@@ -269,9 +272,9 @@ export class CodeLearnPlatform extends Construct {
         this.connect(service, kind);
       }
       this.services[definition.name] = service;
-    }
+    });
 
-    this.edge = new Edge(this, 'Edge', {
+    this.edge = withPropertyPrefix('edge', props.edge, () => new Edge(this, 'Edge', {
       ...props.edge,
       logRetention: props.edge?.logRetention ?? logRetention,
       vpc: this.network.vpc,
@@ -281,12 +284,12 @@ export class CodeLearnPlatform extends Construct {
       serverAccessLogsBucket: this.storage.accessLogsBucket,
       staticAssetsBucket: this.storage.staticAssetsBucket,
       profile: this.profile,
-    });
+    }));
     Annotations.of(this.storage).acknowledgeWarning('@aws-cdk/aws-cloudfront-origins:wildcardKeyPolicyForOac',
       'The storage key lets CloudFront decrypt only for distributions of this account, and the static assets bucket admits only ' +
       'this distribution; naming the distribution in the key policy would make key, bucket and distribution wait on each other.');
 
-    this.observability = new Observability(this, 'Observability', {
+    this.observability = withPropertyPrefix('observability', props.observability, () => new Observability(this, 'Observability', {
       ...props.observability,
       cluster: this.cluster,
       services: Object.values(this.services),
@@ -294,12 +297,18 @@ export class CodeLearnPlatform extends Construct {
       database: this.database,
       cache: this.cache,
       messaging: this.messaging,
-    });
+    }));
 
     this.addOutputs();
 
     if (props.complianceChecks ?? true) {
       ComplianceChecks.applyTo(Stack.of(this));
+      const vpc = props.network?.vpc;
+      if (vpc instanceof ec2.Vpc && Stack.of(vpc) === Stack.of(this)) {
+        // Runs before the packs do: one message that says what to change, rather than
+        // a finding per subnet and route of a VPC the user did not expect to be judged.
+        this.node.addValidation({ validate: () => broughtVpcFindings(vpc) });
+      }
     }
   }
 
@@ -308,6 +317,8 @@ export class CodeLearnPlatform extends Construct {
     const region = Stack.of(this).region;
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     output('ClusterName', this.cluster.clusterName, 'The EKS cluster');
+    output('ClusterSecurityGroupId', this.cluster.eksCluster.clusterSecurityGroupId,
+      'The cluster security group: a machine in the VPC that has it reaches the private Kubernetes API');
     output('KubeconfigCommand', `aws eks update-kubeconfig --name ${this.cluster.clusterName} --region ${region}`,
       'Writes a kubeconfig for the cluster (needs an access entry for your IAM principal)');
     output('DatabaseWriterEndpoint', this.database.instance.dbInstanceEndpointAddress, 'The PostgreSQL writer');
@@ -418,16 +429,33 @@ export class CodeLearnPlatform extends Construct {
 
 function validateServices(services: ServiceDefinition[]): void {
   if (services.length === 0) {
-    throw new Error('`services` is empty: the platform needs at least the service that takes the default route.');
+    throw new ConfigurationError('`services` is empty: the platform needs at least the service that takes the default route.');
   }
   const names = new Set<string>();
-  for (const service of services) {
+  services.forEach((service, index) => {
     // Before anything is named after it (its repository, its stack).
-    requireKubernetesName('name', service.name);
+    requireKubernetesName(`services[${index}].name`, service.name);
     if (names.has(service.name)) {
-      throw new Error(`\`services\` lists '${service.name}' twice: give each service its own name.`);
+      throw new ConfigurationError(`\`services\` lists '${service.name}' twice: give each service its own name.`);
     }
     names.add(service.name);
-  }
+  });
   defaultRoute(services);
+}
+
+/**
+ * What the platform's packs would find in a VPC the user made in the platform's
+ * stack, as one message with the ways out; nothing when it passes.
+ */
+function broughtVpcFindings(vpc: ec2.Vpc): string[] {
+  const rules = new Set<string>();
+  for (const pack of ComplianceChecks.packs()) {
+    for (const violation of pack.validateScope(vpc).violations) rules.add(violation.ruleName);
+  }
+  if (rules.size === 0) return [];
+  return [`\`network.vpc\` (${vpc.node.path}) is a VPC of the platform's stack, whose cdk-nag packs judge every resource of the stack, ` +
+    `and it fails ${rules.size} of their rules (${[...rules].sort().join(', ')}). Let the platform make the VPC (leave out \`network.vpc\`; ` +
+    '`network.cidr` sets its block), define yours in another stack, or give it what the platform\'s own VPC has: `flowLogs` to a ' +
+    'KMS-encrypted log group, `restrictDefaultSecurityGroup: true`, public subnets with `mapPublicIpOnLaunch: false`, and an ' +
+    'acknowledgement of each public subnet\'s route to the internet gateway (`Validations.of(subnet).acknowledge(...)`).'];
 }

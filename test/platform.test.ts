@@ -106,7 +106,7 @@ describe('CodeLearnPlatform', () => {
     const outputs = Template.fromStack(stack).toJSON().Outputs;
     const names = Object.keys(outputs).map(id => id.replace(/^Platform/, '').replace(/[0-9A-F]{8}$/, '')).sort();
     expect(names).toEqual([
-      'BackupsBucket', 'BrokerEndpoints', 'CacheEndpoint', 'ClusterName', 'DashboardUrl', 'DatabaseProxyEndpoint', 'DatabaseReaderEndpoints',
+      'BackupsBucket', 'BrokerEndpoints', 'CacheEndpoint', 'ClusterName', 'ClusterSecurityGroupId', 'DashboardUrl', 'DatabaseProxyEndpoint', 'DatabaseReaderEndpoints',
       'DatabaseWriterEndpoint', 'EdgeUrl', 'KubeconfigCommand', 'RepositoryApiGateway', 'RepositoryGroupService', 'RepositoryPostService',
       'RepositoryUserService', 'StaticAssetsBucket', 'UploadsBucket',
     ]);

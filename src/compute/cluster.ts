@@ -11,13 +11,14 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { ClusterAutoscalerOptions, NodeScaling, NodeScalingStrategy } from './node-scaling';
 import { AwsCalls } from '../private/aws-calls';
+import { ConfigurationError } from '../private/errors';
 import * as k8s from '../private/k8s';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, acknowledgeManagedPolicies, findingValue } from '../private/nag';
 import { pascalCase } from '../private/names';
 import { podIdentityPrincipal, podIdentityRole } from '../private/pod-identity';
 import { isProduction, defaultLogRetention } from '../private/profile';
-import { requireAddonVersion, requireKubernetesName, requireWholeNumber } from '../private/validate';
+import { requireAddonVersion, requireInstanceType, requireKubernetesName, requireWholeNumber } from '../private/validate';
 import { CLUSTER_AUTOSCALER_CHARTS, CLUSTER_AUTOSCALER_FOR_KUBERNETES, KUBECTL_LAYER_MINOR, KUBERNETES_VERSION, minorOf } from '../private/versions';
 import { PlatformProfile } from '../profile';
 
@@ -315,15 +316,17 @@ export class Cluster extends Construct {
     // One shape (2 vCPU, 4 GiB) across several families: the Cluster Autoscaler plans
     // with the group's first type, so a group that mixes shapes scales wrong.
     const spotInstanceTypes = props.spotInstanceTypes ?? SPOT_INSTANCE_TYPES.map(type => new ec2.InstanceType(type));
+    if (props.instanceType) requireInstanceType('instanceType', props.instanceType.toString());
+    spotInstanceTypes.forEach((type, index) => requireInstanceType(`spotInstanceTypes[${index}]`, type.toString()));
     if (withSpot && spotInstanceTypes.length < 2) {
-      throw new Error(`\`spotInstanceTypes\` lists ${spotInstanceTypes.length} type(s): a spot group needs at least 2, so that capacity is found when one type is short.`);
+      throw new ConfigurationError(`\`spotInstanceTypes\` lists ${spotInstanceTypes.length} type(s): a spot group needs at least 2, so that capacity is found when one type is short.`);
     }
     if (!withSpot && (props.spotNodes || props.spotInstanceTypes)) {
-      throw new Error('`spotNodes` and `spotInstanceTypes` are set but `spot` is false: set `spot: true`, or remove them.');
+      throw new ConfigurationError('`spotNodes` and `spotInstanceTypes` are set but `spot` is false: set `spot: true`, or remove them.');
     }
     for (const cidr of props.publicEndpointCidrs ?? []) {
       if (cidr === '0.0.0.0/0' || !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(cidr)) {
-        throw new Error(`\`publicEndpointCidrs\` has '${cidr}': list IPv4 CIDR blocks narrower than 0.0.0.0/0, such as '203.0.113.0/24'.`);
+        throw new ConfigurationError(`\`publicEndpointCidrs\` has '${cidr}': list IPv4 CIDR blocks narrower than 0.0.0.0/0, such as '203.0.113.0/24'.`);
       }
     }
     this.nodeScaling = props.nodeScaling ?? NodeScaling.clusterAutoscaler();
@@ -374,6 +377,10 @@ export class Cluster extends Construct {
         privateSubnets: props.vpc.selectSubnets(vpcSubnets).subnets,
       },
     });
+    // aws-eks-v2 tags the subnets for the load balancers the controller would create;
+    // imported subnets cannot be tagged, and this controller creates none.
+    Annotations.of(this.eksCluster).acknowledgeWarning('@aws-cdk/aws-eks:clusterMustManuallyTagSubnet',
+      'The subnet tags let the Load Balancer Controller find subnets for load balancers it creates; this one only binds targets (TargetGroupBinding).');
     const cfnCluster = this.eksCluster.node.defaultChild as eks.CfnCluster;
     // The control plane logs to this group by name: it must exist, with its retention
     // and key, before EKS would create one without them.
@@ -845,7 +852,7 @@ function validateAddonVersions(versions: { [addon: string]: string }): void {
   const known = [...ADDONS_WITHOUT_NODES, ...ADDONS_ON_NODES];
   for (const [name, version] of Object.entries(versions)) {
     if (!known.includes(name)) {
-      throw new Error(`\`addonVersions\` names '${name}', which is not an add-on of the cluster: use ${known.map(addon => `'${addon}'`).join(', ')}.`);
+      throw new ConfigurationError(`\`addonVersions\` names '${name}', which is not an add-on of the cluster: use ${known.map(addon => `'${addon}'`).join(', ')}.`);
     }
     requireAddonVersion(`addonVersions.${name}`, version);
   }
@@ -855,14 +862,14 @@ function validateSchedules(schedules: ScheduledNodeScaling[]): void {
   const names = new Set<string>();
   for (const schedule of schedules) {
     if (!/^[A-Za-z0-9-]{1,64}$/.test(schedule.name) || names.has(schedule.name)) {
-      throw new Error(`\`scheduledScaling\` has the name '${schedule.name}': use letters, digits and '-', once per cluster.`);
+      throw new ConfigurationError(`\`scheduledScaling\` has the name '${schedule.name}': use letters, digits and '-', once per cluster.`);
     }
     names.add(schedule.name);
     if (schedule.schedule.trim().split(/\s+/).length !== 5) {
-      throw new Error(`\`scheduledScaling.${schedule.name}.schedule\` ('${schedule.schedule}') is not a cron expression of five fields, such as '0 7 * * MON-FRI'.`);
+      throw new ConfigurationError(`\`scheduledScaling.${schedule.name}.schedule\` ('${schedule.schedule}') is not a cron expression of five fields, such as '0 7 * * MON-FRI'.`);
     }
     if (schedule.minSize === undefined && schedule.maxSize === undefined && schedule.desiredSize === undefined) {
-      throw new Error(`\`scheduledScaling.${schedule.name}\` changes nothing: set minSize, maxSize or desiredSize.`);
+      throw new ConfigurationError(`\`scheduledScaling.${schedule.name}\` changes nothing: set minSize, maxSize or desiredSize.`);
     }
     for (const field of ['minSize', 'maxSize', 'desiredSize'] as const) {
       if (schedule[field] !== undefined) {
@@ -878,10 +885,10 @@ function nodeGroupSize(name: string, given: NodeGroupSize | undefined, defaults:
   requireWholeNumber(`${name}.minSize`, size.minSize, 0, 100);
   requireWholeNumber(`${name}.maxSize`, size.maxSize, 1, 100);
   if (size.maxSize < size.minSize) {
-    throw new Error(`\`${name}.maxSize\` (${size.maxSize}) must be >= \`${name}.minSize\` (${size.minSize}): raise maxSize or lower minSize.`);
+    throw new ConfigurationError(`\`${name}.maxSize\` (${size.maxSize}) must be >= \`${name}.minSize\` (${size.minSize}): raise maxSize or lower minSize.`);
   }
   if (!Number.isInteger(size.desiredSize) || size.desiredSize < size.minSize || size.desiredSize > size.maxSize) {
-    throw new Error(`\`${name}.desiredSize\` (${size.desiredSize}) must be a whole number from \`${name}.minSize\` (${size.minSize}) to \`${name}.maxSize\` (${size.maxSize}).`);
+    throw new ConfigurationError(`\`${name}.desiredSize\` (${size.desiredSize}) must be a whole number from \`${name}.minSize\` (${size.minSize}) to \`${name}.maxSize\` (${size.maxSize}).`);
   }
   return size;
 }
@@ -921,20 +928,20 @@ function allowEbsVolumes(key: kms.IKey): void {
 function clusterAutoscalerVersions(options: ClusterAutoscalerOptions, kubernetesMinor: string): { chartVersion: string; imageTag: string } {
   const chartVersion = options.chartVersion ?? CLUSTER_AUTOSCALER_FOR_KUBERNETES[kubernetesMinor];
   if (!chartVersion) {
-    throw new Error(`The library knows no Cluster Autoscaler chart for Kubernetes ${kubernetesMinor}: set \`nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion, imageTag })\` ` +
+    throw new ConfigurationError(`The library knows no Cluster Autoscaler chart for Kubernetes ${kubernetesMinor}: set \`nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion, imageTag })\` ` +
       'to a chart of https://kubernetes.github.io/autoscaler and the autoscaler version it ships (its appVersion).');
   }
   const shipped = CLUSTER_AUTOSCALER_CHARTS[chartVersion];
   const imageTag = options.imageTag ?? shipped;
   if (!imageTag) {
-    throw new Error(`\`clusterAutoscaler.chartVersion\` ('${chartVersion}') is not a chart the library knows: set \`imageTag\` to the autoscaler ` +
+    throw new ConfigurationError(`\`clusterAutoscaler.chartVersion\` ('${chartVersion}') is not a chart the library knows: set \`imageTag\` to the autoscaler ` +
       'version it ships (its appVersion, such as \'v1.35.0\'), so that image and permissions match.');
   }
   if (!minorOf(imageTag)) {
-    throw new Error(`\`clusterAutoscaler.imageTag\` ('${imageTag}') is not an autoscaler version such as 'v1.35.0'.`);
+    throw new ConfigurationError(`\`clusterAutoscaler.imageTag\` ('${imageTag}') is not an autoscaler version such as 'v1.35.0'.`);
   }
   if (shipped && minorOf(imageTag) !== minorOf(shipped)) {
-    throw new Error(`\`clusterAutoscaler.imageTag\` ('${imageTag}') is not the autoscaler version chart ${chartVersion} ships (${shipped}): ` +
+    throw new ConfigurationError(`\`clusterAutoscaler.imageTag\` ('${imageTag}') is not the autoscaler version chart ${chartVersion} ships (${shipped}): ` +
       `the chart's permissions are written for its own version. Remove \`imageTag\`, or choose the chart that ships ${minorOf(imageTag)}.`);
   }
   return { chartVersion, imageTag };

@@ -5,10 +5,11 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IDependable } from 'constructs';
 import { Cluster, SPOT_TAINT_KEY } from './cluster';
+import { ConfigurationError } from '../private/errors';
 import * as k8s from '../private/k8s';
 import { ManagedPolicyGrantee, podIdentityRole } from '../private/pod-identity';
 import { serviceRepository } from '../private/repository';
-import { requireKubernetesName, requireWholeNumber } from '../private/validate';
+import { requireCpu, requireImage, requireImageTag, requireKubernetesName, requireLatency, requireMemory, requireWholeNumber } from '../private/validate';
 
 /**
  * A second version of a service that takes part of its traffic: a canary release,
@@ -237,6 +238,10 @@ const SERVICE_PORT = 80;
 /** The user and group services run as unless told: numeric, not root, outside the usual system range. */
 const DEFAULT_USER = 10001;
 
+/** What a pod requests, and may burst to, when its options do not say. */
+const DEFAULT_CPU = '250m';
+const DEFAULT_CPU_LIMIT = '1';
+
 /**
  * One service of the platform on EKS, run the way production teams run it.
  *
@@ -337,7 +342,7 @@ export class Microservice extends Construct implements iam.IGrantable {
     super(scope, id);
     requireKubernetesName('name', props.name);
     if (props.canary && props.name.length > 56) {
-      throw new Error(`\`name\` ('${props.name}') is too long for a canary: the canary adds '-canary', and Kubernetes names stop at 63 characters.`);
+      throw new ConfigurationError(`\`name\` ('${props.name}') is too long for a canary: the canary adds '-canary', and Kubernetes names stop at 63 characters.`);
     }
     const namespace = props.namespace ?? 'codelearn';
     const port = props.port ?? 8080;
@@ -346,60 +351,80 @@ export class Microservice extends Construct implements iam.IGrantable {
     const cpuTarget = props.cpuTarget ?? 70;
     const healthCheckPath = props.healthCheckPath ?? '/health';
     const deregistrationDelay = props.deregistrationDelay ?? Duration.seconds(30);
-    requireWholeNumber(`${props.name}.port`, port, 1024, 65535);
-    requireWholeNumber(`${props.name}.minReplicas`, minReplicas, 1, 100);
-    requireWholeNumber(`${props.name}.maxReplicas`, maxReplicas, 1, 500);
+    requireWholeNumber('port', port, 1024, 65535);
+    requireWholeNumber('minReplicas', minReplicas, 1, 100);
+    requireWholeNumber('maxReplicas', maxReplicas, 1, 500);
     if (maxReplicas < minReplicas) {
-      throw new Error(`\`${props.name}.maxReplicas\` (${maxReplicas}) must be >= \`${props.name}.minReplicas\` (${minReplicas}).`);
+      throw new ConfigurationError(`\`maxReplicas\` (${maxReplicas}) must be >= \`minReplicas\` (${minReplicas}).`);
     }
-    requireWholeNumber(`${props.name}.cpuTarget`, cpuTarget, 1, 100);
+    requireWholeNumber('cpuTarget', cpuTarget, 1, 100);
     const runAsUser = props.runAsUser ?? DEFAULT_USER;
     const runAsGroup = props.runAsGroup ?? DEFAULT_USER;
-    requireWholeNumber(`${props.name}.runAsUser`, runAsUser, 1, 2_147_483_647);
-    requireWholeNumber(`${props.name}.runAsGroup`, runAsGroup, 1, 2_147_483_647);
+    requireWholeNumber('runAsUser', runAsUser, 1, 2_147_483_647);
+    requireWholeNumber('runAsGroup', runAsGroup, 1, 2_147_483_647);
     if (props.memoryTarget !== undefined) {
-      requireWholeNumber(`${props.name}.memoryTarget`, props.memoryTarget, 1, 100);
+      requireWholeNumber('memoryTarget', props.memoryTarget, 1, 100);
     }
     if (!healthCheckPath.startsWith('/')) {
-      throw new Error(`\`${props.name}.healthCheckPath\` ('${healthCheckPath}') must start with '/'.`);
+      throw new ConfigurationError(`\`healthCheckPath\` ('${healthCheckPath}') must start with '/'.`);
     }
     if (props.path !== undefined && !/^\/[A-Za-z0-9_\-.*/]*$/.test(props.path)) {
-      throw new Error(`\`${props.name}.path\` ('${props.path}') is not a path pattern: write it as '/api/users/*'.`);
+      throw new ConfigurationError(`\`path\` ('${props.path}') is not a path pattern: write it as '/api/users/*'.`);
     }
+    if (props.path === '/*' || props.path === '/') {
+      throw new ConfigurationError(`\`path\` ('${props.path}') matches every request, and would take them from the service without a path ` +
+        '(the default route): leave `path` out for the service that takes everything else, and give the others their prefix, such as \'/api/users/*\'.');
+    }
+    if (props.path !== undefined && !props.path.endsWith('/*')) {
+      throw new ConfigurationError(`\`path\` ('${props.path}') routes only that exact path, not what is below it: write '${props.path.replace(/\/?$/, '/*')}' ` +
+        `(which also matches '${props.path.replace(/\/$/, '')}').`);
+    }
+    if (props.imageTag !== undefined) requireImageTag('imageTag', props.imageTag);
+    if (props.image !== undefined) requireImage('image', props.image);
+    if (props.canary?.imageTag !== undefined) requireImageTag('canary.imageTag', props.canary.imageTag);
+    if (props.canary?.image !== undefined) requireImage('canary.image', props.canary.image);
+    const cpu = requireCpu('cpu', props.cpu ?? DEFAULT_CPU);
+    const cpuLimit = requireCpu('cpuLimit', props.cpuLimit ?? DEFAULT_CPU_LIMIT);
+    if (cpu !== undefined && cpuLimit !== undefined && cpu > cpuLimit) {
+      throw new ConfigurationError(`\`cpu\` ('${props.cpu ?? DEFAULT_CPU}') is more than \`cpuLimit\` ('${props.cpuLimit ?? DEFAULT_CPU_LIMIT}'): ` +
+        'Kubernetes refuses a request above its limit. Raise `cpuLimit`, or lower `cpu`.');
+    }
+    if (props.memory !== undefined) requireMemory('memory', props.memory);
+    if (props.latencyObjective !== undefined) requireLatency('latencyObjective', props.latencyObjective);
     if (props.priority !== undefined) {
       if (props.path === undefined) {
-        throw new Error(`\`${props.name}.priority\` is set, but the service has no \`path\`: the default route always comes last. Remove \`priority\`, or give the service a path.`);
+        throw new ConfigurationError('`priority` is set, but the service has no `path`: the default route always comes last. Remove `priority`, or give the service a path.');
       }
-      requireWholeNumber(`${props.name}.priority`, props.priority, 1, 49_999);
+      requireWholeNumber('priority', props.priority, 1, 49_999);
     }
     if (props.image !== undefined && props.repository !== undefined) {
-      throw new Error(`\`${props.name}.image\` and \`repository\` are both set: the pods run one image. Remove \`image\` to run from the repository, or \`repository\`.`);
+      throw new ConfigurationError('`image` and `repository` are both set: the pods run one image. Remove `image` to run from the repository, or `repository`.');
     }
     if (props.image !== undefined && props.imageTag !== undefined) {
-      throw new Error(`\`${props.name}.image\` and \`${props.name}.imageTag\` are both set: the tag applies to the service's own repository. Put the tag in \`image\`, or remove \`image\`.`);
+      throw new ConfigurationError('`image` and `imageTag` are both set: the tag applies to the service\'s own repository. Put the tag in `image`, or remove `image`.');
     }
     if (props.canary) {
-      requireWholeNumber(`${props.name}.canary.weight`, props.canary.weight, 0, 100);
-      requireWholeNumber(`${props.name}.canary.minReplicas`, props.canary.minReplicas ?? canaryMinReplicas(props.canary), 1, maxReplicas);
+      requireWholeNumber('canary.weight', props.canary.weight, 0, 100);
+      requireWholeNumber('canary.minReplicas', props.canary.minReplicas ?? canaryMinReplicas(props.canary), 1, maxReplicas);
       if (props.canary.weight > 0 && props.canary.minReplicas !== undefined && props.canary.minReplicas < 2) {
-        throw new Error(`\`${props.name}.canary.minReplicas\` (${props.canary.minReplicas}) must be at least 2 while the canary takes traffic ` +
+        throw new ConfigurationError(`\`canary.minReplicas\` (${props.canary.minReplicas}) must be at least 2 while the canary takes traffic ` +
           `(\`weight\` ${props.canary.weight}): one eviction would empty its share. Raise it to 2, or set \`weight\` to 0.`);
       }
       if (props.canary.image !== undefined && props.canary.imageTag !== undefined) {
-        throw new Error(`\`${props.name}.canary.image\` and \`${props.name}.canary.imageTag\` are both set: put the tag in \`image\`, or remove \`image\`.`);
+        throw new ConfigurationError('`canary.image` and `canary.imageTag` are both set: put the tag in `image`, or remove `image`.');
       }
       if (props.canary.imageTag !== undefined && props.image !== undefined) {
-        throw new Error(`\`${props.name}.canary.imageTag\` needs the service's own repository, but \`${props.name}.image\` is set: give the canary an \`image\` instead.`);
+        throw new ConfigurationError('`canary.imageTag` needs the service\'s own repository, but `image` is set: give the canary an `image` instead.');
       }
     }
     if (deregistrationDelay.isUnresolved()) {
-      throw new Error(`\`${props.name}.deregistrationDelay\` must be a literal duration, not a token: the pods' preStop pause is set from it.`);
+      throw new ConfigurationError('`deregistrationDelay` must be a literal duration, not a token: the pods\' preStop pause is set from it.');
     }
     const delaySeconds = deregistrationDelay.toSeconds();
-    requireWholeNumber(`${props.name}.deregistrationDelay`, delaySeconds, 0, 300, 'seconds');
+    requireWholeNumber('deregistrationDelay', delaySeconds, 0, 300, 'seconds');
     for (const key of Object.keys(props.environment ?? {})) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-        throw new Error(`\`${props.name}.environment\` has '${key}', which is not an environment variable name: use letters, digits and '_'.`);
+        throw new ConfigurationError(`\`environment\` has '${key}', which is not an environment variable name: use letters, digits and '_'.`);
       }
     }
 
@@ -462,9 +487,9 @@ export class Microservice extends Construct implements iam.IGrantable {
       port,
       healthCheckPath,
       env: this.environment,
-      cpuRequest: props.cpu ?? '250m',
+      cpuRequest: props.cpu ?? DEFAULT_CPU,
       memoryRequest: props.memory ?? '512Mi',
-      cpuLimit: props.cpuLimit ?? '1',
+      cpuLimit: props.cpuLimit ?? DEFAULT_CPU_LIMIT,
       memoryLimit: props.memory ?? '512Mi',
       minReplicas,
       maxReplicas,
@@ -536,7 +561,7 @@ export class Microservice extends Construct implements iam.IGrantable {
 
   private addVariable(variable: k8s.EnvVar): void {
     if (this.environment.some(existing => existing.name === variable.name)) {
-      throw new Error(`\`${this.serviceName}.environment\` already has '${variable.name}': set each variable once.`);
+      throw new ConfigurationError(`The environment of ${this.serviceName} already has '${variable.name}': set each variable once.`);
     }
     this.environment.push(variable);
   }

@@ -1,3 +1,5 @@
+import { ConfigurationError } from '../private/errors';
+
 /**
  * How the cluster scales its nodes.
  */
@@ -105,7 +107,7 @@ export class NodeScaling {
   private constructor(strategy: NodeScalingStrategy, clusterAutoscalerOptions?: ClusterAutoscalerOptions, cpuTargetTrackingPercent?: number) {
     const percent = cpuTargetTrackingPercent;
     if (percent !== undefined && (!Number.isInteger(percent) || percent < 10 || percent > 90)) {
-      throw new Error(`The CPU target of node scaling (${cpuTargetTrackingPercent}) must be a whole percentage from 10 to 90.`);
+      throw new ConfigurationError(`The CPU target of node scaling (${cpuTargetTrackingPercent}) must be a whole percentage from 10 to 90.`);
     }
     this.strategy = strategy;
     this.clusterAutoscalerOptions = clusterAutoscalerOptions;

@@ -8,12 +8,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DataStoreProps } from './data-store-props';
+import { ConfigurationError } from '../private/errors';
 import { grantReadSecret } from '../private/grants';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
 import { isProduction, defaultLogRetention } from '../private/profile';
 import { dataSubnets } from '../private/subnets';
-import { requireWholeDays, requireWholeNumber } from '../private/validate';
+import { requireInstanceType, requireWholeDays, requireWholeNumber } from '../private/validate';
 
 /**
  * The in-memory engine of the cache.
@@ -156,8 +157,9 @@ export class Cache extends Construct implements ec2.IConnectable {
     requireWholeNumber('replicasPerShard', replicas, 0, 5);
     const nodeType = props.nodeType ?? (production ? 'cache.t3.medium' : 'cache.t3.micro');
     if (!Token.isUnresolved(nodeType) && !/^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(nodeType)) {
-      throw new Error(`\`nodeType\` ('${nodeType}') is not an ElastiCache node type: write it as 'cache.t3.medium'.`);
+      throw new ConfigurationError(`\`nodeType\` ('${nodeType}') is not an ElastiCache node type: write it as 'cache.t3.medium'.`);
     }
+    requireInstanceType('nodeType', nodeType.replace(/^cache\./, ''), 'cache');
     this.shards = shards;
     this.replicasPerShard = replicas;
     const multiAz = replicas > 0;
@@ -296,6 +298,6 @@ export class Cache extends Construct implements ec2.IConnectable {
 
 function validateEngineVersion(version: string): void {
   if (!/^\d+\.\d+$/.test(version)) {
-    throw new Error(`\`engineVersion\` ('${version}') must be written as major.minor, such as '7.1'.`);
+    throw new ConfigurationError(`\`engineVersion\` ('${version}') must be written as major.minor, such as '7.1'.`);
   }
 }

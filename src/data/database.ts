@@ -10,13 +10,14 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { DataStoreProps } from './data-store-props';
 import { DatabaseUsers } from '../private/database-users';
+import { ConfigurationError } from '../private/errors';
 import { grantReadSecret } from '../private/grants';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, findingValue, HIPAA_AND_NIST } from '../private/nag';
 import { defaultLogRetention } from '../private/profile';
 import { closeDefaultEgress } from '../private/security-groups';
 import { dataSubnets } from '../private/subnets';
-import { requireWholeDays, requireWholeNumber } from '../private/validate';
+import { requireInstanceType, requireWholeDays, requireWholeNumber } from '../private/validate';
 import { PlatformProfile } from '../profile';
 
 /**
@@ -285,6 +286,8 @@ export class Database extends Construct implements ec2.IConnectable {
       ?? (props.vpc.privateSubnets.length > 0 ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : props.vpcSubnets ?? dataSubnets(props.vpc));
     const vpcSubnets = props.vpcSubnets ?? dataSubnets(props.vpc);
     const instanceType = props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.BURSTABLE3, ec2.InstanceSize.MEDIUM);
+    // RDS adds 'db.' to the EC2 type.
+    requireInstanceType('instanceType', instanceType.toString(), 'db');
     const engine = rds.DatabaseInstanceEngine.postgres({ version: props.engineVersion ?? rds.PostgresEngineVersion.VER_15 });
 
     this.encryptionKey = props.encryptionKey ?? customerManagedKey(this, 'Key', `Encrypts the PostgreSQL database of ${this.node.path}: storage, secret, Performance Insights, backups and logs`);
@@ -500,7 +503,7 @@ export class Database extends Construct implements ec2.IConnectable {
    */
   public addIamUser(dbUser: string): void {
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(dbUser)) {
-      throw new Error(`\`dbUser\` ('${dbUser}') is not a plain PostgreSQL name: use 1 to 63 lowercase letters, digits and '_', starting with a letter or '_'.`);
+      throw new ConfigurationError(`\`dbUser\` ('${dbUser}') is not a plain PostgreSQL name: use 1 to 63 lowercase letters, digits and '_', starting with a letter or '_'.`);
     }
     if (!this.users) {
       this.users = new DatabaseUsers(this, 'Users', {
@@ -536,11 +539,11 @@ export class Database extends Construct implements ec2.IConnectable {
       return new DependencyGroup();
     }
     if (!(role instanceof iam.Role)) {
-      throw new Error(`grantReplicaConnect needs a role made in this app (${role.node.path} is not): it tags the role with its database user.`);
+      throw new ConfigurationError(`grantReplicaConnect needs a role made in this app (${role.node.path} is not): it tags the role with its database user.`);
     }
     const current = DATABASE_USERS.get(role);
     if (current !== undefined && current !== dbUser) {
-      throw new Error(`grantReplicaConnect: ${role.node.path} connects as '${current}' already and cannot also connect as '${dbUser}': ` +
+      throw new ConfigurationError(`grantReplicaConnect: ${role.node.path} connects as '${current}' already and cannot also connect as '${dbUser}': ` +
         'a role has one database user.');
     }
     this.addIamUser(dbUser);
@@ -670,7 +673,7 @@ function validateStorage(allocated: number, max: number): void {
   requireWholeNumber('allocatedStorage', allocated, MIN_STORAGE, MAX_STORAGE, 'GiB');
   const minimumMax = Math.ceil((allocated * 11) / 10);
   if (!Number.isInteger(max) || max < minimumMax || max > MAX_STORAGE) {
-    throw new Error(
+    throw new ConfigurationError(
       `\`maxAllocatedStorage\` (${max}) must be a whole number of GiB from ${minimumMax} (10% above \`allocatedStorage\`, ${allocated}) ` +
       `to ${MAX_STORAGE}: storage autoscaling needs room to grow. Raise it, or lower \`allocatedStorage\`.`);
   }
@@ -678,15 +681,15 @@ function validateStorage(allocated: number, max: number): void {
 
 function validateUsername(username: string): void {
   if (!/^[A-Za-z][A-Za-z0-9_]{0,15}$/.test(username)) {
-    throw new Error(`\`masterUsername\` ('${username}') must be 1 to 16 letters, digits or underscores, starting with a letter.`);
+    throw new ConfigurationError(`\`masterUsername\` ('${username}') must be 1 to 16 letters, digits or underscores, starting with a letter.`);
   }
   if (RESERVED_USERNAMES.includes(username.toLowerCase()) || username.toLowerCase().startsWith('pg_')) {
-    throw new Error(`\`masterUsername\` ('${username}') is reserved by PostgreSQL on RDS: choose another, such as 'codelearn_admin'.`);
+    throw new ConfigurationError(`\`masterUsername\` ('${username}') is reserved by PostgreSQL on RDS: choose another, such as 'codelearn_admin'.`);
   }
 }
 
 function validateDatabaseName(name: string): void {
   if (!/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(name)) {
-    throw new Error(`\`databaseName\` ('${name}') must be 1 to 63 letters, digits or underscores, starting with a letter.`);
+    throw new ConfigurationError(`\`databaseName\` ('${name}') must be 1 to 63 letters, digits or underscores, starting with a letter.`);
   }
 }

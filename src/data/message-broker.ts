@@ -1,3 +1,5 @@
+import { ConfigurationError } from '../private/errors';
+
 /**
  * The engine behind a `MessageBroker`.
  */
@@ -121,7 +123,7 @@ export class MessageBroker {
 function rejectForeignOptions(options: object, allowed: string[], factory: string, other: string): void {
   for (const key of Object.keys(options)) {
     if (!allowed.includes(key)) {
-      throw new Error(`\`${key}\` is not an option of ${factory} (it takes ${allowed.map(name => `\`${name}\``).join(', ')}): ` +
+      throw new ConfigurationError(`\`${key}\` is not an option of ${factory} (it takes ${allowed.map(name => `\`${name}\``).join(', ')}): ` +
         `use ${other} for it, or remove it.`);
     }
   }

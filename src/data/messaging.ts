@@ -11,13 +11,14 @@ import { Construct } from 'constructs';
 import { DataStoreProps } from './data-store-props';
 import { KafkaOptions, MessageBroker, MessageBrokerEngine, RabbitMqOptions } from './message-broker';
 import { AwsCalls } from '../private/aws-calls';
+import { ConfigurationError } from '../private/errors';
 import { grantReadSecret } from '../private/grants';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
 import { isProduction, defaultLogRetention } from '../private/profile';
 import { closeDefaultEgress } from '../private/security-groups';
 import { dataSubnets, egressSubnets } from '../private/subnets';
-import { requireWholeNumber } from '../private/validate';
+import { requireInstanceType, requireWholeNumber } from '../private/validate';
 
 /**
  * What a user may set on the messaging tier.
@@ -173,7 +174,7 @@ export class Messaging extends Construct implements ec2.IConnectable {
    */
   public allowManagementFrom(peer: ec2.IConnectable, description?: string): void {
     if (this.engine !== MessageBrokerEngine.RABBITMQ) {
-      throw new Error('allowManagementFrom: only Amazon MQ for RabbitMQ has a management console; MSK is managed through its API.');
+      throw new ConfigurationError('allowManagementFrom: only Amazon MQ for RabbitMQ has a management console; MSK is managed through its API.');
     }
     this.connections.allowFrom(peer, ec2.Port.tcp(RABBITMQ_CONSOLE_PORT), description);
   }
@@ -190,7 +191,7 @@ export class Messaging extends Construct implements ec2.IConnectable {
   /** Lets `grantee` read the RabbitMQ credentials. Throws for Kafka, which has none. */
   public grantReadCredentials(grantee: iam.IGrantable): iam.Grant {
     if (!this.credentials) {
-      throw new Error('grantReadCredentials: the Kafka broker authenticates with IAM and has no credentials; use grantKafkaClient.');
+      throw new ConfigurationError('grantReadCredentials: the Kafka broker authenticates with IAM and has no credentials; use grantKafkaClient.');
     }
     return grantReadSecret(grantee, this.credentials, this.encryptionKey);
   }
@@ -203,7 +204,7 @@ export class Messaging extends Construct implements ec2.IConnectable {
   public grantKafkaClient(grantee: iam.IGrantable): iam.Grant {
     const cluster = this.kafkaCluster;
     if (!cluster) {
-      throw new Error('grantKafkaClient: the RabbitMQ broker authenticates with its credentials; use grantReadCredentials.');
+      throw new ConfigurationError('grantKafkaClient: the RabbitMQ broker authenticates with its credentials; use grantReadCredentials.');
     }
     return iam.Grant.addToPrincipal({
       grantee,
@@ -289,7 +290,7 @@ export class Messaging extends Construct implements ec2.IConnectable {
     validateInstanceType(instanceType, 'mq', 'mq.m7g.large');
     const username = options.username ?? 'codelearn';
     if (!/^[A-Za-z0-9_.~-]{2,100}$/.test(username) || username === 'guest') {
-      throw new Error(`\`username\` ('${username}') must be 2 to 100 letters, digits, '-', '_', '.' or '~', and not 'guest'.`);
+      throw new ConfigurationError(`\`username\` ('${username}') must be 2 to 100 letters, digits, '-', '_', '.' or '~', and not 'guest'.`);
     }
 
     const credentials = new secretsmanager.Secret(this, 'Credentials', {
@@ -391,12 +392,13 @@ export class Messaging extends Construct implements ec2.IConnectable {
 
 function validateVersion(name: string, version: string, pattern: RegExp, example: string): void {
   if (!Token.isUnresolved(version) && !pattern.test(version)) {
-    throw new Error(`\`${name}\` ('${version}') is not a version this broker takes: write it as '${example}'.`);
+    throw new ConfigurationError(`\`${name}\` ('${version}') is not a version this broker takes: write it as '${example}'.`);
   }
 }
 
 function validateInstanceType(instanceType: string, prefix: string, example: string): void {
   if (!Token.isUnresolved(instanceType) && !new RegExp(`^${prefix}\\.[a-z0-9]+\\.[a-z0-9]+$`).test(instanceType)) {
-    throw new Error(`\`instanceType\` ('${instanceType}') is not an ${prefix === 'mq' ? 'Amazon MQ' : 'MSK'} instance type: write it as '${example}'.`);
+    throw new ConfigurationError(`\`instanceType\` ('${instanceType}') is not an ${prefix === 'mq' ? 'Amazon MQ' : 'MSK'} instance type: write it as '${example}'.`);
   }
+  requireInstanceType('instanceType', instanceType.replace(new RegExp(`^${prefix}\\.`), ''), prefix);
 }

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { ConfigurationError } from '../private/errors';
 import { customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, findingValue } from '../private/nag';
 import { requireWholeDays } from '../private/validate';
@@ -39,7 +40,9 @@ export interface StorageOptions {
   readonly uploadsAllowedOrigins?: string[];
 
   /**
-   * How long backups are kept before they expire.
+   * How long backups are kept before they expire: at least 31 days, since they
+   * move to Glacier Instant Retrieval after 30 (which bills 90 days at least, so a
+   * retention under 120 days costs more there than it saves).
    *
    * @default Duration.days(365)
    */
@@ -126,12 +129,13 @@ export class Storage extends Construct {
     // LogDeliveryWrite ACL, whatever the app's feature flags: ACLs stay disabled.
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const backupDays = requireWholeDays('backupRetention', props.backupRetention ?? Duration.days(365), 30);
+    const backupDays = requireWholeDays('backupRetention', props.backupRetention ?? Duration.days(365), DAYS_TO_INFREQUENT_ACCESS + 1, undefined,
+      `backups move to Glacier Instant Retrieval after ${DAYS_TO_INFREQUENT_ACCESS} days, and S3 accepts a lifecycle rule only when objects expire after their last transition`);
     const accessLogDays = requireWholeDays('accessLogRetention', props.accessLogRetention ?? Duration.days(365), 1);
     const origins = props.uploadsAllowedOrigins ?? ['*'];
     validateOrigins(origins);
     if (props.replication && !props.replication.destinationKey) {
-      throw new Error('`replication.destinationKey` is missing: every object of the uploads and backups buckets is KMS-encrypted, and S3 replicates ' +
+      throw new ConfigurationError('`replication.destinationKey` is missing: every object of the uploads and backups buckets is KMS-encrypted, and S3 replicates ' +
         'KMS-encrypted objects only with a key in the destination region. Pass that key (`kms.Key.fromKeyArn(...)`).');
     }
 
@@ -352,11 +356,11 @@ function acknowledgeReplication(bucket: s3.Bucket, reason: string): void {
 
 function validateOrigins(origins: string[]): void {
   if (origins.length === 0) {
-    throw new Error('`uploadsAllowedOrigins` is empty: browsers could not upload. List the origins of your web app, or leave it unset for \'*\'.');
+    throw new ConfigurationError('`uploadsAllowedOrigins` is empty: browsers could not upload. List the origins of your web app, or leave it unset for \'*\'.');
   }
   for (const origin of origins) {
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
-      throw new Error(`\`uploadsAllowedOrigins\` has '${origin}', which is not an origin: write it as 'https://learn.example.com' (scheme and host, no path), or '*'.`);
+      throw new ConfigurationError(`\`uploadsAllowedOrigins\` has '${origin}', which is not an origin: write it as 'https://learn.example.com' (scheme and host, no path), or '*'.`);
     }
   }
 }

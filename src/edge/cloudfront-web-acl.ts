@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { ConfigurationError } from '../private/errors';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { requireWholeNumber } from '../private/validate';
 import { IP_RULE_GROUPS, logWebAcl, managedRules, rateLimitRule, validateRuleGroups, visibility, webAclMetricName } from '../private/web-acl';
@@ -82,7 +83,7 @@ export class CloudFrontWebAcl extends Construct {
     super(scope, id);
     const region = Stack.of(this).region;
     if (!Token.isUnresolved(region) && region !== 'us-east-1') {
-      throw new Error(`A CloudFrontWebAcl must be in a us-east-1 stack, where CloudFront-scope web ACLs live, but this stack's region is '${region}': ` +
+      throw new ConfigurationError(`A CloudFrontWebAcl must be in a us-east-1 stack, where CloudFront-scope web ACLs live, but this stack's region is '${region}': ` +
         'create it in a us-east-1 stack and pass its `webAclArn` to the platform as `edge.cloudFrontWebAclArn`.');
     }
     const rateLimit = props.rateLimit ?? 2000;

@@ -18,6 +18,7 @@ import { CloudFrontWebAcl } from './cloudfront-web-acl';
 import { Microservice } from '../compute';
 import { AwsCalls } from '../private/aws-calls';
 import { logAccessLogs } from '../private/elb-access-logs';
+import { ConfigurationError } from '../private/errors';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
 import { isProduction, defaultLogRetention } from '../private/profile';
@@ -224,35 +225,41 @@ export class Edge extends Construct {
     requireWholeNumber('rateLimit', rateLimit, 10, 2_000_000_000);
     const ruleGroups = props.managedRuleGroups ?? DEFAULT_RULE_GROUPS;
     validateRuleGroups('managedRuleGroups', ruleGroups);
+    validateLoadBalancerQuotas(props.services);
     const routes = props.services.map(service => ({ name: service.serviceName, path: service.path, priority: service.priority, service }));
     const defaultService = defaultRoute(routes).service;
     const priorities = routePriorities(routes);
     const staticPath = props.staticPathPattern ?? '/static/*';
     if (!/^\/[A-Za-z0-9_\-.*/]+$/.test(staticPath)) {
-      throw new Error(`\`staticPathPattern\` ('${staticPath}') is not a path pattern: write it as '/static/*'.`);
+      throw new ConfigurationError(`\`staticPathPattern\` ('${staticPath}') is not a path pattern: write it as '/static/*'.`);
     }
     if (props.services.some(service => service.path === staticPath)) {
-      throw new Error(`\`staticPathPattern\` ('${staticPath}') is also a service's path: give the static assets another path.`);
+      throw new ConfigurationError(`\`staticPathPattern\` ('${staticPath}') is also a service's path: give the static assets another path.`);
     }
     const stack = Stack.of(this);
     const inUsEast1 = stack.region === 'us-east-1';
     if (props.domain) {
       if (!props.domain.hostedZone) {
-        throw new Error('`domain.hostedZone` is missing: a domain needs the public hosted zone that holds it, for the certificates and the alias records.');
+        throw new ConfigurationError('`domain.hostedZone` is missing: a domain needs the public hosted zone that holds it, for the certificates and the alias records.');
       }
       const name = props.domain.domainName;
       if (Token.isUnresolved(name) || !/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/.test(name)) {
-        throw new Error(`\`domain.domainName\` ('${name}') is not a literal domain name such as 'learn.example.com'.`);
+        throw new ConfigurationError(`\`domain.domainName\` ('${name}') is not a literal domain name such as 'learn.example.com'.`);
+      }
+      const zone = literalZoneName(props.domain.hostedZone);
+      if (zone !== undefined && name !== zone && !name.endsWith(`.${zone}`)) {
+        throw new ConfigurationError(`\`domain.domainName\` ('${name}') is not in \`domain.hostedZone\` ('${zone}'): the certificates are validated and ` +
+          `the aliases written in that zone. Use a name that ends with '.${zone}', or the zone that holds '${name}'.`);
       }
       if (!props.domain.cloudFrontCertificate && !inUsEast1) {
-        throw new Error(
+        throw new ConfigurationError(
           `\`domain\` needs a certificate in us-east-1 for CloudFront, but the stack's region is ${Token.isUnresolved(stack.region) ? 'not set' : `'${stack.region}'`}: ` +
           'pass `domain.cloudFrontCertificate` (created in us-east-1, for example in a small stack there), or deploy the platform to us-east-1.');
       }
     }
     if (props.cloudFrontWebAclArn !== undefined && !Token.isUnresolved(props.cloudFrontWebAclArn) &&
       !/^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[^/]+\/[^/]+$/.test(props.cloudFrontWebAclArn)) {
-      throw new Error(`\`cloudFrontWebAclArn\` ('${props.cloudFrontWebAclArn}') is not the ARN of a CloudFront-scope web ACL, ` +
+      throw new ConfigurationError(`\`cloudFrontWebAclArn\` ('${props.cloudFrontWebAclArn}') is not the ARN of a CloudFront-scope web ACL, ` +
         'such as \'arn:aws:wafv2:us-east-1:123456789012:global/webacl/codelearn/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111\'.');
     }
 
@@ -550,3 +557,31 @@ function forwardTo(service: Microservice): elbv2.ListenerAction {
     { targetGroup: service.canaryTargetGroup, weight: service.canaryWeight },
   ]);
 }
+
+/** The zone's name when it is written in the app (without its final dot); undefined when it is not known at synth. */
+function literalZoneName(zone: route53.IHostedZone): string | undefined {
+  let name: string;
+  try {
+    name = zone.zoneName;
+  } catch {
+    // HostedZone.fromHostedZoneId has no name to give.
+    return undefined;
+  }
+  return Token.isUnresolved(name) ? undefined : name.replace(/\.$/, '').toLowerCase();
+}
+
+/**
+ * An Application Load Balancer takes 100 target groups and 100 listener rules
+ * (its default quotas, Elastic Load Balancing's user guide): one target group for
+ * each service and canary, one rule for each service. More fail the deploy.
+ */
+function validateLoadBalancerQuotas(services: Microservice[]): void {
+  const targetGroups = services.length + services.filter(service => service.canaryTargetGroup).length;
+  if (targetGroups > ALB_QUOTA) {
+    throw new ConfigurationError(`\`services\` needs ${targetGroups} target groups (one for each service and canary), and an Application Load Balancer ` +
+      `takes ${ALB_QUOTA}: split the services between two platforms, or raise the quota with AWS Support and build the edge yourself.`);
+  }
+}
+
+/** Target groups, and listener rules, an Application Load Balancer takes by default. */
+const ALB_QUOTA = 100;

@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { hasHostBits, networkAddress, parseIpv4Cidr } from '../private/cidr';
+import { ConfigurationError } from '../private/errors';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, acknowledgeDeployTimeCidr } from '../private/nag';
 import { pascalCase } from '../private/names';
@@ -292,7 +293,7 @@ export class Network extends Construct {
         return;
       }
       if (azCount > ids.length) {
-        throw new Error(`\`maxAzs\` (${azCount}) is more than the Availability Zones EKS supports in ${region} (${ids.join(', ')}): use ${ids.length} or fewer.`);
+        throw new ConfigurationError(`\`maxAzs\` (${azCount}) is more than the Availability Zones EKS supports in ${region} (${ids.join(', ')}): use ${ids.length} or fewer.`);
       }
       for (const subnet of subnets) {
         const cfn = subnet.node.defaultChild as ec2.CfnSubnet;
@@ -373,7 +374,7 @@ export class Network extends Construct {
     for (const service of services) {
       const name = service.shortName;
       if (this.interfaceEndpoints[name]) {
-        throw new Error(`\`interfaceEndpoints\` lists '${name}' twice: list each service once.`);
+        throw new ConfigurationError(`\`interfaceEndpoints\` lists '${name}' twice: list each service once.`);
       }
       this.interfaceEndpoints[name] = new ec2.InterfaceVpcEndpoint(this, `Endpoint${pascalCase(name)}`, {
         vpc: this.vpc,
@@ -391,7 +392,7 @@ function rejectNewVpcOptions(props: NetworkProps): void {
   const conflicting = NEW_VPC_OPTIONS.filter(option => props[option] !== undefined);
   if (conflicting.length > 0) {
     const names = conflicting.map(option => `\`${option}\``).join(', ');
-    throw new Error(
+    throw new ConfigurationError(
       `\`vpc\` is set, so ${names} cannot be: they shape a new VPC and do not apply to one you bring. ` +
       `Remove ${names}, or remove \`vpc\` to let the network create the VPC.`);
   }
@@ -400,7 +401,7 @@ function rejectNewVpcOptions(props: NetworkProps): void {
 function validateBroughtVpc(vpc: ec2.IVpc): void {
   const zones = new Set(vpc.privateSubnets.map(subnet => subnet.availabilityZone));
   if (zones.size < MIN_AZ_COUNT) {
-    throw new Error(
+    throw new ConfigurationError(
       `\`vpc\` has private subnets with egress in ${zones.size} Availability Zone(s): EKS needs them in at least ${MIN_AZ_COUNT}. ` +
       'Bring a VPC with private subnets in two or more zones, or leave `vpc` unset to create one.');
   }
@@ -408,20 +409,20 @@ function validateBroughtVpc(vpc: ec2.IVpc): void {
 
 function validateCidr(cidr: string): number {
   if (Token.isUnresolved(cidr)) {
-    throw new Error('`cidr` must be a literal such as \'10.0.0.0/16\', not a token: subnets are carved from it at synth time.');
+    throw new ConfigurationError('`cidr` must be a literal such as \'10.0.0.0/16\', not a token: subnets are carved from it at synth time.');
   }
   const parsed = parseIpv4Cidr(cidr);
   if (!parsed) {
-    throw new Error(`\`cidr\` ('${cidr}') is not an IPv4 CIDR block: write it as '10.0.0.0/16'.`);
+    throw new ConfigurationError(`\`cidr\` ('${cidr}') is not an IPv4 CIDR block: write it as '10.0.0.0/16'.`);
   }
   if (hasHostBits(parsed)) {
-    throw new Error(`\`cidr\` ('${cidr}') has host bits set: use its network address '${networkAddress(parsed)}'.`);
+    throw new ConfigurationError(`\`cidr\` ('${cidr}') has host bits set: use its network address '${networkAddress(parsed)}'.`);
   }
   if (parsed.prefix < LARGEST_PREFIX) {
-    throw new Error(`\`cidr\` ('${cidr}') is larger than a VPC can be: use a prefix from /${LARGEST_PREFIX} to /${SMALLEST_PREFIX}.`);
+    throw new ConfigurationError(`\`cidr\` ('${cidr}') is larger than a VPC can be: use a prefix from /${LARGEST_PREFIX} to /${SMALLEST_PREFIX}.`);
   }
   if (parsed.prefix > SMALLEST_PREFIX) {
-    throw new Error(
+    throw new ConfigurationError(
       `\`cidr\` ('${cidr}') is too small: every pod takes an IP address from the private subnets, ` +
       `so the block must be /${SMALLEST_PREFIX} or larger (a /${LARGEST_PREFIX} is the default).`);
   }
@@ -431,21 +432,21 @@ function validateCidr(cidr: string): number {
 function validateZones(props: NetworkProps): number {
   if (props.availabilityZones !== undefined) {
     if (props.maxAzs !== undefined) {
-      throw new Error('`availabilityZones` and `maxAzs` are both set: set one of them.');
+      throw new ConfigurationError('`availabilityZones` and `maxAzs` are both set: set one of them.');
     }
     const zones = props.availabilityZones;
     if (zones.length < MIN_AZ_COUNT) {
-      throw new Error(
+      throw new ConfigurationError(
         `\`availabilityZones\` ([${zones.join(', ')}]) lists ${zones.length} zone(s): EKS and Multi-AZ data stores need at least ${MIN_AZ_COUNT}. List two or more.`);
     }
     if (new Set(zones).size !== zones.length) {
-      throw new Error(`\`availabilityZones\` ([${zones.join(', ')}]) lists a zone twice: list each zone once.`);
+      throw new ConfigurationError(`\`availabilityZones\` ([${zones.join(', ')}]) lists a zone twice: list each zone once.`);
     }
     return zones.length;
   }
   const maxAzs = props.maxAzs ?? DEFAULT_AZ_COUNT;
   if (!Number.isInteger(maxAzs) || maxAzs < MIN_AZ_COUNT) {
-    throw new Error(
+    throw new ConfigurationError(
       `\`maxAzs\` (${maxAzs}) must be a whole number of at least ${MIN_AZ_COUNT}: EKS and Multi-AZ data stores need two zones, ` +
       'in the development profile too. Use 2 or more.');
   }
@@ -454,7 +455,7 @@ function validateZones(props: NetworkProps): number {
 
 function validateNatGateways(natGateways: number, azCount: number): void {
   if (!Number.isInteger(natGateways) || natGateways < 1 || natGateways > azCount) {
-    throw new Error(
+    throw new ConfigurationError(
       `\`natGateways\` (${natGateways}) must be a whole number from 1 to the number of Availability Zones (${azCount}): ` +
       'the EKS nodes in the private subnets need egress. Use 1 to save cost, or one per zone for availability.');
   }

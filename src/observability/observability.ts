@@ -12,12 +12,13 @@ import { Construct } from 'constructs';
 import { Cluster, Microservice } from '../compute';
 import { Cache, Database, MessageBrokerEngine, Messaging } from '../data';
 import { Edge } from '../edge';
+import { ConfigurationError } from '../private/errors';
 import { customerManagedKey } from '../private/keys';
 import { acknowledgeManagedPolicies } from '../private/nag';
 import { pascalCase } from '../private/names';
 import { podIdentityPrincipal } from '../private/pod-identity';
 import { serviceScope } from '../private/service-scope';
-import { requireAddonVersion } from '../private/validate';
+import { requireAddonVersion, requireLatency } from '../private/validate';
 
 /**
  * What a user may set on observability.
@@ -182,12 +183,12 @@ export class Observability extends Construct {
     requireLatency('latencyObjective', latency);
     const errorRate = props.errorRateObjectivePercent ?? 1;
     if (!(errorRate > 0 && errorRate <= 50)) {
-      throw new Error(`\`errorRateObjectivePercent\` (${errorRate}) must be above 0 and at most 50.`);
+      throw new ConfigurationError(`\`errorRateObjectivePercent\` (${errorRate}) must be above 0 and at most 50.`);
     }
     if (props.addonVersion !== undefined) requireAddonVersion('addonVersion', props.addonVersion);
     for (const email of props.alarmEmails ?? []) {
       if (!EMAIL.test(email)) {
-        throw new Error(`\`alarmEmails\` has '${email}', which is not an email address such as 'oncall@example.com'.`);
+        throw new ConfigurationError(`\`alarmEmails\` has '${email}', which is not an email address such as 'oncall@example.com'.`);
       }
     }
 
@@ -277,7 +278,7 @@ export class Observability extends Construct {
     const comparison = spec.comparison ?? cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD;
     const evaluationPeriods = spec.evaluationPeriods ?? 3;
     if (this.alarms[name]) {
-      throw new Error(`An alarm named '${name}' exists already: give each alarm its own name.`);
+      throw new ConfigurationError(`An alarm named '${name}' exists already: give each alarm its own name.`);
     }
     const alarm = new cloudwatch.Alarm(scope, id, {
       metric,
@@ -519,12 +520,6 @@ export class Observability extends Construct {
           }))),
       ]);
     }
-  }
-}
-
-function requireLatency(name: string, latency: Duration): void {
-  if (latency.isUnresolved() || latency.toMilliseconds() < 10 || latency.toMilliseconds() > 60_000) {
-    throw new Error(`\`${name}\` (${latency.toHumanString()}) must be a literal duration from 10 milliseconds to 60 seconds.`);
   }
 }
 

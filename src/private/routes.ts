@@ -1,4 +1,5 @@
 import { createHash } from 'crypto';
+import { ConfigurationError } from './errors';
 
 /** A service as the load balancer routes it. */
 export interface Route {
@@ -21,14 +22,14 @@ export function defaultRoute<T extends Route>(routes: T[]): T {
     if (route.path !== undefined) {
       const owner = owners.get(route.path);
       if (owner) {
-        throw new Error(`\`services\`: '${route.name}' and '${owner}' both take the path '${route.path}': give each service its own path.`);
+        throw new ConfigurationError(`\`services\`: '${route.name}' and '${owner}' both take the path '${route.path}': give each service its own path.`);
       }
       owners.set(route.path, route.name);
     }
   }
   const defaults = routes.filter(route => route.path === undefined);
   if (defaults.length !== 1) {
-    throw new Error(
+    throw new ConfigurationError(
       `\`services\` has ${defaults.length} service(s) without a \`path\`${defaults.length ? ` (${defaults.map(route => route.name).join(', ')})` : ''}: ` +
       'exactly one, the API gateway, takes the default route. Give the others a path.');
   }
@@ -55,7 +56,7 @@ export function routePriorities<T extends Route>(routes: T[]): Map<T, number> {
   for (const [route, priority] of priorities) {
     const holder = holders.get(priority);
     if (holder) {
-      throw new Error(`\`services\`: '${route.name}' ('${route.path}') and '${holder.name}' ('${holder.path}') both take listener rule priority ${priority}: ` +
+      throw new ConfigurationError(`\`services\`: '${route.name}' ('${route.path}') and '${holder.name}' ('${holder.path}') both take listener rule priority ${priority}: ` +
         `set \`priority\` on one of them to a free number from 1 to ${LAST_PRIORITY - 1}.`);
     }
     holders.set(priority, route);
@@ -64,7 +65,7 @@ export function routePriorities<T extends Route>(routes: T[]): Map<T, number> {
   for (const [general, generalPriority] of priorities) {
     for (const [specific, specificPriority] of priorities) {
       if (general !== specific && covers(general.path!, specific.path!) && generalPriority < specificPriority) {
-        throw new Error(`\`services\`: '${specific.name}' ('${specific.path}', priority ${specificPriority}) would never be reached: ` +
+        throw new ConfigurationError(`\`services\`: '${specific.name}' ('${specific.path}', priority ${specificPriority}) would never be reached: ` +
           `'${general.name}' ('${general.path}', priority ${generalPriority}) matches its requests first. ` +
           `Set \`priority\` on '${specific.name}' below ${generalPriority}, or on '${general.name}' above ${specificPriority}.`);
       }

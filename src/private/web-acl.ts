@@ -3,6 +3,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { ConfigurationError } from './errors';
 
 /**
  * AWS managed rule groups that judge the request's source IP. Behind CloudFront
@@ -79,11 +80,11 @@ export function logWebAcl(scope: Construct, acl: wafv2.CfnWebACL, id: string, su
 /** Throws unless every name is an AWS managed rule group name, listed once. */
 export function validateRuleGroups(property: string, groups: string[]): void {
   if (new Set(groups).size !== groups.length) {
-    throw new Error(`\`${property}\` ([${groups.join(', ')}]) lists a rule group twice: list each once.`);
+    throw new ConfigurationError(`\`${property}\` ([${groups.join(', ')}]) lists a rule group twice: list each once.`);
   }
   for (const group of groups) {
     if (!/^AWSManagedRules[A-Za-z0-9]+$/.test(group)) {
-      throw new Error(`\`${property}\` has '${group}', which is not an AWS managed rule group name such as 'AWSManagedRulesCommonRuleSet'.`);
+      throw new ConfigurationError(`\`${property}\` has '${group}', which is not an AWS managed rule group name such as 'AWSManagedRulesCommonRuleSet'.`);
     }
   }
 }

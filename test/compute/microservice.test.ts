@@ -290,35 +290,35 @@ describe('Microservice', () => {
     const cases: [string, Partial<MicroserviceOptions>, string][] = [
       ['an upper-case name', { name: 'UserService' },
         '`name` (\'UserService\') is not a Kubernetes name: use lowercase letters, digits and \'-\', starting with a letter and ending with a letter or digit, at most 63 characters.'],
-      ['min above max', { minReplicas: 5, maxReplicas: 3 }, '`user-service.maxReplicas` (3) must be >= `user-service.minReplicas` (5).'],
-      ['an HPA target of 0', { cpuTarget: 0 }, '`user-service.cpuTarget` (0) must be a whole number from 1 to 100.'],
-      ['an HPA target over 100', { memoryTarget: 150 }, '`user-service.memoryTarget` (150) must be a whole number from 1 to 100.'],
-      ['a privileged port', { port: 80 }, '`user-service.port` (80) must be a whole number from 1024 to 65535.'],
-      ['a relative health path', { healthCheckPath: 'health' }, '`user-service.healthCheckPath` (\'health\') must start with \'/\'.'],
-      ['a path without slash', { path: 'api/users' }, '`user-service.path` (\'api/users\') is not a path pattern: write it as \'/api/users/*\'.'],
+      ['min above max', { minReplicas: 5, maxReplicas: 3 }, '`maxReplicas` (3) must be >= `minReplicas` (5).'],
+      ['an HPA target of 0', { cpuTarget: 0 }, '`cpuTarget` (0) must be a whole number from 1 to 100.'],
+      ['an HPA target over 100', { memoryTarget: 150 }, '`memoryTarget` (150) must be a whole number from 1 to 100.'],
+      ['a privileged port', { port: 80 }, '`port` (80) must be a whole number from 1024 to 65535.'],
+      ['a relative health path', { healthCheckPath: 'health' }, '`healthCheckPath` (\'health\') must start with \'/\'.'],
+      ['a path without slash', { path: 'api/users' }, '`path` (\'api/users\') is not a path pattern: write it as \'/api/users/*\'.'],
       ['an image and a tag', { image: 'nginx:1', imageTag: '2' },
-        '`user-service.image` and `user-service.imageTag` are both set: the tag applies to the service\'s own repository. Put the tag in `image`, or remove `image`.'],
-      ['a canary weight over 100', { canary: { weight: 150 } }, '`user-service.canary.weight` (150) must be a whole number from 0 to 100.'],
+        '`image` and `imageTag` are both set: the tag applies to the service\'s own repository. Put the tag in `image`, or remove `image`.'],
+      ['a canary weight over 100', { canary: { weight: 150 } }, '`canary.weight` (150) must be a whole number from 0 to 100.'],
       ['a canary larger than the service', { maxReplicas: 3, canary: { weight: 10, minReplicas: 5 } },
-        '`user-service.canary.minReplicas` (5) must be a whole number from 1 to 3.'],
+        '`canary.minReplicas` (5) must be a whole number from 1 to 3.'],
       ['a canary image and tag', { canary: { weight: 10, image: 'x:1', imageTag: '2' } },
-        '`user-service.canary.image` and `user-service.canary.imageTag` are both set: put the tag in `image`, or remove `image`.'],
+        '`canary.image` and `canary.imageTag` are both set: put the tag in `image`, or remove `image`.'],
       ['a canary tag for an outside image', { image: 'x:1', canary: { weight: 10, imageTag: '2' } },
-        '`user-service.canary.imageTag` needs the service\'s own repository, but `user-service.image` is set: give the canary an `image` instead.'],
+        '`canary.imageTag` needs the service\'s own repository, but `image` is set: give the canary an `image` instead.'],
       ['a name too long for its canary', { name: `users-${'x'.repeat(51)}`, canary: { weight: 5 } },
         `\`name\` ('users-${'x'.repeat(51)}') is too long for a canary: the canary adds '-canary', and Kubernetes names stop at 63 characters.`],
       ['a deregistration delay over 5 minutes', { deregistrationDelay: Duration.minutes(10) },
-        '`user-service.deregistrationDelay` (600) must be a whole number of seconds from 0 to 300.'],
+        '`deregistrationDelay` (600) must be a whole number of seconds from 0 to 300.'],
       ['a deregistration delay that is a token', { deregistrationDelay: Duration.seconds(Lazy.number({ produce: () => 30 })) },
-        '`user-service.deregistrationDelay` must be a literal duration, not a token: the pods\' preStop pause is set from it.'],
+        '`deregistrationDelay` must be a literal duration, not a token: the pods\' preStop pause is set from it.'],
       ['a canary with traffic and one pod', { canary: { weight: 10, minReplicas: 1 } },
-        '`user-service.canary.minReplicas` (1) must be at least 2 while the canary takes traffic (`weight` 10): one eviction would empty its share. Raise it to 2, or set `weight` to 0.'],
-      ['root', { runAsUser: 0 }, '`user-service.runAsUser` (0) must be a whole number from 1 to 2147483647.'],
+        '`canary.minReplicas` (1) must be at least 2 while the canary takes traffic (`weight` 10): one eviction would empty its share. Raise it to 2, or set `weight` to 0.'],
+      ['root', { runAsUser: 0 }, '`runAsUser` (0) must be a whole number from 1 to 2147483647.'],
       ['a priority without a path', { path: undefined, priority: 5 },
-        '`user-service.priority` is set, but the service has no `path`: the default route always comes last. Remove `priority`, or give the service a path.'],
-      ['a priority at the default route\'s', { priority: 50000 }, '`user-service.priority` (50000) must be a whole number from 1 to 49999.'],
+        '`priority` is set, but the service has no `path`: the default route always comes last. Remove `priority`, or give the service a path.'],
+      ['a priority at the default route\'s', { priority: 50000 }, '`priority` (50000) must be a whole number from 1 to 49999.'],
       ['a bad variable name', { environment: { 'LOG-LEVEL': 'x' } },
-        '`user-service.environment` has \'LOG-LEVEL\', which is not an environment variable name: use letters, digits and \'_\'.'],
+        '`environment` has \'LOG-LEVEL\', which is not an environment variable name: use letters, digits and \'_\'.'],
     ];
     test.each(cases)('%s', (_name, options, message) => {
       expect(() => setup(options)).toThrow(new Error(message));
@@ -330,17 +330,17 @@ describe('Microservice', () => {
       const cluster = new Cluster(stack, 'Compute', { vpc: network.vpc, workloadSecurityGroup: network.workloadSecurityGroup });
       const repository = ecr.Repository.fromRepositoryName(stack, 'Shared', 'shared/users');
       expect(() => new Microservice(stack, 'Users', { cluster, name: 'user-service', image: 'nginx:1', repository })).toThrow(new Error(
-        '`user-service.image` and `repository` are both set: the pods run one image. Remove `image` to run from the repository, or `repository`.'));
+        '`image` and `repository` are both set: the pods run one image. Remove `image` to run from the repository, or `repository`.'));
     });
 
     test('a variable set twice, once from a ConfigMap', () => {
       const { service } = setup({ environment: { A: '1' } });
-      expect(() => service.addEnvironmentFromConfigMap('A', 'settings', 'a')).toThrow(new Error('`user-service.environment` already has \'A\': set each variable once.'));
+      expect(() => service.addEnvironmentFromConfigMap('A', 'settings', 'a')).toThrow(new Error('The environment of user-service already has \'A\': set each variable once.'));
     });
 
     test('a variable set twice', () => {
       const { service } = setup({ environment: { A: '1' } });
-      expect(() => service.addEnvironment('A', '2')).toThrow(new Error('`user-service.environment` already has \'A\': set each variable once.'));
+      expect(() => service.addEnvironment('A', '2')).toThrow(new Error('The environment of user-service already has \'A\': set each variable once.'));
     });
   });
 });

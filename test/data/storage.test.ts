@@ -308,9 +308,11 @@ describe('Storage', () => {
       ['an origin without a scheme', { uploadsAllowedOrigins: ['learn.example.com'] },
         '`uploadsAllowedOrigins` has \'learn.example.com\', which is not an origin: write it as \'https://learn.example.com\' (scheme and host, no path), or \'*\'.'],
       ['backups kept less than a month', { backupRetention: Duration.days(7) },
-        '`backupRetention` (7 days) must be a whole number of days, at least 30.'],
+        '`backupRetention` (7 days) must be a whole number of days, at least 31: backups move to Glacier Instant Retrieval after 30 days, ' +
+      'and S3 accepts a lifecycle rule only when objects expire after their last transition.'],
       ['backups kept for part of a day', { backupRetention: Duration.hours(800) },
-        '`backupRetention` (33 days 8 hours) must be a whole number of days, at least 30.'],
+        '`backupRetention` (33 days 8 hours) must be a whole number of days, at least 31: backups move to Glacier Instant Retrieval after 30 days, ' +
+      'and S3 accepts a lifecycle rule only when objects expire after their last transition.'],
       ['access logs kept for hours', { accessLogRetention: Duration.hours(12) },
         '`accessLogRetention` (12 hours) must be a whole number of days, at least 1.'],
     ];
