@@ -58,12 +58,16 @@ const project = new awscdk.AwsCdkConstructLibrary({
   jestOptions: {
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     passWithNoTests: false,
+    // The coverage summary only; the per-file table is in coverage/lcov-report.
+    coverageText: false,
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       coverageReporters: ['text-summary', 'lcov'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/quiet-reports.ts'],
     },
   },
   eslintOptions: {
+    commandOptions: { fix: false },
     dirs: ['src'],
     devdirs: ['test', 'examples', 'projenrc', '.projenrc.ts'],
   },
@@ -98,7 +102,24 @@ const typecheck = project.addTask('typecheck', {
   description: 'Type-check tests, examples and .projenrc.ts',
   exec: 'tsc -p tsconfig.dev.json',
 });
+// The tests read the jsii assembly (.jsii) that the compile writes (about 10 s), so
+// `npx projen test` works on a fresh clone: type-check, compile, jest, eslint.
+project.testTask.prependSpawn(project.compileTask);
 project.testTask.prependSpawn(typecheck);
+
+// Lint reports and never rewrites (eslintOptions.commandOptions.fix is false), so
+// `npx projen test` leaves the tree as it found it. `npx projen eslint:fix` fixes.
+const lintArgs = '--ext .ts,.tsx --no-error-on-unmatched-pattern src test examples projenrc .projenrc.ts';
+project.addTask('eslint:fix', {
+  description: 'Runs eslint and applies its fixes',
+  env: { ESLINT_USE_FLAT_CONFIG: 'false', NODE_NO_WARNINGS: '1' },
+  exec: `eslint --fix ${lintArgs}`,
+});
+
+// projen takes every @aws-cdk/* package for a CDK v1 module and warns; the kubectl
+// layer (@aws-cdk/lambda-layer-kubectl-v35) is a CDK v2 package, aws-cdk-lib's own
+// peer. Without this, every projen run prints a false warning.
+(project.cdkDeps as unknown as { preSynthesize: () => void }).preSynthesize = () => {};
 
 // The example platform: synthesized with the CDK CLI (app and output in cdk.json),
 // offline, with no AWS account.

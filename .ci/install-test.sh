@@ -1,30 +1,50 @@
 #!/usr/bin/env bash
-# The real install: the packed jsii JavaScript package, installed into a fresh app
-# with only the declared peer dependencies, synthesizes the platform with no AWS
-# credentials. A missing or wrong peer dependency fails it.
+# The real install, as a user does it: an app made by `cdk init app --language
+# typescript` (with the feature flags it writes into cdk.json), the packed jsii
+# JavaScript package installed with the README's command, and every whole program
+# of the README pasted over its entry point and synthesized with `npx cdk synth`,
+# with no AWS credentials. A missing peer dependency, a flag the library does not
+# survive or a README program that no longer compiles fails it.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-tarball="$(ls "$PWD"/dist/js/cdk-codelearn-platform@*.jsii.tgz | head -n 1)"
-app="$(mktemp -d)"
-trap 'rm -rf "$app"' EXIT
-
-peers=$(node -e '
-const p = require("./package.json");
-console.log(Object.entries(p.peerDependencies).map(([name, range]) => `${name}@${range}`).join(" "));
-')
-cli=$(node -p 'require("./package.json").devDependencies["aws-cdk"]')
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+tarball="$(ls "$repo"/dist/js/cdk-codelearn-platform@*.jsii.tgz | head -n 1)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+app="$work/codelearn-app"
+mkdir -p "$app"
 
 cd "$app"
-npm init -y > /dev/null
-npm install --no-audit --no-fund --strict-peer-deps "$tarball" $peers "aws-cdk@$cli" > install.log 2>&1 || { cat install.log; exit 1; }
-cat > app.js <<'JS'
-const { App, Stack } = require('aws-cdk-lib');
-const { CodeLearnPlatform } = require('cdk-codelearn-platform');
-const app = new App();
-new CodeLearnPlatform(new Stack(app, 'CodeLearn'), 'Platform');
-app.synth();
-JS
-env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE \
-  AWS_EC2_METADATA_DISABLED=true npx cdk synth --quiet --app 'node app.js' --output cdk.out
-test -s cdk.out/CodeLearn.template.json
-echo "install test: the packed library synthesized $(node -p 'Object.keys(require("./cdk.out/CodeLearn.template.json").Resources).length') resources"
+"$repo/node_modules/.bin/cdk" init app --language typescript --generate-only > "$work/init.log" 2>&1 || { cat "$work/init.log"; exit 1; }
+npm install --no-audit --no-fund > "$work/install.log" 2>&1 || { cat "$work/install.log"; exit 1; }
+
+# The README's install command, with the tarball built above.
+install="$(awk '/^npm install \/path\/to\/cdk-codelearn-platform/ { line = $0; while (line ~ /\\$/) { sub(/\\$/, "", line); getline more; line = line more } print line; exit }' "$repo/README.md")"
+if [[ -z "$install" ]]; then
+  echo "README.md has no 'npm install /path/to/cdk-codelearn-platform…' command." >&2
+  exit 1
+fi
+install="${install//\/path\/to\/cdk-codelearn-platform\/dist\/js\/cdk-codelearn-platform@0.0.0.jsii.tgz/$tarball}"
+echo "$ ${install/$repo/<repo>}"
+bash -c "$install --no-audit --no-fund" > "$work/install.log" 2>&1 || { cat "$work/install.log"; exit 1; }
+
+# Every whole program of the README (a TypeScript block that makes an App).
+node -e '
+const fs = require("fs");
+const readme = fs.readFileSync(process.argv[1], "utf8");
+const programs = [...readme.matchAll(/```ts nofixture\n([\s\S]*?)```/g)].map(m => m[1]).filter(code => code.includes("new App("));
+fs.mkdirSync(process.argv[2], { recursive: true });
+programs.forEach((code, i) => fs.writeFileSync(`${process.argv[2]}/${i + 1}.ts`, code));
+console.log(`${programs.length} README programs`);
+' "$repo/README.md" "$work/programs"
+
+entry="bin/codelearn-app.ts"
+for program in $(ls "$work/programs" | sort -n); do
+  cp "$work/programs/$program" "$entry"
+  rm -rf cdk.out
+  started=$SECONDS
+  env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE \
+    AWS_EC2_METADATA_DISABLED=true npx cdk synth --quiet > "$work/synth.log" 2>&1 || { echo "README program $program:"; cat "$entry"; cat "$work/synth.log"; exit 1; }
+  templates=$(ls cdk.out/*.template.json | wc -l)
+  resources=$(node -e 'const fs = require("fs"); let n = 0; for (const f of fs.readdirSync("cdk.out").filter(f => f.endsWith(".template.json"))) n += Object.keys(JSON.parse(fs.readFileSync("cdk.out/" + f)).Resources || {}).length; console.log(n)')
+  echo "README program $program: $templates template(s), $resources resources ($((SECONDS - started)) s)"
+done
