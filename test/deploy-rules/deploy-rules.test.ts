@@ -1,5 +1,10 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CONFIGURATIONS, deploymentOf } from './configurations';
+import { Deployment } from './deployment';
 import { RULES } from './rules';
+import { lifecycleExpiresAfterTransitions } from './rules/data';
+import { testApp } from '../support/app';
 
 /**
  * Deploy rules: what AWS and Kubernetes enforce when the platform deploys and
@@ -10,5 +15,26 @@ import { RULES } from './rules';
 describe.each(CONFIGURATIONS.map(configuration => [`${configuration.name} (${configuration.flags})`, configuration] as const))('%s', (_name, configuration) => {
   test.each(RULES.map(rule => [rule.id, rule] as const))('%s', (_id, rule) => {
     expect(rule.check(deploymentOf(configuration))).toEqual([]);
+  });
+});
+
+describe('a rule finds what it describes', () => {
+  test('lifecycle-expires-after-transitions: objects that expire on the day they move', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Lifecycle');
+    new s3.Bucket(stack, 'Backups', {
+      lifecycleRules: [{
+        id: 'expire-backups',
+        transitions: [{ storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(30) }],
+        expiration: Duration.days(30),
+      }, {
+        id: 'too-early',
+        transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(7) }],
+      }],
+    });
+    expect(lifecycleExpiresAfterTransitions.check(Deployment.of('lifecycle', app))).toEqual([
+      expect.stringMatching(/rule expire-backups expires objects at 30 days, not after their transition at 30$/),
+      expect.stringMatching(/rule too-early moves objects to STANDARD_IA after 7 days, before 30$/),
+    ]);
   });
 });

@@ -62,3 +62,39 @@ export const replicasGrowWithTheWriter: DeployRule = {
     return violations;
   },
 };
+
+/**
+ * S3 refuses a lifecycle rule that expires objects before, or when, it moves them
+ * to their last storage class, and a transition to Standard-IA or One Zone-IA
+ * before 30 days.
+ */
+export const lifecycleExpiresAfterTransitions: DeployRule = {
+  id: 'lifecycle-expires-after-transitions',
+  constraint: 'In every lifecycle rule, objects (and noncurrent versions) expire after their last transition; transitions to STANDARD_IA or ONEZONE_IA come at 30 days or later.',
+  source: 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html; ' +
+    'https://docs.aws.amazon.com/AmazonS3/latest/API/API_Transition.html ("STANDARD_IA or ONEZONE_IA ... greater than 30")',
+  check(deployment: Deployment): string[] {
+    const violations: string[] = [];
+    for (const bucket of deployment.resources('AWS::S3::Bucket')) {
+      for (const rule of list(bucket.properties.LifecycleConfiguration?.Rules)) {
+        const transitions = list(rule.Transitions).map((transition: any) => [transition.StorageClass, transition.TransitionInDays]);
+        const noncurrent = list(rule.NoncurrentVersionTransitions).map((transition: any) => [transition.StorageClass, transition.TransitionInDays]);
+        const lastTransition = Math.max(0, ...transitions.map(([, days]) => days));
+        const lastNoncurrentTransition = Math.max(0, ...noncurrent.map(([, days]) => days));
+        if (rule.ExpirationInDays !== undefined && transitions.length > 0 && !(rule.ExpirationInDays > lastTransition)) {
+          violations.push(`${where(bucket)}: rule ${rule.Id} expires objects at ${rule.ExpirationInDays} days, not after their transition at ${lastTransition}`);
+        }
+        const noncurrentDays = rule.NoncurrentVersionExpiration?.NoncurrentDays;
+        if (noncurrentDays !== undefined && noncurrent.length > 0 && !(noncurrentDays > lastNoncurrentTransition)) {
+          violations.push(`${where(bucket)}: rule ${rule.Id} expires noncurrent versions at ${noncurrentDays} days, not after their transition at ${lastNoncurrentTransition}`);
+        }
+        for (const [storageClass, days] of [...transitions, ...noncurrent]) {
+          if (['STANDARD_IA', 'ONEZONE_IA'].includes(storageClass) && days < 30) {
+            violations.push(`${where(bucket)}: rule ${rule.Id} moves objects to ${storageClass} after ${days} days, before 30`);
+          }
+        }
+      }
+    }
+    return violations;
+  },
+};

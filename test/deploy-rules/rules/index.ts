@@ -1,4 +1,4 @@
-import { replicasGrowWithTheWriter, replicasOfUnmanagedPasswords, replicationOfKmsObjectsNamesAKey } from './data';
+import { lifecycleExpiresAfterTransitions, replicasGrowWithTheWriter, replicasOfUnmanagedPasswords, replicationOfKmsObjectsNamesAKey } from './data';
 import { ipRulesSeeViewers } from './edge';
 import { databaseUsersExist, kafkaClientsFindTheBrokers, keyPolicyPrincipalsExist, onePodIdentityAssociationPerServiceAccount, proxyLogsInAsItsClients } from './identity';
 import { bindingsGateReadiness, chartsWaitForTheirPods, configMapReferencesExist, weightedTargetsKeepTwoPods } from './kubernetes';
@@ -23,6 +23,7 @@ export const RULES: DeployRule[] = [
   replicasOfUnmanagedPasswords,
   replicasGrowWithTheWriter,
   replicationOfKmsObjectsNamesAKey,
+  lifecycleExpiresAfterTransitions,
   vpcOriginAdmitsCloudFront,
   ipRulesSeeViewers,
   dataStoresRestrictEgress,
