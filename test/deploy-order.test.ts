@@ -59,7 +59,10 @@ describe('deploy order', () => {
     // writer, and a service (DATABASE_HOST) waits for the proxy alone. The replicas'
     // endpoints (DATABASE_READER_HOSTS) and RabbitMQ's (BROKER_ENDPOINTS) are in
     // ConfigMaps that the services read: only those wait for the replicas and the broker.
+    // A service that signs in to the database also waits for its user, which the
+    // users function makes on the writer (a minute after the writer is up).
     const proxy = ['Database/Proxy'];
+    const signsIn = ['Database/Instance', ...proxy];
     expect(waits(graph)).toEqual({
       'Cluster/Cluster/chart-LoadBalancerController': [],
       'Cluster/Cluster/chart-ClusterAutoscaler': [],
@@ -69,9 +72,9 @@ describe('deploy order', () => {
       'Services/DatabaseReaders': ['Cache/ReplicationGroup', 'Database/Instance', ...proxy, 'Database/Replica1'],
       'Services/BrokerEndpoints': ['Messaging/Broker'],
       'Services/ApiGateway/Stack/Service/Manifest': ['Cache/ReplicationGroup'],
-      'Services/UserService/Stack/Service/Manifest': ['Cache/ReplicationGroup', ...proxy],
-      'Services/PostService/Stack/Service/Manifest': ['Cache/ReplicationGroup', ...proxy],
-      'Services/GroupService/Stack/Service/Manifest': ['Cache/ReplicationGroup', ...proxy],
+      'Services/UserService/Stack/Service/Manifest': ['Cache/ReplicationGroup', ...signsIn],
+      'Services/PostService/Stack/Service/Manifest': ['Cache/ReplicationGroup', ...signsIn],
+      'Services/GroupService/Stack/Service/Manifest': ['Cache/ReplicationGroup', ...signsIn],
     });
 
     // With Kafka, a service carries the MSK cluster's ARN; without data access, nothing.

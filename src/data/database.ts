@@ -563,6 +563,14 @@ export class Database extends Construct implements ec2.IConnectable {
     return this.replicaConnectPolicy;
   }
 
+  /**
+   * What to wait for before signing in as an IAM user: the function that makes the
+   * users on deploy (nothing when no user is added).
+   */
+  public get iamUsersReady(): IDependable {
+    return this.users ?? new DependencyGroup();
+  }
+
   /** Lets `grantee` read the master user's secret. For migrations and administration only. */
   public grantReadMasterSecret(grantee: iam.IGrantable): iam.Grant {
     return grantReadSecret(grantee, this.secret, this.encryptionKey);

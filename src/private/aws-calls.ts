@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 import { acknowledge, findingValue } from './nag';
+import { vpcFunctionNetworkStatement } from './vpc-function';
 
 /** Where the function that makes deploy-time AWS calls runs and logs. */
 export interface AwsCallsOptions {
@@ -56,11 +57,7 @@ export class AwsCalls extends Construct {
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       description: `Deploy-time AWS calls of ${Stack.of(this).stackName}: network interfaces in the VPC, its own logs, and each call's own actions`,
       statements: [
-        new iam.PolicyStatement({
-          actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface',
-            'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
-          resources: ['*'],
-        }),
+        vpcFunctionNetworkStatement(),
         new iam.PolicyStatement({
           actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
           resources: [this.logGroup.logGroupArn],

@@ -25,17 +25,19 @@ describeWithServer('the database users function, against PostgreSQL', () => {
   beforeAll(async () => {
     server = startPostgres(bin!);
     admin = { host: 'localhost', port: server.port, database: 'postgres', user: 'postgres', password: server.password, tls: { ca: server.certificate } };
-    // As on RDS: the rds_iam role exists, and the platform's database.
+    // As on RDS: the rds_iam role exists, the master user is no superuser (it may
+    // create roles) and owns the platform's database.
     const client = await PostgresClient.connect(admin);
     await client.query('CREATE ROLE rds_iam;');
-    await client.query('CREATE DATABASE codelearn;');
+    await client.query(`CREATE ROLE codelearn_admin LOGIN CREATEROLE PASSWORD '${server.password}';`);
+    await client.query('CREATE DATABASE codelearn OWNER codelearn_admin;');
     client.end();
   }, 60_000);
 
   afterAll(() => server?.stop());
 
   test('makes each user with IAM sign-in, CONNECT and a schema of its own, and again without error', async () => {
-    const codelearn = { ...admin, database: 'codelearn' };
+    const codelearn = { ...admin, database: 'codelearn', user: 'codelearn_admin' };
     await ensureUsers(codelearn, ['user_service', 'post_service']);
     await ensureUsers(codelearn, ['user_service', 'post_service', 'group_service']);
     const client = await PostgresClient.connect(codelearn);
@@ -46,6 +48,10 @@ describeWithServer('the database users function, against PostgreSQL', () => {
       await client.query(`SELECT 1 / (CASE WHEN has_database_privilege('${user}', 'codelearn', 'CONNECT') THEN 1 ELSE 0 END);`);
       await client.query(`SELECT 1 / (SELECT count(*) FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner WHERE n.nspname = '${user}' AND r.rolname = '${user}')::int;`);
     }
+    // The master user is left a member of nothing: through a service's user it would be
+    // a member of rds_iam, and RDS would refuse its password from then on.
+    await client.query(`SELECT 1 / (CASE WHEN (SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member
+      WHERE r.rolname = 'codelearn_admin') = 0 THEN 1 ELSE 0 END);`);
     client.end();
   }, 60_000);
 
@@ -55,7 +61,7 @@ describeWithServer('the database users function, against PostgreSQL', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const asset = require(path.join(directory, 'handler.js'));
     expect(typeof asset.handler).toBe('function');
-    const codelearn = { ...admin, database: 'codelearn' };
+    const codelearn = { ...admin, database: 'codelearn', user: 'codelearn_admin' };
     await asset.ensureUsers(codelearn, ['asset_user']);
     const client = await PostgresClient.connect(codelearn);
     await client.query('SELECT 1 / (CASE WHEN pg_has_role(\'asset_user\', \'rds_iam\', \'MEMBER\') THEN 1 ELSE 0 END);');
@@ -90,6 +96,7 @@ describe('the database users function\'s statements', () => {
       'GRANT CONNECT ON DATABASE "codelearn" TO "user_service";',
       'GRANT "user_service" TO CURRENT_USER;',
       'CREATE SCHEMA IF NOT EXISTS "user_service" AUTHORIZATION "user_service";',
+      'REVOKE "user_service" FROM CURRENT_USER;',
     ].join('\n'));
   });
 

@@ -38,9 +38,13 @@ export function userStatements(user: string, database: string): string {
     `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${user}') THEN CREATE ROLE "${user}" LOGIN; END IF; END $$;`,
     `GRANT rds_iam TO "${user}";`,
     `GRANT CONNECT ON DATABASE "${database}" TO "${user}";`,
-    // The master user must be a member to create a schema owned by the service's user.
+    // The master user must be a member to create a schema owned by the service's user,
+    // and must not stay one: through it the master user would be a member of rds_iam,
+    // and RDS then accepts only IAM sign-in for it (no password: rotation and this
+    // function would fail). The statements run as one transaction (one simple query).
     `GRANT "${user}" TO CURRENT_USER;`,
     `CREATE SCHEMA IF NOT EXISTS "${user}" AUTHORIZATION "${user}";`,
+    `REVOKE "${user}" FROM CURRENT_USER;`,
   ].join('\n');
 }
 
@@ -56,12 +60,21 @@ export async function ensureUsers(connection: PostgresConnection, users: string[
   }
 }
 
+/** What the Lambda runtime passes besides the event. */
+interface LambdaContext {
+  getRemainingTimeInMillis(): number;
+}
+
+/** How long before the function's timeout it gives up and answers FAILED, so that CloudFormation never waits for an answer that never comes. */
+const ANSWER_MARGIN_MS = 20_000;
+
 /** The Lambda entry point: a custom resource handler that answers CloudFormation itself. */
-export async function handler(event: CustomResourceEvent): Promise<void> {
+export async function handler(event: CustomResourceEvent, context?: LambdaContext): Promise<void> {
   const physicalResourceId = event.PhysicalResourceId ?? `${event.ResourceProperties.Database}-iam-users`;
+  const deadline = Date.now() + (context ? context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS : 280_000);
   try {
     if (event.RequestType !== 'Delete') {
-      await withRetries(async () => {
+      await beforeDeadline(deadline, withRetries(deadline, async () => {
         // Read on every attempt: a rotation may change the password under us.
         const { username, password } = await masterCredentials(event.ResourceProperties.SecretArn);
         await ensureUsers({
@@ -73,7 +86,7 @@ export async function handler(event: CustomResourceEvent): Promise<void> {
           tls: { ca: await rdsCertificates() },
           timeoutMs: 30_000,
         }, event.ResourceProperties.Users);
-      });
+      }));
     }
     await respond(event, 'SUCCESS', physicalResourceId);
   } catch (error) {
@@ -81,14 +94,30 @@ export async function handler(event: CustomResourceEvent): Promise<void> {
   }
 }
 
-async function withRetries(action: () => Promise<void>, attempts = 6): Promise<void> {
+/** Retries `action` (the writer may still be starting) while there is time for another attempt. */
+async function withRetries(deadline: number, action: () => Promise<void>, attempts = 6): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await action();
     } catch (error) {
-      if (attempt >= attempts) throw error;
-      await new Promise(resolve => setTimeout(resolve, 5_000 * attempt));
+      const pause = 5_000 * attempt;
+      if (attempt >= attempts || Date.now() + pause + 30_000 > deadline) throw error;
+      await new Promise(resolve => setTimeout(resolve, pause));
     }
+  }
+}
+
+/** `work`, or an error when the deadline comes first. */
+async function beforeDeadline<T>(deadline: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('gave up before the function\'s timeout: the writer or Secrets Manager did not answer in time')),
+      Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -97,7 +126,7 @@ async function masterCredentials(secretArn: string): Promise<{ username: string;
   // The AWS SDK for JavaScript v3 comes with the Lambda Node.js runtime.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const sdk = require('@aws-sdk/client-secrets-manager');
-  const client = new sdk.SecretsManagerClient({});
+  const client = new sdk.SecretsManagerClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 } });
   const secret = await client.send(new sdk.GetSecretValueCommand({ SecretId: secretArn }));
   return JSON.parse(secret.SecretString);
 }

@@ -12,6 +12,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag';
+import { vpcFunctionNetworkStatement } from '../vpc-function';
 
 /** Where the database users are made, and as whom. */
 export interface DatabaseUsersProps {
@@ -45,11 +46,7 @@ export class DatabaseUsers extends Construct {
     const policy = new iam.ManagedPolicy(this, 'Policy', {
       description: `Makes the IAM database users of ${Stack.of(this).stackName}: network interfaces, its logs`,
       statements: [
-        new iam.PolicyStatement({
-          actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface',
-            'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
-          resources: ['*'],
-        }),
+        vpcFunctionNetworkStatement(),
         new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
         new iam.PolicyStatement({
           actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
@@ -97,6 +94,8 @@ export class DatabaseUsers extends Construct {
     new CustomResource(this, 'Resource', {
       serviceToken: handler.functionArn,
       resourceType: 'Custom::DatabaseUsers',
+      // The function answers within its own timeout (5 minutes): CloudFormation need not wait an hour.
+      serviceTimeout: Duration.minutes(6),
       properties: {
         SecretArn: props.secret.secretArn,
         Host: props.writer.dbInstanceEndpointAddress,
