@@ -21,6 +21,6 @@ export class ByoVpcPlatformStack extends Stack {
       isolatedSubnetIds: ['subnet-0bbbbbbbbbbbbbbb1', 'subnet-0bbbbbbbbbbbbbbb2'],
       isolatedSubnetRouteTableIds: ['rtb-0bbbbbbbbbbbbbbb1', 'rtb-0bbbbbbbbbbbbbbb2'],
     });
-    this.platform = new CodeLearnPlatform(this, 'Platform', { network: { vpc } });
+    this.platform = new CodeLearnPlatform(this, 'Platform', { network: { vpc }, repositoryPrefix: 'codelearn-shared-vpc' });
   }
 }

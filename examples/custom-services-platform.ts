@@ -35,6 +35,7 @@ export class CustomServicesPlatformStack extends Stack {
         },
       ],
       observability: { alarmEmails: ['oncall@example.com'] },
+      repositoryPrefix: 'codelearn-custom',
     });
   }
 }

@@ -13,6 +13,8 @@ export class DevelopmentPlatformStack extends Stack {
     this.platform = new CodeLearnPlatform(this, 'Platform', {
       profile: PlatformProfile.DEVELOPMENT,
       network: { cidr: '10.10.0.0/16' },
+      // Its own repositories: the example app's platforms may share an account and region.
+      repositoryPrefix: 'codelearn-dev',
     });
   }
 }

@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, Fn, NestedStack, Stack } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Fn, NestedStack, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -124,6 +124,16 @@ export interface CodeLearnPlatformProps {
    * @default true
    */
   readonly complianceChecks?: boolean;
+
+  /**
+   * The prefix of the services' ECR repositories, `<prefix>/<service>`. Repository
+   * names are unique in an account and region: give each platform there its own
+   * (for example 'codelearn-dev'). Changing it makes new, empty repositories (the old
+   * ones are kept with their images).
+   *
+   * @default 'codelearn'
+   */
+  readonly repositoryPrefix?: string;
 }
 
 /**
@@ -194,6 +204,12 @@ export class CodeLearnPlatform extends Construct {
         'Do not serve production traffic from it.');
     }
 
+    const repositoryPrefix = props.repositoryPrefix ?? 'codelearn';
+    if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(repositoryPrefix) || repositoryPrefix.length > 190) {
+      throw new ConfigurationError(`\`repositoryPrefix\` ('${repositoryPrefix}') is not an ECR repository name: use lowercase letters, digits, ` +
+        '\'.\', \'_\', \'-\' and \'/\' between them, such as \'codelearn-dev\'.');
+    }
+    claimRepositoryPrefix(this, repositoryPrefix);
     const logRetention = props.logRetention;
     // A part's errors name the property from the platform's props: `cluster.nodes.maxSize`.
     this.network = withPropertyPrefix('network', props.network, () => new Network(this, 'Network', {
@@ -261,7 +277,7 @@ export class CodeLearnPlatform extends Construct {
       // it stays in the platform's stack with the other stateful resources, at the
       // path it always had.
       const unit = new Construct(services, pascalCase(definition.name));
-      const repository = options.image ? undefined : serviceRepository(unit, 'Repository', definition.name);
+      const repository = options.image ? undefined : serviceRepository(unit, 'Repository', `${repositoryPrefix}/${definition.name}`);
       const stack = new NestedStack(unit, 'Stack', { description: `The ${definition.name} service of ${this.node.path}` });
       const service = withPropertyPrefix(`services[${index}]`, options, () => new Microservice(stack, 'Service', { ...options, repository, cluster: this.cluster }));
       service.addEnvironment('AWS_REGION', Stack.of(this).region);
@@ -371,6 +387,8 @@ export class CodeLearnPlatform extends Construct {
       case DataAccess.DATABASE: {
         const user = service.serviceName.replace(/-/g, '_');
         this.database.grantConnect(service, user);
+        // The pods sign in as their user from the start: it exists before they do.
+        service.waitFor(this.database.iamUsersReady);
         service.addEnvironment('DATABASE_HOST', this.database.writerEndpoint);
         if (this.database.readReplicas.length > 0) {
           // The replicas' endpoints and resource IDs exist only at the end of the
@@ -458,4 +476,28 @@ function broughtVpcFindings(vpc: ec2.Vpc): string[] {
     '`network.cidr` sets its block), define yours in another stack, or give it what the platform\'s own VPC has: `flowLogs` to a ' +
     'KMS-encrypted log group, `restrictDefaultSecurityGroup: true`, public subnets with `mapPublicIpOnLaunch: false`, and an ' +
     'acknowledgement of each public subnet\'s route to the internet gateway (`Validations.of(subnet).acknowledge(...)`).'];
+}
+
+/** The repository prefixes taken in each app, by the environment they deploy to. */
+const REPOSITORY_PREFIXES = new WeakMap<Construct, Map<string, string>>();
+
+/**
+ * Two platforms of one app that deploy to the same account and region (or may:
+ * environment-agnostic stacks) cannot share repository names: the second deploy
+ * would fail with "already exists".
+ */
+function claimRepositoryPrefix(platform: CodeLearnPlatform, prefix: string): void {
+  const stack = Stack.of(platform);
+  const root = platform.node.root;
+  const environment = Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region) ? 'any' : `${stack.account}/${stack.region}`;
+  const claimed = REPOSITORY_PREFIXES.get(root) ?? new Map<string, string>();
+  REPOSITORY_PREFIXES.set(root, claimed);
+  for (const [key, path] of claimed) {
+    const [otherEnvironment, otherPrefix] = key.split(' ');
+    if (otherPrefix === prefix && (otherEnvironment === environment || otherEnvironment === 'any' || environment === 'any')) {
+      throw new ConfigurationError(`\`repositoryPrefix\` ('${prefix}') is taken by ${path}, which may deploy to the same account and region: ` +
+        'ECR repository names are unique there. Give each platform its own prefix, such as \'codelearn-dev\'.');
+    }
+  }
+  claimed.set(`${environment} ${prefix}`, platform.node.path);
 }

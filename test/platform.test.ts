@@ -1,9 +1,9 @@
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Cache, Cluster, CodeLearnPlatform, DataAccess, Database, Edge, MessageBroker, Messaging, Microservice, Network, PlatformProfile, ServiceDefinition, Storage } from '../src';
-import { allTemplates, mergedTemplate, TEST_ENV, testStack } from './support/app';
+import { allTemplates, mergedTemplate, TEST_ENV, testApp, testStack } from './support/app';
 import { openSecurityGroup, synthError } from './support/fixtures';
 import { kubernetesObjects, validateKubernetesObject } from './support/kubernetes';
 
@@ -129,6 +129,52 @@ describe('CodeLearnPlatform', () => {
     }
     expect(groups.filter(group => group.RetentionInDays === 14)).toHaveLength(2);
     expect(groups.filter(group => group.RetentionInDays !== 14).every(group => group.RetentionInDays === 90)).toBe(true);
+  });
+
+  test('names the services\' repositories <prefix>/<service>, one prefix a platform per account and region', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Prod');
+    new CodeLearnPlatform(stack, 'Platform');
+    expect(() => new CodeLearnPlatform(new Stack(app, 'Dev'), 'Platform', { profile: PlatformProfile.DEVELOPMENT })).toThrow(new Error(
+      '`repositoryPrefix` (\'codelearn\') is taken by Prod/Platform, which may deploy to the same account and region: ECR repository names are ' +
+      'unique there. Give each platform its own prefix, such as \'codelearn-dev\'.'));
+    const ownPrefix = new Stack(app, 'Dev2');
+    new CodeLearnPlatform(ownPrefix, 'Platform', { profile: PlatformProfile.DEVELOPMENT, repositoryPrefix: 'codelearn-dev' });
+    const names = (of: Stack) => Object.values(Template.fromStack(of).findResources('AWS::ECR::Repository')).map(repository => repository.Properties.RepositoryName).sort();
+    expect(names(stack)).toEqual(['codelearn/api-gateway', 'codelearn/group-service', 'codelearn/post-service', 'codelearn/user-service']);
+    expect(names(ownPrefix)).toContain('codelearn-dev/user-service');
+    // Platforms in different regions may share it.
+    const regions = testApp();
+    for (const region of ['eu-west-1', 'us-west-2']) {
+      const regional = new Stack(regions, `Platform-${region}`, { env: { account: '123456789012', region } });
+      expect(() => new CodeLearnPlatform(regional, 'Platform', { repositoryPrefix: 'shared', network: { availabilityZones: [`${region}a`, `${region}b`] } })).not.toThrow();
+    }
+    expect(() => new CodeLearnPlatform(testStack(), 'Platform', { repositoryPrefix: 'Code Learn' })).toThrow(new Error(
+      '`repositoryPrefix` (\'Code Learn\') is not an ECR repository name: use lowercase letters, digits, \'.\', \'_\', \'-\' and \'/\' between them, such as \'codelearn-dev\'.'));
+  });
+
+  test('every key lets principals create grants only for AWS resources', () => {
+    const stack = testStack();
+    new CodeLearnPlatform(stack, 'Platform');
+    const keys = Template.fromStack(stack).findResources('AWS::KMS::Key');
+    const database = Object.entries(keys).find(([id]) => id.startsWith('PlatformDatabaseKey'))![1];
+    const statements = database.Properties.KeyPolicy.Statement;
+    // aws-cdk-lib's statement for Secrets Manager, split: the data key actions as they
+    // were, and CreateGrant alone, for AWS resources only.
+    const viaSecretsManager = statements.filter((statement: any) => JSON.stringify(statement.Condition ?? {}).includes('secretsmanager.'));
+    expect(viaSecretsManager.flatMap((statement: any) => [statement.Action].flat()).sort()).toEqual([
+      'kms:CreateGrant', 'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*',
+    ]);
+    expect(viaSecretsManager.filter((statement: any) => [statement.Action].flat().includes('kms:CreateGrant'))).toEqual([
+      expect.objectContaining({ Action: 'kms:CreateGrant', Condition: expect.objectContaining({ Bool: { 'kms:GrantIsForAWSResource': true } }) }),
+    ]);
+    for (const key of Object.values(keys)) {
+      for (const statement of key.Properties.KeyPolicy.Statement) {
+        if ([statement.Action].flat().includes('kms:CreateGrant')) {
+          expect(statement.Condition.Bool).toEqual(expect.objectContaining({ 'kms:GrantIsForAWSResource': true }));
+        }
+      }
+    }
   });
 
   test('development profile: reaches every tier and warns', () => {

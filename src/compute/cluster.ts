@@ -108,6 +108,15 @@ export interface ClusterOptions {
   readonly kubectlLayer?: lambda.ILayerVersion;
 
   /**
+   * One-minute (detailed) EC2 monitoring of the nodes, so that node alarms and
+   * target tracking react within a minute rather than five. CloudWatch bills its
+   * seven metrics, about $2.10 a node a month.
+   *
+   * @default - true in production, false in development
+   */
+  readonly detailedMonitoring?: boolean;
+
+  /**
    * Versions of the EKS add-ons, by add-on name (`vpc-cni`, `kube-proxy`,
    * `eks-pod-identity-agent`, `coredns`, `metrics-server`, `aws-ebs-csi-driver`),
    * such as `{ 'vpc-cni': 'v1.20.4-eksbuild.2' }`. An add-on without a version
@@ -389,7 +398,7 @@ export class Cluster extends Construct {
     this.acknowledgeClusterFindings(cfnCluster);
 
     this.nodeRole = this.createNodeRole();
-    const launchTemplate = this.createLaunchTemplate(props.workloadSecurityGroup);
+    const launchTemplate = this.createLaunchTemplate(props.workloadSecurityGroup, props.detailedMonitoring ?? production);
 
     for (const name of ADDONS_WITHOUT_NODES) {
       this.addAddon(name, cfnCluster, props.addonVersions?.[name]);
@@ -558,11 +567,14 @@ export class Cluster extends Construct {
     return role;
   }
 
-  private createLaunchTemplate(workloadSecurityGroup?: ec2.ISecurityGroup): ec2.LaunchTemplate {
+  private createLaunchTemplate(workloadSecurityGroup: ec2.ISecurityGroup | undefined, detailedMonitoring: boolean): ec2.LaunchTemplate {
     // Security groups in a launch template replace the cluster security group that
     // EKS would otherwise attach, so it is listed explicitly.
     const template = new ec2.LaunchTemplate(this, 'NodeLaunchTemplate', {
       requireImdsv2: true,
+      // One-minute EC2 metrics: node alarms and target tracking see a change within a
+      // minute, not five (about $2.10 a node a month).
+      detailedMonitoring,
       httpPutResponseHopLimit: 1,
       httpTokens: ec2.LaunchTemplateHttpTokens.REQUIRED,
       securityGroup: this.eksCluster.clusterSecurityGroup,

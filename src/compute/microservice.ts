@@ -438,7 +438,7 @@ export class Microservice extends Construct implements iam.IGrantable {
     if (props.image) {
       this.image = props.image;
     } else {
-      this.repository = props.repository ?? serviceRepository(this, 'Repository', props.name);
+      this.repository = props.repository ?? serviceRepository(this, 'Repository', `codelearn/${props.name}`);
       this.image = this.repository.repositoryUriForTag(props.imageTag ?? '1.0.0');
     }
 

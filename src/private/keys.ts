@@ -1,4 +1,4 @@
-import { Arn, ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
@@ -30,5 +30,38 @@ export function allowCloudWatchLogs(key: kms.IKey): void {
  */
 export function customerManagedKey(scope: Construct, id: string, description: string,
   removalPolicy: RemovalPolicy = RemovalPolicy.RETAIN): kms.Key {
-  return new kms.Key(scope, id, { description, enableKeyRotation: true, removalPolicy });
+  const key = new kms.Key(scope, id, { description, enableKeyRotation: true, removalPolicy });
+  grantsOnlyForAwsResources(key);
+  return key;
+}
+
+/**
+ * Every statement of the key's policy that lets a principal create grants does so
+ * only for AWS resources (`kms:GrantIsForAWSResource`): a service acting for the
+ * principal (EBS, RDS, Secrets Manager) may hold a grant, never another principal.
+ * aws-cdk-lib writes `kms:CreateGrant` beside other actions (for Secrets Manager,
+ * for one), and the condition key exists only on grant operations, so such a
+ * statement is split: the other actions as they were, and `kms:CreateGrant` alone
+ * with the condition. The key administrators' `kms:*` statement stays.
+ */
+export function grantsOnlyForAwsResources(key: kms.Key): void {
+  const cfnKey = key.node.defaultChild as kms.CfnKey;
+  const document = cfnKey.keyPolicy;
+  cfnKey.keyPolicy = Lazy.uncachedAny({
+    produce: context => {
+      const rendered = context.resolve(document);
+      const statements = [rendered.Statement ?? []].flat().flatMap((statement: any) => {
+        const actions: string[] = [statement.Action ?? []].flat();
+        if (statement.Effect !== 'Allow' || !actions.includes('kms:CreateGrant')) return [statement];
+        const confined = {
+          ...statement,
+          Action: 'kms:CreateGrant',
+          Condition: { ...statement.Condition, Bool: { ...statement.Condition?.Bool, 'kms:GrantIsForAWSResource': true } },
+        };
+        const others = actions.filter(action => action !== 'kms:CreateGrant');
+        return others.length === 0 ? [confined] : [{ ...statement, Action: others.length === 1 ? others[0] : others }, confined];
+      });
+      return { ...rendered, Statement: statements };
+    },
+  });
 }

@@ -3,12 +3,12 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { Construct } from 'constructs';
 
 /**
- * The ECR repository of one service, `codelearn/<name>`: scanned on push,
+ * The ECR repository of one service, named `name` (`codelearn/<service>`): scanned on push,
  * immutable tags, KMS-encrypted, untagged images expired, kept on update and delete.
  */
 export function serviceRepository(scope: Construct, id: string, name: string): ecr.Repository {
   return new ecr.Repository(scope, id, {
-    repositoryName: `codelearn/${name}`,
+    repositoryName: name,
     imageScanOnPush: true,
     imageTagMutability: ecr.TagMutability.IMMUTABLE,
     encryption: ecr.RepositoryEncryption.KMS,

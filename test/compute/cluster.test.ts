@@ -91,10 +91,11 @@ describe('Cluster', () => {
       expect(JSON.stringify(template.findResources('AWS::KMS::Key'))).not.toContain('AWSServiceRoleForAutoScaling');
     });
 
-    test('launches nodes with IMDSv2 (hop limit 1), encrypted gp3 volumes and the workloads\' security group', () => {
+    test('launches nodes with IMDSv2 (hop limit 1), one-minute monitoring, encrypted gp3 volumes and the workloads\' security group', () => {
       template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
         LaunchTemplateData: Match.objectLike({
           MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+          Monitoring: { Enabled: true },
           BlockDeviceMappings: [{
             DeviceName: '/dev/xvda',
             Ebs: { Encrypted: true, KmsKeyId: arnOf('ComputeKey'), VolumeSize: 50, VolumeType: 'gp3', DeleteOnTermination: true },
@@ -287,6 +288,8 @@ describe('Cluster', () => {
     const { cluster, template, stack } = setup({ profile: PlatformProfile.DEVELOPMENT });
     template.resourceCountIs('AWS::EKS::Nodegroup', 1);
     template.hasResourceProperties('AWS::EKS::Nodegroup', { ScalingConfig: { MinSize: 1, MaxSize: 3, DesiredSize: 1 } });
+    // Five-minute EC2 metrics are enough for development.
+    template.hasResourceProperties('AWS::EC2::LaunchTemplate', { LaunchTemplateData: Match.objectLike({ Monitoring: { Enabled: false } }) });
     template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: Match.stringLikeRegexp('^/aws/eks/'), RetentionInDays: 30 });
     expect(cluster.spotNodes).toBeUndefined();
     Annotations.fromStack(stack).hasWarning('/Test/Compute', Match.stringLikeRegexp('^The cluster runs one small on-demand node group'));

@@ -210,3 +210,21 @@ export const databaseUsersExist: DeployRule = {
     return [...violations];
   },
 };
+
+/**
+ * A key that lets a principal create grants lets it do so only for AWS resources:
+ * with `kms:GrantIsForAWSResource`, a grant can go to a service acting for the
+ * principal (EBS, RDS, Secrets Manager), never to another principal. The key
+ * administrators' `kms:*` is the exception.
+ */
+export const keyGrantsOnlyForAwsResources: DeployRule = {
+  id: 'key-grants-only-for-aws-resources',
+  constraint: 'Every key policy statement that allows `kms:CreateGrant` (other than the administrators\' `kms:*`) carries `Bool: { kms:GrantIsForAWSResource: true }`.',
+  source: 'https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource',
+  check(deployment: Deployment): string[] {
+    return deployment.resources('AWS::KMS::Key').flatMap(key => list(key.properties.KeyPolicy?.Statement)
+      .filter((statement: any) => statement.Effect === 'Allow' && list(statement.Action).includes('kms:CreateGrant'))
+      .filter((statement: any) => statement.Condition?.Bool?.['kms:GrantIsForAWSResource'] !== true)
+      .map((statement: any) => `${where(key)}: lets ${JSON.stringify(statement.Principal)} create grants for any grantee`));
+  },
+};

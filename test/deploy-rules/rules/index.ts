@@ -1,6 +1,6 @@
 import { lifecycleExpiresAfterTransitions, replicasGrowWithTheWriter, replicasOfUnmanagedPasswords, replicationOfKmsObjectsNamesAKey } from './data';
 import { ipRulesSeeViewers } from './edge';
-import { databaseUsersExist, kafkaClientsFindTheBrokers, keyPolicyPrincipalsExist, onePodIdentityAssociationPerServiceAccount, proxyLogsInAsItsClients } from './identity';
+import { databaseUsersExist, kafkaClientsFindTheBrokers, keyGrantsOnlyForAwsResources, keyPolicyPrincipalsExist, onePodIdentityAssociationPerServiceAccount, proxyLogsInAsItsClients } from './identity';
 import { bindingsGateReadiness, chartsWaitForTheirPods, configMapReferencesExist, weightedTargetsKeepTwoPods } from './kubernetes';
 import { dataStoresRestrictEgress, eksSubnetsInSupportedZones, vpcOriginAdmitsCloudFront } from './network';
 import { alarmTopicsAcceptCloudWatch, metricMathIsValid, metricsArePublished } from './observability';
@@ -17,6 +17,7 @@ export const RULES: DeployRule[] = [
   rolledBackCreateCanBeRetried,
   onePodIdentityAssociationPerServiceAccount,
   keyPolicyPrincipalsExist,
+  keyGrantsOnlyForAwsResources,
   proxyLogsInAsItsClients,
   databaseUsersExist,
   kafkaClientsFindTheBrokers,
