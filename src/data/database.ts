@@ -151,6 +151,26 @@ export interface DatabaseOptions {
   readonly backupCopyVault?: backup.IBackupVault;
 
   /**
+   * Lock the backup vault (AWS Backup Vault Lock): no recovery point can be deleted
+   * before it is 35 days old, the plan's retention, by any principal, and the
+   * vault's retention rules cannot be loosened. In governance mode (the default) a
+   * principal allowed `backup:DeleteBackupVaultLockConfiguration` can still remove
+   * the lock; see `backupVaultLockChangeableFor` for compliance mode.
+   *
+   * @default - true in production, false in development
+   */
+  readonly backupVaultLock?: boolean;
+
+  /**
+   * Compliance mode for the vault lock: after this grace period (3 days at least)
+   * nobody, the account's root and AWS included, can change or remove the lock, and
+   * the vault cannot be deleted while it holds recovery points. It cannot be undone.
+   *
+   * @default - governance mode: the lock can be removed by a principal allowed to
+   */
+  readonly backupVaultLockChangeableFor?: Duration;
+
+  /**
    * Replicate the automated backups (point-in-time recovery) to a second region.
    *
    * @default - automated backups stay in this region
@@ -180,6 +200,9 @@ const RESERVED_USERNAMES = ['admin', 'rdsadmin', 'rds_superuser', 'rdsrepladmin'
 const LOG_TYPES = ['postgresql', 'upgrade'];
 /** The tag that names a role's database user, for the replicas' connect policy. */
 const DATABASE_USER_TAG = 'codelearn-database-user';
+
+/** How long AWS Backup keeps the daily recovery points, and the vault lock's minimum. */
+const BACKUP_RETENTION = Duration.days(35);
 const DATABASE_USERS = new WeakMap<iam.IRole, string>();
 /** How often the master password is rotated. */
 const ROTATION_PERIOD = Duration.days(30);
@@ -457,8 +480,21 @@ export class Database extends Construct implements ec2.IConnectable {
     }
     this.connections = new ec2.Connections({ securityGroups, defaultPort: ec2.Port.tcp(POSTGRES_PORT) });
 
+    const locked = props.backupVaultLock ?? production;
+    if (props.backupVaultLockChangeableFor !== undefined) {
+      if (!locked) {
+        throw new ConfigurationError('`backupVaultLockChangeableFor` is set but `backupVaultLock` is false: set `backupVaultLock: true`, or remove it.');
+      }
+      requireWholeDays('backupVaultLockChangeableFor', props.backupVaultLockChangeableFor, 3, undefined,
+        'AWS Backup gives a compliance-mode lock a grace period of 3 days at least');
+    }
     const vault = new backup.BackupVault(this, 'BackupVault', {
       encryptionKey: this.encryptionKey,
+      lockConfiguration: locked ? {
+        // As long as the plan keeps its recovery points: a longer minimum fails every backup.
+        minRetention: BACKUP_RETENTION,
+        changeableFor: props.backupVaultLockChangeableFor,
+      } : undefined,
       // Named: kept on update and delete, removed when a first create rolls back.
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
@@ -470,9 +506,9 @@ export class Database extends Construct implements ec2.IConnectable {
         scheduleExpression: events.Schedule.cron({ hour: '5', minute: '0' }),
         startWindow: Duration.hours(1),
         completionWindow: Duration.hours(2),
-        deleteAfter: Duration.days(35),
+        deleteAfter: BACKUP_RETENTION,
         copyActions: props.backupCopyVault
-          ? [{ destinationBackupVault: props.backupCopyVault, deleteAfter: Duration.days(35) }]
+          ? [{ destinationBackupVault: props.backupCopyVault, deleteAfter: BACKUP_RETENTION }]
           : undefined,
       })],
     });

@@ -284,9 +284,13 @@ describe('Database', () => {
       });
     });
 
-    test('backs up the writer daily with AWS Backup into an encrypted, retained vault for 35 days', () => {
+    test('backs up the writer daily with AWS Backup into an encrypted, retained vault, locked for 35 days', () => {
       template.hasResource('AWS::Backup::BackupVault', {
-        Properties: { EncryptionKeyArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseKey'), 'Arn'] } },
+        Properties: {
+          EncryptionKeyArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseKey'), 'Arn'] },
+          // Governance mode: no recovery point is deleted younger than the plan keeps it.
+          LockConfiguration: { MinRetentionDays: 35 },
+        },
         DeletionPolicy: 'RetainExceptOnCreate',
       });
       template.hasResourceProperties('AWS::Backup::BackupPlan', {
@@ -321,9 +325,15 @@ describe('Database', () => {
     template.resourceCountIs('AWS::RDS::DBProxy', 0);
     template.hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: false, DeletionProtection: true });
     template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: Match.stringLikeRegexp('^/aws/rds/'), RetentionInDays: 30 });
+    template.hasResourceProperties('AWS::Backup::BackupVault', { LockConfiguration: Match.absent() });
     expect(database.proxy).toBeUndefined();
     expect(Stack.of(database).resolve(database.writerEndpoint)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DatabaseInstance/), 'Endpoint.Address'] });
     Annotations.fromStack(stack).hasWarning('/Test/Database', Match.stringLikeRegexp('^The database runs in one Availability Zone'));
+  });
+
+  test('a vault lock in compliance mode, after its grace period', () => {
+    const { template } = setup({ backupVaultLockChangeableFor: Duration.days(7) });
+    template.hasResourceProperties('AWS::Backup::BackupVault', { LockConfiguration: { MinRetentionDays: 35, ChangeableForDays: 7 } });
   });
 
   describe('with every option', () => {
@@ -419,6 +429,10 @@ describe('Database', () => {
 
   describe('fails on bad input', () => {
     const cases: [string, DatabaseOptions, string][] = [
+      ['a compliance-mode grace period without a lock', { backupVaultLock: false, backupVaultLockChangeableFor: Duration.days(3) },
+        '`backupVaultLockChangeableFor` is set but `backupVaultLock` is false: set `backupVaultLock: true`, or remove it.'],
+      ['a grace period under 3 days', { backupVaultLockChangeableFor: Duration.days(1) },
+        '`backupVaultLockChangeableFor` (1 day) must be a whole number of days, at least 3: AWS Backup gives a compliance-mode lock a grace period of 3 days at least.'],
       ['too little storage', { allocatedStorage: 10 },
         '`allocatedStorage` (10) must be a whole number of GiB from 20 to 65536.'],
       ['fractional storage', { allocatedStorage: 100.5 },

@@ -1,9 +1,10 @@
 import { Duration, Stack } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CONFIGURATIONS, deploymentOf } from './configurations';
 import { Deployment } from './deployment';
 import { RULES } from './rules';
-import { lifecycleExpiresAfterTransitions } from './rules/data';
+import { lifecycleExpiresAfterTransitions, lockedVaultsKeepWhatPlansStore } from './rules/data';
 import { testApp } from '../support/app';
 
 /**
@@ -19,6 +20,17 @@ describe.each(CONFIGURATIONS.map(configuration => [`${configuration.name} (${con
 });
 
 describe('a rule finds what it describes', () => {
+  test('locked-vaults-keep-what-plans-store: a week in a vault locked for 35 days', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Backups');
+    const vault = new backup.BackupVault(stack, 'Vault', { lockConfiguration: { minRetention: Duration.days(35) } });
+    const plan = new backup.BackupPlan(stack, 'Plan', { backupVault: vault });
+    plan.addRule(new backup.BackupPlanRule({ ruleName: 'weekly', deleteAfter: Duration.days(7) }));
+    expect(lockedVaultsKeepWhatPlansStore.check(Deployment.of('backups', app))).toEqual([
+      expect.stringMatching(/rule weekly keeps recovery points 7 days in a vault locked to 35-∞$/),
+    ]);
+  });
+
   test('lifecycle-expires-after-transitions: objects that expire on the day they move', () => {
     const app = testApp();
     const stack = new Stack(app, 'Lifecycle');

@@ -98,3 +98,28 @@ export const lifecycleExpiresAfterTransitions: DeployRule = {
     return violations;
   },
 };
+
+/**
+ * AWS Backup refuses to store a recovery point in a locked vault for less than the
+ * lock's minimum retention: the backup job fails.
+ */
+export const lockedVaultsKeepWhatPlansStore: DeployRule = {
+  id: 'locked-vaults-keep-what-plans-store',
+  constraint: 'A backup plan rule that targets a locked vault keeps its recovery points at least the lock\'s `MinRetentionDays` (and at most `MaxRetentionDays`).',
+  source: 'https://docs.aws.amazon.com/aws-backup/latest/devguide/vault-lock.html ("backup and copy jobs ... will fail if the retention period is shorter than the minimum")',
+  check(deployment: Deployment): string[] {
+    const violations: string[] = [];
+    for (const plan of deployment.resources('AWS::Backup::BackupPlan')) {
+      for (const rule of list(plan.properties.BackupPlan?.BackupPlanRule)) {
+        const vault = deployment.referenced(plan.template, rule.TargetBackupVault, 'AWS::Backup::BackupVault');
+        const lock = vault?.properties.LockConfiguration;
+        if (!lock) continue;
+        const days = rule.Lifecycle?.DeleteAfterDays;
+        if (days === undefined || days < lock.MinRetentionDays || (lock.MaxRetentionDays !== undefined && days > lock.MaxRetentionDays)) {
+          violations.push(`${where(plan)}: rule ${rule.RuleName} keeps recovery points ${days ?? 'forever'} days in a vault locked to ${lock.MinRetentionDays}-${lock.MaxRetentionDays ?? '∞'}`);
+        }
+      }
+    }
+    return violations;
+  },
+};

@@ -1,4 +1,4 @@
-import { lifecycleExpiresAfterTransitions, replicasGrowWithTheWriter, replicasOfUnmanagedPasswords, replicationOfKmsObjectsNamesAKey } from './data';
+import { lifecycleExpiresAfterTransitions, lockedVaultsKeepWhatPlansStore, replicasGrowWithTheWriter, replicasOfUnmanagedPasswords, replicationOfKmsObjectsNamesAKey } from './data';
 import { ipRulesSeeViewers } from './edge';
 import { databaseUsersExist, kafkaClientsFindTheBrokers, keyGrantsOnlyForAwsResources, keyPolicyPrincipalsExist, onePodIdentityAssociationPerServiceAccount, proxyLogsInAsItsClients } from './identity';
 import { bindingsGateReadiness, chartsWaitForTheirPods, configMapReferencesExist, weightedTargetsKeepTwoPods } from './kubernetes';
@@ -25,6 +25,7 @@ export const RULES: DeployRule[] = [
   replicasGrowWithTheWriter,
   replicationOfKmsObjectsNamesAKey,
   lifecycleExpiresAfterTransitions,
+  lockedVaultsKeepWhatPlansStore,
   vpcOriginAdmitsCloudFront,
   ipRulesSeeViewers,
   dataStoresRestrictEgress,
