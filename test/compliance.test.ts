@@ -1,12 +1,8 @@
 import { App, Fn, Stack } from 'aws-cdk-lib';
-import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as route53 from 'aws-cdk-lib/aws-route53';
-import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Cache, CacheEngine, Cluster, CodeLearnPlatform, DataAccess, Edge, Microservice, NodeScaling, Observability, Database, MessageBroker, Messaging, Network, PlatformProfile, Storage } from '../src';
+import { Cache, Cluster, CodeLearnPlatform, Edge, Microservice, Observability, Database, MessageBroker, Messaging, Network, PlatformProfile, Storage } from '../src';
 import { allTemplates, Flags, TEST_ENV, testStack } from './support/app';
+import { maximalPlatformProps } from './support/fixtures';
 import { kubernetesObjects, validateKubernetesObject } from './support/kubernetes';
 import { complianceFindings, unusedAcknowledgements } from './support/nag';
 
@@ -20,59 +16,7 @@ const configurations: [string, (stack: Stack) => void][] = [
     complianceChecks: false,
     profile: PlatformProfile.DEVELOPMENT,
   })],
-  ['a maximal platform', stack => new CodeLearnPlatform(stack, 'Platform', {
-    complianceChecks: false,
-    network: {
-      cidr: '10.8.0.0/16',
-      maxAzs: 3,
-      natGateways: 3,
-      interfaceEndpoints: Network.eksInterfaceEndpoints(),
-    },
-    database: {
-      readReplicas: 2,
-      backupCopyVault: backup.BackupVault.fromBackupVaultArn(stack, 'DrVault', 'arn:aws:backup:us-west-2:123456789012:backup-vault:dr'),
-      automatedBackupReplication: {
-        region: 'us-west-2',
-        encryptionKey: kms.Key.fromKeyArn(stack, 'DrDatabaseKey', 'arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'),
-      },
-    },
-    cache: { engine: CacheEngine.VALKEY, shards: 3, replicasPerShard: 2 },
-    messaging: { broker: MessageBroker.kafka({ brokersPerAz: 2 }) },
-    cluster: {
-      publicEndpointCidrs: ['203.0.113.0/24'],
-      spotNodes: { minSize: 1, desiredSize: 1 },
-      nodeScaling: NodeScaling.clusterAutoscaler({ cpuTargetTrackingPercent: 70 }),
-      scheduledScaling: [{ name: 'weekday-morning', schedule: '0 7 * * MON-FRI', minSize: 4, desiredSize: 4 }],
-    },
-    services: [
-      ...CodeLearnPlatform.defaultServices(),
-      {
-        name: 'feed-service',
-        path: '/api/feed/*',
-        spot: true,
-        memoryTarget: 80,
-        canary: { weight: 20 },
-        access: [DataAccess.MESSAGING, DataAccess.STATIC_ASSETS, DataAccess.UPLOADS],
-      },
-    ],
-    edge: {
-      domain: {
-        domainName: 'learn.example.com',
-        hostedZone: route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z0123456789EXAMPLE', zoneName: 'example.com' }),
-      },
-      rateLimit: 500,
-    },
-    observability: { alarmEmails: ['oncall@example.com'] },
-    logRetention: logs.RetentionDays.TWO_YEARS,
-    storage: {
-      uploadsAllowedOrigins: ['https://learn.example.com'],
-      replication: {
-        uploadsDestination: s3.Bucket.fromBucketName(stack, 'UploadsDr', 'codelearn-uploads-dr'),
-        backupsDestination: s3.Bucket.fromBucketArn(stack, 'BackupsDr', 'arn:aws:s3:::codelearn-backups-dr'),
-        destinationKey: kms.Key.fromKeyArn(stack, 'DrKey', 'arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'),
-      },
-    },
-  })],
+  ['a maximal platform', stack => new CodeLearnPlatform(stack, 'Platform', { ...maximalPlatformProps(stack), complianceChecks: false })],
   ['a Network alone', stack => new Network(stack, 'Network')],
   ['a Storage alone', stack => new Storage(stack, 'Storage')],
   ['a Cluster alone', stack => new Cluster(stack, 'Cluster', { vpc: new Network(stack, 'Network').vpc })],

@@ -1,18 +1,12 @@
 import { App, Stack } from 'aws-cdk-lib';
-import * as backup from 'aws-cdk-lib/aws-backup';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as route53 from 'aws-cdk-lib/aws-route53';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Deployment } from './deployment';
 import { ByoVpcPlatformStack } from '../../examples/byo-vpc-platform';
 import { CustomServicesPlatformStack } from '../../examples/custom-services-platform';
 import { DefaultPlatformStack } from '../../examples/default-platform';
 import { DevelopmentPlatformStack } from '../../examples/development-platform';
-import {
-  CacheEngine, Cluster, CodeLearnPlatform, DataAccess, Edge, MessageBroker, Microservice, Network, NodeScaling, PlatformProfile, Storage,
-} from '../../src';
+import { Cluster, CodeLearnPlatform, DataAccess, Edge, MessageBroker, Microservice, Network, Storage } from '../../src';
 import { Flags, testApp } from '../support/app';
+import { maximalPlatformProps } from '../support/fixtures';
 
 /** One configuration the deploy rules judge. */
 export interface Configuration {
@@ -84,52 +78,7 @@ export const CONFIGURATIONS: Configuration[] = [
 
 /** The platform with every option set. */
 function maximal(stack: Stack): void {
-  const drKey = (id: string) => kms.Key.fromKeyArn(stack, id, 'arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab');
-  new CodeLearnPlatform(stack, 'Platform', {
-    network: { cidr: '10.8.0.0/16', maxAzs: 3, natGateways: 3, interfaceEndpoints: Network.eksInterfaceEndpoints() },
-    database: {
-      readReplicas: 2,
-      backupCopyVault: backup.BackupVault.fromBackupVaultArn(stack, 'DrVault', 'arn:aws:backup:us-west-2:123456789012:backup-vault:dr'),
-      automatedBackupReplication: { region: 'us-west-2', encryptionKey: drKey('DrDatabaseKey') },
-    },
-    cache: { engine: CacheEngine.VALKEY, shards: 3, replicasPerShard: 2 },
-    messaging: { broker: MessageBroker.kafka({ brokersPerAz: 2 }) },
-    cluster: {
-      publicEndpointCidrs: ['203.0.113.0/24'],
-      spotNodes: { minSize: 1, desiredSize: 1 },
-      nodeScaling: NodeScaling.clusterAutoscaler({ cpuTargetTrackingPercent: 70 }),
-      scheduledScaling: [{ name: 'weekday-morning', schedule: '0 7 * * MON-FRI', minSize: 4, desiredSize: 4 }],
-    },
-    services: [
-      ...CodeLearnPlatform.defaultServices(),
-      {
-        name: 'feed-service',
-        path: '/api/feed/*',
-        spot: true,
-        memoryTarget: 80,
-        canary: { weight: 20 },
-        access: [DataAccess.MESSAGING, DataAccess.STATIC_ASSETS, DataAccess.UPLOADS],
-      },
-    ],
-    edge: {
-      domain: {
-        domainName: 'learn.example.com',
-        hostedZone: route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z0123456789EXAMPLE', zoneName: 'example.com' }),
-      },
-      rateLimit: 500,
-    },
-    observability: { alarmEmails: ['oncall@example.com'] },
-    logRetention: logs.RetentionDays.TWO_YEARS,
-    profile: PlatformProfile.PRODUCTION,
-    storage: {
-      uploadsAllowedOrigins: ['https://learn.example.com'],
-      replication: {
-        uploadsDestination: s3.Bucket.fromBucketName(stack, 'UploadsDr', 'codelearn-uploads-dr'),
-        backupsDestination: s3.Bucket.fromBucketArn(stack, 'BackupsDr', 'arn:aws:s3:::codelearn-backups-dr'),
-        destinationKey: drKey('DrKey'),
-      },
-    },
-  });
+  new CodeLearnPlatform(stack, 'Platform', maximalPlatformProps(stack));
 }
 
 const cache = new Map<string, Deployment>();
