@@ -94,9 +94,10 @@ export interface CodeLearnPlatformProps {
   readonly storage?: StorageOptions;
 
   /**
-   * The internal load balancer and its WAF web ACL.
+   * The internal load balancer behind CloudFront, its regional WAF web ACL, and the
+   * CloudFront web ACL with the rules that judge the viewer's IP.
    *
-   * @default - managed rule groups (common, known bad inputs, SQL injection, IP reputation) and 2,000 requests per IP in five minutes
+   * @default - regional rule groups (common, known bad inputs, SQL injection); at CloudFront, IP reputation and 2,000 requests per IP in five minutes (us-east-1 stacks)
    */
   readonly edge?: EdgeOptions;
 
@@ -338,6 +339,7 @@ export class CodeLearnPlatform extends Construct {
     output('KubeconfigCommand', `aws eks update-kubeconfig --name ${this.cluster.clusterName} --region ${region}`,
       'Writes a kubeconfig for the cluster (needs an access entry for your IAM principal)');
     output('DatabaseWriterEndpoint', this.database.instance.dbInstanceEndpointAddress, 'The PostgreSQL writer');
+    output('DatabaseSecretArn', this.database.secret.secretArn, 'The master user\'s secret: for migrations and administration only');
     if (this.database.proxy) {
       output('DatabaseProxyEndpoint', this.database.proxy.endpoint, 'The RDS Proxy in front of the writer (IAM authentication, TLS)');
     }
@@ -478,26 +480,25 @@ function broughtVpcFindings(vpc: ec2.Vpc): string[] {
     'acknowledgement of each public subnet\'s route to the internet gateway (`Validations.of(subnet).acknowledge(...)`).'];
 }
 
-/** The repository prefixes taken in each app, by the environment they deploy to. */
-const REPOSITORY_PREFIXES = new WeakMap<Construct, Map<string, string>>();
+/** The repository prefixes taken in each app, with where their platforms deploy. */
+const REPOSITORY_PREFIXES = new WeakMap<Construct, { prefix: string; account?: string; region?: string; path: string }[]>();
 
 /**
- * Two platforms of one app that deploy to the same account and region (or may:
- * environment-agnostic stacks) cannot share repository names: the second deploy
- * would fail with "already exists".
+ * Two platforms of one app that may deploy to the same account and region cannot
+ * share repository names: the second deploy would fail with "already exists". An
+ * account or region that is not written in the app may be any.
  */
 function claimRepositoryPrefix(platform: CodeLearnPlatform, prefix: string): void {
   const stack = Stack.of(platform);
-  const root = platform.node.root;
-  const environment = Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region) ? 'any' : `${stack.account}/${stack.region}`;
-  const claimed = REPOSITORY_PREFIXES.get(root) ?? new Map<string, string>();
-  REPOSITORY_PREFIXES.set(root, claimed);
-  for (const [key, path] of claimed) {
-    const [otherEnvironment, otherPrefix] = key.split(' ');
-    if (otherPrefix === prefix && (otherEnvironment === environment || otherEnvironment === 'any' || environment === 'any')) {
-      throw new ConfigurationError(`\`repositoryPrefix\` ('${prefix}') is taken by ${path}, which may deploy to the same account and region: ` +
-        'ECR repository names are unique there. Give each platform its own prefix, such as \'codelearn-dev\'.');
-    }
+  const literal = (value: string) => Token.isUnresolved(value) ? undefined : value;
+  const claim = { prefix, account: literal(stack.account), region: literal(stack.region), path: platform.node.path };
+  const mayMeet = (a?: string, b?: string) => a === undefined || b === undefined || a === b;
+  const claims = REPOSITORY_PREFIXES.get(platform.node.root) ?? [];
+  REPOSITORY_PREFIXES.set(platform.node.root, claims);
+  const taken = claims.find(other => other.prefix === prefix && mayMeet(other.account, claim.account) && mayMeet(other.region, claim.region));
+  if (taken) {
+    throw new ConfigurationError(`\`repositoryPrefix\` ('${prefix}') is taken by ${taken.path}, which may deploy to the same account and region: ` +
+      'ECR repository names are unique there. Give each platform its own prefix, such as \'codelearn-dev\'.');
   }
-  claimed.set(`${environment} ${prefix}`, platform.node.path);
+  claims.push(claim);
 }

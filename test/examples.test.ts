@@ -1,4 +1,7 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import { ByoVpcPlatformStack } from '../examples/byo-vpc-platform';
 import { CustomServicesPlatformStack } from '../examples/custom-services-platform';
 import { DefaultPlatformStack } from '../examples/default-platform';
@@ -7,6 +10,11 @@ import { PlatformProfile } from '../src';
 import { testApp } from './support/app';
 
 describe('examples', () => {
+  test('synthesize with the feature flags cdk init writes (cdk.json, kept in step with aws-cdk-lib)', () => {
+    const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8'));
+    expect(cdkJson.context).toEqual(CURRENTLY_RECOMMENDED_FLAGS);
+  });
+
   test('the default platform synthesizes with the specification\'s network', () => {
     const stack = new DefaultPlatformStack(testApp(), 'CodeLearnPlatform');
     const template = Template.fromStack(stack);

@@ -106,7 +106,7 @@ describe('CodeLearnPlatform', () => {
     const outputs = Template.fromStack(stack).toJSON().Outputs;
     const names = Object.keys(outputs).map(id => id.replace(/^Platform/, '').replace(/[0-9A-F]{8}$/, '')).sort();
     expect(names).toEqual([
-      'BackupsBucket', 'BrokerEndpoints', 'CacheEndpoint', 'ClusterName', 'ClusterSecurityGroupId', 'DashboardUrl', 'DatabaseProxyEndpoint', 'DatabaseReaderEndpoints',
+      'BackupsBucket', 'BrokerEndpoints', 'CacheEndpoint', 'ClusterName', 'ClusterSecurityGroupId', 'DashboardUrl', 'DatabaseProxyEndpoint', 'DatabaseReaderEndpoints', 'DatabaseSecretArn',
       'DatabaseWriterEndpoint', 'EdgeUrl', 'KubeconfigCommand', 'RepositoryApiGateway', 'RepositoryGroupService', 'RepositoryPostService',
       'RepositoryUserService', 'StaticAssetsBucket', 'UploadsBucket',
     ]);
@@ -143,11 +143,12 @@ describe('CodeLearnPlatform', () => {
     const names = (of: Stack) => Object.values(Template.fromStack(of).findResources('AWS::ECR::Repository')).map(repository => repository.Properties.RepositoryName).sort();
     expect(names(stack)).toEqual(['codelearn/api-gateway', 'codelearn/group-service', 'codelearn/post-service', 'codelearn/user-service']);
     expect(names(ownPrefix)).toContain('codelearn-dev/user-service');
-    // Platforms in different regions may share it.
+    // Platforms in different regions may share it, the account written or not.
     const regions = testApp();
     for (const region of ['eu-west-1', 'us-west-2']) {
       const regional = new Stack(regions, `Platform-${region}`, { env: { account: '123456789012', region } });
       expect(() => new CodeLearnPlatform(regional, 'Platform', { repositoryPrefix: 'shared', network: { availabilityZones: [`${region}a`, `${region}b`] } })).not.toThrow();
+      expect(() => new CodeLearnPlatform(new Stack(regions, `Agnostic-${region}`, { env: { region } }), 'Platform', { repositoryPrefix: 'agnostic' })).not.toThrow();
     }
     expect(() => new CodeLearnPlatform(testStack(), 'Platform', { repositoryPrefix: 'Code Learn' })).toThrow(new Error(
       '`repositoryPrefix` (\'Code Learn\') is not an ECR repository name: use lowercase letters, digits, \'.\', \'_\', \'-\' and \'/\' between them, such as \'codelearn-dev\'.'));
@@ -224,8 +225,8 @@ describe('CodeLearnPlatform', () => {
       ['PlatformCacheSecurityGroup', 'PlatformNetworkWorkloadSecurityGroup', 6379, 6379],
       ['PlatformDatabaseProxySecurityGroup', 'PlatformNetworkWorkloadSecurityGroup', 5432, 5432],
       ['PlatformDatabaseSecurityGroup', 'PlatformDatabaseProxySecurityGroup', 5432, 5432],
+      // The functions that sign in as the master user: rotation and the database users.
       ['PlatformDatabaseSecurityGroup', 'PlatformDatabaseRotationSecurityGroup', 5432, 5432],
-      ['PlatformDatabaseSecurityGroup', 'PlatformDatabaseUsersSecurityGroup', 5432, 5432],
       ['PlatformDatabaseSecurityGroup', 'PlatformNetworkWorkloadSecurityGroup', 5432, 5432],
       // AMQPS only: the management console is not opened to the workloads.
       ['PlatformMessagingSecurityGroup', 'PlatformNetworkWorkloadSecurityGroup', 5671, 5671],
@@ -311,10 +312,37 @@ describe('CodeLearnPlatform', () => {
         Database: 'codelearn',
         Host: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformDatabaseInstance'), 'Endpoint.Address'] },
       });
-      // The function runs in the VPC, on Node.js 24, and reaches only the writer and HTTPS.
+      template.hasResourceProperties('Custom::DatabaseUsers', {
+        SecretArn: { Ref: Match.stringLikeRegexp('^PlatformDatabaseInstanceSecretAttachment') },
+        Port: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformDatabaseInstance'), 'Endpoint.Port'] },
+        // CloudFormation waits for an answer six minutes at most, not an hour.
+        ServiceTimeout: '360',
+      });
+      // The function runs in the VPC, on Node.js 24, with the rotation's security group:
+      // HTTPS out (Secrets Manager, the RDS trust store, CloudFormation) and the writer.
       template.hasResourceProperties('AWS::Lambda::Function', {
         Runtime: 'nodejs24.x',
-        VpcConfig: { SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformDatabaseUsersSecurityGroup'), 'GroupId'] }], SubnetIds: Match.anyValue() },
+        Timeout: 300,
+        VpcConfig: { SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformDatabaseRotationSecurityGroup'), 'GroupId'] }], SubnetIds: Match.anyValue() },
+      });
+      template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+        GroupDescription: Match.stringLikeRegexp('^Functions that sign in as the master user'),
+        SecurityGroupEgress: [Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 })],
+      });
+      // It reads the master secret, decrypting through Secrets Manager only.
+      template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+        Description: Match.stringLikeRegexp('^Makes the IAM database users'),
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: { Ref: Match.stringLikeRegexp('^PlatformDatabaseInstanceSecretAttachment') } },
+            {
+              Effect: 'Allow',
+              Action: 'kms:Decrypt',
+              Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformDatabaseKey'), 'Arn'] },
+              Condition: { StringEquals: { 'kms:ViaService': Match.anyValue() } },
+            },
+          ]),
+        },
       });
     });
 

@@ -11,10 +11,11 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { ClusterAutoscalerOptions, NodeScaling, NodeScalingStrategy } from './node-scaling';
 import { AwsCalls } from '../private/aws-calls';
+import { parseIpv4Cidr } from '../private/cidr';
 import { ConfigurationError } from '../private/errors';
 import * as k8s from '../private/k8s';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
-import { acknowledge, acknowledgeControlRule, acknowledgeManagedPolicies, findingValue } from '../private/nag';
+import { acknowledge, acknowledgeControlRule, acknowledgeCustomResourceHandler, acknowledgeManagedPolicies, findingValue } from '../private/nag';
 import { pascalCase } from '../private/names';
 import { podIdentityPrincipal, podIdentityRole } from '../private/pod-identity';
 import { isProduction, defaultLogRetention } from '../private/profile';
@@ -161,9 +162,10 @@ export interface ClusterOptions {
 
   /**
    * The instance types of the spot node group: several, so that spot capacity is
-   * found when one type is short.
+   * found when one type is short, and of one shape (the Cluster Autoscaler plans a
+   * group with its first type). Check that each is offered in your region.
    *
-   * @default - t3.medium, t3a.medium, t3.large, t3a.large
+   * @default - t3.medium, t3a.medium, c5.large, c5a.large, c6i.large, c6a.large (2 vCPU, 4 GiB)
    */
   readonly spotInstanceTypes?: ec2.InstanceType[];
 
@@ -334,13 +336,15 @@ export class Cluster extends Construct {
       throw new ConfigurationError('`spotNodes` and `spotInstanceTypes` are set but `spot` is false: set `spot: true`, or remove them.');
     }
     for (const cidr of props.publicEndpointCidrs ?? []) {
-      if (cidr === '0.0.0.0/0' || !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(cidr)) {
+      const block = parseIpv4Cidr(cidr);
+      if (!block || block.prefix === 0) {
         throw new ConfigurationError(`\`publicEndpointCidrs\` has '${cidr}': list IPv4 CIDR blocks narrower than 0.0.0.0/0, such as '203.0.113.0/24'.`);
       }
     }
     this.nodeScaling = props.nodeScaling ?? NodeScaling.clusterAutoscaler();
     const kubernetesVersion = props.kubernetesVersion ?? KUBERNETES_VERSION;
-    if (!props.kubectlLayer && kubernetesVersion.version !== KUBECTL_LAYER_MINOR) {
+    const minor = (version: string) => Number(version.split('.')[1]);
+    if (!props.kubectlLayer && Math.abs(minor(kubernetesVersion.version) - minor(KUBECTL_LAYER_MINOR)) > 1) {
       Annotations.of(this).addWarningV2('codelearn:kubectl-layer-skew',
         `The cluster runs Kubernetes ${kubernetesVersion.version} with the kubectl ${KUBECTL_LAYER_MINOR} layer: kubectl supports one minor ` +
         `version of skew. Pass \`kubectlLayer\` with the layer of ${kubernetesVersion.version}.`);
@@ -638,9 +642,7 @@ export class Cluster extends Construct {
     }
     const [serviceAccount, policy] = entry;
     const role = new iam.Role(this, `${name === 'vpc-cni' ? 'Cni' : 'EbsCsi'}Role`, {
-      assumedBy: podIdentityPrincipal({
-        clusterName: this.name, clusterArn: this.eksCluster.clusterArn, namespace: 'kube-system', serviceAccount, agent: this,
-      }),
+      assumedBy: podIdentityPrincipal({ clusterArn: this.eksCluster.clusterArn, namespace: 'kube-system', serviceAccount }),
       description: `Pod Identity role of the ${name} add-on of ${this.node.path}`,
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName(policy)],
     });
@@ -836,19 +838,13 @@ export class Cluster extends Construct {
         'The provider framework invokes the versions of its own handler function only.',
     });
     acknowledgeControlRule(provider, 'IAMNoInlinePolicy', `${customResource}; aws-eks-v2 creates and scopes the policies of its roles.`);
-    acknowledge(provider, {
-      'HIPAA.Security-LambdaConcurrency': `${customResource}, so reserved concurrency would only make deploys fail.`,
-      'NIST.800.53.R5-LambdaConcurrency': `${customResource}, so reserved concurrency would only make deploys fail.`,
-      'HIPAA.Security-LambdaDLQ': `${customResource}; failures are reported to CloudFormation, which fails the deploy. A dead-letter queue would receive nothing.`,
-      'NIST.800.53.R5-LambdaDLQ': `${customResource}; failures are reported to CloudFormation, which fails the deploy. A dead-letter queue would receive nothing.`,
-    });
+    acknowledgeCustomResourceHandler(provider, 'The kubectl provider of aws-eks-v2');
     for (const role of provider.node.findAll().filter((child): child is iam.CfnRole => child instanceof iam.CfnRole)) {
       // aws-eks-v2 lets its handler pull Helm charts from ECR; both charts come from
       // HTTPS repositories, so the handler reads no registry.
       const arns: any[] = Stack.of(this).resolve(role.managedPolicyArns) ?? [];
       const kept = arns.filter(arn => !JSON.stringify(arn).includes('ContainerRegistry'));
       if (kept.length !== arns.length) {
-        role.addPropertyOverride('ManagedPolicyArns', kept);
         role.managedPolicyArns = kept;
         // The condition that chose the public registry's policy is left unused.
         for (const condition of provider.node.findAll().filter((child): child is CfnCondition => child instanceof CfnCondition)) {

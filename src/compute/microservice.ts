@@ -9,7 +9,7 @@ import { ConfigurationError } from '../private/errors';
 import * as k8s from '../private/k8s';
 import { ManagedPolicyGrantee, podIdentityRole } from '../private/pod-identity';
 import { serviceRepository } from '../private/repository';
-import { requireCpu, requireImage, requireImageTag, requireKubernetesName, requireLatency, requireMemory, requireWholeNumber } from '../private/validate';
+import { requireCpu, requireImage, requirePathPattern, requireImageTag, requireKubernetesName, requireLatency, requireMemory, requireWholeNumber } from '../private/validate';
 
 /**
  * A second version of a service that takes part of its traffic: a canary release,
@@ -51,13 +51,15 @@ export interface CanaryOptions {
 export interface MicroserviceOptions {
   /**
    * The service's name: the Kubernetes name of its Deployment, Service and
-   * ServiceAccount, and of its ECR repository.
+   * ServiceAccount, and the last part of its ECR repository's name
+   * (`codelearn/<name>`).
    */
   readonly name: string;
 
   /**
    * The path pattern that the load balancer routes to this service, such as
-   * `/api/users/*`.
+   * `/api/users/*` (which also matches `/api/users`). It ends with `/*`, and is not
+   * `/*` itself: the service without a path takes everything else.
    *
    * @default - none: the service is the load balancer's default route
    */
@@ -68,7 +70,7 @@ export interface MicroserviceOptions {
    * checked first. A rule whose path covers another's (`/api/*` covers
    * `/api/users/*`) must come after it; synthesis fails when it would not.
    *
-   * @default - derived from `path` alone, so that adding, removing or reordering services never moves it
+   * @default - derived from `path` alone, deeper paths first, so that adding, removing or reordering services never moves it
    */
   readonly priority?: number;
 
@@ -287,9 +289,9 @@ export class Microservice extends Construct implements iam.IGrantable {
   public readonly path?: string;
 
   /**
-   * The priority of the service's listener rule.
+   * The priority of the service's listener rule, as the options gave it.
    *
-   * @default - derived from the path
+   * @default - undefined: the edge derives it from the path
    */
   public readonly priority?: number;
 
@@ -368,10 +370,8 @@ export class Microservice extends Construct implements iam.IGrantable {
     if (!healthCheckPath.startsWith('/')) {
       throw new ConfigurationError(`\`healthCheckPath\` ('${healthCheckPath}') must start with '/'.`);
     }
-    if (props.path !== undefined && !/^\/[A-Za-z0-9_\-.*/]*$/.test(props.path)) {
-      throw new ConfigurationError(`\`path\` ('${props.path}') is not a path pattern: write it as '/api/users/*'.`);
-    }
-    if (props.path === '/*' || props.path === '/') {
+    if (props.path !== undefined) requirePathPattern('path', props.path, '/api/users/*');
+    if (props.path === '/*') {
       throw new ConfigurationError(`\`path\` ('${props.path}') matches every request, and would take them from the service without a path ` +
         '(the default route): leave `path` out for the service that takes everything else, and give the others their prefix, such as \'/api/users/*\'.');
     }

@@ -1,4 +1,4 @@
-import { Annotations, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
@@ -14,7 +14,7 @@ import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
 import { isProduction, defaultLogRetention } from '../private/profile';
 import { dataSubnets } from '../private/subnets';
-import { requireInstanceType, requireWholeDays, requireWholeNumber } from '../private/validate';
+import { requireNodeType, requireWholeDays, requireWholeNumber } from '../private/validate';
 
 /**
  * The in-memory engine of the cache.
@@ -156,10 +156,7 @@ export class Cache extends Construct implements ec2.IConnectable {
     requireWholeNumber('shards', shards, 1, 90);
     requireWholeNumber('replicasPerShard', replicas, 0, 5);
     const nodeType = props.nodeType ?? (production ? 'cache.t3.medium' : 'cache.t3.micro');
-    if (!Token.isUnresolved(nodeType) && !/^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(nodeType)) {
-      throw new ConfigurationError(`\`nodeType\` ('${nodeType}') is not an ElastiCache node type: write it as 'cache.t3.medium'.`);
-    }
-    requireInstanceType('nodeType', nodeType.replace(/^cache\./, ''), 'cache');
+    requireNodeType('nodeType', nodeType, 'an ElastiCache node type', 'cache.t3.medium');
     this.shards = shards;
     this.replicasPerShard = replicas;
     const multiAz = replicas > 0;

@@ -10,6 +10,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { DataStoreProps } from './data-store-props';
 import { DatabaseUsers } from '../private/database-users';
+import { PLAIN_IDENTIFIER } from '../private/database-users/postgres';
 import { ConfigurationError } from '../private/errors';
 import { grantReadSecret } from '../private/grants';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
@@ -166,7 +167,7 @@ export interface DatabaseOptions {
    * nobody, the account's root and AWS included, can change or remove the lock, and
    * the vault cannot be deleted while it holds recovery points. It cannot be undone.
    *
-   * @default - governance mode: the lock can be removed by a principal allowed to
+   * @default - governance mode: a principal allowed `backup:DeleteBackupVaultLockConfiguration` can remove the lock
    */
   readonly backupVaultLockChangeableFor?: Duration;
 
@@ -183,9 +184,11 @@ export interface DatabaseOptions {
  */
 export interface DatabaseProps extends DatabaseOptions, DataStoreProps {
   /**
-   * The subnets of the function that rotates the master password. It calls the
-   * Secrets Manager API and connects to the database, so it needs a route to
-   * Secrets Manager: a NAT gateway, or an interface endpoint in the VPC.
+   * The subnets of the functions that sign in as the master user: the one that
+   * rotates its password, and the one that makes the IAM database users. They call
+   * Secrets Manager, answer CloudFormation through S3, and the users function
+   * downloads RDS's certificate bundle from truststore.pki.rds.amazonaws.com, so
+   * they need a route to the internet (a NAT gateway).
    *
    * @default - the VPC's private subnets with egress, or the database's subnets when the VPC has none
    */
@@ -279,11 +282,17 @@ export class Database extends Construct implements ec2.IConnectable {
   private replicaConnectPolicy?: iam.ManagedPolicy;
   private proxyRole?: iam.Role;
   private users?: DatabaseUsers;
+  private readonly vpc: ec2.IVpc;
+  /** The security group of the functions that sign in as the master user. */
+  private readonly masterUserFunctions: ec2.SecurityGroup;
+  /** The master user's name as PostgreSQL stores it (lowercase: RDS creates it unquoted). */
+  private readonly masterUsername: string;
   private readonly rotationSubnets: ec2.SubnetSelection;
   private readonly logRetention: logs.RetentionDays;
 
-  constructor(scope: Construct, id: string, private readonly props: DatabaseProps) {
+  constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
+    this.vpc = props.vpc;
     const profile = props.profile ?? PlatformProfile.PRODUCTION;
     const production = profile === PlatformProfile.PRODUCTION;
     const allocatedStorage = props.allocatedStorage ?? 100;
@@ -295,6 +304,7 @@ export class Database extends Construct implements ec2.IConnectable {
     requireWholeNumber('readReplicas', replicaCount, 0, MAX_READ_REPLICAS);
     const username = props.masterUsername ?? 'codelearn_admin';
     validateUsername(username);
+    this.masterUsername = username.toLowerCase();
     const databaseName = props.databaseName ?? 'codelearn';
     validateDatabaseName(databaseName);
     this.databaseName = databaseName;
@@ -387,7 +397,16 @@ export class Database extends Construct implements ec2.IConnectable {
     this.secret = this.instance.secret!;
     // A snapshot of the writer is useless without its password: the secret is kept.
     (this.instance.node.findChild('Secret') as secretsmanager.Secret).applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
-    this.rotateMasterPassword(props, securityGroup);
+    // The functions that sign in as the master user (rotation, the database users)
+    // reach Secrets Manager, RDS's trust store and CloudFormation over HTTPS, and the writer.
+    this.masterUserFunctions = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
+      vpc: props.vpc,
+      description: 'Functions that sign in as the master user (password rotation, database users): HTTPS out, PostgreSQL to the writer',
+      allowAllOutbound: false,
+    });
+    this.masterUserFunctions.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager, the RDS trust store, CloudFormation');
+    this.masterUserFunctions.connections.allowTo(securityGroup, ec2.Port.tcp(POSTGRES_PORT), 'Master user functions to the writer');
+    this.rotateMasterPassword(props.vpc);
     this.addLogGroups(this.instance, 'Instance', identifier, logRetention);
     this.acknowledgeDefaultPort(this.instance);
     if (!multiAz) {
@@ -523,8 +542,8 @@ export class Database extends Construct implements ec2.IConnectable {
 
   /**
    * Lets `grantee` connect as `dbUser` with IAM authentication, through the proxy
-   * when there is one (which signs in to the writer as that user too). The user
-   * must exist in the database with the `rds_iam` role.
+   * when there is one (which signs in to the writer as that user too), and makes
+   * the user on deploy (`addIamUser`).
    */
   public grantConnect(grantee: iam.IGrantable, dbUser: string): iam.Grant {
     this.addIamUser(dbUser);
@@ -534,17 +553,25 @@ export class Database extends Construct implements ec2.IConnectable {
   /**
    * Makes `dbUser` exist in the database on deploy: a login role with `rds_iam`
    * (IAM sign-in), `CONNECT` on the database and a schema of its own. A function
-   * in the VPC signs in as the master user and runs this on every create and
-   * update, idempotently; users are never dropped. `grantConnect` calls it.
+   * in the VPC signs in as the master user and runs this, idempotently, whenever
+   * the list of users changes; users are never dropped. `grantConnect` calls it.
    */
   public addIamUser(dbUser: string): void {
-    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(dbUser)) {
+    if (!PLAIN_IDENTIFIER.test(dbUser)) {
       throw new ConfigurationError(`\`dbUser\` ('${dbUser}') is not a plain PostgreSQL name: use 1 to 63 lowercase letters, digits and '_', starting with a letter or '_'.`);
+    }
+    // Roles PostgreSQL and RDS own, and the master user itself: making them "users"
+    // would fail, or grant and then revoke the master user's own roles.
+    if (dbUser === this.masterUsername || RESERVED_USERNAMES.includes(dbUser) || /^(pg_|rds)/.test(dbUser)
+      || ['public', 'current_user', 'session_user', 'current_role'].includes(dbUser)) {
+      throw new ConfigurationError(`\`dbUser\` ('${dbUser}') is a role of PostgreSQL, of RDS or the master user: give the user another name ` +
+        '(a service of the platform signs in as its name with \'_\' for \'-\').');
     }
     if (!this.users) {
       this.users = new DatabaseUsers(this, 'Users', {
-        vpc: this.props.vpc,
+        vpc: this.vpc,
         vpcSubnets: this.rotationSubnets,
+        securityGroup: this.masterUserFunctions,
         secret: this.secret,
         encryptionKey: this.encryptionKey,
         writer: this.instance,
@@ -632,20 +659,12 @@ export class Database extends Construct implements ec2.IConnectable {
    * Serverless Application Repository) that runs in the VPC and reaches the writer
    * on its port.
    */
-  private rotateMasterPassword(props: DatabaseProps, databaseSecurityGroup: ec2.SecurityGroup): void {
-    const subnets = this.rotationSubnets;
-    const securityGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
-      vpc: props.vpc,
-      description: 'Master password rotation: HTTPS to Secrets Manager, PostgreSQL to the writer',
-      allowAllOutbound: false,
-    });
-    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager API');
-    securityGroup.connections.allowTo(databaseSecurityGroup, ec2.Port.tcp(POSTGRES_PORT), 'Rotation to the writer');
+  private rotateMasterPassword(vpc: ec2.IVpc): void {
     this.secret.addRotationSchedule('Rotation', {
       hostedRotation: secretsmanager.HostedRotation.postgreSqlSingleUser({
-        vpc: props.vpc,
-        vpcSubnets: subnets,
-        securityGroups: [securityGroup],
+        vpc,
+        vpcSubnets: this.rotationSubnets,
+        securityGroups: [this.masterUserFunctions],
       }),
       automaticallyAfter: ROTATION_PERIOD,
     });
@@ -733,7 +752,8 @@ function validateUsername(username: string): void {
 }
 
 function validateDatabaseName(name: string): void {
-  if (!/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(name)) {
-    throw new ConfigurationError(`\`databaseName\` ('${name}') must be 1 to 63 letters, digits or underscores, starting with a letter.`);
+  // Lowercase: PostgreSQL folds unquoted names, and the users function grants on it by name.
+  if (!/^[a-z][a-z0-9_]{0,62}$/.test(name)) {
+    throw new ConfigurationError(`\`databaseName\` ('${name}') must be 1 to 63 lowercase letters, digits or underscores, starting with a letter.`);
   }
 }

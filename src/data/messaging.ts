@@ -18,7 +18,7 @@ import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/
 import { isProduction, defaultLogRetention } from '../private/profile';
 import { closeDefaultEgress } from '../private/security-groups';
 import { dataSubnets, egressSubnets } from '../private/subnets';
-import { requireInstanceType, requireWholeNumber } from '../private/validate';
+import { requireNodeType, requireWholeNumber } from '../private/validate';
 
 /**
  * What a user may set on the messaging tier.
@@ -287,7 +287,7 @@ export class Messaging extends Construct implements ec2.IConnectable {
     const engineVersion = options.engineVersion ?? '3.13';
     validateVersion('engineVersion', engineVersion, /^\d+\.\d+$/, '3.13');
     const instanceType = options.instanceType ?? (production ? 'mq.m7g.large' : 'mq.t3.micro');
-    validateInstanceType(instanceType, 'mq', 'mq.m7g.large');
+    requireNodeType('instanceType', instanceType, 'an Amazon MQ instance type', 'mq.m7g.large');
     const username = options.username ?? 'codelearn';
     if (!/^[A-Za-z0-9_.~-]{2,100}$/.test(username) || username === 'guest') {
       throw new ConfigurationError(`\`username\` ('${username}') must be 2 to 100 letters, digits, '-', '_', '.' or '~', and not 'guest'.`);
@@ -348,7 +348,7 @@ export class Messaging extends Construct implements ec2.IConnectable {
     const kafkaVersion = options.kafkaVersion ?? '3.6.0';
     validateVersion('kafkaVersion', kafkaVersion, /^\d+\.\d+\.(\d+|x)$/, '3.6.0');
     const instanceType = options.instanceType ?? (production ? 'kafka.m5.large' : 'kafka.t3.small');
-    validateInstanceType(instanceType, 'kafka', 'kafka.m5.large');
+    requireNodeType('instanceType', instanceType, 'an MSK instance type', 'kafka.m5.large');
     const brokersPerAz = options.brokersPerAz ?? 1;
     requireWholeNumber('brokersPerAz', brokersPerAz, 1, 5);
     const volumeSize = options.volumeSize ?? 100;
@@ -396,9 +396,3 @@ function validateVersion(name: string, version: string, pattern: RegExp, example
   }
 }
 
-function validateInstanceType(instanceType: string, prefix: string, example: string): void {
-  if (!Token.isUnresolved(instanceType) && !new RegExp(`^${prefix}\\.[a-z0-9]+\\.[a-z0-9]+$`).test(instanceType)) {
-    throw new ConfigurationError(`\`instanceType\` ('${instanceType}') is not an ${prefix === 'mq' ? 'Amazon MQ' : 'MSK'} instance type: write it as '${example}'.`);
-  }
-  requireInstanceType('instanceType', instanceType.replace(new RegExp(`^${prefix}\\.`), ''), prefix);
-}

@@ -63,8 +63,10 @@ export interface StorageOptions {
   readonly replication?: StorageReplication;
 
   /**
-   * The KMS key that encrypts the buckets. A key you bring must let
-   * `logging.s3.amazonaws.com` generate data keys, or access logs are not delivered.
+   * The KMS key that encrypts the buckets. A `kms.Key` of this app gets the
+   * statement that lets `logging.s3.amazonaws.com` generate data keys for this
+   * account's buckets; a key imported by ARN must allow it already, or access logs
+   * are not delivered.
    *
    * @default - a new customer-managed key with rotation enabled
    */
@@ -370,8 +372,11 @@ function validateOrigins(origins: string[]): void {
  * statement that lets `logging.s3.amazonaws.com` decrypt, encrypt and re-encrypt
  * with no condition. Log delivery needs only to generate data keys, which the
  * storage's own statement allows for this account's buckets: the unconditioned
- * one is left out of the key policy as it is written.
+ * one is left out of the key policy as it is written. Only aws-cdk-lib's own
+ * statement (no Sid, its four actions) goes: a brought key keeps its owner's.
  */
+const CDK_LOG_DELIVERY_ACTIONS = JSON.stringify(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*']);
+
 function dropUnconditionedLogDelivery(key: kms.IKey): void {
   const cfnKey = key.node.defaultChild;
   if (!(cfnKey instanceof kms.CfnKey)) {
@@ -382,7 +387,8 @@ function dropUnconditionedLogDelivery(key: kms.IKey): void {
     produce: context => {
       const rendered = context.resolve(document);
       const statements = [rendered.Statement ?? []].flat().filter((statement: any) =>
-        !(statement.Principal?.Service === 'logging.s3.amazonaws.com' && statement.Condition === undefined));
+        !(statement.Principal?.Service === 'logging.s3.amazonaws.com' && statement.Condition === undefined && statement.Sid === undefined
+          && JSON.stringify([statement.Action].flat().sort()) === CDK_LOG_DELIVERY_ACTIONS));
       return { ...rendered, Statement: statements };
     },
   });

@@ -24,7 +24,7 @@ import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/
 import { isProduction, defaultLogRetention } from '../private/profile';
 import { defaultRoute, LAST_PRIORITY, routePriorities } from '../private/routes';
 import { serviceScope } from '../private/service-scope';
-import { requireWholeNumber } from '../private/validate';
+import { requirePathPattern, requireWholeNumber } from '../private/validate';
 import { DEFAULT_RULE_GROUPS, IP_RULE_GROUPS, logWebAcl, managedRules, validateRuleGroups, visibility, webAclMetricName } from '../private/web-acl';
 import { PlatformProfile } from '../profile';
 
@@ -90,7 +90,8 @@ export interface EdgeOptions {
   /**
    * The most requests one viewer IP address may send in five minutes before WAF
    * blocks it, from 10 (WAF's minimum) to 2,000,000,000. A rule of the
-   * CloudFront-scope web ACL.
+   * CloudFront-scope web ACL that the edge creates: it has no effect with
+   * `cloudFrontWebAclArn`, nor in a stack outside us-east-1.
    *
    * @default 2000
    */
@@ -209,7 +210,7 @@ export class Edge extends Construct {
   /**
    * The CloudFront-scope web ACL that the edge created: the rules that judge the viewer's IP.
    *
-   * @default - none outside us-east-1 (see `cloudFrontWebAclArn`)
+   * @default - none with `cloudFrontWebAclArn`, or outside us-east-1
    */
   public readonly cloudFrontWebAcl?: CloudFrontWebAcl;
 
@@ -230,9 +231,7 @@ export class Edge extends Construct {
     const defaultService = defaultRoute(routes).service;
     const priorities = routePriorities(routes);
     const staticPath = props.staticPathPattern ?? '/static/*';
-    if (!/^\/[A-Za-z0-9_\-.*/]+$/.test(staticPath)) {
-      throw new ConfigurationError(`\`staticPathPattern\` ('${staticPath}') is not a path pattern: write it as '/static/*'.`);
-    }
+    requirePathPattern('staticPathPattern', staticPath, '/static/*');
     if (props.services.some(service => service.path === staticPath)) {
       throw new ConfigurationError(`\`staticPathPattern\` ('${staticPath}') is also a service's path: give the static assets another path.`);
     }

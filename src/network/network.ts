@@ -41,7 +41,9 @@ export interface NetworkOptions {
   readonly cidr?: string;
 
   /**
-   * How many Availability Zones the new VPC spans, at least 2.
+   * How many Availability Zones the new VPC spans, at least 2. In us-east-1,
+   * us-west-1 and ca-central-1 the zones are chosen by zone ID among those EKS
+   * supports.
    *
    * Environment-agnostic stacks resolve the zones at deploy time and always get two.
    *
@@ -51,6 +53,9 @@ export interface NetworkOptions {
 
   /**
    * The Availability Zones of the new VPC, at least 2. Cannot be combined with `maxAzs`.
+   * They are used as given: zone names map to different zone IDs in each account,
+   * so check that EKS supports the zones you name (it does not support use1-az3,
+   * usw1-az2 and cac1-az3).
    *
    * In a stack with a fixed account and region, the CDK reads the region's zones
    * from `cdk.context.json` (and looks them up once if they are missing); commit

@@ -312,7 +312,7 @@ export class Observability extends Construct {
     const requests = alb.metrics.requestCount({ period, statistic: 'Sum' });
     const elb5xx = alb.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period, statistic: 'Sum' });
     const target5xx = alb.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period, statistic: 'Sum' });
-    const errorRate = rate('(elb + target)', 'requests', { elb: elb5xx, target: target5xx, requests }, '5xx rate (%)', period);
+    const errorRate = rate('(FILL(elb, 0) + FILL(target, 0))', 'requests', { elb: elb5xx, target: target5xx, requests }, '5xx rate (%)', period);
     const p99 = alb.metrics.targetResponseTime({ period, statistic: 'p99' });
     this.addAlarm('Alb5xxRate', errorRate, 5, 'More than 5% of the load balancer\'s responses are 5xx for 3 of 3 minutes.');
     this.addAlarm('AlbLatencyP99', p99, 1, 'The p99 target response time exceeds 1 second (the sub-second goal) for 3 of 3 minutes.');
@@ -347,7 +347,7 @@ export class Observability extends Construct {
     const requests = group.metrics.requestCount({ period, statistic: 'Sum' });
     const errors = group.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period, statistic: 'Sum' });
     const p99 = group.metrics.targetResponseTime({ period, statistic: 'p99' });
-    const errorRate = rate('errors', 'requests', { errors, requests }, `${name} 5xx rate (%)`, period);
+    const errorRate = rate('FILL(errors, 0)', 'requests', { errors, requests }, `${name} 5xx rate (%)`, period);
     // In the platform a service's alarms are created in its scope, so they live in
     // its nested stack and the platform's stack does not grow by three alarms a service.
     const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
@@ -369,13 +369,7 @@ export class Observability extends Construct {
     // The add-on creates the agent's Pod Identity association itself: EKS keeps one
     // association per service account, and an add-on cannot adopt one made before it.
     const role = new iam.Role(this, 'CloudWatchAgentRole', {
-      assumedBy: podIdentityPrincipal({
-        clusterName: cluster.clusterName,
-        clusterArn: cluster.eksCluster.clusterArn,
-        namespace: 'amazon-cloudwatch',
-        serviceAccount: 'cloudwatch-agent',
-        agent: cluster.addons['eks-pod-identity-agent'],
-      }),
+      assumedBy: podIdentityPrincipal({ clusterArn: cluster.eksCluster.clusterArn, namespace: 'amazon-cloudwatch', serviceAccount: 'cloudwatch-agent' }),
       description: 'Pod Identity role of amazon-cloudwatch/cloudwatch-agent',
       managedPolicies: [
         iam.ManagedPolicy.fromAwsManagedPolicyName('CloudWatchAgentServerPolicy'),
@@ -525,7 +519,10 @@ export class Observability extends Construct {
 
 /**
  * `100 * numerator / denominator` as metric math, 0 while the denominator is 0
- * (a quiet period). CloudWatch drops a data point divided by zero.
+ * (CloudWatch drops a data point divided by zero). Counts that AWS publishes only
+ * when they are not zero (the 5xx counts) go in as `FILL(x, 0)`: arithmetic has a
+ * value only where every input has one, so without it the rate would be missing
+ * exactly while the other count is zero.
  */
 function rate(numerator: string, denominator: string, usingMetrics: { [id: string]: cloudwatch.IMetric },
   label: string, period: Duration): cloudwatch.MathExpression {

@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
-import { acknowledge, findingValue } from './nag';
+import { acknowledge, acknowledgeCustomResourceHandler, findingValue } from './nag';
 import { vpcFunctionNetworkStatement } from './vpc-function';
 
 /** Where the function that makes deploy-time AWS calls runs and logs. */
@@ -113,12 +113,6 @@ export class AwsCalls extends Construct {
       return;
     }
     ACKNOWLEDGED.add(singleton);
-    const handler = 'The custom resource handler of aws-cdk-lib that makes the deploy-time AWS calls; CloudFormation invokes it synchronously';
-    acknowledge(singleton, {
-      'HIPAA.Security-LambdaConcurrency': `${handler}, so reserved concurrency would only make deploys fail.`,
-      'NIST.800.53.R5-LambdaConcurrency': `${handler}, so reserved concurrency would only make deploys fail.`,
-      'HIPAA.Security-LambdaDLQ': `${handler}; failures go back to CloudFormation, which fails the deploy.`,
-      'NIST.800.53.R5-LambdaDLQ': `${handler}; failures go back to CloudFormation, which fails the deploy.`,
-    });
+    acknowledgeCustomResourceHandler(singleton, 'The function of aws-cdk-lib that makes the deploy-time AWS calls');
   }
 }

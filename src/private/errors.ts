@@ -14,9 +14,10 @@ export class ConfigurationError extends Error {
     super(message);
     Object.setPrototypeOf(this, ConfigurationError.prototype);
     this.name = 'ValidationError';
-    const frames = (new Error().stack ?? '').split('\n').slice(1)
-      .filter(frame => !frame.includes(LIBRARY) && !/[\\/]node_modules[\\/]|\(node:|at node:/.test(frame));
-    this.stack = [`«ValidationError» ${message}`, ...frames].join('\n');
+    const frames = (new Error().stack ?? '').split('\n').slice(1);
+    const users = frames.filter(frame => !frame.includes(LIBRARY) && !/[\\/]node_modules[\\/]|\(node:|at node:/.test(frame));
+    // Node keeps ten frames: from deep inside the library none may be the user's.
+    this.stack = [`«ValidationError» ${message}`, ...(users.length > 0 ? users : frames)].join('\n');
   }
 
   /**

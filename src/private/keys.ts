@@ -55,6 +55,8 @@ export function grantsOnlyForAwsResources(key: kms.Key): void {
         if (statement.Effect !== 'Allow' || !actions.includes('kms:CreateGrant')) return [statement];
         const confined = {
           ...statement,
+          // Key policies, like IAM's, take each Sid once.
+          ...(statement.Sid ? { Sid: `${statement.Sid}CreateGrant` } : {}),
           Action: 'kms:CreateGrant',
           Condition: { ...statement.Condition, Bool: { ...statement.Condition?.Bool, 'kms:GrantIsForAWSResource': true } },
         };

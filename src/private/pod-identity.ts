@@ -20,7 +20,7 @@ export interface PodIdentityTarget {
  * session tags on every session it asks for; without the conditions, anyone who
  * may create an association in any cluster of the account could use the role.
  */
-export function podIdentityPrincipal(target: PodIdentityTarget): iam.IPrincipal {
+export function podIdentityPrincipal(target: Pick<PodIdentityTarget, 'clusterArn' | 'namespace' | 'serviceAccount'>): iam.IPrincipal {
   return new iam.ServicePrincipal('pods.eks.amazonaws.com').withSessionTags().withConditions({
     StringEquals: {
       'aws:RequestTag/eks-cluster-arn': target.clusterArn,
@@ -75,11 +75,6 @@ export class ManagedPolicyGrantee implements iam.IPrincipal {
 
   public get policyFragment(): iam.PrincipalPolicyFragment {
     return this.role.policyFragment;
-  }
-
-  /** The managed policy, once something has been granted. */
-  public get managedPolicy(): iam.ManagedPolicy | undefined {
-    return this.policy;
   }
 
   public addToPolicy(statement: iam.PolicyStatement): boolean {

@@ -37,14 +37,22 @@ export function defaultRoute<T extends Route>(routes: T[]): T {
 }
 
 /**
- * The listener rule priority of a path, derived from the path alone (the first
- * four bytes of its SHA-256), from 1 to 49,999: adding, removing or reordering
- * services never moves another service's rule, which would collide with the rule
- * that still holds the number (`PriorityInUse`).
+ * The listener rule priority of a path, derived from the path alone, from 1 to
+ * 49,999: adding, removing or reordering services never moves another service's
+ * rule, which would collide with the rule that still holds the number
+ * (`PriorityInUse`). Deeper paths take lower numbers, so that a path that covers
+ * another (`/api/*` and `/api/users/*`) comes after it: a band by the number of
+ * segments before the first wildcard, the widest for two (`/api/users/*`, the
+ * common shape), and within it the first four bytes of the path's SHA-256.
  */
 export function derivedPriority(path: string): number {
-  return 1 + (createHash('sha256').update(path, 'utf8').digest().readUInt32BE(0) % (LAST_PRIORITY - 1));
+  const segments = path.split(/[*?]/)[0].split('/').filter(segment => segment !== '').length;
+  const [first, size] = PRIORITY_BANDS[Math.min(segments, PRIORITY_BANDS.length - 1)];
+  return first + createHash('sha256').update(path, 'utf8').digest().readUInt32BE(0) % size;
 }
+
+/** The first priority and the size of the band of paths with 0, 1, 2 and 3 or more segments before the wildcard. */
+const PRIORITY_BANDS: [number, number][] = [[49_000, 999], [44_000, 5_000], [14_000, 30_000], [1, 13_999]];
 
 /** The priority of each route with a path: the user's, or the one derived from the path. */
 export function routePriorities<T extends Route>(routes: T[]): Map<T, number> {

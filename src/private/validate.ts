@@ -118,17 +118,33 @@ export function requireImage(name: string, value: string): void {
 
 /**
  * An EC2 instance type whose family and size exist, such as 't3.medium' (not
- * 't3.mediun'), without the 'db.', 'cache.' or 'mq.' prefix that the service adds.
+ * 't3.mediun'), without the 'db.' prefix that RDS adds to it.
  */
-export function requireInstanceType(name: string, value: string, servicePrefix?: string): void {
+export function requireInstanceType(name: string, value: string, addedPrefix?: string): void {
   if (Token.isUnresolved(value)) return;
-  if (servicePrefix && value.startsWith(`${servicePrefix}.`)) {
-    throw new ConfigurationError(`\`${name}\` ('${value}') carries the '${servicePrefix}.' prefix, which the library adds: write '${value.slice(servicePrefix.length + 1)}'.`);
+  if (addedPrefix && value.startsWith(`${addedPrefix}.`)) {
+    throw new ConfigurationError(`\`${name}\` ('${value}') carries the '${addedPrefix}.' prefix, which the library adds: write '${value.slice(addedPrefix.length + 1)}'.`);
   }
-  const [family, size, ...rest] = value.split('.');
-  if (rest.length > 0 || !family || !size || !INSTANCE_FAMILIES.has(family) || !INSTANCE_SIZES.has(size)) {
+  if (!knownInstanceType(value)) {
     throw new ConfigurationError(`\`${name}\` ('${value}') is not an EC2 instance type: write a family and a size that exist, such as 't3.medium' or 'm5.large'.`);
   }
+}
+
+/**
+ * A managed service's node type, written with the service's prefix and a family
+ * and size that exist: 'cache.t3.medium', 'mq.m7g.large', 'kafka.m5.large'.
+ */
+export function requireNodeType(name: string, value: string, what: string, example: string): void {
+  if (Token.isUnresolved(value)) return;
+  const prefix = example.split('.')[0];
+  if (!value.startsWith(`${prefix}.`) || !knownInstanceType(value.slice(prefix.length + 1))) {
+    throw new ConfigurationError(`\`${name}\` ('${value}') is not ${what}: write it as '${example}'.`);
+  }
+}
+
+function knownInstanceType(value: string): boolean {
+  const [family, size, ...rest] = value.split('.');
+  return rest.length === 0 && INSTANCE_FAMILIES.has(family) && INSTANCE_SIZES.has(size);
 }
 
 /** The instance families and sizes aws-cdk-lib knows, from its enums. */
@@ -139,5 +155,12 @@ const INSTANCE_SIZES = new Set<string>(Object.values(ec2.InstanceSize) as string
 export function requireLatency(name: string, latency: Duration): void {
   if (latency.isUnresolved() || latency.toMilliseconds() < 10 || latency.toMilliseconds() > 60_000) {
     throw new ConfigurationError(`\`${name}\` (${latency.toHumanString()}) must be a literal duration from 10 milliseconds to 60 seconds.`);
+  }
+}
+
+/** A listener rule path pattern: '/' and then letters, digits, '_', '-', '.', '*' or '/'. */
+export function requirePathPattern(name: string, value: string, example: string): void {
+  if (!/^\/[A-Za-z0-9_\-.*/]+$/.test(value)) {
+    throw new ConfigurationError(`\`${name}\` ('${value}') is not a path pattern: write it as '${example}'.`);
   }
 }

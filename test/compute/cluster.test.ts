@@ -424,6 +424,8 @@ describe('Cluster', () => {
         '`scheduledScaling` has the name \'a\': use letters, digits and \'-\', once per cluster.'],
       ['a world-open endpoint', { publicEndpointCidrs: ['0.0.0.0/0'] },
         '`publicEndpointCidrs` has \'0.0.0.0/0\': list IPv4 CIDR blocks narrower than 0.0.0.0/0, such as \'203.0.113.0/24\'.'],
+      ['an endpoint CIDR that is none', { publicEndpointCidrs: ['999.0.0.0/8'] },
+        '`publicEndpointCidrs` has \'999.0.0.0/8\': list IPv4 CIDR blocks narrower than 0.0.0.0/0, such as \'203.0.113.0/24\'.'],
       ['an autoscaler image its chart does not ship', { nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion: '9.52.1', imageTag: 'v1.35.0' }) },
         '`clusterAutoscaler.imageTag` (\'v1.35.0\') is not the autoscaler version chart 9.52.1 ships (v1.34.1): the chart\'s permissions are ' +
         'written for its own version. Remove `imageTag`, or choose the chart that ships 1.35.'],
@@ -456,12 +458,15 @@ describe('Cluster', () => {
       template.hasResourceProperties('AWS::EKS::Addon', { AddonName: 'kube-proxy', AddonVersion: Match.absent() });
     });
 
-    test('warns when the autoscaler or the kubectl layer does not match the cluster\'s Kubernetes version', () => {
+    test('warns when the autoscaler does not match the cluster\'s Kubernetes version, or the kubectl layer is more than a minor version off', () => {
       const { stack } = setup({ kubernetesVersion: eks.KubernetesVersion.V1_34, nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion: '9.59.0' }) });
       Annotations.fromStack(stack).hasWarning('/Test/Compute', Match.stringLikeRegexp(
         '^The Cluster Autoscaler v1.35.0 does not match the cluster\'s Kubernetes 1.34'));
-      Annotations.fromStack(stack).hasWarning('/Test/Compute', Match.stringLikeRegexp(
-        '^The cluster runs Kubernetes 1.34 with the kubectl 1.35 layer'));
+      // kubectl 1.35 works with 1.34: one minor version of skew.
+      Annotations.fromStack(stack).hasNoWarning('/Test/Compute', Match.stringLikeRegexp('^The cluster runs Kubernetes'));
+      const { stack: older } = setup({ kubernetesVersion: eks.KubernetesVersion.V1_33, nodeScaling: NodeScaling.cpuTargetTracking() });
+      Annotations.fromStack(older).hasWarning('/Test/Compute', Match.stringLikeRegexp(
+        '^The cluster runs Kubernetes 1.33 with the kubectl 1.35 layer: kubectl supports one minor version of skew'));
     });
 
     test('a CPU target outside 10-90', () => {

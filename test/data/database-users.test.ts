@@ -2,7 +2,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ensureUsers, userStatements } from '../../src/private/database-users/handler';
+import { ensureUsers, nothingToMake, userStatements } from '../../src/private/database-users/handler';
 import { handlerDirectory } from '../../src/private/database-users/index';
 import { PostgresClient, PostgresConnection } from '../../src/private/database-users/postgres';
 import { LocalPostgres, postgresBinaries, startPostgres } from '../support/postgres';
@@ -98,6 +98,15 @@ describe('the database users function\'s statements', () => {
       'CREATE SCHEMA IF NOT EXISTS "user_service" AUTHORIZATION "user_service";',
       'REVOKE "user_service" FROM CURRENT_USER;',
     ].join('\n'));
+  });
+
+  test('an update that asks for no new user, as the rollback of a failed update does, connects to nothing', () => {
+    const properties = { SecretArn: 'arn:secret', Host: 'writer', Port: '5432', Database: 'codelearn', Users: ['post_service', 'user_service'] };
+    const rollback = { RequestType: 'Update' as const, ResourceProperties: { ...properties, Users: ['user_service'] }, OldResourceProperties: properties };
+    expect(nothingToMake(rollback)).toBe(true);
+    expect(nothingToMake({ ...rollback, ResourceProperties: { ...properties, Users: ['feed_service', 'user_service'] } })).toBe(false);
+    expect(nothingToMake({ ...rollback, ResourceProperties: { ...rollback.ResourceProperties, Host: 'restored-writer' } })).toBe(false);
+    expect(nothingToMake({ ...rollback, RequestType: 'Create', OldResourceProperties: undefined })).toBe(false);
   });
 
   test('refuse a name that is not a plain identifier', () => {

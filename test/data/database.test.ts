@@ -98,10 +98,10 @@ describe('Database', () => {
           VpcSecurityGroupIds: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseRotationSecurityGroup'), 'GroupId'] },
         }),
       });
-      // HTTPS to Secrets Manager, PostgreSQL to the writer, nothing else.
+      // HTTPS (Secrets Manager, the RDS trust store, CloudFormation), PostgreSQL to the writer, nothing else.
       template.hasResourceProperties('AWS::EC2::SecurityGroup', {
-        GroupDescription: Match.stringLikeRegexp('^Master password rotation'),
-        SecurityGroupEgress: [{ CidrIp: '0.0.0.0/0', Description: 'Secrets Manager API', FromPort: 443, IpProtocol: 'tcp', ToPort: 443 }],
+        GroupDescription: Match.stringLikeRegexp('^Functions that sign in as the master user'),
+        SecurityGroupEgress: [{ CidrIp: '0.0.0.0/0', Description: 'Secrets Manager, the RDS trust store, CloudFormation', FromPort: 443, IpProtocol: 'tcp', ToPort: 443 }],
       });
       template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
         GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseSecurityGroup'), 'GroupId'] },
@@ -456,7 +456,9 @@ describe('Database', () => {
       ['a user name too long', { masterUsername: 'a_very_long_user_name' },
         '`masterUsername` (\'a_very_long_user_name\') must be 1 to 16 letters, digits or underscores, starting with a letter.'],
       ['a database name with a dash', { databaseName: 'code-learn' },
-        '`databaseName` (\'code-learn\') must be 1 to 63 letters, digits or underscores, starting with a letter.'],
+        '`databaseName` (\'code-learn\') must be 1 to 63 lowercase letters, digits or underscores, starting with a letter.'],
+      ['a database name in capitals', { databaseName: 'Learn' },
+        '`databaseName` (\'Learn\') must be 1 to 63 lowercase letters, digits or underscores, starting with a letter.'],
     ];
     test.each(cases)('%s', (_name, props, message) => {
       const stack = testStack();
@@ -470,6 +472,11 @@ describe('Database', () => {
       const role = new iam.Role(stack, 'App', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') });
       expect(() => database.grantConnect(role, 'User-Service')).toThrow(new Error(
         '`dbUser` (\'User-Service\') is not a plain PostgreSQL name: use 1 to 63 lowercase letters, digits and \'_\', starting with a letter or \'_\'.'));
+      for (const reserved of ['codelearn_admin', 'rds_superuser', 'rdsadmin', 'pg_monitor', 'public']) {
+        expect(() => database.addIamUser(reserved)).toThrow(new Error(
+          `\`dbUser\` ('${reserved}') is a role of PostgreSQL, of RDS or the master user: give the user another name ` +
+          '(a service of the platform signs in as its name with \'_\' for \'-\').'));
+      }
       database.grantReplicaConnect(role, 'app_user');
       expect(() => database.grantReplicaConnect(role, 'reports')).toThrow(new Error(
         'grantReplicaConnect: Test/App connects as \'app_user\' already and cannot also connect as \'reports\': a role has one database user.'));

@@ -282,6 +282,8 @@ describe('Messaging', () => {
         '`kafkaVersion` (\'3.6\') is not a version this broker takes: write it as \'3.6.0\'.'],
       ['an MSK type for RabbitMQ', () => MessageBroker.rabbitMq({ instanceType: 'kafka.m5.large' }),
         '`instanceType` (\'kafka.m5.large\') is not an Amazon MQ instance type: write it as \'mq.m7g.large\'.'],
+      ['a misspelled MQ type', () => MessageBroker.rabbitMq({ instanceType: 'mq.m7g.larg' }),
+        '`instanceType` (\'mq.m7g.larg\') is not an Amazon MQ instance type: write it as \'mq.m7g.large\'.'],
       ['an MQ type for Kafka', () => MessageBroker.kafka({ instanceType: 'mq.m5.large' }),
         '`instanceType` (\'mq.m5.large\') is not an MSK instance type: write it as \'kafka.m5.large\'.'],
       ['the guest user', () => MessageBroker.rabbitMq({ username: 'guest' }),

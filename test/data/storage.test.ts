@@ -220,6 +220,18 @@ describe('Storage', () => {
     }
   });
 
+  test('a brought key keeps its owner\'s statements, and loses only aws-cdk-lib\'s unconditioned one', () => {
+    const stack = testStack();
+    const key = new kms.Key(stack, 'Brought', { enableKeyRotation: true });
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'OwnersLogging', principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')], actions: ['kms:GenerateDataKey*'], resources: ['*'],
+    }));
+    new Storage(stack, 'Storage', { encryptionKey: key });
+    const statements = Object.values(Template.fromStack(stack).findResources('AWS::KMS::Key'))[0].Properties.KeyPolicy.Statement
+      .filter((statement: any) => JSON.stringify(statement.Principal).includes('logging.s3'));
+    expect(statements.map((statement: any) => [statement.Sid, statement.Condition === undefined])).toEqual([['OwnersLogging', true], [undefined, false]]);
+  });
+
   describe('with every option', () => {
     const stack = testStack({ env: TEST_ENV });
     const key = new kms.Key(stack, 'BroughtKey', { enableKeyRotation: true });

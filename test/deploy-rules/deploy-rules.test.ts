@@ -1,10 +1,12 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CONFIGURATIONS, deploymentOf } from './configurations';
 import { Deployment } from './deployment';
 import { RULES } from './rules';
 import { lifecycleExpiresAfterTransitions, lockedVaultsKeepWhatPlansStore } from './rules/data';
+import { sparseCountsAreFilled } from './rules/observability';
 import { testApp } from '../support/app';
 
 /**
@@ -20,6 +22,25 @@ describe.each(CONFIGURATIONS.map(configuration => [`${configuration.name} (${con
 });
 
 describe('a rule finds what it describes', () => {
+  test('sparse-counts-are-filled: an error rate of an unfilled 5xx count', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Alarms');
+    const metric = (metricName: string) => new cloudwatch.Metric({ namespace: 'AWS/ApplicationELB', metricName, statistic: 'Sum', dimensionsMap: { LoadBalancer: 'app/x/1' } });
+    new cloudwatch.Alarm(stack, 'Rate', {
+      metric: new cloudwatch.MathExpression({ expression: '100 * errors / requests', usingMetrics: { errors: metric('HTTPCode_Target_5XX_Count'), requests: metric('RequestCount') } }),
+      threshold: 1,
+      evaluationPeriods: 1,
+    });
+    new cloudwatch.Alarm(stack, 'Filled', {
+      metric: new cloudwatch.MathExpression({ expression: '100 * FILL(errors, 0) / requests', usingMetrics: { errors: metric('HTTPCode_Target_5XX_Count'), requests: metric('RequestCount') } }),
+      threshold: 1,
+      evaluationPeriods: 1,
+    });
+    expect(sparseCountsAreFilled.check(Deployment.of('alarms', app))).toEqual([
+      expect.stringMatching(/Rate.*'100 \* errors \/ requests' uses the sparse count 'errors' without FILL\(errors, 0\)$/),
+    ]);
+  });
+
   test('locked-vaults-keep-what-plans-store: a week in a vault locked for 35 days', () => {
     const app = testApp();
     const stack = new Stack(app, 'Backups');

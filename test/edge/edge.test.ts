@@ -376,6 +376,15 @@ describe('Edge', () => {
       expect(new Set(Object.values(all)).size).toBe(3);
     });
 
+    test('a path that covers another comes after it, whatever the two hash to', () => {
+      const nested = priorities([services[0], { name: 'api', path: '/api/*' }, { name: 'users', path: '/api/users/*' }, { name: 'admin', path: '/api/admin/users/*' }]);
+      expect(nested.admin).toBeLessThan(nested.users);
+      expect(nested.users).toBeLessThan(nested.api);
+      // Bands by the segments before the wildcard: three or more, two, one, none.
+      const band = (priority: number) => [1, 14_000, 44_000, 49_000, 50_000].findIndex(start => priority < start);
+      expect([derivedPriority('/a/b/c/*'), derivedPriority('/a/b/*'), derivedPriority('/a/*'), derivedPriority('/*x')].map(band)).toEqual([1, 2, 3, 4]);
+    });
+
     test('a service may set its own priority', () => {
       expect(priorities([...services.slice(0, 2), { name: 'post-service', path: '/api/posts/*', priority: 7 }])['post-service']).toBe(7);
     });

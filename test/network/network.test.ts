@@ -293,6 +293,13 @@ describe('Network', () => {
       expect(() => new Network(stack, 'Network', props(stack))).toThrow(new Error(message));
     });
 
+    test('more zones than EKS supports in the region', () => {
+      const stack = testStack({ env: { account: '123456789012', region: 'us-west-1' } });
+      stack.node.setContext('availability-zones:account=123456789012:region=us-west-1', ['us-west-1a', 'us-west-1b', 'us-west-1c']);
+      expect(() => new Network(stack, 'Network', { maxAzs: 3 })).toThrow(new Error(
+        '`maxAzs` (3) is more than the Availability Zones EKS supports in us-west-1 (usw1-az1, usw1-az3): use 2 or fewer.'));
+    });
+
     test('a CIDR token', () => {
       const stack = testStack();
       expect(() => new Network(stack, 'Network', { cidr: Lazy.string({ produce: () => '10.0.0.0/16' }) }))

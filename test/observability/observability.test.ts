@@ -93,8 +93,8 @@ describe('Observability', () => {
       expect(alarms.UserServiceErrorRate.Threshold).toBe(1);
       expect(alarms.Alb5xxRate.Threshold).toBe(5);
       // 0 while there are no requests: CloudWatch drops a point divided by zero.
-      expect(alarms.Alb5xxRate.Metrics[0]).toMatchObject({ Expression: 'IF(requests > 0, 100 * (elb + target) / requests, 0)', ReturnData: true });
-      expect(alarms.UserServiceErrorRate.Metrics[0]).toMatchObject({ Expression: 'IF(requests > 0, 100 * errors / requests, 0)' });
+      expect(alarms.Alb5xxRate.Metrics[0]).toMatchObject({ Expression: 'IF(requests > 0, 100 * (FILL(elb, 0) + FILL(target, 0)) / requests, 0)', ReturnData: true });
+      expect(alarms.UserServiceErrorRate.Metrics[0]).toMatchObject({ Expression: 'IF(requests > 0, 100 * FILL(errors, 0) / requests, 0)' });
     });
 
     test('uses thresholds a platform team would defend', () => {

@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -35,6 +35,7 @@ export function maximalPlatformProps(stack: Stack): CodeLearnPlatformProps {
       readReplicas: 2,
       backupCopyVault: backup.BackupVault.fromBackupVaultArn(stack, 'DrVault', 'arn:aws:backup:us-west-2:123456789012:backup-vault:dr'),
       automatedBackupReplication: { region: 'us-west-2', encryptionKey: drKey('DrDatabaseKey') },
+      backupVaultLockChangeableFor: Duration.days(3),
     },
     cache: { engine: CacheEngine.VALKEY, shards: 3, replicasPerShard: 2 },
     messaging: { broker: MessageBroker.kafka({ brokersPerAz: 2 }) },
@@ -43,6 +44,8 @@ export function maximalPlatformProps(stack: Stack): CodeLearnPlatformProps {
       spotNodes: { minSize: 1, desiredSize: 1 },
       nodeScaling: NodeScaling.clusterAutoscaler({ cpuTargetTrackingPercent: 70 }),
       scheduledScaling: [{ name: 'weekday-morning', schedule: '0 7 * * MON-FRI', minSize: 4, desiredSize: 4 }],
+      detailedMonitoring: true,
+      addonVersions: { 'vpc-cni': 'v1.20.4-eksbuild.2', 'coredns': 'v1.12.4-eksbuild.1' },
     },
     services: [
       ...CodeLearnPlatform.defaultServices(),
@@ -62,7 +65,8 @@ export function maximalPlatformProps(stack: Stack): CodeLearnPlatformProps {
       },
       rateLimit: 500,
     },
-    observability: { alarmEmails: ['oncall@example.com'] },
+    observability: { alarmEmails: ['oncall@example.com'], applicationSignals: true, addonVersion: 'v4.5.0-eksbuild.1' },
+    repositoryPrefix: 'codelearn-max',
     logRetention: logs.RetentionDays.TWO_YEARS,
     storage: {
       uploadsAllowedOrigins: ['https://learn.example.com'],

@@ -1,5 +1,5 @@
 import * as https from 'https';
-import { PostgresClient, PostgresConnection } from './postgres';
+import { PLAIN_IDENTIFIER, PostgresClient, PostgresConnection } from './postgres';
 
 /**
  * The custom resource that creates the database users services sign in as with
@@ -25,14 +25,28 @@ interface CustomResourceEvent {
   readonly LogicalResourceId: string;
   readonly PhysicalResourceId?: string;
   readonly ResourceProperties: DatabaseUsersProperties;
+  readonly OldResourceProperties?: DatabaseUsersProperties;
 }
 
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+/**
+ * Whether an update asks for nothing the last run did not make: the same database,
+ * and no user that was not made already. Users are never dropped, so there is
+ * nothing to do, and not connecting keeps the rollback of a failed stack update
+ * from failing in turn when the writer cannot be reached.
+ */
+export function nothingToMake(event: Pick<CustomResourceEvent, 'RequestType' | 'ResourceProperties' | 'OldResourceProperties'>): boolean {
+  const now = event.ResourceProperties;
+  const before = event.OldResourceProperties;
+  if (event.RequestType !== 'Update' || !before) return false;
+  const same = (['SecretArn', 'Host', 'Port', 'Database'] as const).every(key => String(now[key]) === String(before[key]));
+  return same && now.Users.every(user => before.Users.includes(user));
+}
+
 
 /** The statements that make `user` exist with IAM sign-in and a schema of its own, whatever exists already. */
 export function userStatements(user: string, database: string): string {
   for (const [name, value] of [['user', user], ['database', database]]) {
-    if (!IDENTIFIER.test(value)) throw new Error(`${name} '${value}' is not a plain PostgreSQL identifier`);
+    if (!PLAIN_IDENTIFIER.test(value)) throw new Error(`${name} '${value}' is not a plain PostgreSQL identifier`);
   }
   return [
     `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${user}') THEN CREATE ROLE "${user}" LOGIN; END IF; END $$;`,
@@ -73,7 +87,7 @@ export async function handler(event: CustomResourceEvent, context?: LambdaContex
   const physicalResourceId = event.PhysicalResourceId ?? `${event.ResourceProperties.Database}-iam-users`;
   const deadline = Date.now() + (context ? context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS : 280_000);
   try {
-    if (event.RequestType !== 'Delete') {
+    if (event.RequestType !== 'Delete' && !nothingToMake(event)) {
       await beforeDeadline(deadline, withRetries(deadline, async () => {
         // Read on every attempt: a rotation may change the password under us.
         const { username, password } = await masterCredentials(event.ResourceProperties.SecretArn);

@@ -11,7 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { acknowledge } from '../nag';
+import { acknowledge, acknowledgeCustomResourceHandler } from '../nag';
 import { vpcFunctionNetworkStatement } from '../vpc-function';
 
 /** Where the database users are made, and as whom. */
@@ -19,6 +19,8 @@ export interface DatabaseUsersProps {
   readonly vpc: ec2.IVpc;
   /** Subnets with a route to Secrets Manager and to RDS's trust store (NAT). */
   readonly vpcSubnets: ec2.SubnetSelection;
+  /** Lets the function reach the writer and HTTPS (Secrets Manager, the trust store, CloudFormation). */
+  readonly securityGroup: ec2.ISecurityGroup;
   /** The master user's secret, attached to the writer. */
   readonly secret: secretsmanager.ISecret;
   readonly encryptionKey: kms.IKey;
@@ -70,14 +72,6 @@ export class DatabaseUsers extends Construct {
       managedPolicies: [policy],
     });
 
-    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
-      description: 'Database users function: HTTPS to Secrets Manager and the RDS trust store, PostgreSQL to the writer',
-      allowAllOutbound: false,
-    });
-    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager, RDS trust store, CloudFormation response');
-    securityGroup.connections.allowTo(props.writer, ec2.Port.tcp(5432), 'Database users function to the writer');
-
     const handler = new lambda.Function(this, 'Function', {
       description: 'Makes the IAM database users of the services (CREATE ROLE ... LOGIN; GRANT rds_iam)',
       runtime: lambda.Runtime.NODEJS_24_X,
@@ -88,7 +82,7 @@ export class DatabaseUsers extends Construct {
       role,
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
-      securityGroups: [securityGroup],
+      securityGroups: [props.securityGroup],
       logGroup,
     });
     new CustomResource(this, 'Resource', {
@@ -105,13 +99,7 @@ export class DatabaseUsers extends Construct {
       },
     });
 
-    const invoked = 'A custom resource handler that CloudFormation invokes synchronously on deploy';
-    acknowledge(handler, {
-      'HIPAA.Security-LambdaConcurrency': `${invoked}; reserved concurrency would only make deploys fail.`,
-      'NIST.800.53.R5-LambdaConcurrency': `${invoked}; reserved concurrency would only make deploys fail.`,
-      'HIPAA.Security-LambdaDLQ': `${invoked}; it reports failures to CloudFormation, which fails the deploy.`,
-      'NIST.800.53.R5-LambdaDLQ': `${invoked}; it reports failures to CloudFormation, which fails the deploy.`,
-    });
+    acknowledgeCustomResourceHandler(handler, 'The function that makes the database users');
   }
 
   /** Adds a user to those made on deploy. */

@@ -2,6 +2,9 @@ import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'crypto';
 import * as net from 'net';
 import * as tls from 'tls';
 
+/** A PostgreSQL name that needs no quoting and keeps its case: lowercase letters, digits and '_', 63 at most. */
+export const PLAIN_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
 /** Where and as whom to connect. */
 export interface PostgresConnection {
   readonly host: string;

@@ -3,7 +3,7 @@ import { ipRulesSeeViewers } from './edge';
 import { databaseUsersExist, kafkaClientsFindTheBrokers, keyGrantsOnlyForAwsResources, keyPolicyPrincipalsExist, onePodIdentityAssociationPerServiceAccount, proxyLogsInAsItsClients } from './identity';
 import { bindingsGateReadiness, chartsWaitForTheirPods, configMapReferencesExist, weightedTargetsKeepTwoPods } from './kubernetes';
 import { dataStoresRestrictEgress, eksSubnetsInSupportedZones, vpcOriginAdmitsCloudFront } from './network';
-import { alarmTopicsAcceptCloudWatch, metricMathIsValid, metricsArePublished } from './observability';
+import { alarmTopicsAcceptCloudWatch, metricMathIsValid, metricsArePublished, sparseCountsAreFilled } from './observability';
 import { nestedStackParametersAreStrings, rolledBackCreateCanBeRetried } from './stacks';
 import {
   addonsDoNotInjectIntoRestrictedPods, autoscalerChartImageAndClusterInStep, emptyDirsDoNotBlockScaleDown, livenessApartFromReadiness,
@@ -33,6 +33,7 @@ export const RULES: DeployRule[] = [
   alarmTopicsAcceptCloudWatch,
   metricsArePublished,
   metricMathIsValid,
+  sparseCountsAreFilled,
   chartsWaitForTheirPods,
   bindingsGateReadiness,
   weightedTargetsKeepTwoPods,

@@ -137,3 +137,36 @@ export const metricMathIsValid: DeployRule = {
       .map(use => `${use.where}: '${use.expression}' puts a scalar in an array of time series`);
   },
 };
+
+/** Counts that AWS publishes only in periods where they are not zero. */
+const SPARSE_COUNTS = ['HTTPCode_ELB_5XX_Count', 'HTTPCode_ELB_4XX_Count', 'HTTPCode_Target_5XX_Count', 'HTTPCode_Target_4XX_Count'];
+
+/**
+ * Metric math has a value only where every time series in it has one. A count
+ * that is published only when it is not zero must be `FILL`ed in an alarm's
+ * arithmetic, or the result is missing exactly while that count is zero (and an
+ * error rate made of two such counts never sees the one that is not).
+ */
+export const sparseCountsAreFilled: DeployRule = {
+  id: 'sparse-counts-are-filled',
+  constraint: 'An alarm\'s metric math wraps each count published only when non-zero (the ALB\'s HTTPCode_* counts) in FILL(id, 0).',
+  source: 'https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html ("reported if there are requests ... non-zero values"); ' +
+    'https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html#metric-math-syntax (FILL)',
+  check(deployment: Deployment): string[] {
+    const violations: string[] = [];
+    for (const alarm of deployment.resources('AWS::CloudWatch::Alarm')) {
+      const queries = list(alarm.properties.Metrics);
+      const sparse = queries.filter((query: any) => SPARSE_COUNTS.includes(query.MetricStat?.Metric?.MetricName)).map((query: any) => query.Id);
+      for (const query of queries.filter((candidate: any) => candidate.Expression)) {
+        const expression = flatten(query.Expression);
+        for (const id of sparse) {
+          const withoutFilled = expression.replace(new RegExp(`FILL\\(${id},\\s*0\\)`, 'g'), '');
+          if (new RegExp(`\\b${id}\\b`).test(withoutFilled)) {
+            violations.push(`${where(alarm)}: '${expression}' uses the sparse count '${id}' without FILL(${id}, 0)`);
+          }
+        }
+      }
+    }
+    return violations;
+  },
+};
