@@ -17,15 +17,14 @@ cd "$app"
 "$repo/node_modules/.bin/cdk" init app --language typescript --generate-only > "$work/init.log" 2>&1 || { cat "$work/init.log"; exit 1; }
 npm install --no-audit --no-fund > "$work/install.log" 2>&1 || { cat "$work/install.log"; exit 1; }
 
-# The README's install command, with the tarball built above.
-install="$(awk '/^npm install \/path\/to\/cdk-codelearn-platform/ { line = $0; while (line ~ /\\$/) { sub(/\\$/, "", line); getline more; line = line more } print line; exit }' "$repo/README.md")"
+# The README's install command, as written, with the tarball built above.
+install="$(awk '/^npm install "\$CODELEARN_TARBALL"/ { line = $0; while (line ~ /\\$/) { sub(/\\$/, "", line); getline more; line = line more } print line; exit }' "$repo/README.md")"
 if [[ -z "$install" ]]; then
-  echo "README.md has no 'npm install /path/to/cdk-codelearn-platform…' command." >&2
+  echo "README.md has no 'npm install \"\$CODELEARN_TARBALL\" …' command." >&2
   exit 1
 fi
-install="${install//\/path\/to\/cdk-codelearn-platform\/dist\/js\/cdk-codelearn-platform@0.0.0.jsii.tgz/$tarball}"
-echo "$ ${install/$repo/<repo>}"
-bash -c "$install --no-audit --no-fund" > "$work/install.log" 2>&1 || { cat "$work/install.log"; exit 1; }
+echo "$ $install"
+CODELEARN_TARBALL="$tarball" bash -c "$install --no-audit --no-fund" > "$work/install.log" 2>&1 || { cat "$work/install.log"; exit 1; }
 
 # Every whole program of the README (a TypeScript block that makes an App).
 node -e '
