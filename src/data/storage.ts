@@ -49,6 +49,24 @@ export interface StorageOptions {
   readonly backupRetention?: Duration;
 
   /**
+   * S3 Object Lock on the backups bucket (write once, read many): every backup
+   * version is kept, unchanged, for the retention, whoever asks to delete it.
+   * In governance mode (`s3.ObjectLockRetention.governance(Duration.days(30))`), a
+   * principal allowed `s3:BypassGovernanceRetention` can still delete a locked
+   * version; in compliance mode (`s3.ObjectLockRetention.compliance(...)`) nobody
+   * can, the account root included, until the retention ends. The retention may
+   * not be longer than `backupRetention`.
+   *
+   * Decide it before the first deploy: Object Lock cannot be turned off, and
+   * turning it on later replaces the backups bucket (CloudFormation creates a new,
+   * empty bucket; the old one is retained with its backups). With `replication`,
+   * the backups destination must have Object Lock enabled too.
+   *
+   * @default - no Object Lock: versioning keeps overwritten and deleted backups for 30 days, but a principal allowed `s3:DeleteObjectVersion` can erase them
+   */
+  readonly backupsObjectLock?: s3.ObjectLockRetention;
+
+  /**
    * How long server access logs are kept.
    *
    * @default Duration.days(365)
@@ -133,6 +151,10 @@ export class Storage extends Construct {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const backupDays = requireWholeDays('backupRetention', props.backupRetention ?? Duration.days(365), DAYS_TO_INFREQUENT_ACCESS + 1, undefined,
       `backups move to Glacier Instant Retrieval after ${DAYS_TO_INFREQUENT_ACCESS} days, and S3 accepts a lifecycle rule only when objects expire after their last transition`);
+    if (props.backupsObjectLock) {
+      requireWholeDays('backupsObjectLock', props.backupsObjectLock.duration, 1, backupDays,
+        `a backup cannot expire while it is locked, and backups expire after ${backupDays} days (\`backupRetention\`)`);
+    }
     const accessLogDays = requireWholeDays('accessLogRetention', props.accessLogRetention ?? Duration.days(365), 1);
     const origins = props.uploadsAllowedOrigins ?? ['*'];
     validateOrigins(origins);
@@ -212,6 +234,8 @@ export class Storage extends Construct {
     });
 
     this.backupsBucket = this.contentBucket('Backups', 'backups', removalPolicy, {
+      objectLockEnabled: props.backupsObjectLock !== undefined || undefined,
+      objectLockDefaultRetention: props.backupsObjectLock,
       lifecycleRules: [{
         id: 'archive-and-expire-backups',
         transitions: [{ storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(DAYS_TO_INFREQUENT_ACCESS) }],
@@ -225,7 +249,7 @@ export class Storage extends Construct {
 
     dropUnconditionedLogDelivery(this.encryptionKey);
     if (props.replication && replicationRole) {
-      this.grantReplication(replicationRole, props.replication);
+      this.grantReplication(replicationRole, props.replication, props.backupsObjectLock !== undefined);
     } else {
       for (const bucket of [this.uploadsBucket, this.backupsBucket]) {
         acknowledgeReplication(bucket,
@@ -278,7 +302,7 @@ export class Storage extends Construct {
    * actions: read the versions of the source buckets, write replicas to the
    * destinations, decrypt with the source key and encrypt with the destination key.
    */
-  private grantReplication(role: iam.Role, replication: StorageReplication): void {
+  private grantReplication(role: iam.Role, replication: StorageReplication, backupsLocked: boolean): void {
     const pairs = [
       { source: this.uploadsBucket, destination: replication.uploadsDestination },
       { source: this.backupsBucket, destination: replication.backupsDestination },
@@ -292,6 +316,11 @@ export class Storage extends Construct {
         actions: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging'],
         resources: pairs.map(pair => pair.source.arnForObjects('*')),
       }),
+      // S3 replicates a locked version with its retention, which it must read.
+      ...backupsLocked ? [new iam.PolicyStatement({
+        actions: ['s3:GetObjectRetention', 's3:GetObjectLegalHold'],
+        resources: [this.backupsBucket.arnForObjects('*')],
+      })] : [],
       new iam.PolicyStatement({
         actions: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags', 's3:ObjectOwnerOverrideToBucketOwner'],
         resources: pairs.map(pair => pair.destination.arnForObjects('*')),

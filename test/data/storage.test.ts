@@ -20,6 +20,10 @@ describe('Storage', () => {
     const storage = new Storage(stack, 'Storage');
     const template = Template.fromStack(stack);
 
+    test('locks no bucket: Object Lock cannot be undone, so it is chosen', () => {
+      template.allResources('AWS::S3::Bucket', { Properties: Match.objectLike({ ObjectLockEnabled: Match.absent(), ObjectLockConfiguration: Match.absent() }) });
+    });
+
     test('creates four buckets: static assets, uploads, backups and access logs', () => {
       template.resourceCountIs('AWS::S3::Bucket', 4);
       expect(storage.staticAssetsBucket).toBeDefined();
@@ -238,6 +242,7 @@ describe('Storage', () => {
     new Storage(stack, 'Storage', {
       uploadsAllowedOrigins: ['https://learn.example.com', 'http://localhost:3000'],
       backupRetention: Duration.days(730),
+      backupsObjectLock: s3.ObjectLockRetention.compliance(Duration.days(90)),
       accessLogRetention: Duration.days(14),
       encryptionKey: key,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -287,6 +292,21 @@ describe('Storage', () => {
       }
     });
 
+    test('locks the backups in compliance mode, and only the backups', () => {
+      const locked = template.findResources('AWS::S3::Bucket', { Properties: { ObjectLockEnabled: true } });
+      expect(Object.keys(locked)).toEqual([bucketId(template, 'StorageBackups')]);
+      expect(Object.values(locked)[0].Properties.ObjectLockConfiguration).toEqual({
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 90 } },
+      });
+      const policy = Object.values(template.findResources('AWS::IAM::ManagedPolicy'))[0];
+      expect(policy.Properties.PolicyDocument.Statement).toContainEqual({
+        Action: ['s3:GetObjectRetention', 's3:GetObjectLegalHold'],
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId(template, 'StorageBackups'), 'Arn'] }, '/*']] },
+      });
+    });
+
     test('gives the replication role one managed policy without wildcard actions', () => {
       template.resourceCountIs('AWS::IAM::Role', 1);
       template.resourceCountIs('AWS::IAM::Policy', 0);
@@ -304,6 +324,7 @@ describe('Storage', () => {
       expect(actions).toEqual([
         's3:GetReplicationConfiguration', 's3:ListBucket',
         's3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging',
+        's3:GetObjectRetention', 's3:GetObjectLegalHold',
         's3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags', 's3:ObjectOwnerOverrideToBucketOwner',
         'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey',
       ]);
@@ -325,6 +346,9 @@ describe('Storage', () => {
       ['backups kept for part of a day', { backupRetention: Duration.hours(800) },
         '`backupRetention` (33 days 8 hours) must be a whole number of days, at least 31: backups move to Glacier Instant Retrieval after 30 days, ' +
       'and S3 accepts a lifecycle rule only when objects expire after their last transition.'],
+      ['a backup lock longer than the backups live', { backupsObjectLock: s3.ObjectLockRetention.governance(Duration.days(400)) },
+        '`backupsObjectLock` (400 days) must be a whole number of days from 1 to 365: a backup cannot expire while it is locked, ' +
+        'and backups expire after 365 days (`backupRetention`).'],
       ['access logs kept for hours', { accessLogRetention: Duration.hours(12) },
         '`accessLogRetention` (12 hours) must be a whole number of days, at least 1.'],
     ];

@@ -1,11 +1,12 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CONFIGURATIONS, deploymentOf } from './configurations';
 import { Deployment } from './deployment';
 import { RULES } from './rules';
-import { lifecycleExpiresAfterTransitions, lockedVaultsKeepWhatPlansStore } from './rules/data';
+import { lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore } from './rules/data';
 import { sparseCountsAreFilled } from './rules/observability';
 import { testApp } from '../support/app';
 
@@ -49,6 +50,26 @@ describe('a rule finds what it describes', () => {
     plan.addRule(new backup.BackupPlanRule({ ruleName: 'weekly', deleteAfter: Duration.days(7) }));
     expect(lockedVaultsKeepWhatPlansStore.check(Deployment.of('backups', app))).toEqual([
       expect.stringMatching(/rule weekly keeps recovery points 7 days in a vault locked to 35-∞$/),
+    ]);
+  });
+
+  test('locked-buckets-stay-usable: access logs into a locked bucket, locked objects replicated blind', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Locked');
+    const logs = new s3.Bucket(stack, 'Logs', { objectLockEnabled: true });
+    const role = new iam.Role(stack, 'Replication', { assumedBy: new iam.ServicePrincipal('s3.amazonaws.com') });
+    const source = new s3.Bucket(stack, 'Source', {
+      versioned: true,
+      objectLockEnabled: true,
+      serverAccessLogsBucket: logs,
+      replicationRole: role,
+      replicationRules: [{ destination: s3.Bucket.fromBucketName(stack, 'Destination', 'destination'), priority: 0 }],
+    });
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObjectVersionForReplication'], resources: [source.arnForObjects('*')] }));
+    expect(lockedBucketsStayUsable.check(Deployment.of('locked', app))).toEqual([
+      expect.stringMatching(/Locked\/Source: delivers access logs into Locked\/Logs, which has Object Lock$/),
+      expect.stringMatching(/Locked\/Source: replicates locked objects, but its role may not s3:GetObjectRetention$/),
+      expect.stringMatching(/Locked\/Source: replicates locked objects, but its role may not s3:GetObjectLegalHold$/),
     ]);
   });
 

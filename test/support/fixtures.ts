@@ -70,6 +70,7 @@ export function maximalPlatformProps(stack: Stack): CodeLearnPlatformProps {
     logRetention: logs.RetentionDays.TWO_YEARS,
     storage: {
       uploadsAllowedOrigins: ['https://learn.example.com'],
+      backupsObjectLock: s3.ObjectLockRetention.governance(Duration.days(30)),
       replication: {
         uploadsDestination: s3.Bucket.fromBucketName(stack, 'UploadsDr', 'codelearn-uploads-dr'),
         backupsDestination: s3.Bucket.fromBucketArn(stack, 'BackupsDr', 'arn:aws:s3:::codelearn-backups-dr'),

@@ -123,3 +123,41 @@ export const lockedVaultsKeepWhatPlansStore: DeployRule = {
     return violations;
   },
 };
+
+/**
+ * A bucket with Object Lock cannot receive server access logs, and S3 replicates
+ * a locked object only when the replication role can read its retention and
+ * legal hold.
+ */
+export const lockedBucketsStayUsable: DeployRule = {
+  id: 'locked-buckets-stay-usable',
+  constraint: 'No bucket logs into a bucket with Object Lock, and a locked bucket that replicates lets its role read `s3:GetObjectRetention` and `s3:GetObjectLegalHold`.',
+  source: 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-configure.html ("S3 buckets with Object Lock can\'t be used as destination buckets for server access logs"); ' +
+    'https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html#object-lock-managing-replication',
+  check(deployment: Deployment): string[] {
+    const violations: string[] = [];
+    const buckets = deployment.resources('AWS::S3::Bucket');
+    const locked = buckets.filter(bucket => bucket.properties.ObjectLockEnabled === true);
+    for (const bucket of buckets) {
+      const destination = bucket.properties.LoggingConfiguration?.DestinationBucketName;
+      const target = destination && deployment.target(bucket.template, destination);
+      if (target && locked.some(lockedBucket => lockedBucket.template === target.template && lockedBucket.logicalId === target.logicalId)) {
+        violations.push(`${where(bucket)}: delivers access logs into ${where(target)}, which has Object Lock`);
+      }
+    }
+    for (const bucket of locked) {
+      const role = bucket.properties.ReplicationConfiguration?.Role;
+      if (role === undefined) continue;
+      const roleResource = deployment.target(bucket.template, role);
+      const actions = deployment.resources('AWS::IAM::ManagedPolicy', 'AWS::IAM::Policy')
+        .filter(policy => list(policy.properties.Roles).some(ref => deployment.target(policy.template, ref)?.logicalId === roleResource?.logicalId))
+        .flatMap(policy => list(policy.properties.PolicyDocument?.Statement))
+        .filter(statement => statement.Effect === 'Allow' && deployment.referenced(bucket.template, statement.Resource, 'AWS::S3::Bucket') !== undefined)
+        .flatMap(statement => list<string>(statement.Action));
+      for (const action of ['s3:GetObjectRetention', 's3:GetObjectLegalHold']) {
+        if (!actions.includes(action)) violations.push(`${where(bucket)}: replicates locked objects, but its role may not ${action}`);
+      }
+    }
+    return violations;
+  },
+};
