@@ -5,7 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ComplianceChecks } from './compliance-checks';
 import { Cluster, ClusterOptions, Microservice } from './compute';
-import { Cache, CacheOptions, Database, DatabaseOptions, MessageBrokerEngine, Messaging, MessagingOptions, Storage, StorageOptions } from './data';
+import { Cache, CacheAuthentication, CacheOptions, Database, DatabaseOptions, MessageBrokerEngine, Messaging, MessagingOptions, Storage, StorageOptions } from './data';
 import { Edge, EdgeOptions } from './edge';
 import { Network, NetworkOptions } from './network';
 import { Observability, ObservabilityOptions } from './observability';
@@ -346,7 +346,8 @@ export class CodeLearnPlatform extends Construct {
     if (this.database.readReplicas.length > 0) {
       output('DatabaseReaderEndpoints', Fn.join(',', this.database.readerEndpoints), 'The read replicas');
     }
-    output('CacheEndpoint', `${this.cache.configurationEndpoint}:${this.cache.port}`, 'The cache configuration endpoint (TLS, AUTH token)');
+    output('CacheEndpoint', `${this.cache.configurationEndpoint}:${this.cache.port}`,
+      `The cache configuration endpoint (TLS, ${this.cache.authentication === CacheAuthentication.IAM ? 'a user per service signing in with IAM' : 'AUTH token'})`);
     output('BrokerEndpoints', Fn.join(',', this.messaging.endpoints),
       this.messaging.engine === MessageBrokerEngine.RABBITMQ ? 'The AMQPS endpoints of RabbitMQ' : 'The MSK cluster ARN (aws kafka get-bootstrap-brokers)');
     output('StaticAssetsBucket', this.storage.staticAssetsBucket.bucketName, 'Static assets, served by CloudFront under the static path');
@@ -411,10 +412,12 @@ export class CodeLearnPlatform extends Construct {
         break;
       }
       case DataAccess.CACHE:
-        this.cache.grantReadAuthToken(service);
-        service.addEnvironment('CACHE_HOST', this.cache.configurationEndpoint);
-        service.addEnvironment('CACHE_PORT', String(this.cache.port));
-        service.addEnvironment('CACHE_AUTH_TOKEN_SECRET_ARN', this.cache.authToken.secretArn);
+        this.cache.grantConnect(service, service.serviceName);
+        // The pods sign in as their user from the start: it is in the group before they run.
+        service.waitFor(this.cache.usersReady);
+        for (const [name, value] of Object.entries(this.cache.connectionEnvironment(service.serviceName))) {
+          service.addEnvironment(name, value);
+        }
         break;
       case DataAccess.MESSAGING:
         service.addEnvironment('BROKER_ENGINE', this.messaging.engine === MessageBrokerEngine.RABBITMQ ? 'rabbitmq' : 'kafka');

@@ -15,7 +15,11 @@ export enum DataAccess {
    */
   DATABASE = 'DATABASE',
 
-  /** The cache: `CACHE_HOST`, `CACHE_PORT`, `CACHE_AUTH_TOKEN_SECRET_ARN`. */
+  /**
+   * The cache: `CACHE_HOST`, `CACHE_PORT`, `CACHE_AUTH`, and the service's own
+   * cache user `CACHE_USER` with `CACHE_REPLICATION_GROUP_ID` to sign its IAM
+   * token (or `CACHE_AUTH_TOKEN_SECRET_ARN` with an AUTH token).
+   */
   CACHE = 'CACHE',
 
   /**

@@ -289,21 +289,43 @@ describe('CodeLearnPlatform', () => {
 
     test('passes configuration, never secret values, as environment', () => {
       expect(Object.keys(envOf('user-service')).sort()).toEqual([
-        'AWS_REGION', 'BROKER_CREDENTIALS_SECRET_ARN', 'BROKER_ENDPOINTS', 'BROKER_ENGINE', 'CACHE_AUTH_TOKEN_SECRET_ARN', 'CACHE_HOST',
-        'CACHE_PORT', 'DATABASE_HOST', 'DATABASE_NAME', 'DATABASE_PORT', 'DATABASE_READER_HOSTS', 'DATABASE_USER',
+        'AWS_REGION', 'BROKER_CREDENTIALS_SECRET_ARN', 'BROKER_ENDPOINTS', 'BROKER_ENGINE', 'CACHE_AUTH', 'CACHE_HOST',
+        'CACHE_PORT', 'CACHE_REPLICATION_GROUP_ID', 'CACHE_USER', 'DATABASE_HOST', 'DATABASE_NAME', 'DATABASE_PORT', 'DATABASE_READER_HOSTS', 'DATABASE_USER',
         'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME', 'UPLOADS_BUCKET',
       ]);
       expect(envOf('user-service')).toMatchObject({
         OTEL_EXPORTER_OTLP_ENDPOINT: 'http://cloudwatch-agent.amazon-cloudwatch:4316', OTEL_SERVICE_NAME: 'user-service',
       });
       expect(envOf('user-service')).toMatchObject({
-        AWS_REGION: 'us-east-1', DATABASE_PORT: '5432', DATABASE_NAME: 'codelearn', DATABASE_USER: 'user_service', CACHE_PORT: '6379', BROKER_ENGINE: 'rabbitmq',
+        AWS_REGION: 'us-east-1',
+        DATABASE_PORT: '5432',
+        DATABASE_NAME: 'codelearn',
+        DATABASE_USER: 'user_service',
+        CACHE_PORT: '6379',
+        BROKER_ENGINE: 'rabbitmq',
+        CACHE_AUTH: 'iam',
+        CACHE_USER: expect.stringMatching(/^test-user-service-[0-9a-f]{8}$/),
       });
       expect(Object.keys(envOf('api-gateway')).sort()).toEqual([
-        'AWS_REGION', 'CACHE_AUTH_TOKEN_SECRET_ARN', 'CACHE_HOST', 'CACHE_PORT', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME',
+        'AWS_REGION', 'CACHE_AUTH', 'CACHE_HOST', 'CACHE_PORT', 'CACHE_REPLICATION_GROUP_ID', 'CACHE_USER', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME',
       ]);
       expect(Object.keys(envOf('group-service'))).not.toContain('UPLOADS_BUCKET');
       expect(JSON.stringify(objects)).not.toMatch(/resolve:secretsmanager/);
+    });
+
+    test('gives every service that uses the cache its own cache user, in the group before its pods start', () => {
+      const root = Template.fromStack(stack);
+      const users = root.findResources('AWS::ElastiCache::User', { Properties: { AuthenticationMode: { Type: 'iam' } } });
+      expect(Object.values(users).map(user => user.Properties.UserId).sort()).toEqual(
+        ['api-gateway', 'group-service', 'post-service', 'user-service'].map(name => expect.stringMatching(new RegExp(`^test-${name}-[0-9a-f]{8}$`))));
+      const [groupId] = Object.keys(root.findResources('AWS::ElastiCache::UserGroup'));
+      expect(root.toJSON().Resources[groupId].Properties.UserIds).toHaveLength(5);
+      // Each service's stack waits for the group, which waits for every user.
+      const services = root.findResources('AWS::CloudFormation::Stack');
+      expect(Object.keys(services)).toHaveLength(4);
+      for (const service of Object.values(services)) {
+        expect(service.DependsOn).toContain(groupId);
+      }
     });
 
     test('makes the database user of every service that reads or writes the database on deploy', () => {
@@ -397,7 +419,10 @@ describe('CodeLearnPlatform', () => {
       expect(statementsOf('group-service')).toContain('rds-db:connect');
       expect(statementsOf('group-service')).not.toContain('s3:');
       expect(statementsOf('api-gateway')).not.toContain('rds-db:connect');
-      expect(statementsOf('api-gateway')).toContain('secretsmanager:GetSecretValue');
+      expect(statementsOf('api-gateway')).toContain('elasticache:Connect');
+      expect(statementsOf('api-gateway')).toContain(':user:test-api-gateway-');
+      expect(statementsOf('api-gateway')).not.toContain(':user:test-user-service-');
+      expect(statementsOf('api-gateway')).not.toContain('secretsmanager:');
     });
   });
 

@@ -1,4 +1,5 @@
-import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as crypto from 'crypto';
+import { Annotations, ArnFormat, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
@@ -6,7 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { DataStoreProps } from './data-store-props';
 import { ConfigurationError } from '../private/errors';
 import { grantReadSecret } from '../private/grants';
@@ -28,6 +29,24 @@ export enum CacheEngine {
 }
 
 /**
+ * How clients sign in to the cache.
+ */
+export enum CacheAuthentication {
+  /**
+   * Each client signs in as its own ElastiCache user with a short-lived IAM token
+   * (role-based access control): there is no password to leak or rotate, and the
+   * default user is disabled. Needs Redis OSS 7.0 or Valkey 7.2 and later.
+   */
+  IAM = 'iam',
+
+  /**
+   * Every client sends one shared AUTH token, generated in Secrets Manager: for
+   * clients that cannot sign IAM tokens.
+   */
+  AUTH_TOKEN = 'auth-token',
+}
+
+/**
  * What a user may set on the cache.
  */
 export interface CacheOptions {
@@ -44,6 +63,15 @@ export interface CacheOptions {
    * @default - '7.1' for Redis, '8.0' for Valkey
    */
   readonly engineVersion?: string;
+
+  /**
+   * How clients sign in. Changing it on a deployed cache replaces the replication
+   * group (CloudFormation cannot move a group between an AUTH token and user
+   * groups in place): a new, empty cache with a new endpoint.
+   *
+   * @default CacheAuthentication.IAM
+   */
+  readonly authentication?: CacheAuthentication;
 
   /**
    * The node type.
@@ -108,25 +136,49 @@ export interface CacheProps extends CacheOptions, DataStoreProps {}
 const CACHE_PORT = 6379;
 const DEFAULT_VERSIONS: Record<CacheEngine, string> = { [CacheEngine.REDIS]: '7.1', [CacheEngine.VALKEY]: '8.0' };
 const LOG_TYPES = ['slow-log', 'engine-log'];
+/** The oldest versions that sign in with IAM: Redis OSS 7.0, Valkey 7.2. */
+const IAM_VERSIONS: Record<CacheEngine, [number, number]> = { [CacheEngine.REDIS]: [7, 0], [CacheEngine.VALKEY]: [7, 2] };
+/**
+ * What a service's user may do: every key, channel and command (ElastiCache
+ * already withholds the administrative ones). The user is the service's
+ * identity; the keys are the application's to divide.
+ */
+const SERVICE_ACCESS = 'on ~* &* +@all';
+/** ElastiCache user and user group IDs: a letter, then letters, digits and single hyphens, at most 40. */
+const ID_LENGTH = 40;
+/** The users one user group holds, its default user included. */
+const MAX_GROUP_USERS = 100;
 
 /**
  * ElastiCache for Redis (or Valkey) in cluster mode: several shards with a replica
  * each, Multi-AZ with automatic failover, encrypted in transit (required) and at
- * rest with a customer-managed key, an AUTH token from Secrets Manager, daily
- * snapshots, and slow and engine logs in encrypted CloudWatch log groups.
+ * rest with a customer-managed key, one ElastiCache user per client signing in
+ * with IAM (or a shared AUTH token from Secrets Manager), daily snapshots, and slow
+ * and engine logs in encrypted CloudWatch log groups.
  *
  * @example
  * declare const vpc: ec2.IVpc;
  * declare const workloads: ec2.ISecurityGroup;
+ * declare const role: iam.IRole;
  * const cache = new Cache(this, 'Cache', { vpc, shards: 3 });
  * cache.connections.allowDefaultPortFrom(workloads);
+ * cache.grantConnect(role, 'post-service'); // signs in as its own user, with IAM
  */
 export class Cache extends Construct implements ec2.IConnectable {
   /** The replication group. */
   public readonly replicationGroup: elasticache.CfnReplicationGroup;
 
-  /** The AUTH token that clients send, in Secrets Manager. */
-  public readonly authToken: secretsmanager.ISecret;
+  /** How clients sign in. */
+  public readonly authentication: CacheAuthentication;
+
+  /** The AUTH token that clients send, in Secrets Manager: only with `CacheAuthentication.AUTH_TOKEN`. */
+  public readonly authToken?: secretsmanager.ISecret;
+
+  /**
+   * The user group of the cache's users: only with `CacheAuthentication.IAM`. It
+   * holds a disabled `default` user and one user per client (`grantConnect`).
+   */
+  public readonly userGroup?: elasticache.CfnUserGroup;
 
   /** The key that encrypts the data, the token and the logs. */
   public readonly encryptionKey: kms.IKey;
@@ -143,6 +195,10 @@ export class Cache extends Construct implements ec2.IConnectable {
   /** How many replicas each shard has. */
   public readonly replicasPerShard: number;
 
+  private readonly users = new Map<string, elasticache.CfnUser>();
+  private readonly idSeed: string;
+  private readonly stackSlug: string;
+
   constructor(scope: Construct, id: string, props: CacheProps) {
     super(scope, id);
     const production = isProduction(props.profile);
@@ -153,6 +209,10 @@ export class Cache extends Construct implements ec2.IConnectable {
     const snapshotDays = requireWholeDays('snapshotRetention', props.snapshotRetention ?? Duration.days(15), 15, 35,
       'HIPAA and NIST 800-53 ask for 15 days of cache backups, and ElastiCache keeps at most 35');
     validateEngineVersion(engineVersion);
+    this.authentication = props.authentication ?? CacheAuthentication.IAM;
+    if (this.authentication === CacheAuthentication.IAM) {
+      requireIamVersion(engine, engineVersion);
+    }
     requireWholeNumber('shards', shards, 1, 90);
     requireWholeNumber('replicasPerShard', replicas, 0, 5);
     const nodeType = props.nodeType ?? (production ? 'cache.t3.medium' : 'cache.t3.micro');
@@ -165,17 +225,41 @@ export class Cache extends Construct implements ec2.IConnectable {
     this.encryptionKey = props.encryptionKey ?? customerManagedKey(this, 'Key', `Encrypts the cache of ${this.node.path}: data at rest, AUTH token and logs`);
     allowCloudWatchLogs(this.encryptionKey);
 
-    this.authToken = new secretsmanager.Secret(this, 'AuthToken', {
-      description: `AUTH token of the cache of ${this.node.path}`,
-      encryptionKey: this.encryptionKey,
-      generateSecretString: { passwordLength: 64, excludePunctuation: true },
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    const rotation = 'ElastiCache has no managed rotation for AUTH tokens: a rotation must set the new token with the ROTATE ' +
-      'strategy, roll it out to every client, then SET it, which the operations guide describes. The token is generated, ' +
-      'encrypted with the cache key, and readable only through grantReadAuthToken.';
-    acknowledge(this.authToken, { 'AwsSolutions-SMG4': rotation });
-    acknowledgeControlRule(this.authToken, 'SecretsManagerRotationEnabled', rotation, HIPAA_AND_NIST);
+    // Users are named by the root stack and the construct path: ElastiCache user and
+    // group IDs are unique in an account and region, and two platforms may share one.
+    const root = rootStack(this);
+    this.idSeed = `${Token.isUnresolved(root.stackName) ? '' : root.stackName}/${this.node.path}`;
+    this.stackSlug = Token.isUnresolved(root.stackName) ? '' : slug(root.stackName);
+
+    if (this.authentication === CacheAuthentication.AUTH_TOKEN) {
+      this.authToken = new secretsmanager.Secret(this, 'AuthToken', {
+        description: `AUTH token of the cache of ${this.node.path}`,
+        encryptionKey: this.encryptionKey,
+        generateSecretString: { passwordLength: 64, excludePunctuation: true },
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      const rotation = 'ElastiCache has no managed rotation for AUTH tokens: a rotation must set the new token with the ROTATE ' +
+        'strategy, roll it out to every client, then SET it, which the operations guide describes. The token is generated, ' +
+        'encrypted with the cache key, and readable only through grantConnect.';
+      acknowledge(this.authToken, { 'AwsSolutions-SMG4': rotation });
+      acknowledgeControlRule(this.authToken, 'SecretsManagerRotationEnabled', rotation, HIPAA_AND_NIST);
+    } else {
+      // Every user group needs a user named `default`; this one can do nothing. Redis
+      // engine users and groups serve Redis OSS and Valkey caches alike, and only a
+      // Redis engine user may go without a password.
+      const nobody = new elasticache.CfnUser(this, 'DefaultUser', {
+        userId: this.elastiCacheId('default', 'builtin'),
+        userName: 'default',
+        engine: 'redis',
+        accessString: 'off -@all',
+        authenticationMode: { Type: 'no-password-required' },
+      });
+      this.userGroup = new elasticache.CfnUserGroup(this, 'UserGroup', {
+        userGroupId: this.elastiCacheId('users', 'builtin'),
+        engine: 'redis',
+        userIds: Lazy.list({ produce: () => [nobody.ref, ...[...this.users.values()].map(user => user.ref)] }),
+      });
+    }
 
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -222,7 +306,8 @@ export class Cache extends Construct implements ec2.IConnectable {
       transitEncryptionMode: 'required',
       atRestEncryptionEnabled: true,
       kmsKeyId: this.encryptionKey.keyArn,
-      authToken: this.authToken.secretValue.unsafeUnwrap(),
+      authToken: this.authToken?.secretValue.unsafeUnwrap(),
+      userGroupIds: this.userGroup && [this.userGroup.ref],
       snapshotRetentionLimit: snapshotDays,
       snapshotWindow: '02:00-03:00',
       preferredMaintenanceWindow: 'sun:05:30-sun:06:30',
@@ -233,7 +318,13 @@ export class Cache extends Construct implements ec2.IConnectable {
     if (engine === CacheEngine.REDIS) {
       acknowledge(this.replicationGroup, {
         'AwsSolutions-AEC5': 'Clients reach the cache only from the security groups allowed through `connections`, in isolated subnets, ' +
-          'with TLS and an AUTH token; a non-default port would hide nothing.',
+          'with TLS and authentication; a non-default port would hide nothing.',
+      });
+    }
+    if (this.userGroup) {
+      acknowledge(this.replicationGroup, {
+        'AwsSolutions-AEC6': 'Clients authenticate as ElastiCache users of a user group, with IAM tokens, and the default user is disabled. ' +
+          'The rule looks only for an AUTH token, which user groups replace: ElastiCache refuses both on one replication group.',
       });
     }
     if (!multiAz) {
@@ -287,9 +378,114 @@ export class Cache extends Construct implements ec2.IConnectable {
     return CACHE_PORT;
   }
 
-  /** Lets `grantee` read the AUTH token. */
-  public grantReadAuthToken(grantee: iam.IGrantable): iam.Grant {
-    return grantReadSecret(grantee, this.authToken, this.encryptionKey);
+  /**
+   * Lets `grantee` connect as the cache user `userName`. With IAM authentication,
+   * the user is made on first use (its ID is `userIdOf(userName)`) and `grantee`
+   * may `elasticache:Connect` to this cache as that user alone; with an AUTH
+   * token, `grantee` may read the token.
+   *
+   * @param userName the client's name, such as a service's: lowercase letters, digits and '-'
+   */
+  public grantConnect(grantee: iam.IGrantable, userName: string): iam.Grant {
+    if (this.authToken) {
+      return grantReadSecret(grantee, this.authToken, this.encryptionKey);
+    }
+    const stack = Stack.of(this);
+    const arn = (resource: string, resourceName: string) =>
+      stack.formatArn({ service: 'elasticache', resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['elasticache:Connect'],
+      resourceArns: [arn('replicationgroup', this.replicationGroup.ref), arn('user', this.user(userName).userId)],
+    });
+  }
+
+  /**
+   * The ID (and name) of the cache user that `userName` connects as: a readable
+   * prefix and a hash of the stack and the cache, at most 40 characters, so that
+   * platforms in one account and region do not collide. Only with IAM
+   * authentication.
+   */
+  public userIdOf(userName: string): string {
+    if (!this.userGroup) {
+      throw new ConfigurationError(`\`userIdOf('${userName}')\` asks for a cache user, but the cache authenticates with an AUTH token: ` +
+        'its clients have no users. Use `authentication: CacheAuthentication.IAM`, or read `authToken`.');
+    }
+    return this.user(userName).userId;
+  }
+
+  /**
+   * What a client needs to connect, as environment variables: `CACHE_HOST` and
+   * `CACHE_PORT`, `CACHE_AUTH` (`iam` or `token`), and with IAM `CACHE_USER` (the
+   * user to sign in as) and `CACHE_REPLICATION_GROUP_ID` (what the IAM token
+   * signs), or with a token `CACHE_AUTH_TOKEN_SECRET_ARN`.
+   */
+  public connectionEnvironment(userName: string): { [name: string]: string } {
+    const endpoint = { CACHE_HOST: this.configurationEndpoint, CACHE_PORT: String(this.port) };
+    return this.authToken
+      ? { ...endpoint, CACHE_AUTH: 'token', CACHE_AUTH_TOKEN_SECRET_ARN: this.authToken.secretArn }
+      : { ...endpoint, CACHE_AUTH: 'iam', CACHE_USER: this.userIdOf(userName), CACHE_REPLICATION_GROUP_ID: this.replicationGroup.ref };
+  }
+
+  /**
+   * What a client waits for before it signs in: the user group, once it holds
+   * every user (with an AUTH token, nothing).
+   */
+  public get usersReady(): IDependable {
+    return this.userGroup ?? new DependencyGroup();
+  }
+
+  private user(userName: string): elasticache.CfnUser {
+    const existing = this.users.get(userName);
+    if (existing) return existing;
+    if (!/^[a-z][a-z0-9-]*$/.test(userName)) {
+      throw new ConfigurationError(`\`userName\` ('${userName}') must start with a lowercase letter and hold only lowercase letters, digits and '-': ` +
+        'it names an ElastiCache user, whose ID allows nothing else.');
+    }
+    if (this.users.size + 1 >= MAX_GROUP_USERS) {
+      throw new ConfigurationError(`\`grantConnect(…, '${userName}')\` would give the cache ${this.users.size + 1} users besides the disabled default one, ` +
+        `and an ElastiCache user group holds ${MAX_GROUP_USERS} users at most: let services share a user, or split them across caches.`);
+    }
+    const user = new elasticache.CfnUser(this, `User-${userName}`, {
+      // IAM authentication signs in with the user ID, which must equal the name.
+      userId: this.elastiCacheId(userName, 'user'),
+      userName: this.elastiCacheId(userName, 'user'),
+      engine: 'redis',
+      accessString: SERVICE_ACCESS,
+      authenticationMode: { Type: 'iam' },
+    });
+    this.users.set(userName, user);
+    return user;
+  }
+
+  /** An ID that ElastiCache accepts, readable and unique to this stack, cache and `name`. */
+  private elastiCacheId(name: string, kind: 'user' | 'builtin'): string {
+    const hash = crypto.createHash('sha256').update(`${this.idSeed}/${kind}/${name}`).digest('hex').slice(0, 8);
+    const room = ID_LENGTH - hash.length - 1;
+    const readable = slug(this.stackSlug ? `${this.stackSlug}-${name}` : name).slice(0, room).replace(/-+$/, '');
+    return `${/^[a-z]/.test(readable) ? readable : `c${readable}`.slice(0, room)}-${hash}`;
+  }
+}
+
+/** The stack that holds `scope`, or the stack that holds that one when it is nested. */
+function rootStack(scope: Construct): Stack {
+  let stack = Stack.of(scope);
+  while (stack.nestedStackParent) stack = stack.nestedStackParent;
+  return stack;
+}
+
+/** Lowercase letters, digits and single hyphens. */
+function slug(value: string): string {
+  return value.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+}
+
+function requireIamVersion(engine: CacheEngine, version: string): void {
+  const [major, minor] = version.split('.').map(Number);
+  const [oldestMajor, oldestMinor] = IAM_VERSIONS[engine];
+  if (major < oldestMajor || (major === oldestMajor && minor < oldestMinor)) {
+    const name = engine === CacheEngine.REDIS ? 'Redis OSS' : 'Valkey';
+    throw new ConfigurationError(`\`engineVersion\` ('${version}') cannot sign clients in with IAM, which needs ${name} ${oldestMajor}.${oldestMinor} or later: ` +
+      `use '${DEFAULT_VERSIONS[engine]}', or set \`authentication: CacheAuthentication.AUTH_TOKEN\`.`);
   }
 }
 

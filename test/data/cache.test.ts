@@ -4,8 +4,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Cache, CacheEngine, CacheOptions, Network, PlatformProfile } from '../../src';
-import { TEST_ENV, testStack } from '../support/app';
+import { Cache, CacheAuthentication, CacheEngine, CacheOptions, Network, PlatformProfile } from '../../src';
+import { TEST_ENV, testApp, testStack } from '../support/app';
 import { expectSecretReadThroughRolePolicy } from '../support/grants';
 
 function setup(props: CacheOptions & { profile?: PlatformProfile } = {}) {
@@ -44,23 +44,35 @@ describe('Cache', () => {
       });
     });
 
-    test('requires TLS, encrypts at rest with a rotated key and authenticates with a token from Secrets Manager', () => {
+    test('requires TLS, encrypts at rest with a rotated key, and signs clients in as users of a user group', () => {
       template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
         TransitEncryptionEnabled: true,
         TransitEncryptionMode: 'required',
         AtRestEncryptionEnabled: true,
         KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CacheKey'), 'Arn'] },
-        AuthToken: { 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: Match.stringLikeRegexp('^CacheAuthToken') }, ':SecretString:::}}']] },
+        AuthToken: Match.absent(),
+        UserGroupIds: [{ Ref: Match.stringLikeRegexp('^CacheUserGroup') }],
       });
-      template.hasResource('AWS::SecretsManager::Secret', {
-        Properties: {
-          Description: 'AUTH token of the cache of Test/Cache',
-          KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CacheKey'), 'Arn'] },
-          GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
-        },
-        DeletionPolicy: 'Retain',
-      });
+      template.resourceCountIs('AWS::SecretsManager::Secret', 0);
       template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true, Description: Match.stringLikeRegexp('^Encrypts the cache') });
+      expect(cache.authentication).toBe(CacheAuthentication.IAM);
+      expect(cache.authToken).toBeUndefined();
+    });
+
+    test('disables the default user, the only member of a group without clients', () => {
+      template.resourceCountIs('AWS::ElastiCache::User', 1);
+      template.hasResourceProperties('AWS::ElastiCache::User', {
+        UserId: Match.stringLikeRegexp('^test-default-[0-9a-f]{8}$'),
+        UserName: 'default',
+        Engine: 'redis',
+        AccessString: 'off -@all',
+        AuthenticationMode: { Type: 'no-password-required' },
+      });
+      template.hasResourceProperties('AWS::ElastiCache::UserGroup', {
+        UserGroupId: Match.stringLikeRegexp('^test-users-[0-9a-f]{8}$'),
+        Engine: 'redis',
+        UserIds: [{ Ref: Match.stringLikeRegexp('^CacheDefaultUser') }],
+      });
     });
 
     test('keeps daily snapshots 15 days', () => {
@@ -115,11 +127,64 @@ describe('Cache', () => {
       expect(cache.port).toBe(6379);
     });
 
-    test('grants reading the token and decrypting it through the grantee\'s policy alone', () => {
+    test('gives each client its own IAM user, and lets it connect as that user alone', () => {
       const other = testStack({ env: TEST_ENV });
       const otherCache = new Cache(other, 'Cache', { vpc: new ec2.Vpc(other, 'Vpc') });
-      otherCache.grantReadAuthToken(new iam.Role(other, 'App', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') }));
-      expectSecretReadThroughRolePolicy(Template.fromStack(other), 'CacheAuthToken', 'CacheKey');
+      const role = new iam.Role(other, 'App', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') });
+      const grant = otherCache.grantConnect(role, 'post-service');
+      otherCache.grantConnect(new iam.Role(other, 'Worker', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') }), 'worker');
+      expect(grant.success).toBe(true);
+      const userId = otherCache.userIdOf('post-service');
+      expect(userId).toMatch(/^test-post-service-[0-9a-f]{8}$/);
+      const otherTemplate = Template.fromStack(other);
+      otherTemplate.hasResourceProperties('AWS::ElastiCache::User', {
+        UserId: userId,
+        UserName: userId,
+        Engine: 'redis',
+        AccessString: 'on ~* &* +@all',
+        AuthenticationMode: { Type: 'iam' },
+      });
+      otherTemplate.hasResourceProperties('AWS::ElastiCache::UserGroup', {
+        UserIds: [
+          { Ref: Match.stringLikeRegexp('^CacheDefaultUser') },
+          { Ref: Match.stringLikeRegexp('^CacheUserpostservice') },
+          { Ref: Match.stringLikeRegexp('^CacheUserworker') },
+        ],
+      });
+      otherTemplate.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: Match.stringLikeRegexp('^App') }],
+        PolicyDocument: {
+          Statement: [{
+            Action: 'elasticache:Connect',
+            Effect: 'Allow',
+            Resource: [
+              { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':elasticache:us-east-1:123456789012:replicationgroup:', { Ref: Match.stringLikeRegexp('^CacheReplicationGroup') }]] },
+              { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:elasticache:us-east-1:123456789012:user:${userId}`]] },
+            ],
+          }],
+        },
+      });
+      expect(other.resolve(otherCache.connectionEnvironment('post-service'))).toEqual({
+        CACHE_HOST: { 'Fn::GetAtt': [expect.stringMatching(/^CacheReplicationGroup/), 'ConfigurationEndPoint.Address'] },
+        CACHE_PORT: '6379',
+        CACHE_AUTH: 'iam',
+        CACHE_USER: userId,
+        CACHE_REPLICATION_GROUP_ID: { Ref: expect.stringMatching(/^CacheReplicationGroup/) },
+      });
+      expect(otherCache.usersReady).toBe(otherCache.userGroup);
+    });
+
+    test('names users by stack and cache, so two platforms in one account never collide', () => {
+      const ids = ['Blue', 'Green'].map(name => {
+        const named = new Stack(testApp(), name, { env: TEST_ENV });
+        return new Cache(named, 'Cache', { vpc: new ec2.Vpc(named, 'Vpc') }).userIdOf('user-service');
+      });
+      expect(ids[0]).toMatch(/^blue-user-service-[0-9a-f]{8}$/);
+      expect(ids[1]).toMatch(/^green-user-service-[0-9a-f]{8}$/);
+      const long = new Stack(testApp(), 'AVeryLongStackNameThatGoesOnAndOnForeverAndEver', { env: TEST_ENV });
+      const longId = new Cache(long, 'Cache', { vpc: new ec2.Vpc(long, 'Vpc') }).userIdOf('a-rather-long-service-name-too');
+      expect(longId).toMatch(/^averylongstacknamethatgoesonand-[0-9a-f]{8}$/);
+      expect(longId.length).toBeLessThanOrEqual(40);
     });
 
     test('warns about nothing', () => {
@@ -157,6 +222,7 @@ describe('Cache', () => {
       logRetention: logs.RetentionDays.SIX_MONTHS,
       encryptionKey: new kms.Key(stack, 'BroughtKey'),
       removalPolicy: RemovalPolicy.RETAIN,
+      authentication: CacheAuthentication.IAM,
     });
     const template = Template.fromStack(stack);
     template.hasResource('AWS::ElastiCache::ReplicationGroup', {
@@ -177,6 +243,47 @@ describe('Cache', () => {
     template.resourceCountIs('AWS::KMS::Key', 1);
   });
 
+  describe('with an AUTH token', () => {
+    const { cache, template } = setup({ authentication: CacheAuthentication.AUTH_TOKEN });
+
+    test('authenticates with a token from Secrets Manager, encrypted with the cache key, and makes no users', () => {
+      template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+        AuthToken: { 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: Match.stringLikeRegexp('^CacheAuthToken') }, ':SecretString:::}}']] },
+        UserGroupIds: Match.absent(),
+      });
+      template.hasResource('AWS::SecretsManager::Secret', {
+        Properties: {
+          Description: 'AUTH token of the cache of Test/Cache',
+          KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CacheKey'), 'Arn'] },
+          GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
+        },
+        DeletionPolicy: 'Retain',
+      });
+      template.resourceCountIs('AWS::ElastiCache::User', 0);
+      template.resourceCountIs('AWS::ElastiCache::UserGroup', 0);
+      expect(cache.userGroup).toBeUndefined();
+    });
+
+    test('grants reading the token and decrypting it through the grantee\'s policy alone', () => {
+      const other = testStack({ env: TEST_ENV });
+      const otherCache = new Cache(other, 'Cache', { vpc: new ec2.Vpc(other, 'Vpc'), authentication: CacheAuthentication.AUTH_TOKEN });
+      otherCache.grantConnect(new iam.Role(other, 'App', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') }), 'post-service');
+      expectSecretReadThroughRolePolicy(Template.fromStack(other), 'CacheAuthToken', 'CacheKey');
+      expect(other.resolve(otherCache.connectionEnvironment('post-service'))).toEqual({
+        CACHE_HOST: { 'Fn::GetAtt': [expect.stringMatching(/^CacheReplicationGroup/), 'ConfigurationEndPoint.Address'] },
+        CACHE_PORT: '6379',
+        CACHE_AUTH: 'token',
+        CACHE_AUTH_TOKEN_SECRET_ARN: { Ref: expect.stringMatching(/^CacheAuthToken/) },
+      });
+    });
+
+    test('has no users to name', () => {
+      expect(() => cache.userIdOf('post-service')).toThrow(new Error(
+        '`userIdOf(\'post-service\')` asks for a cache user, but the cache authenticates with an AUTH token: its clients have no users. ' +
+        'Use `authentication: CacheAuthentication.IAM`, or read `authToken`.'));
+    });
+  });
+
   describe('fails on bad input', () => {
     const cases: [string, CacheOptions, string][] = [
       ['no shard', { shards: 0 }, '`shards` (0) must be a whole number from 1 to 90.'],
@@ -187,11 +294,33 @@ describe('Cache', () => {
         '`snapshotRetention` (7 days) must be a whole number of days from 15 to 35: HIPAA and NIST 800-53 ask for 15 days of cache backups, and ElastiCache keeps at most 35.'],
       ['a version without minor', { engineVersion: '7' }, '`engineVersion` (\'7\') must be written as major.minor, such as \'7.1\'.'],
       ['a node type without prefix', { nodeType: 't3.medium' }, '`nodeType` (\'t3.medium\') is not an ElastiCache node type: write it as \'cache.t3.medium\'.'],
+      ['IAM on Redis 6', { engineVersion: '6.2' },
+        '`engineVersion` (\'6.2\') cannot sign clients in with IAM, which needs Redis OSS 7.0 or later: use \'7.1\', or set `authentication: CacheAuthentication.AUTH_TOKEN`.'],
+      ['IAM on Valkey 7.1', { engine: CacheEngine.VALKEY, engineVersion: '7.1' },
+        '`engineVersion` (\'7.1\') cannot sign clients in with IAM, which needs Valkey 7.2 or later: use \'8.0\', or set `authentication: CacheAuthentication.AUTH_TOKEN`.'],
     ];
     test.each(cases)('%s', (_name, props, message) => {
       const stack = testStack();
       const vpc = new ec2.Vpc(stack, 'Vpc');
       expect(() => new Cache(stack, 'Cache', { vpc, ...props })).toThrow(new Error(message));
+    });
+
+    test('more users than a user group holds', () => {
+      const stack = testStack();
+      const cache = new Cache(stack, 'Cache', { vpc: new ec2.Vpc(stack, 'Vpc') });
+      const role = new iam.Role(stack, 'App', { assumedBy: new iam.AccountRootPrincipal() });
+      for (let index = 1; index <= 99; index++) cache.grantConnect(role, `service-${index}`);
+      expect(() => cache.grantConnect(role, 'service-100')).toThrow(new Error(
+        '`grantConnect(…, \'service-100\')` would give the cache 100 users besides the disabled default one, and an ElastiCache user group ' +
+        'holds 100 users at most: let services share a user, or split them across caches.'));
+    });
+
+    test('a user name ElastiCache cannot hold', () => {
+      const stack = testStack();
+      const cache = new Cache(stack, 'Cache', { vpc: new ec2.Vpc(stack, 'Vpc') });
+      expect(() => cache.grantConnect(new iam.Role(stack, 'App', { assumedBy: new iam.AccountRootPrincipal() }), 'Post_Service')).toThrow(new Error(
+        '`userName` (\'Post_Service\') must start with a lowercase letter and hold only lowercase letters, digits and \'-\': ' +
+        'it names an ElastiCache user, whose ID allows nothing else.'));
     });
   });
 });

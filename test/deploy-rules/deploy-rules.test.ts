@@ -1,12 +1,14 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CONFIGURATIONS, deploymentOf } from './configurations';
 import { Deployment } from './deployment';
 import { RULES } from './rules';
-import { lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore } from './rules/data';
+import { cacheAuthenticatesOneWay, cacheUsersCanSignIn, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore } from './rules/data';
+import { cacheConnectNamesCacheAndUser } from './rules/identity';
 import { sparseCountsAreFilled } from './rules/observability';
 import { testApp } from '../support/app';
 
@@ -70,6 +72,45 @@ describe('a rule finds what it describes', () => {
       expect.stringMatching(/Locked\/Source: delivers access logs into Locked\/Logs, which has Object Lock$/),
       expect.stringMatching(/Locked\/Source: replicates locked objects, but its role may not s3:GetObjectRetention$/),
       expect.stringMatching(/Locked\/Source: replicates locked objects, but its role may not s3:GetObjectLegalHold$/),
+    ]);
+  });
+
+  test('cache rules: a token beside user groups, a group without its default, users that cannot sign in, a grant to nobody', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Cache');
+    const user = (id: string, userId: string, userName: string, type: string, accessString = 'on ~* +@all') =>
+      new elasticache.CfnUser(stack, id, { userId, userName, engine: 'redis', accessString, authenticationMode: { Type: type } });
+    const service = user('Service', 'service', 'service-user', 'iam');
+    const twin = user('Twin', 'service', 'service', 'iam');
+    const openDefault = user('OpenDefault', 'open-default', 'default', 'no-password-required');
+    const users = new elasticache.CfnUserGroup(stack, 'Users', { userGroupId: 'users', engine: 'redis', userIds: [service.ref, twin.ref] });
+    const valkeyUsers = new elasticache.CfnUserGroup(stack, 'ValkeyUsers', { userGroupId: 'Valkey_Users', engine: 'valkey', userIds: [openDefault.ref] });
+    new elasticache.CfnReplicationGroup(stack, 'Cache', {
+      replicationGroupDescription: 'cache',
+      engine: 'redis',
+      engineVersion: '6.2',
+      authToken: 'token',
+      userGroupIds: [users.ref, valkeyUsers.ref],
+    });
+    const role = new iam.Role(stack, 'App', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') });
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['elasticache:Connect'], resources: ['arn:aws:elasticache:us-east-1:123456789012:user:nobody'] }));
+    const deployment = Deployment.of('cache', app);
+    expect(cacheAuthenticatesOneWay.check(deployment)).toEqual([
+      'Cache/Cache: has an AUTH token and user groups',
+      'Cache/Cache: authenticates without encryption in transit',
+    ]);
+    expect(cacheUsersCanSignIn.check(deployment)).toEqual([
+      'Cache/Service: signs in with IAM, but its ID and name differ',
+      'Cache/Twin: user ID \'service\' is taken by Cache/Service',
+      'Cache/Users: has no user named default',
+      'Cache/ValkeyUsers: user group ID \'Valkey_Users\' is not a valid ElastiCache ID',
+      'Cache/ValkeyUsers: its default user is not disabled',
+      'Cache/Cache: redis 6.2 cannot sign IAM users in (7 or later)',
+      'Cache/Cache: a redis cache cannot use the Valkey user group Cache/ValkeyUsers',
+    ]);
+    expect(cacheConnectNamesCacheAndUser.check(deployment)).toEqual([
+      expect.stringMatching(/^Cache\/App\/DefaultPolicy: allows elasticache:Connect on no replication group$/),
+      expect.stringMatching(/^Cache\/App\/DefaultPolicy: allows elasticache:Connect as nobody, which is no IAM user of the deployment$/),
     ]);
   });
 

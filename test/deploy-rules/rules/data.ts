@@ -1,4 +1,4 @@
-import { Deployment } from '../deployment';
+import { DeployedResource, Deployment } from '../deployment';
 import { DeployRule, list, where } from '../rule';
 
 /**
@@ -156,6 +156,93 @@ export const lockedBucketsStayUsable: DeployRule = {
         .flatMap(statement => list<string>(statement.Action));
       for (const action of ['s3:GetObjectRetention', 's3:GetObjectLegalHold']) {
         if (!actions.includes(action)) violations.push(`${where(bucket)}: replicates locked objects, but its role may not ${action}`);
+      }
+    }
+    return violations;
+  },
+};
+
+/** ElastiCache user and user group IDs: a letter, then letters, digits and single hyphens, at most 40. */
+const ELASTICACHE_ID = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+
+/** The oldest engine versions that sign in with IAM. */
+const IAM_SIGN_IN: Record<string, number> = { redis: 7.0, valkey: 7.2 };
+
+/**
+ * A replication group authenticates one way: ElastiCache refuses a user group on
+ * a group with an AUTH token ("User group can't be associated with auth token
+ * enabled"), and both need encryption in transit.
+ */
+export const cacheAuthenticatesOneWay: DeployRule = {
+  id: 'cache-authenticates-one-way',
+  constraint: 'No replication group carries both `AuthToken` and `UserGroupIds`, and either needs `TransitEncryptionEnabled`.',
+  source: 'https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Clusters.RBAC.html ("--transit-encryption-enabled – Required for authentication and for associating a user group"); ' +
+    'https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth.html',
+  check(deployment: Deployment): string[] {
+    const violations: string[] = [];
+    for (const group of deployment.resources('AWS::ElastiCache::ReplicationGroup')) {
+      const token = group.properties.AuthToken !== undefined;
+      const userGroups = list(group.properties.UserGroupIds).length > 0;
+      if (token && userGroups) violations.push(`${where(group)}: has an AUTH token and user groups`);
+      if ((token || userGroups) && group.properties.TransitEncryptionEnabled !== true) {
+        violations.push(`${where(group)}: authenticates without encryption in transit`);
+      }
+    }
+    return violations;
+  },
+};
+
+/**
+ * What ElastiCache checks of users and user groups: a Redis-engine user group
+ * holds a user named `default` (the platform's is disabled), an IAM user's ID
+ * equals its name, IDs are unique in the account and region and of the allowed
+ * form, a Valkey user group serves only Valkey caches, and IAM sign-in needs Redis
+ * OSS 7.0 or Valkey 7.2.
+ */
+export const cacheUsersCanSignIn: DeployRule = {
+  id: 'cache-users-can-sign-in',
+  constraint: 'Every user group has a disabled `default` user, IAM users have UserId = UserName, user and group IDs are unique and valid, ' +
+    'and a cache whose group has IAM users runs an engine version that signs them in.',
+  source: 'https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-elasticache-usergroup.html ("A user named default must be included"); ' +
+    'https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth-iam.html#auth-iam-limits; https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Clusters.RBAC.html',
+  check(deployment: Deployment): string[] {
+    const violations: string[] = [];
+    const seen = new Map<string, string>();
+    const claim = (kind: string, id: any, resource: DeployedResource) => {
+      if (typeof id !== 'string') return;
+      if (id.length > 40 || !ELASTICACHE_ID.test(id)) violations.push(`${where(resource)}: ${kind} ID '${id}' is not a valid ElastiCache ID`);
+      const key = `${kind}:${id}`;
+      if (seen.has(key)) violations.push(`${where(resource)}: ${kind} ID '${id}' is taken by ${seen.get(key)}`);
+      seen.set(key, where(resource));
+    };
+    for (const user of deployment.resources('AWS::ElastiCache::User')) {
+      claim('user', user.properties.UserId, user);
+      if (user.properties.AuthenticationMode?.Type === 'iam' && user.properties.UserId !== user.properties.UserName) {
+        violations.push(`${where(user)}: signs in with IAM, but its ID and name differ`);
+      }
+    }
+    const groupsOf = new Map<string, DeployedResource>();
+    for (const group of deployment.resources('AWS::ElastiCache::UserGroup')) {
+      claim('user group', group.properties.UserGroupId, group);
+      groupsOf.set(`${group.template.path}#${group.logicalId}`, group);
+      const members = list(group.properties.UserIds).map(id => deployment.target(group.template, id));
+      const nobody = members.find(member => member?.properties.UserName === 'default');
+      if (group.properties.Engine === 'redis' && !nobody) violations.push(`${where(group)}: has no user named default`);
+      if (nobody && !/^off\b/.test(String(nobody.properties.AccessString))) violations.push(`${where(group)}: its default user is not disabled`);
+    }
+    for (const cache of deployment.resources('AWS::ElastiCache::ReplicationGroup')) {
+      for (const ref of list(cache.properties.UserGroupIds)) {
+        const group = deployment.target(cache.template, ref);
+        if (!group) continue;
+        if (group.properties.Engine === 'valkey' && cache.properties.Engine !== 'valkey') {
+          violations.push(`${where(cache)}: a ${cache.properties.Engine} cache cannot use the Valkey user group ${where(group)}`);
+        }
+        const iamUsers = list(group.properties.UserIds).map(id => deployment.target(group.template, id))
+          .filter(user => user?.properties.AuthenticationMode?.Type === 'iam');
+        const oldest = IAM_SIGN_IN[cache.properties.Engine];
+        if (iamUsers.length > 0 && !(parseFloat(cache.properties.EngineVersion) >= oldest)) {
+          violations.push(`${where(cache)}: ${cache.properties.Engine} ${cache.properties.EngineVersion} cannot sign IAM users in (${oldest} or later)`);
+        }
       }
     }
     return violations;

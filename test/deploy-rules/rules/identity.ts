@@ -228,3 +228,31 @@ export const keyGrantsOnlyForAwsResources: DeployRule = {
       .map((statement: any) => `${where(key)}: lets ${JSON.stringify(statement.Principal)} create grants for any grantee`));
   },
 };
+
+/**
+ * IAM sign-in to ElastiCache checks `elasticache:Connect` on both the cache and
+ * the user; the user must exist and sign in with IAM.
+ */
+export const cacheConnectNamesCacheAndUser: DeployRule = {
+  id: 'cache-connect-names-cache-and-user',
+  constraint: 'Every statement that allows `elasticache:Connect` names a replication group and a user, and each user it names is an IAM user of the deployment.',
+  source: 'https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth-iam.html#auth-iam-setup ("elasticache:Connect" on the replication group and the user)',
+  check(deployment: Deployment): string[] {
+    const iamUsers = new Set(deployment.resources('AWS::ElastiCache::User')
+      .filter(user => user.properties.AuthenticationMode?.Type === 'iam').map(user => user.properties.UserId));
+    const violations: string[] = [];
+    for (const policy of deployment.resources('AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy')) {
+      for (const statement of statements(policy.properties.PolicyDocument)) {
+        if (statement.Effect !== 'Allow' || !list(statement.Action).includes('elasticache:Connect')) continue;
+        const resources = list(statement.Resource).map(flatten);
+        if (!resources.some(arn => arn.includes(':replicationgroup:'))) violations.push(`${where(policy)}: allows elasticache:Connect on no replication group`);
+        const users = resources.filter(arn => arn.includes(':user:')).map(arn => arn.split(':user:')[1]);
+        if (users.length === 0) violations.push(`${where(policy)}: allows elasticache:Connect as no user`);
+        for (const user of users.filter(name => !iamUsers.has(name))) {
+          violations.push(`${where(policy)}: allows elasticache:Connect as ${user}, which is no IAM user of the deployment`);
+        }
+      }
+    }
+    return violations;
+  },
+};

@@ -1,6 +1,6 @@
-import { lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore, replicasGrowWithTheWriter, replicasOfUnmanagedPasswords, replicationOfKmsObjectsNamesAKey } from './data';
+import { cacheAuthenticatesOneWay, cacheUsersCanSignIn, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore, replicasGrowWithTheWriter, replicasOfUnmanagedPasswords, replicationOfKmsObjectsNamesAKey } from './data';
 import { ipRulesSeeViewers } from './edge';
-import { databaseUsersExist, kafkaClientsFindTheBrokers, keyGrantsOnlyForAwsResources, keyPolicyPrincipalsExist, onePodIdentityAssociationPerServiceAccount, proxyLogsInAsItsClients } from './identity';
+import { cacheConnectNamesCacheAndUser, databaseUsersExist, kafkaClientsFindTheBrokers, keyGrantsOnlyForAwsResources, keyPolicyPrincipalsExist, onePodIdentityAssociationPerServiceAccount, proxyLogsInAsItsClients } from './identity';
 import { bindingsGateReadiness, chartsWaitForTheirPods, configMapReferencesExist, weightedTargetsKeepTwoPods } from './kubernetes';
 import { dataStoresRestrictEgress, eksSubnetsInSupportedZones, vpcOriginAdmitsCloudFront } from './network';
 import { alarmTopicsAcceptCloudWatch, metricMathIsValid, metricsArePublished, sparseCountsAreFilled } from './observability';
@@ -27,6 +27,9 @@ export const RULES: DeployRule[] = [
   lifecycleExpiresAfterTransitions,
   lockedVaultsKeepWhatPlansStore,
   lockedBucketsStayUsable,
+  cacheAuthenticatesOneWay,
+  cacheUsersCanSignIn,
+  cacheConnectNamesCacheAndUser,
   vpcOriginAdmitsCloudFront,
   ipRulesSeeViewers,
   dataStoresRestrictEgress,
