@@ -1,5 +1,6 @@
 import { Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -177,6 +178,56 @@ export interface DatabaseOptions {
    * @default - automated backups stay in this region
    */
   readonly automatedBackupReplication?: AutomatedBackupReplication;
+
+  /**
+   * Prove the backups restore: an AWS Backup restore testing plan restores the
+   * writer's latest recovery point of the last week on `restoreTestingSchedule`,
+   * into the database's subnets, as a small (`db.t3.small`), single-AZ, private
+   * instance behind a security group that admits nothing, and AWS Backup deletes
+   * it after an hour. A failed restore notifies the alarm topic (with
+   * `Observability`). Copies in `backupCopyVault` are not tested from here: a
+   * restore test runs in its plan's region, so test them with a plan there.
+   *
+   * @default - true in production, false in development
+   */
+  readonly restoreTesting?: boolean;
+
+  /**
+   * Watch AWS Backup's jobs: `Observability` alarms on the vault's failed backup
+   * jobs (and failed copies to `backupCopyVault`) and failed restores, the restore
+   * tests' included (`metricBackupJobsFailed`, `metricRestoreJobsFailed`).
+   *
+   * @default - true in production, false in development
+   */
+  readonly backupMonitoring?: boolean;
+
+  /**
+   * When the restore test runs, as a cron expression in UTC.
+   *
+   * @default - weekly, Sundays at 07:00 UTC (after the daily backup at 05:00)
+   */
+  readonly restoreTestingSchedule?: events.Schedule;
+
+  /**
+   * Create the writer from an RDS snapshot instead of an empty database: the name
+   * or ARN of a DB snapshot in this stack's region (a manual or automated snapshot,
+   * a copy from another region, or an AWS Backup recovery point of RDS, whose ARN
+   * is `arn:aws:rds:<region>:<account>:snapshot:awsbackup:job-…`). This is how a
+   * stack deployed in a standby region comes up with the copied data. The writer
+   * keeps the snapshot's master user (`masterUsername` must match it) and KMS key,
+   * gets a new generated password, and its replicas, proxy, backups and users
+   * follow as usual. The snapshot must be encrypted, as the platform's are: RDS
+   * restores an unencrypted one unencrypted, so copy it with a KMS key first
+   * (`aws rds copy-db-snapshot --kms-key-id`).
+   *
+   * Set it when the stack is first deployed. On a deployed stack, adding or
+   * changing it would replace the writer, which CloudFormation cannot do (its
+   * identifier is fixed), so the update fails and nothing is lost; removing it
+   * later leaves the writer as it is.
+   *
+   * @default - a new, empty database
+   */
+  readonly snapshotIdentifier?: string;
 }
 
 /**
@@ -238,8 +289,8 @@ const ROTATION_PERIOD = Duration.days(30);
  * database.connections.allowDefaultPortFrom(workloads);
  */
 export class Database extends Construct implements ec2.IConnectable {
-  /** The writer. */
-  public readonly instance: rds.DatabaseInstance;
+  /** The writer: a `rds.DatabaseInstance`, or a `rds.DatabaseInstanceFromSnapshot` with `snapshotIdentifier`. */
+  public readonly instance: rds.DatabaseInstanceBase;
 
   /** The read replicas, possibly none. */
   public readonly readReplicas: rds.DatabaseInstanceReadReplica[] = [];
@@ -275,6 +326,21 @@ export class Database extends Construct implements ec2.IConnectable {
 
   /** The AWS Backup plan that covers the writer. */
   public readonly backupPlan: backup.BackupPlan;
+
+  /** The vault of the AWS Backup plan. */
+  public readonly backupVault: backup.BackupVault;
+
+  /**
+   * The restore testing plan that restores the writer's latest recovery point on a schedule.
+   *
+   * @default - none in development, or with `restoreTesting: false`
+   */
+  public readonly restoreTestingPlan?: backup.CfnRestoreTestingPlan;
+
+  /** Whether the backup and restore jobs are watched (`backupMonitoring`). */
+  public readonly backupMonitoring: boolean;
+
+  private readonly backupCopyVault?: backup.IBackupVault;
 
   /** The log groups of the exported logs, keyed by instance identifier and log type. */
   public readonly logGroups: { [name: string]: logs.ILogGroup } = {};
@@ -379,12 +445,10 @@ export class Database extends Construct implements ec2.IConnectable {
       publiclyAccessible: false,
     };
 
-    this.instance = new rds.DatabaseInstance(this, 'Instance', {
+    const writerProps = {
       ...common,
       engine,
       instanceIdentifier: identifier,
-      databaseName,
-      credentials: rds.Credentials.fromGeneratedSecret(username, { encryptionKey: this.encryptionKey }),
       multiAz,
       allocatedStorage,
       maxAllocatedStorage,
@@ -393,10 +457,33 @@ export class Database extends Construct implements ec2.IConnectable {
       preferredMaintenanceWindow: 'sun:04:30-sun:05:30',
       copyTagsToSnapshot: true,
       removalPolicy,
-    });
-    this.secret = this.instance.secret!;
+    };
+    let writer: rds.DatabaseInstance | rds.DatabaseInstanceFromSnapshot;
+    if (props.snapshotIdentifier !== undefined) {
+      validateSnapshotIdentifier(props.snapshotIdentifier, Stack.of(this).region);
+      // The snapshot brings its database, master user and KMS key; the password is
+      // new, generated into a secret of this stack (RDS resets it after the restore).
+      writer = new rds.DatabaseInstanceFromSnapshot(this, 'Instance', {
+        ...writerProps,
+        snapshotIdentifier: props.snapshotIdentifier,
+        credentials: rds.SnapshotCredentials.fromGeneratedSecret(username, { encryptionKey: this.encryptionKey }),
+      });
+      const inherited = 'Restored from a snapshot, the writer inherits the snapshot\'s encryption and key: CloudFormation rejects ' +
+        'StorageEncrypted and KmsKeyId beside DBSnapshotIdentifier. The platform\'s snapshots and recovery points are encrypted; ' +
+        '`snapshotIdentifier` says to copy an unencrypted one with a KMS key first.';
+      acknowledge(writer, { 'AwsSolutions-RDS2': inherited });
+      acknowledgeControlRule(writer, 'RDSStorageEncrypted', inherited);
+    } else {
+      writer = new rds.DatabaseInstance(this, 'Instance', {
+        ...writerProps,
+        databaseName,
+        credentials: rds.Credentials.fromGeneratedSecret(username, { encryptionKey: this.encryptionKey }),
+      });
+    }
+    this.instance = writer;
+    this.secret = writer.secret!;
     // A snapshot of the writer is useless without its password: the secret is kept.
-    (this.instance.node.findChild('Secret') as secretsmanager.Secret).applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
+    (writer.node.findChild('Secret') as secretsmanager.Secret).applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
     // The functions that sign in as the master user (rotation, the database users)
     // reach Secrets Manager, RDS's trust store and CloudFormation over HTTPS, and the writer.
     this.masterUserFunctions = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
@@ -439,6 +526,11 @@ export class Database extends Construct implements ec2.IConnectable {
       // A replica inherits the writer's encryption (KmsKeyId names the key); the
       // schema rejects StorageEncrypted next to SourceDBInstanceIdentifier.
       (replica.node.defaultChild as rds.CfnDBInstance).addPropertyDeletionOverride('StorageEncrypted');
+      if (props.snapshotIdentifier !== undefined) {
+        // A restored writer keeps the snapshot's key, which a replica in its region
+        // must share: the replica inherits it instead of naming this database's key.
+        (replica.node.defaultChild as rds.CfnDBInstance).addPropertyDeletionOverride('KmsKeyId');
+      }
       this.addLogGroups(replica, `Replica${i}`, replicaIdentifier, logRetention);
       this.acknowledgeDefaultPort(replica);
       const copy = 'A read replica is a copy of the writer that serves reads; the Multi-AZ writer, its automated backups and its AWS Backup plan protect the data.';
@@ -507,7 +599,7 @@ export class Database extends Construct implements ec2.IConnectable {
       requireWholeDays('backupVaultLockChangeableFor', props.backupVaultLockChangeableFor, 3, undefined,
         'AWS Backup gives a compliance-mode lock a grace period of 3 days at least');
     }
-    const vault = new backup.BackupVault(this, 'BackupVault', {
+    const vault = this.backupVault = new backup.BackupVault(this, 'BackupVault', {
       encryptionKey: this.encryptionKey,
       lockConfiguration: locked ? {
         // As long as the plan keeps its recovery points: a longer minimum fails every backup.
@@ -538,6 +630,108 @@ export class Database extends Construct implements ec2.IConnectable {
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]':
         'The AWS-maintained service role policy of AWS Backup, which it documents for backup selections and updates as the service changes.',
     });
+
+    this.backupMonitoring = props.backupMonitoring ?? production;
+    this.backupCopyVault = props.backupCopyVault;
+
+    const restoreTesting = props.restoreTesting ?? production;
+    if (props.restoreTestingSchedule !== undefined && !restoreTesting) {
+      throw new ConfigurationError('`restoreTestingSchedule` is set but `restoreTesting` is false: set `restoreTesting: true`, or remove it.');
+    }
+    if (restoreTesting) {
+      this.restoreTestingPlan = this.addRestoreTesting(identifier, subnetGroup, parameterGroup,
+        props.restoreTestingSchedule ?? events.Schedule.cron({ weekDay: 'SUN', hour: '7', minute: '0' }));
+    }
+  }
+
+  /**
+   * A restore testing plan and its selection: the writer's latest recovery point of
+   * the last week, restored small, single-AZ, private and unreachable, then deleted.
+   */
+  private addRestoreTesting(identifier: string, subnetGroup: rds.ISubnetGroup, parameterGroup: rds.IParameterGroup,
+    schedule: events.Schedule): backup.CfnRestoreTestingPlan {
+    const expression = schedule.expressionString;
+    if (!expression.startsWith('cron(')) {
+      throw new ConfigurationError(`\`restoreTestingSchedule\` ('${expression}') must be a cron expression: AWS Backup runs restore tests ` +
+        'only on cron schedules. Use `events.Schedule.cron({ weekDay: \'SUN\', hour: \'7\', minute: \'0\' })`.');
+    }
+    // AWS Backup names plans with letters, digits and '_', 50 at most, unique in the
+    // account and region, as the instance identifier is.
+    const planName = identifier.replace(/-/g, '_');
+    const plan = new backup.CfnRestoreTestingPlan(this, 'RestoreTestingPlan', {
+      restoreTestingPlanName: planName,
+      scheduleExpression: expression,
+      scheduleExpressionTimezone: 'Etc/UTC',
+      startWindowHours: 24,
+      recoveryPointSelection: {
+        algorithm: 'LATEST_WITHIN_WINDOW',
+        includeVaults: [this.backupVault.backupVaultArn],
+        recoveryPointTypes: ['SNAPSHOT'],
+        selectionWindowDays: 7,
+      },
+    });
+    const role = new iam.Role(this, 'RestoreTestingRole', {
+      assumedBy: new iam.ServicePrincipal('backup.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+      }),
+      description: `Restores the recovery points of ${this.node.path} in restore tests`,
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSBackupServiceRolePolicyForRestores')],
+    });
+    acknowledge(role, {
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores]':
+        'The AWS-maintained service role policy that AWS Backup documents for restore testing; AWS Backup deletes the restored instance itself.',
+    });
+    // The restored instance is reachable by nothing: no rule admits anyone.
+    const closed = new ec2.SecurityGroup(this, 'RestoreTestingSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Restore tests of the database: admits nothing, reaches nothing',
+      allowAllOutbound: false,
+    });
+    const selection = new backup.CfnRestoreTestingSelection(this, 'RestoreTestingSelection', {
+      restoreTestingPlanName: plan.restoreTestingPlanName,
+      restoreTestingSelectionName: 'writer',
+      protectedResourceType: 'RDS',
+      protectedResourceArns: [this.instance.instanceArn],
+      iamRoleArn: role.roleArn,
+      validationWindowHours: 1,
+      restoreMetadataOverrides: {
+        dbInstanceClass: 'db.t3.small',
+        multiAz: 'false',
+        publiclyAccessible: 'false',
+        dbSubnetGroupName: subnetGroup.subnetGroupName,
+        dbParameterGroupName: parameterGroup.bindToInstance({}).parameterGroupName,
+        vpcSecurityGroupIds: Stack.of(this).toJsonString([closed.securityGroupId]),
+      },
+    });
+    // The selection names its plan by name, not by a reference: it must come after it.
+    selection.addDependency(plan);
+    return plan;
+  }
+
+  /**
+   * How many backup jobs of the database's vault failed, and with
+   * `backupCopyVault` how many copies to it failed (AWS Backup counts a copy under
+   * its destination vault), per hour. AWS Backup publishes these only when they are
+   * not zero. Nothing without `backupMonitoring`.
+   */
+  public metricBackupJobsFailed(props: cloudwatch.MetricOptions = {}): cloudwatch.IMetric | undefined {
+    if (!this.backupMonitoring) return undefined;
+    const backups = backupJobs('NumberOfBackupJobsFailed', this.backupVault.backupVaultName, props);
+    if (!this.backupCopyVault) return backups;
+    return new cloudwatch.MathExpression({
+      expression: 'FILL(backups, 0) + FILL(copies, 0)',
+      usingMetrics: { backups, copies: backupJobs('NumberOfCopyJobsFailed', this.backupCopyVault.backupVaultName, props) },
+      label: props.label ?? 'failed backup and copy jobs',
+      period: props.period ?? Duration.hours(1),
+    });
+  }
+
+  /**
+   * How many restores of the database's recovery points failed, the restore tests'
+   * included, per hour. Nothing without `backupMonitoring`.
+   */
+  public metricRestoreJobsFailed(props: cloudwatch.MetricOptions = {}): cloudwatch.IMetric | undefined {
+    return this.backupMonitoring ? backupJobs('NumberOfRestoreJobsFailed', this.backupVault.backupVaultName, props) : undefined;
   }
 
   /**
@@ -730,6 +924,41 @@ function dbUserArn(scope: Construct, resourceId: string, dbUser: string): string
 function instanceIdentifier(scope: Construct): string {
   const name = Names.uniqueResourceName(scope, { maxLength: 50, separator: '-' }).toLowerCase();
   return name.replace(/[^a-z0-9-]/g, '').replace(/-+/g, '-').replace(/^[^a-z]+/, '').replace(/-$/, '');
+}
+
+/** An AWS Backup job count of RDS in `vaultName`, per hour: published by vault and resource type. */
+function backupJobs(metricName: string, vaultName: string, props: cloudwatch.MetricOptions): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: 'AWS/Backup',
+    metricName,
+    dimensionsMap: { BackupVaultName: vaultName, ResourceType: 'RDS' },
+    statistic: 'Sum',
+    period: Duration.hours(1),
+    ...props,
+  });
+}
+
+/**
+ * A DB snapshot's name, or its ARN in this region: RDS restores only snapshots of
+ * its own region, and an AWS Backup recovery point of RDS is restored by its RDS
+ * snapshot ARN, not by the recovery point's.
+ */
+function validateSnapshotIdentifier(snapshot: string, region: string): void {
+  if (Token.isUnresolved(snapshot)) return;
+  const fix = 'Give the name or ARN of a DB snapshot in this region, such as \'arn:aws:rds:us-west-2:123456789012:snapshot:awsbackup:job-1a2b3c\'.';
+  if (snapshot.startsWith('arn:')) {
+    const parts = snapshot.split(':');
+    if (parts[2] !== 'rds' || parts[5] !== 'snapshot' || parts.length < 7) {
+      throw new ConfigurationError(`\`snapshotIdentifier\` ('${snapshot}') is not the ARN of a DB snapshot: an AWS Backup recovery point of RDS is restored ` +
+        `by its RDS snapshot ARN ('arn:aws:rds:<region>:<account>:snapshot:awsbackup:job-…'), and a cluster snapshot makes a cluster. ${fix}`);
+    }
+    if (!Token.isUnresolved(region) && parts[3] !== region) {
+      throw new ConfigurationError(`\`snapshotIdentifier\` ('${snapshot}') is in ${parts[3]}, but the database is in ${region}: RDS restores only ` +
+        'snapshots of its own region. Copy it here first (`aws rds copy-db-snapshot`, or a copy action of AWS Backup).');
+    }
+  } else if (!/^[A-Za-z][A-Za-z0-9:-]{0,254}$/.test(snapshot)) {
+    throw new ConfigurationError(`\`snapshotIdentifier\` ('${snapshot}') is not a DB snapshot name: letters, digits, '-' and ':', starting with a letter. ${fix}`);
+  }
 }
 
 function validateStorage(allocated: number, max: number): void {

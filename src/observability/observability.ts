@@ -442,6 +442,31 @@ export class Observability extends Construct {
       this.addAlarm(`DatabaseReplica${index + 1}Lag`, lag, 30, `Read replica ${index + 1} lags the writer by more than 30 seconds for 15 minutes.`);
       widgets.push(this.graph(`Replica ${index + 1} lag (s)`, [lag]));
     });
+    // Backups that fail and restores that fail page at once: one is enough.
+    const backupsFailed = database.metricBackupJobsFailed();
+    const restoresFailed = database.metricRestoreJobsFailed();
+    const once = { comparison: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, evaluationPeriods: 1 };
+    if (backupsFailed) {
+      this.createAlarm(this, 'DatabaseBackupJobsFailed', 'DatabaseBackupJobsFailed', {
+        metric: backupsFailed,
+        threshold: 1,
+        ...once,
+        description: 'AWS Backup reports a failed backup job of the database (or a failed copy to the second region): ' +
+          'today\'s recovery point may be missing. See the job in the AWS Backup console and run it again (docs/operations.md).',
+      });
+    }
+    if (restoresFailed) {
+      this.createAlarm(this, 'DatabaseRestoreJobsFailed', 'DatabaseRestoreJobsFailed', {
+        metric: restoresFailed,
+        threshold: 1,
+        ...once,
+        description: 'A restore of the database\'s recovery points failed, the weekly restore test included: ' +
+          'the backups may not restore. See the restore job in the AWS Backup console (docs/operations.md).',
+      });
+    }
+    if (backupsFailed || restoresFailed) {
+      widgets.push(this.graph('Failed backups and restores', [backupsFailed, restoresFailed].filter((metric): metric is cloudwatch.IMetric => metric !== undefined)));
+    }
     if (database.proxy) {
       const proxy = (metricName: string) => new cloudwatch.Metric({
         namespace: 'AWS/RDS', metricName, dimensionsMap: { ProxyName: database.proxy!.dbProxyName }, statistic: 'Average', period,

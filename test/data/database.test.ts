@@ -1,7 +1,9 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as backup from 'aws-cdk-lib/aws-backup';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -314,6 +316,70 @@ describe('Database', () => {
       expect(database.backupPlan).toBeDefined();
     });
 
+    test('tests a restore of the latest recovery point every Sunday: small, single-AZ, private, unreachable, deleted after an hour', () => {
+      template.hasResourceProperties('AWS::Backup::RestoreTestingPlan', {
+        RestoreTestingPlanName: Match.stringLikeRegexp('^test_database_[a-z0-9_]+$'),
+        ScheduleExpression: 'cron(0 7 ? * SUN *)',
+        ScheduleExpressionTimezone: 'Etc/UTC',
+        StartWindowHours: 24,
+        RecoveryPointSelection: {
+          Algorithm: 'LATEST_WITHIN_WINDOW',
+          IncludeVaults: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseBackupVault'), 'BackupVaultArn'] }],
+          RecoveryPointTypes: ['SNAPSHOT'],
+          SelectionWindowDays: 7,
+        },
+      });
+      const [planId, plan] = Object.entries(template.findResources('AWS::Backup::RestoreTestingPlan'))[0];
+      expect(plan.Properties.RestoreTestingPlanName.length).toBeLessThanOrEqual(50);
+      template.hasResource('AWS::Backup::RestoreTestingSelection', {
+        Properties: {
+          RestoreTestingPlanName: plan.Properties.RestoreTestingPlanName,
+          RestoreTestingSelectionName: 'writer',
+          ProtectedResourceType: 'RDS',
+          ProtectedResourceArns: [{ 'Fn::Join': ['', Match.arrayWith([':rds:us-east-1:123456789012:db:', { Ref: Match.stringLikeRegexp('^DatabaseInstance') }])] }],
+          IamRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseRestoreTestingRole'), 'Arn'] },
+          ValidationWindowHours: 1,
+          RestoreMetadataOverrides: {
+            dbInstanceClass: 'db.t3.small',
+            multiAz: 'false',
+            publiclyAccessible: 'false',
+            dbSubnetGroupName: { Ref: Match.stringLikeRegexp('^DatabaseSubnetGroup') },
+            dbParameterGroupName: { Ref: Match.stringLikeRegexp('^DatabaseParameters') },
+            vpcSecurityGroupIds: { 'Fn::Join': ['', ['["', { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseRestoreTestingSecurityGroup'), 'GroupId'] }, '"]']] },
+          },
+        },
+        DependsOn: Match.arrayWith([planId]),
+      });
+      template.hasResourceProperties('AWS::IAM::Role', {
+        AssumeRolePolicyDocument: {
+          Statement: [Match.objectLike({ Principal: { Service: 'backup.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } } })],
+        },
+        ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores']] }],
+      });
+      // The restored copy admits nothing and reaches nothing.
+      template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+        GroupDescription: 'Restore tests of the database: admits nothing, reaches nothing',
+        SecurityGroupIngress: Match.absent(),
+        SecurityGroupEgress: [Match.objectLike({ CidrIp: '255.255.255.255/32' })],
+      });
+      expect(database.restoreTestingPlan).toBeDefined();
+    });
+
+    test('counts the failed backup and restore jobs of its vault, for the alarms', () => {
+      const vaultName = { 'Fn::GetAtt': [expect.stringMatching(/^DatabaseBackupVault/), 'BackupVaultName'] };
+      expect(stack.resolve(database.metricBackupJobsFailed())).toMatchObject({
+        namespace: 'AWS/Backup',
+        metricName: 'NumberOfBackupJobsFailed',
+        statistic: 'Sum',
+        period: { amount: 1, unit: { label: 'hours' } },
+        dimensions: { BackupVaultName: vaultName, ResourceType: 'RDS' },
+      });
+      expect(stack.resolve(database.metricRestoreJobsFailed())).toMatchObject({
+        namespace: 'AWS/Backup', metricName: 'NumberOfRestoreJobsFailed', dimensions: { BackupVaultName: vaultName, ResourceType: 'RDS' },
+      });
+      expect(database.backupMonitoring).toBe(true);
+    });
+
     test('warns about nothing', () => {
       Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
     });
@@ -326,6 +392,12 @@ describe('Database', () => {
     template.hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: false, DeletionProtection: true });
     template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: Match.stringLikeRegexp('^/aws/rds/'), RetentionInDays: 30 });
     template.hasResourceProperties('AWS::Backup::BackupVault', { LockConfiguration: Match.absent() });
+    // No restore tests and no backup alarms: a development database is rebuilt, not recovered.
+    template.resourceCountIs('AWS::Backup::RestoreTestingPlan', 0);
+    template.resourceCountIs('AWS::Backup::RestoreTestingSelection', 0);
+    expect(database.backupMonitoring).toBe(false);
+    expect(database.metricBackupJobsFailed()).toBeUndefined();
+    expect(database.metricRestoreJobsFailed()).toBeUndefined();
     expect(database.proxy).toBeUndefined();
     expect(Stack.of(database).resolve(database.writerEndpoint)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DatabaseInstance/), 'Endpoint.Address'] });
     Annotations.fromStack(stack).hasWarning('/Test/Database', Match.stringLikeRegexp('^The database runs in one Availability Zone'));
@@ -358,7 +430,18 @@ describe('Database', () => {
       logRetention: logs.RetentionDays.TWO_YEARS,
       backupCopyVault: copyVault,
       automatedBackupReplication: { region: 'us-west-2', encryptionKey: drKey },
+      restoreTestingSchedule: events.Schedule.cron({ day: '1', hour: '9', minute: '30' }),
     }, stack);
+
+    test('tests restores on its schedule, and watches the copies to the second region', () => {
+      template.hasResourceProperties('AWS::Backup::RestoreTestingPlan', { ScheduleExpression: 'cron(30 9 1 * ? *)' });
+      const failed = database.metricBackupJobsFailed() as cloudwatch.MathExpression;
+      expect(failed.expression).toBe('FILL(backups, 0) + FILL(copies, 0)');
+      // AWS Backup counts a copy job under its destination vault.
+      expect(stack.resolve(failed.usingMetrics.copies)).toMatchObject({
+        metricName: 'NumberOfCopyJobsFailed', dimensions: { BackupVaultName: 'codelearn-dr', ResourceType: 'RDS' },
+      });
+    });
 
     test('applies the class, version, storage, names and protection', () => {
       template.hasResource('AWS::RDS::DBInstance', {
@@ -427,8 +510,62 @@ describe('Database', () => {
     }
   });
 
+  describe('restored from a snapshot', () => {
+    const snapshot = 'arn:aws:rds:us-east-1:123456789012:snapshot:awsbackup:job-1a2b3c4d';
+    const { database, template } = setup({ snapshotIdentifier: snapshot });
+
+    test('creates the writer from the snapshot, with a new generated password and the snapshot\'s own database and key', () => {
+      const writer = Object.values(template.findResources('AWS::RDS::DBInstance', { Properties: { DBSnapshotIdentifier: snapshot } }));
+      expect(writer).toHaveLength(1);
+      expect(writer[0].Properties).toMatchObject({
+        DBInstanceIdentifier: expect.stringMatching(/^test-database-/),
+        MultiAZ: true,
+        DeletionProtection: true,
+        MasterUserPassword: { 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: expect.stringMatching(/DatabaseInstanceSecret/) }, ':SecretString:password::}}']] },
+      });
+      // The snapshot brings its database, master user and KMS key: restoring rejects them.
+      for (const property of ['DBName', 'MasterUsername', 'KmsKeyId', 'StorageEncrypted']) {
+        expect(writer[0].Properties[property]).toBeUndefined();
+      }
+      expect(writer[0].DeletionPolicy).toBe('Snapshot');
+      template.hasResourceProperties('AWS::SecretsManager::Secret', {
+        GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"codelearn_admin"}' }),
+        KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseKey'), 'Arn'] },
+      });
+      template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', { RotationRules: { ScheduleExpression: 'rate(30 days)' } });
+    });
+
+    test('keeps its replica (inheriting the snapshot\'s key), proxy, backups and restore tests', () => {
+      const replica = Object.values(template.findResources('AWS::RDS::DBInstance', { Properties: { SourceDBInstanceIdentifier: Match.anyValue() } }));
+      expect(replica).toHaveLength(1);
+      expect(replica[0].Properties.KmsKeyId).toBeUndefined();
+      expect(replica[0].Properties.StorageEncrypted).toBeUndefined();
+      template.resourceCountIs('AWS::RDS::DBProxy', 1);
+      template.resourceCountIs('AWS::Backup::BackupSelection', 1);
+      template.resourceCountIs('AWS::Backup::RestoreTestingSelection', 1);
+      expect(database.instance).toBeInstanceOf(rds.DatabaseInstanceFromSnapshot);
+      expect(database.secret).toBeDefined();
+    });
+  });
+
   describe('fails on bad input', () => {
     const cases: [string, DatabaseOptions, string][] = [
+      ['a restore test schedule without restore tests', { restoreTesting: false, restoreTestingSchedule: events.Schedule.cron({ hour: '7', minute: '0' }) },
+        '`restoreTestingSchedule` is set but `restoreTesting` is false: set `restoreTesting: true`, or remove it.'],
+      ['a restore test schedule that is a rate', { restoreTestingSchedule: events.Schedule.rate(Duration.days(7)) },
+        '`restoreTestingSchedule` (\'rate(7 days)\') must be a cron expression: AWS Backup runs restore tests only on cron schedules. ' +
+        'Use `events.Schedule.cron({ weekDay: \'SUN\', hour: \'7\', minute: \'0\' })`.'],
+      ['a snapshot named by its recovery point', { snapshotIdentifier: 'arn:aws:backup:us-east-1:123456789012:recovery-point:1EB3B5E7-9EB0-435A-A80B-108B488B0D45' },
+        '`snapshotIdentifier` (\'arn:aws:backup:us-east-1:123456789012:recovery-point:1EB3B5E7-9EB0-435A-A80B-108B488B0D45\') is not the ARN of a DB snapshot: ' +
+        'an AWS Backup recovery point of RDS is restored by its RDS snapshot ARN (\'arn:aws:rds:<region>:<account>:snapshot:awsbackup:job-…\'), and a cluster ' +
+        'snapshot makes a cluster. Give the name or ARN of a DB snapshot in this region, such as \'arn:aws:rds:us-west-2:123456789012:snapshot:awsbackup:job-1a2b3c\'.'],
+      ['a cluster snapshot', { snapshotIdentifier: 'arn:aws:rds:us-east-1:123456789012:cluster-snapshot:nightly' },
+        '`snapshotIdentifier` (\'arn:aws:rds:us-east-1:123456789012:cluster-snapshot:nightly\') is not the ARN of a DB snapshot: ' +
+        'an AWS Backup recovery point of RDS is restored by its RDS snapshot ARN (\'arn:aws:rds:<region>:<account>:snapshot:awsbackup:job-…\'), and a cluster ' +
+        'snapshot makes a cluster. Give the name or ARN of a DB snapshot in this region, such as \'arn:aws:rds:us-west-2:123456789012:snapshot:awsbackup:job-1a2b3c\'.'],
+      ['a snapshot name with a space', { snapshotIdentifier: 'nightly backup' },
+        '`snapshotIdentifier` (\'nightly backup\') is not a DB snapshot name: letters, digits, \'-\' and \':\', starting with a letter. ' +
+        'Give the name or ARN of a DB snapshot in this region, such as \'arn:aws:rds:us-west-2:123456789012:snapshot:awsbackup:job-1a2b3c\'.'],
       ['a compliance-mode grace period without a lock', { backupVaultLock: false, backupVaultLockChangeableFor: Duration.days(3) },
         '`backupVaultLockChangeableFor` is set but `backupVaultLock` is false: set `backupVaultLock: true`, or remove it.'],
       ['a grace period under 3 days', { backupVaultLockChangeableFor: Duration.days(1) },
@@ -464,6 +601,14 @@ describe('Database', () => {
       const stack = testStack();
       const vpc = new ec2.Vpc(stack, 'Vpc');
       expect(() => new Database(stack, 'Database', { vpc, ...props })).toThrow(new Error(message));
+    });
+
+    test('a snapshot of another region', () => {
+      const stack = testStack({ env: { account: '123456789012', region: 'us-west-2' } });
+      const vpc = new ec2.Vpc(stack, 'Vpc', { availabilityZones: ['us-west-2a', 'us-west-2b'] });
+      expect(() => new Database(stack, 'Database', { vpc, snapshotIdentifier: 'arn:aws:rds:us-east-1:123456789012:snapshot:awsbackup:job-1a2b3c' })).toThrow(new Error(
+        '`snapshotIdentifier` (\'arn:aws:rds:us-east-1:123456789012:snapshot:awsbackup:job-1a2b3c\') is in us-east-1, but the database is in us-west-2: ' +
+        'RDS restores only snapshots of its own region. Copy it here first (`aws rds copy-db-snapshot`, or a copy action of AWS Backup).'));
     });
 
     test('a database user that is not a plain PostgreSQL name, a role with two users, a role from elsewhere', () => {

@@ -4,7 +4,7 @@ import { ByoVpcPlatformStack } from '../../examples/byo-vpc-platform';
 import { CustomServicesPlatformStack } from '../../examples/custom-services-platform';
 import { DefaultPlatformStack } from '../../examples/default-platform';
 import { DevelopmentPlatformStack } from '../../examples/development-platform';
-import { Cluster, CodeLearnPlatform, DataAccess, Edge, MessageBroker, Microservice, Network, Storage } from '../../src';
+import { CacheAuthentication, Cluster, CodeLearnPlatform, DataAccess, Edge, MessageBroker, Microservice, Network, Storage } from '../../src';
 import { Flags, testApp } from '../support/app';
 import { maximalPlatformProps } from '../support/fixtures';
 
@@ -21,7 +21,8 @@ const EU_WEST_1 = { account: '123456789012', region: 'eu-west-1' };
 /**
  * Every configuration the tests synthesize: the default platform (with and
  * without the `cdk init` flags), the development profile, every example app, one
- * with every option set, one outside us-east-1, Kafka, and the parts alone.
+ * with every option set, one outside us-east-1, Kafka with a cache AUTH token,
+ * and the parts alone.
  */
 export const CONFIGURATIONS: Configuration[] = [
   { name: 'the default platform', flags: Flags.NONE, build: app => new DefaultPlatformStack(app, 'CodeLearn') },
@@ -30,9 +31,12 @@ export const CONFIGURATIONS: Configuration[] = [
   { name: 'the custom services example', flags: Flags.CDK_INIT, build: app => new CustomServicesPlatformStack(app, 'CodeLearnCustom') },
   { name: 'the brought VPC example', flags: Flags.CDK_INIT, build: app => new ByoVpcPlatformStack(app, 'CodeLearnByoVpc') },
   {
-    name: 'the Kafka platform',
+    name: 'the Kafka platform with a cache AUTH token',
     flags: Flags.CDK_INIT,
-    build: app => new CodeLearnPlatform(new Stack(app, 'CodeLearnKafka'), 'Platform', { messaging: { broker: MessageBroker.kafka() } }),
+    build: app => new CodeLearnPlatform(new Stack(app, 'CodeLearnKafka'), 'Platform', {
+      messaging: { broker: MessageBroker.kafka() },
+      cache: { authentication: CacheAuthentication.AUTH_TOKEN },
+    }),
   },
   {
     name: 'a platform in eu-west-1',

@@ -3,11 +3,12 @@ import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CONFIGURATIONS, deploymentOf } from './configurations';
 import { Deployment } from './deployment';
 import { RULES } from './rules';
-import { cacheAuthenticatesOneWay, cacheUsersCanSignIn, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore } from './rules/data';
+import { cacheAuthenticatesOneWay, cacheUsersCanSignIn, restoredWritersInherit, restoreTestsCanRun, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore } from './rules/data';
 import { cacheConnectNamesCacheAndUser } from './rules/identity';
 import { sparseCountsAreFilled } from './rules/observability';
 import { testApp } from '../support/app';
@@ -111,6 +112,61 @@ describe('a rule finds what it describes', () => {
     expect(cacheConnectNamesCacheAndUser.check(deployment)).toEqual([
       expect.stringMatching(/^Cache\/App\/DefaultPolicy: allows elasticache:Connect on no replication group$/),
       expect.stringMatching(/^Cache\/App\/DefaultPolicy: allows elasticache:Connect as nobody, which is no IAM user of the deployment$/),
+    ]);
+  });
+
+  test('restore-tests-can-run: a test left to the default VPC, public and Multi-AZ, badly named, with a stranger\'s role and vault', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Restore', { env: { account: '123456789012', region: 'us-east-1' } });
+    new backup.CfnRestoreTestingPlan(stack, 'Plan', {
+      restoreTestingPlanName: 'weekly-test',
+      scheduleExpression: 'rate(7 days)',
+      startWindowHours: 200,
+      recoveryPointSelection: {
+        algorithm: 'LATEST_WITHIN_WINDOW',
+        recoveryPointTypes: ['SNAPSHOT'],
+        selectionWindowDays: 400,
+        includeVaults: ['arn:aws:backup:us-west-2:123456789012:backup-vault:dr'],
+      },
+    });
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('rds.amazonaws.com') });
+    new backup.CfnRestoreTestingSelection(stack, 'Selection', {
+      restoreTestingPlanName: 'weekly_test',
+      restoreTestingSelectionName: 'the writer',
+      protectedResourceType: 'RDS',
+      protectedResourceArns: ['*'],
+      iamRoleArn: role.roleArn,
+      validationWindowHours: 0,
+      restoreMetadataOverrides: { multiAz: 'true', PubliclyAccessible: 'true', vpcSecurityGroupIds: 'sg-1' },
+    });
+    expect(restoreTestsCanRun.check(Deployment.of('restore', app))).toEqual([
+      'Restore/Plan: plan name \'weekly-test\' is not letters, digits and \'_\' (50 at most)',
+      'Restore/Plan: start window of 200 hours is not 1 to 168',
+      'Restore/Plan: schedule is not a cron expression',
+      'Restore/Plan: selection window of 400 days is not 1 to 365',
+      'Restore/Plan: includes a vault of us-west-2, but restore tests run in us-east-1',
+      'Restore/Selection: selection name \'the writer\' is not letters, digits and \'_\' (50 at most)',
+      'Restore/Selection: validation window of 0 hours is not 1 to 168',
+      'Restore/Selection: names a plan the deployment does not make',
+      'Restore/Selection: its role does not trust backup.amazonaws.com',
+      'Restore/Selection: does not override dbsubnetgroupname, so AWS Backup looks for the default VPC',
+      'Restore/Selection: vpcSecurityGroupIds is not a JSON list',
+      'Restore/Selection: restores a Multi-AZ copy',
+      'Restore/Selection: restores a public copy',
+    ]);
+  });
+
+  test('restored-writers-inherit: a restored writer that names its database and key, and a replica with a key of its own', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Restored');
+    const writer = new rds.CfnDBInstance(stack, 'Writer', {
+      dbSnapshotIdentifier: 'nightly', dbName: 'codelearn', kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/1', dbInstanceClass: 'db.t3.medium',
+    });
+    new rds.CfnDBInstance(stack, 'Replica', { sourceDbInstanceIdentifier: writer.ref, kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/2', dbInstanceClass: 'db.t3.medium' });
+    expect(restoredWritersInherit.check(Deployment.of('restored', app))).toEqual([
+      'Restored/Writer: is restored from a snapshot but sets DBName',
+      'Restored/Writer: is restored from a snapshot but sets KmsKeyId',
+      'Restored/Replica: replicates a restored writer but names a KMS key of its own',
     ]);
   });
 

@@ -62,15 +62,15 @@ describe('Observability', () => {
         // One alarm of each kind per cache node: ElastiCache publishes per node (2 shards x 2 nodes).
         ...[1, 2, 3, 4].flatMap(node => [`CacheNode${node}EngineCpu`, `CacheNode${node}Evictions`, `CacheNode${node}Memory`]),
         'CloudFront5xxRate',
-        'DatabaseConnections', 'DatabaseCpu', 'DatabaseFreeStorage', 'DatabaseReplica1Lag',
+        'DatabaseBackupJobsFailed', 'DatabaseConnections', 'DatabaseCpu', 'DatabaseFreeStorage', 'DatabaseReplica1Lag', 'DatabaseRestoreJobsFailed',
         'GroupServiceErrorRate', 'GroupServiceLatencyP99', 'GroupServiceUnhealthyTargets',
         'NodeCpu', 'NodeMemory', 'PodRestarts',
         'PostServiceErrorRate', 'PostServiceLatencyP99', 'PostServiceUnhealthyTargets',
         'UserServiceErrorRate', 'UserServiceLatencyP99', 'UserServiceUnhealthyTargets',
       ]);
       // Every alarm of the templates is in the map: the platform's and each service's.
-      mergedTemplate(stack).resourceCountIs('AWS::CloudWatch::Alarm', 36);
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 36 - 4 * 3);
+      mergedTemplate(stack).resourceCountIs('AWS::CloudWatch::Alarm', 38);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 38 - 4 * 3);
       // A service's alarms reach the topic through their nested stack's parameter.
       const topic = /^(referencetoTest)?PlatformObservabilityAlarmTopic/;
       for (const alarm of Object.values(alarms)) {
@@ -79,7 +79,7 @@ describe('Observability', () => {
         expect(alarm.TreatMissingData).toBe('notBreaching');
         expect(alarm.AlarmDescription).toBeTruthy();
       }
-      expect(Object.keys(platform.observability.alarms)).toHaveLength(36);
+      expect(Object.keys(platform.observability.alarms)).toHaveLength(38);
     });
 
     test('holds the sub-second goal: p99 over 1 s pages, per service too', () => {
@@ -101,6 +101,22 @@ describe('Observability', () => {
       expect(alarms.DatabaseCpu).toMatchObject({ MetricName: 'CPUUtilization', Namespace: 'AWS/RDS', Threshold: 80 });
       expect(alarms.DatabaseFreeStorage).toMatchObject({ MetricName: 'FreeStorageSpace', Threshold: 10737418240, ComparisonOperator: 'LessThanThreshold' });
       expect(alarms.DatabaseReplica1Lag).toMatchObject({ MetricName: 'ReplicaLag', Statistic: 'Maximum', Threshold: 30 });
+      // One failed backup or restore of the vault pages, within the hour.
+      for (const [alarm, metricName] of [['DatabaseBackupJobsFailed', 'NumberOfBackupJobsFailed'], ['DatabaseRestoreJobsFailed', 'NumberOfRestoreJobsFailed']] as const) {
+        expect(alarms[alarm]).toMatchObject({
+          Namespace: 'AWS/Backup',
+          MetricName: metricName,
+          Statistic: 'Sum',
+          Period: 3600,
+          Dimensions: [
+            { Name: 'BackupVaultName', Value: { 'Fn::GetAtt': [expect.stringMatching(/^PlatformDatabaseBackupVault/), 'BackupVaultName'] } },
+            { Name: 'ResourceType', Value: 'RDS' },
+          ],
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          EvaluationPeriods: 1,
+        });
+      }
       // Per node: ElastiCache publishes engine and host metrics by CacheClusterId and CacheNodeId.
       const node = (member: string) => [
         { Name: 'CacheClusterId', Value: { 'Fn::Join': ['', [{ Ref: expect.stringMatching(/^PlatformCacheReplicationGroup/) }, member]] } },

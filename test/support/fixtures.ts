@@ -1,6 +1,7 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -36,6 +37,9 @@ export function maximalPlatformProps(stack: Stack): CodeLearnPlatformProps {
       backupCopyVault: backup.BackupVault.fromBackupVaultArn(stack, 'DrVault', 'arn:aws:backup:us-west-2:123456789012:backup-vault:dr'),
       automatedBackupReplication: { region: 'us-west-2', encryptionKey: drKey('DrDatabaseKey') },
       backupVaultLockChangeableFor: Duration.days(3),
+      restoreTestingSchedule: events.Schedule.cron({ weekDay: 'SAT', hour: '22', minute: '0' }),
+      // The writer comes up from a recovery point, as in a region recovery.
+      snapshotIdentifier: 'arn:aws:rds:us-east-1:123456789012:snapshot:awsbackup:job-1a2b3c4d',
     },
     cache: { engine: CacheEngine.VALKEY, shards: 3, replicasPerShard: 2 },
     messaging: { broker: MessageBroker.kafka({ brokersPerAz: 2 }) },

@@ -24,7 +24,7 @@ export interface DatabaseUsersProps {
   /** The master user's secret, attached to the writer. */
   readonly secret: secretsmanager.ISecret;
   readonly encryptionKey: kms.IKey;
-  readonly writer: rds.DatabaseInstance;
+  readonly writer: rds.DatabaseInstanceBase;
   readonly databaseName: string;
   readonly logRetention: logs.RetentionDays;
 }

@@ -1,4 +1,4 @@
-import { DeployedResource, Deployment } from '../deployment';
+import { DeployedResource, Deployment, flatten } from '../deployment';
 import { DeployRule, list, where } from '../rule';
 
 /**
@@ -243,6 +243,104 @@ export const cacheUsersCanSignIn: DeployRule = {
         if (iamUsers.length > 0 && !(parseFloat(cache.properties.EngineVersion) >= oldest)) {
           violations.push(`${where(cache)}: ${cache.properties.Engine} ${cache.properties.EngineVersion} cannot sign IAM users in (${oldest} or later)`);
         }
+      }
+    }
+    return violations;
+  },
+};
+
+/** Names AWS Backup gives restore testing plans and selections: letters, digits and '_', 50 at most. */
+const RESTORE_TESTING_NAME = /^[A-Za-z0-9_]{1,50}$/;
+
+/**
+ * What a restore test of RDS needs to run and stay closed: AWS Backup otherwise
+ * infers the default VPC (and fails without one), so the selection names the
+ * subnet group and security groups; the restored copy is single-AZ and private;
+ * names, windows and ranges are within AWS Backup's limits; the role trusts AWS
+ * Backup; and a plan tests the vaults of its own region only.
+ */
+export const restoreTestsCanRun: DeployRule = {
+  id: 'restore-tests-can-run',
+  constraint: 'A restore testing selection of RDS overrides dbSubnetGroupName and vpcSecurityGroupIds (a JSON list), is single-AZ and private, ' +
+    'its names and windows are valid, its role trusts backup.amazonaws.com, and its plan includes only vaults of its own region.',
+  source: 'https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing-inferred-metadata.html; ' +
+    'https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing.html#restore-testing-troubleshooting; ' +
+    'https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-backup-restoretestingplan.html',
+  check(deployment: Deployment): string[] {
+    const violations: string[] = [];
+    const plans = deployment.resources('AWS::Backup::RestoreTestingPlan');
+    for (const plan of plans) {
+      const name = plan.properties.RestoreTestingPlanName;
+      if (typeof name === 'string' && !RESTORE_TESTING_NAME.test(name)) {
+        violations.push(`${where(plan)}: plan name '${name}' is not letters, digits and '_' (50 at most)`);
+      }
+      const hours = plan.properties.StartWindowHours;
+      if (hours !== undefined && !(hours >= 1 && hours <= 168)) violations.push(`${where(plan)}: start window of ${hours} hours is not 1 to 168`);
+      if (!String(plan.properties.ScheduleExpression).startsWith('cron(')) violations.push(`${where(plan)}: schedule is not a cron expression`);
+      const selection = plan.properties.RecoveryPointSelection ?? {};
+      const days = selection.SelectionWindowDays;
+      if (days !== undefined && !(days >= 1 && days <= 365)) violations.push(`${where(plan)}: selection window of ${days} days is not 1 to 365`);
+      for (const vault of list(selection.IncludeVaults)) {
+        const target = deployment.target(plan.template, vault);
+        const region = target ? target.template.region : typeof vault === 'string' ? vault.split(':')[3] : undefined;
+        if (region && plan.template.region && region !== '*' && region !== plan.template.region) {
+          violations.push(`${where(plan)}: includes a vault of ${region}, but restore tests run in ${plan.template.region}`);
+        }
+      }
+    }
+    for (const selection of deployment.resources('AWS::Backup::RestoreTestingSelection')) {
+      const name = selection.properties.RestoreTestingSelectionName;
+      if (typeof name === 'string' && !RESTORE_TESTING_NAME.test(name)) {
+        violations.push(`${where(selection)}: selection name '${name}' is not letters, digits and '_' (50 at most)`);
+      }
+      const hours = selection.properties.ValidationWindowHours;
+      if (hours !== undefined && !(hours >= 1 && hours <= 168)) violations.push(`${where(selection)}: validation window of ${hours} hours is not 1 to 168`);
+      if (!plans.some(plan => plan.properties.RestoreTestingPlanName === selection.properties.RestoreTestingPlanName)) {
+        violations.push(`${where(selection)}: names a plan the deployment does not make`);
+      }
+      const role = deployment.target(selection.template, selection.properties.IamRoleArn);
+      const trusted = list(role?.properties.AssumeRolePolicyDocument?.Statement).some((statement: any) =>
+        list(statement.Principal?.Service).some(service => String(service).startsWith('backup.')));
+      if (!trusted) violations.push(`${where(selection)}: its role does not trust backup.amazonaws.com`);
+      if (selection.properties.ProtectedResourceType !== 'RDS') continue;
+      // AWS Backup reads override keys in any case.
+      const overrides = Object.fromEntries(Object.entries<any>(selection.properties.RestoreMetadataOverrides ?? {})
+        .map(([key, value]) => [key.toLowerCase(), value]));
+      for (const key of ['dbsubnetgroupname', 'vpcsecuritygroupids']) {
+        if (overrides[key] === undefined) violations.push(`${where(selection)}: does not override ${key}, so AWS Backup looks for the default VPC`);
+      }
+      const groups = flatten(overrides.vpcsecuritygroupids ?? '[]');
+      if (!groups.startsWith('[') || !groups.endsWith(']')) violations.push(`${where(selection)}: vpcSecurityGroupIds is not a JSON list`);
+      if (String(overrides.multiaz ?? 'false') !== 'false') violations.push(`${where(selection)}: restores a Multi-AZ copy`);
+      if (String(overrides.publiclyaccessible ?? 'false') !== 'false') violations.push(`${where(selection)}: restores a public copy`);
+    }
+    return violations;
+  },
+};
+
+/**
+ * RDS restores a snapshot with the snapshot's database, master user and KMS key:
+ * CloudFormation rejects `DBName`, `MasterUsername`, `KmsKeyId`,
+ * `StorageEncrypted` and `CharacterSetName` next to `DBSnapshotIdentifier`, and a
+ * replica in the writer's region shares the writer's key, so it names none.
+ */
+export const restoredWritersInherit: DeployRule = {
+  id: 'restored-writers-inherit',
+  constraint: 'An instance restored from a snapshot sets none of DBName, MasterUsername, KmsKeyId, StorageEncrypted, CharacterSetName, ' +
+    'and its replicas name no KmsKeyId.',
+  source: 'https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-dbsnapshotidentifier',
+  check(deployment: Deployment): string[] {
+    const violations: string[] = [];
+    for (const instance of deployment.resources('AWS::RDS::DBInstance')) {
+      if (instance.properties.DBSnapshotIdentifier !== undefined) {
+        for (const property of ['DBName', 'MasterUsername', 'KmsKeyId', 'StorageEncrypted', 'CharacterSetName']) {
+          if (instance.properties[property] !== undefined) violations.push(`${where(instance)}: is restored from a snapshot but sets ${property}`);
+        }
+      }
+      const source = instance.properties.SourceDBInstanceIdentifier !== undefined
+        && deployment.referenced(instance.template, instance.properties.SourceDBInstanceIdentifier, 'AWS::RDS::DBInstance');
+      if (source && source.properties.DBSnapshotIdentifier !== undefined && instance.properties.KmsKeyId !== undefined) {
+        violations.push(`${where(instance)}: replicates a restored writer but names a KMS key of its own`);
       }
     }
     return violations;

@@ -1,4 +1,4 @@
-import { cacheAuthenticatesOneWay, cacheUsersCanSignIn, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore, replicasGrowWithTheWriter, replicasOfUnmanagedPasswords, replicationOfKmsObjectsNamesAKey } from './data';
+import { cacheAuthenticatesOneWay, cacheUsersCanSignIn, restoredWritersInherit, restoreTestsCanRun, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore, replicasGrowWithTheWriter, replicasOfUnmanagedPasswords, replicationOfKmsObjectsNamesAKey } from './data';
 import { ipRulesSeeViewers } from './edge';
 import { cacheConnectNamesCacheAndUser, databaseUsersExist, kafkaClientsFindTheBrokers, keyGrantsOnlyForAwsResources, keyPolicyPrincipalsExist, onePodIdentityAssociationPerServiceAccount, proxyLogsInAsItsClients } from './identity';
 import { bindingsGateReadiness, chartsWaitForTheirPods, configMapReferencesExist, weightedTargetsKeepTwoPods } from './kubernetes';
@@ -30,6 +30,8 @@ export const RULES: DeployRule[] = [
   cacheAuthenticatesOneWay,
   cacheUsersCanSignIn,
   cacheConnectNamesCacheAndUser,
+  restoreTestsCanRun,
+  restoredWritersInherit,
   vpcOriginAdmitsCloudFront,
   ipRulesSeeViewers,
   dataStoresRestrictEgress,
