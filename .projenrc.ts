@@ -31,7 +31,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   // kubernetes-models 4.5 validates Kubernetes objects against their schemas in
   // the tests (5.x needs Node 22).
   // fast-check 3 (CommonJS; 4 is ESM only) generates platform props for property tests.
-  devDeps: ['aws-cdk@^2.1148.0', 'kubernetes-models@~4.5.1', 'fast-check@^3.23.0'],
+  devDeps: ['aws-cdk@^2.1148.0', 'kubernetes-models@~4.5.1', 'fast-check@^3.23.0', '@aws-cdk/cloudformation-diff@^2.187.5'],
 
   // Publishing names for every jsii language: jsii checks the API for each of them.
   publishToPypi: {

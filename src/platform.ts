@@ -37,7 +37,11 @@ const BROKER_ENDPOINTS = 'broker-endpoints';
  */
 export interface CodeLearnPlatformProps {
   /**
-   * The profile whose defaults every part uses.
+   * The profile whose defaults every part uses. Moving a deployed platform from
+   * development to production keeps the database (it becomes Multi-AZ in place)
+   * and the cache (it gains replicas online), and replaces the broker with a
+   * three-node cluster: drain its queues first (docs/operations.md, "Change a
+   * running platform").
    *
    * @default PlatformProfile.PRODUCTION
    */

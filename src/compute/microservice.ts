@@ -53,6 +53,10 @@ export interface MicroserviceOptions {
    * The service's name: the Kubernetes name of its Deployment, Service and
    * ServiceAccount, and the last part of its ECR repository's name
    * (`codelearn/<name>`).
+   *
+   * Renaming a deployed service makes a new, empty repository (push the image
+   * right after the deploy) and keeps the old one, no longer managed; the service
+   * gets new database and cache users (docs/operations.md, "Change a running platform").
    */
   readonly name: string;
 

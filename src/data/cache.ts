@@ -51,7 +51,8 @@ export enum CacheAuthentication {
  */
 export interface CacheOptions {
   /**
-   * The engine.
+   * The engine. Changing it on a deployed cache replaces the replication group: a
+   * new, empty cache with a new endpoint (the old one is snapshotted).
    *
    * @default CacheEngine.REDIS
    */
@@ -82,6 +83,8 @@ export interface CacheOptions {
 
   /**
    * How many shards (node groups) the cluster-mode cache has, from 1 to 90.
+   * Changed online on deploy (the `UseOnlineResharding` update policy); AWS asks
+   * for it in a deploy of its own.
    *
    * @default - 2 in production, 1 in development
    */
@@ -89,7 +92,9 @@ export interface CacheOptions {
 
   /**
    * How many replicas each shard has, from 0 to 5. With one or more, the cache is
-   * Multi-AZ with automatic failover.
+   * Multi-AZ with automatic failover. Changed online on deploy (CloudFormation
+   * applies it in place since July 2026, though `cdk diff` still says "replace");
+   * change it in a deploy of its own.
    *
    * @default - 1 in production, 0 in development
    */
@@ -111,6 +116,8 @@ export interface CacheOptions {
 
   /**
    * The KMS key that encrypts the data at rest, the AUTH token and the logs.
+   * Changing it on a deployed cache replaces the replication group (a new, empty
+   * cache).
    *
    * A key you bring must let IAM policies grant its use (its policy allows the
    * account root, as CDK keys' do): grants to readers of the AUTH token add
@@ -315,6 +322,9 @@ export class Cache extends Construct implements ec2.IConnectable {
       logDeliveryConfigurations,
     });
     this.replicationGroup.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.SNAPSHOT);
+    // Shards are added and removed online (ModifyReplicationGroupShardConfiguration)
+    // instead of replacing the cache, which CloudFormation does by default.
+    this.replicationGroup.cfnOptions.updatePolicy = { useOnlineResharding: true };
     if (engine === CacheEngine.REDIS) {
       acknowledge(this.replicationGroup, {
         'AwsSolutions-AEC5': 'Clients reach the cache only from the security groups allowed through `connections`, in isolated subnets, ' +

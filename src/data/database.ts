@@ -46,7 +46,11 @@ export interface DatabaseOptions {
   readonly instanceType?: ec2.InstanceType;
 
   /**
-   * The PostgreSQL version.
+   * The PostgreSQL version. A new major version upgrades the writer in place on
+   * deploy (`AllowMajorVersionUpgrade` is set, and RDS upgrades the in-Region
+   * replicas with it), with the new family's parameter group; the database is
+   * unavailable for the upgrade, typically 10 to 30 minutes. Upgrade a restored
+   * copy first (docs/operations.md, "Change a running platform").
    *
    * @default rds.PostgresEngineVersion.VER_15
    */
@@ -96,7 +100,9 @@ export interface DatabaseOptions {
   readonly proxy?: boolean;
 
   /**
-   * The name of the database created in the instance.
+   * The name of the database created in the instance. Fixed at creation: on a
+   * deployed database, CloudFormation refuses a new name (it would replace the
+   * writer, whose identifier is fixed) and nothing is lost.
    *
    * @default 'codelearn'
    */
@@ -104,7 +110,8 @@ export interface DatabaseOptions {
 
   /**
    * The master user name. The specification's `admin` is a reserved word of
-   * PostgreSQL on RDS, so the default is `codelearn_admin`.
+   * PostgreSQL on RDS, so the default is `codelearn_admin`. Fixed at creation,
+   * like `databaseName`: CloudFormation refuses a new one on a deployed database.
    *
    * @default 'codelearn_admin'
    */
@@ -132,6 +139,11 @@ export interface DatabaseOptions {
    * A key you bring must let IAM policies grant its use (its policy allows the
    * account root, as CDK keys' do): grants to readers of the master secret add
    * `kms:Decrypt` to the reader's policy, not to the key's.
+   *
+   * Fixed at creation: RDS cannot re-encrypt an instance, so CloudFormation
+   * refuses a new key on a deployed database (its writer and vault are named). To
+   * move to another key, restore a snapshot copied with it into a new stack
+   * (`snapshotIdentifier`).
    *
    * @default - a new customer-managed key with rotation enabled
    */
@@ -448,6 +460,9 @@ export class Database extends Construct implements ec2.IConnectable {
     const writerProps = {
       ...common,
       engine,
+      // A new major version in engineVersion upgrades the writer (and RDS upgrades its
+      // in-Region replicas with it); RDS refuses the change without this.
+      allowMajorVersionUpgrade: true,
       instanceIdentifier: identifier,
       multiAz,
       allocatedStorage,

@@ -25,7 +25,10 @@ import { requireNodeType, requireWholeNumber } from '../private/validate';
  */
 export interface MessagingOptions {
   /**
-   * The broker: `MessageBroker.rabbitMq()` or `MessageBroker.kafka()`.
+   * The broker: `MessageBroker.rabbitMq()` or `MessageBroker.kafka()`. Moving a
+   * deployed platform to the other engine makes the new broker and keeps the old
+   * one, no longer managed, so that nothing queued is lost: delete it by hand once
+   * drained.
    *
    * @default - MessageBroker.rabbitMq()
    */
@@ -246,8 +249,10 @@ export class Messaging extends Construct implements ec2.IConnectable {
     const acknowledgement = {
       [calls.finding(arn)]: 'The general log groups of Amazon MQ brokers, which Amazon MQ names after each broker\'s generated ID.',
     };
+    // Also on update: a replaced broker (a new ID) writes to a new group.
     const create = calls.call(this, 'GeneralLogGroup', {
       onCreate: call('createLogGroup', { logGroupName, kmsKeyId: this.encryptionKey.keyArn }, 'ResourceAlreadyExistsException'),
+      onUpdate: call('createLogGroup', { logGroupName, kmsKeyId: this.encryptionKey.keyArn }, 'ResourceAlreadyExistsException'),
     }, [statement('logs:CreateLogGroup')], acknowledgement);
     const key = calls.call(this, 'GeneralLogKey', {
       onCreate: call('associateKmsKey', { logGroupName, kmsKeyId: this.encryptionKey.keyArn }),
@@ -324,7 +329,13 @@ export class Messaging extends Construct implements ec2.IConnectable {
     });
 
     const broker = new amazonmq.CfnBroker(this, 'Broker', {
-      brokerName: Names.uniqueResourceName(this, { maxLength: 50, separator: '-' }),
+      // The deployment mode cannot change in place, and CloudFormation replaces a named
+      // resource only under a new name: a single-instance broker's name says so, so
+      // that moving from development to production replaces it (the production name
+      // is the one brokers always had).
+      brokerName: production
+        ? Names.uniqueResourceName(this, { maxLength: 50, separator: '-' })
+        : `${Names.uniqueResourceName(this, { maxLength: 43, separator: '-' })}-single`,
       engineType: 'RABBITMQ',
       engineVersion,
       hostInstanceType: instanceType,

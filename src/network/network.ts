@@ -36,6 +36,9 @@ export interface NetworkOptions {
    * `/19` in a `/16`: with the VPC CNI every pod takes an IP address) and a public
    * and an isolated subnet of one 256th (a `/24` in a `/16`).
    *
+   * Chosen once: a new block is a new VPC, which the data stores cannot follow,
+   * so CloudFormation refuses the change on a deployed platform.
+   *
    * @default '10.0.0.0/16'
    */
   readonly cidr?: string;

@@ -22,6 +22,8 @@ describe('Cache', () => {
 
     test('runs Redis 7.1 in cluster mode: two shards of cache.t3.medium with a replica each, Multi-AZ', () => {
       template.hasResource('AWS::ElastiCache::ReplicationGroup', {
+        // Shards are added and removed online, not by replacing the cache.
+        UpdatePolicy: { UseOnlineResharding: true },
         Properties: Match.objectLike({
           Engine: 'redis',
           EngineVersion: '7.1',

@@ -44,6 +44,14 @@ describe('Database', () => {
       });
     });
 
+    test('upgrades to a new major version when engineVersion says so', () => {
+      // RDS refuses a major EngineVersion change without it; it only permits.
+      template.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceIdentifier: Match.stringLikeRegexp('^test-database-[a-z0-9]+$'), AllowMajorVersionUpgrade: true });
+      // Replicas follow their writer: RDS upgrades them with it, so they name no version.
+      const replica = Object.values(template.findResources('AWS::RDS::DBInstance', { Properties: { SourceDBInstanceIdentifier: Match.anyValue() } }))[0];
+      expect(replica.Properties.EngineVersion).toBeUndefined();
+    });
+
     test('keeps 7 days of backups, protects against deletion and upgrades minor versions', () => {
       template.hasResourceProperties('AWS::RDS::DBInstance', {
         SourceDBInstanceIdentifier: Match.absent(),

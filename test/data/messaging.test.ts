@@ -78,6 +78,10 @@ describe('Messaging', () => {
         ignoreErrorCodesMatching: 'ResourceAlreadyExistsException',
       }));
       expect(call('associateKmsKey').parameters.kmsKeyId).toMatch(/^<MessagingKey/);
+      // A replaced broker has a new ID, so a new group: it is made on update too.
+      const creates = Object.values(template.findResources('Custom::AWS')).filter(resource => JSON.stringify(resource.Properties.Create).includes('createLogGroup'));
+      expect(creates).toHaveLength(1);
+      expect(JSON.stringify(creates[0].Properties.Update)).toContain('createLogGroup');
       expect(call('putRetentionPolicy').parameters.retentionInDays).toBe(365);
       template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
         PolicyDocument: {
@@ -132,13 +136,18 @@ describe('Messaging', () => {
     });
   });
 
-  test('RabbitMQ in development: one small node', () => {
+  test('RabbitMQ in development: one small node, named so that production can replace it', () => {
     const { template } = setup({ profile: PlatformProfile.DEVELOPMENT });
     template.hasResourceProperties('AWS::AmazonMQ::Broker', {
       HostInstanceType: 'mq.t3.micro',
       DeploymentMode: 'SINGLE_INSTANCE',
       SubnetIds: [{ Ref: Match.stringLikeRegexp('^NetworkVpcIsolatedSubnet1') }],
+      // A deployment mode cannot change in place, and CloudFormation replaces a named
+      // broker only under another name: the production broker's name is the plain one.
+      BrokerName: Match.stringLikeRegexp('^Test-Messaging-[A-F0-9]{8}-single$'),
     });
+    const name = Object.values(template.findResources('AWS::AmazonMQ::Broker'))[0].Properties.BrokerName;
+    expect(name.length).toBeLessThanOrEqual(50);
   });
 
   test('RabbitMQ with every option', () => {
