@@ -14,7 +14,7 @@ import { ConfigurationError, withPropertyPrefix } from './private/errors';
 import * as k8s from './private/k8s';
 import { acknowledgeWildcardResource } from './private/nag';
 import { pascalCase } from './private/names';
-import { defaultLogRetention } from './private/profile';
+import { profileDefaults } from './private/profile';
 import { serviceRepository } from './private/repository';
 import { defaultRoute } from './private/routes';
 import { requireKubernetesName } from './private/validate';
@@ -22,8 +22,6 @@ import { PlatformProfile } from './profile';
 import { DataAccess, ServiceDefinition } from './service-definition';
 
 /** What a service asks for in the development profile, unless its definition says otherwise. */
-const DEVELOPMENT_SERVICE = { minReplicas: 1, cpu: '100m', memory: '256Mi' };
-
 /** The ConfigMap that carries the read replicas' endpoints to the services. */
 const DATABASE_READERS = 'database-readers';
 /**
@@ -238,7 +236,7 @@ export class CodeLearnPlatform extends Construct {
       vpc: this.network.vpc,
       vpcSubnets: this.network.privateSubnets,
       encryptionKey: this.cluster.encryptionKey,
-      logRetention: props.cluster?.logRetention ?? logRetention ?? defaultLogRetention(this.profile === PlatformProfile.PRODUCTION),
+      logRetention: props.cluster?.logRetention ?? logRetention ?? profileDefaults(this.profile).logRetention,
     });
     this.database = withPropertyPrefix('database', props.database, () => new Database(this, 'Database', {
       ...props.database,
@@ -275,7 +273,7 @@ export class CodeLearnPlatform extends Construct {
     definitions.forEach((definition, index) => {
       const { access, ...given } = definition;
       // The development profile's one node holds every service at one small pod each.
-      const options = this.profile === PlatformProfile.DEVELOPMENT ? { ...DEVELOPMENT_SERVICE, ...given } : given;
+      const options = { ...profileDefaults(this.profile).service, ...given };
       // Each service is a nested stack of its own, so the platform's stack grows by
       // two resources a service (the stack and the repository) and every template
       // stays small whatever the number of services. The repository holds the images:

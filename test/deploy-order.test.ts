@@ -130,3 +130,17 @@ describe('deploy order', () => {
     expect(unexplained).toEqual([]);
   });
 });
+
+describe('the profile table', () => {
+  test('holds every default that differs between the profiles: no part branches on the profile for a default', () => {
+    const files = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true })
+      .flatMap(entry => entry.isDirectory() ? files(path.join(dir, entry.name)) : [path.join(dir, entry.name)]);
+    const branches = files(path.join(__dirname, '..', 'src'))
+      .filter(name => name.endsWith('.ts') && !name.endsWith(path.join('private', 'profile.ts')))
+      .flatMap(file => fs.readFileSync(file, 'utf8').split('\n')
+        .map((line, index) => ({ line, site: `${path.relative(path.join(__dirname, '..'), file)}:${index + 1}` }))
+        .filter(({ line }) => /\bproduction\s*\?|\?\?\s*production\b|=== PlatformProfile\.(PRODUCTION|DEVELOPMENT)\s*\?/.test(line))
+        .map(({ site }) => site));
+    expect(branches).toEqual([]);
+  });
+});

@@ -18,7 +18,7 @@ import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, acknowledgeCustomResourceHandler, acknowledgeManagedPolicies, findingValue } from '../private/nag';
 import { pascalCase } from '../private/names';
 import { podIdentityPrincipal, podIdentityRole } from '../private/pod-identity';
-import { isProduction, defaultLogRetention } from '../private/profile';
+import { isProduction, profileDefaults } from '../private/profile';
 import { requireAddonVersion, requireInstanceType, requireKubernetesName, requireWholeNumber } from '../private/validate';
 import { CLUSTER_AUTOSCALER_CHARTS, CLUSTER_AUTOSCALER_FOR_KUBERNETES, KUBECTL_LAYER_MINOR, KUBERNETES_VERSION, minorOf } from '../private/versions';
 import { PlatformProfile } from '../profile';
@@ -320,9 +320,10 @@ export class Cluster extends Construct {
   constructor(scope: Construct, id: string, props: ClusterProps) {
     super(scope, id);
     const production = isProduction(props.profile);
+    const defaults = profileDefaults(props.profile).cluster;
     validateAddonVersions(props.addonVersions ?? {});
-    const onDemandSize = nodeGroupSize('nodes', props.nodes, production ? { minSize: 2, maxSize: 10, desiredSize: 3 } : { minSize: 1, maxSize: 3, desiredSize: 1 });
-    const withSpot = props.spot ?? production;
+    const onDemandSize = nodeGroupSize('nodes', props.nodes, defaults.nodes);
+    const withSpot = props.spot ?? defaults.spot;
     const spotSize = nodeGroupSize('spotNodes', props.spotNodes, { minSize: 0, maxSize: 10, desiredSize: 0 });
     // One shape (2 vCPU, 4 GiB) across several families: the Cluster Autoscaler plans
     // with the group's first type, so a group that mixes shapes scales wrong.
@@ -360,13 +361,13 @@ export class Cluster extends Construct {
     // EKS writes control-plane logs to this group; made first, with retention and the key.
     this.logGroup = new logs.LogGroup(this, 'ControlPlaneLogs', {
       logGroupName: `/aws/eks/${clusterName}/cluster`,
-      retention: props.logRetention ?? defaultLogRetention(production),
+      retention: props.logRetention ?? profileDefaults(props.profile).logRetention,
       encryptionKey: this.encryptionKey,
       // Kept on update and delete, removed when a first create rolls back: its fixed
       // name would otherwise make the retry fail with "already exists".
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
-    this.logRetention = props.logRetention ?? defaultLogRetention(production);
+    this.logRetention = props.logRetention ?? profileDefaults(props.profile).logRetention;
 
     const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
     const endpointAccess = props.publicEndpointCidrs && props.publicEndpointCidrs.length > 0
@@ -402,13 +403,13 @@ export class Cluster extends Construct {
     this.acknowledgeClusterFindings(cfnCluster);
 
     this.nodeRole = this.createNodeRole();
-    const launchTemplate = this.createLaunchTemplate(props.workloadSecurityGroup, props.detailedMonitoring ?? production);
+    const launchTemplate = this.createLaunchTemplate(props.workloadSecurityGroup, props.detailedMonitoring ?? defaults.detailedMonitoring);
 
     for (const name of ADDONS_WITHOUT_NODES) {
       this.addAddon(name, cfnCluster, props.addonVersions?.[name]);
     }
     this.onDemandNodes = this.addNodeGroup('OnDemandNodes', launchTemplate, vpcSubnets, {
-      instanceTypes: [props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, production ? ec2.InstanceSize.MEDIUM : ec2.InstanceSize.LARGE)],
+      instanceTypes: [props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, defaults.instanceSize)],
       capacityType: eks.CapacityType.ON_DEMAND,
       ...onDemandSize,
       labels: { [SPOT_TAINT_KEY]: 'on-demand' },

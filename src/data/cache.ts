@@ -13,7 +13,7 @@ import { ConfigurationError } from '../private/errors';
 import { grantReadSecret } from '../private/grants';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
-import { isProduction, defaultLogRetention } from '../private/profile';
+import { profileDefaults } from '../private/profile';
 import { dataSubnets } from '../private/subnets';
 import { requireNodeType, requireWholeDays, requireWholeNumber } from '../private/validate';
 
@@ -208,11 +208,11 @@ export class Cache extends Construct implements ec2.IConnectable {
 
   constructor(scope: Construct, id: string, props: CacheProps) {
     super(scope, id);
-    const production = isProduction(props.profile);
     const engine = props.engine ?? CacheEngine.REDIS;
     const engineVersion = props.engineVersion ?? DEFAULT_VERSIONS[engine];
-    const shards = props.shards ?? (production ? 2 : 1);
-    const replicas = props.replicasPerShard ?? (production ? 1 : 0);
+    const defaults = profileDefaults(props.profile).cache;
+    const shards = props.shards ?? defaults.shards;
+    const replicas = props.replicasPerShard ?? defaults.replicasPerShard;
     const snapshotDays = requireWholeDays('snapshotRetention', props.snapshotRetention ?? Duration.days(15), 15, 35,
       'HIPAA and NIST 800-53 ask for 15 days of cache backups, and ElastiCache keeps at most 35');
     validateEngineVersion(engineVersion);
@@ -222,12 +222,12 @@ export class Cache extends Construct implements ec2.IConnectable {
     }
     requireWholeNumber('shards', shards, 1, 90);
     requireWholeNumber('replicasPerShard', replicas, 0, 5);
-    const nodeType = props.nodeType ?? (production ? 'cache.t3.medium' : 'cache.t3.micro');
+    const nodeType = props.nodeType ?? defaults.nodeType;
     requireNodeType('nodeType', nodeType, 'an ElastiCache node type', 'cache.t3.medium');
     this.shards = shards;
     this.replicasPerShard = replicas;
     const multiAz = replicas > 0;
-    const logRetention = props.logRetention ?? defaultLogRetention(production);
+    const logRetention = props.logRetention ?? profileDefaults(props.profile).logRetention;
 
     this.encryptionKey = props.encryptionKey ?? customerManagedKey(this, 'Key', `Encrypts the cache of ${this.node.path}: data at rest, AUTH token and logs`);
     allowCloudWatchLogs(this.encryptionKey);

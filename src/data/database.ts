@@ -16,7 +16,7 @@ import { ConfigurationError } from '../private/errors';
 import { grantReadSecret } from '../private/grants';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, findingValue, HIPAA_AND_NIST } from '../private/nag';
-import { defaultLogRetention } from '../private/profile';
+import { profileDefaults } from '../private/profile';
 import { closeDefaultEgress } from '../private/security-groups';
 import { dataSubnets } from '../private/subnets';
 import { requireInstanceType, requireWholeDays, requireWholeNumber } from '../private/validate';
@@ -372,13 +372,13 @@ export class Database extends Construct implements ec2.IConnectable {
     super(scope, id);
     this.vpc = props.vpc;
     const profile = props.profile ?? PlatformProfile.PRODUCTION;
-    const production = profile === PlatformProfile.PRODUCTION;
+    const defaults = profileDefaults(profile).database;
     const allocatedStorage = props.allocatedStorage ?? 100;
     const maxAllocatedStorage = props.maxAllocatedStorage ?? 500;
     validateStorage(allocatedStorage, maxAllocatedStorage);
     const backupDays = requireWholeDays('backupRetention', props.backupRetention ?? Duration.days(7), 1, 35,
       'RDS keeps automated backups for at most 35 days');
-    const replicaCount = props.readReplicas ?? (production ? 1 : 0);
+    const replicaCount = props.readReplicas ?? defaults.readReplicas;
     requireWholeNumber('readReplicas', replicaCount, 0, MAX_READ_REPLICAS);
     const username = props.masterUsername ?? 'codelearn_admin';
     validateUsername(username);
@@ -386,11 +386,11 @@ export class Database extends Construct implements ec2.IConnectable {
     const databaseName = props.databaseName ?? 'codelearn';
     validateDatabaseName(databaseName);
     this.databaseName = databaseName;
-    const multiAz = props.multiAz ?? production;
-    const withProxy = props.proxy ?? production;
+    const multiAz = props.multiAz ?? defaults.multiAz;
+    const withProxy = props.proxy ?? defaults.proxy;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.SNAPSHOT;
     const deletionProtection = props.deletionProtection ?? true;
-    const logRetention = props.logRetention ?? defaultLogRetention(production);
+    const logRetention = props.logRetention ?? profileDefaults(profile).logRetention;
     this.logRetention = logRetention;
     // Functions in the VPC (rotation, database users) call AWS APIs: they need egress.
     this.rotationSubnets = props.rotationSubnets
@@ -606,7 +606,7 @@ export class Database extends Construct implements ec2.IConnectable {
     }
     this.connections = new ec2.Connections({ securityGroups, defaultPort: ec2.Port.tcp(POSTGRES_PORT) });
 
-    const locked = props.backupVaultLock ?? production;
+    const locked = props.backupVaultLock ?? defaults.backupVaultLock;
     if (props.backupVaultLockChangeableFor !== undefined) {
       if (!locked) {
         throw new ConfigurationError('`backupVaultLockChangeableFor` is set but `backupVaultLock` is false: set `backupVaultLock: true`, or remove it.');
@@ -646,10 +646,10 @@ export class Database extends Construct implements ec2.IConnectable {
         'The AWS-maintained service role policy of AWS Backup, which it documents for backup selections and updates as the service changes.',
     });
 
-    this.backupMonitoring = props.backupMonitoring ?? production;
+    this.backupMonitoring = props.backupMonitoring ?? defaults.backupMonitoring;
     this.backupCopyVault = props.backupCopyVault;
 
-    const restoreTesting = props.restoreTesting ?? production;
+    const restoreTesting = props.restoreTesting ?? defaults.restoreTesting;
     if (props.restoreTestingSchedule !== undefined && !restoreTesting) {
       throw new ConfigurationError('`restoreTestingSchedule` is set but `restoreTesting` is false: set `restoreTesting: true`, or remove it.');
     }

@@ -15,7 +15,7 @@ import { ConfigurationError } from '../private/errors';
 import { grantReadSecret } from '../private/grants';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
-import { isProduction, defaultLogRetention } from '../private/profile';
+import { ProfileDefaults, profileDefaults } from '../private/profile';
 import { closeDefaultEgress } from '../private/security-groups';
 import { dataSubnets, egressSubnets } from '../private/subnets';
 import { requireNodeType, requireWholeNumber } from '../private/validate';
@@ -128,7 +128,7 @@ export class Messaging extends Construct implements ec2.IConnectable {
 
   constructor(scope: Construct, id: string, props: MessagingProps) {
     super(scope, id);
-    const production = isProduction(props.profile);
+    const defaults = profileDefaults(props.profile).messaging;
     const broker = props.broker ?? MessageBroker.rabbitMq();
     this.engine = broker.engine;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
@@ -147,15 +147,15 @@ export class Messaging extends Construct implements ec2.IConnectable {
         securityGroups: [securityGroup],
         defaultPort: ec2.Port.tcpRange(AMQPS_PORT, AMQPS_PORT),
       });
-      const result = this.createRabbitMq(broker.rabbitMqOptions ?? {}, securityGroup, subnets, production);
+      const result = this.createRabbitMq(broker.rabbitMqOptions ?? {}, securityGroup, subnets, defaults);
       this.rabbitMqBroker = result.broker;
       this.credentials = result.credentials;
       this.rabbitMqBroker.applyRemovalPolicy(removalPolicy);
-      this.keepGeneralLogs(props, props.logRetention ?? defaultLogRetention(production));
+      this.keepGeneralLogs(props, props.logRetention ?? profileDefaults(props.profile).logRetention);
     } else {
       this.connections = new ec2.Connections({ securityGroups: [securityGroup], defaultPort: ec2.Port.tcp(KAFKA_IAM_PORT) });
-      const logRetention = props.logRetention ?? defaultLogRetention(production);
-      const result = this.createKafka(broker.kafkaOptions ?? {}, securityGroup, subnets, production, logRetention);
+      const logRetention = props.logRetention ?? profileDefaults(props.profile).logRetention;
+      const result = this.createKafka(broker.kafkaOptions ?? {}, securityGroup, subnets, defaults, logRetention);
       this.kafkaCluster = result.cluster;
       this.logGroup = result.logGroup;
       this.kafkaCluster.applyRemovalPolicy(removalPolicy);
@@ -288,10 +288,11 @@ export class Messaging extends Construct implements ec2.IConnectable {
     }, Stack.of(this)));
   }
 
-  private createRabbitMq(options: RabbitMqOptions, securityGroup: ec2.SecurityGroup, subnets: ec2.SelectedSubnets, production: boolean) {
+  private createRabbitMq(options: RabbitMqOptions, securityGroup: ec2.SecurityGroup, subnets: ec2.SelectedSubnets, defaults: ProfileDefaults['messaging']) {
+    const cluster = defaults.rabbitMqCluster;
     const engineVersion = options.engineVersion ?? '3.13';
     validateVersion('engineVersion', engineVersion, /^\d+\.\d+$/, '3.13');
-    const instanceType = options.instanceType ?? (production ? 'mq.m7g.large' : 'mq.t3.micro');
+    const instanceType = options.instanceType ?? defaults.rabbitMqInstanceType;
     requireNodeType('instanceType', instanceType, 'an Amazon MQ instance type', 'mq.m7g.large');
     const username = options.username ?? 'codelearn';
     if (!/^[A-Za-z0-9_.~-]{2,100}$/.test(username) || username === 'guest') {
@@ -333,15 +334,15 @@ export class Messaging extends Construct implements ec2.IConnectable {
       // resource only under a new name: a single-instance broker's name says so, so
       // that moving from development to production replaces it (the production name
       // is the one brokers always had).
-      brokerName: production
+      brokerName: cluster
         ? Names.uniqueResourceName(this, { maxLength: 50, separator: '-' })
         : `${Names.uniqueResourceName(this, { maxLength: 43, separator: '-' })}-single`,
       engineType: 'RABBITMQ',
       engineVersion,
       hostInstanceType: instanceType,
-      deploymentMode: production ? 'CLUSTER_MULTI_AZ' : 'SINGLE_INSTANCE',
+      deploymentMode: cluster ? 'CLUSTER_MULTI_AZ' : 'SINGLE_INSTANCE',
       publiclyAccessible: false,
-      subnetIds: production ? subnets.subnetIds : [subnets.subnetIds[0]],
+      subnetIds: cluster ? subnets.subnetIds : [subnets.subnetIds[0]],
       securityGroups: [securityGroup.securityGroupId],
       autoMinorVersionUpgrade: true,
       maintenanceWindowStartTime: { dayOfWeek: 'SUNDAY', timeOfDay: '06:30', timeZone: 'UTC' },
@@ -355,10 +356,10 @@ export class Messaging extends Construct implements ec2.IConnectable {
   }
 
   private createKafka(options: KafkaOptions, securityGroup: ec2.SecurityGroup, subnets: ec2.SelectedSubnets,
-    production: boolean, logRetention: logs.RetentionDays) {
+    defaults: ProfileDefaults['messaging'], logRetention: logs.RetentionDays) {
     const kafkaVersion = options.kafkaVersion ?? '3.6.0';
     validateVersion('kafkaVersion', kafkaVersion, /^\d+\.\d+\.(\d+|x)$/, '3.6.0');
-    const instanceType = options.instanceType ?? (production ? 'kafka.m5.large' : 'kafka.t3.small');
+    const instanceType = options.instanceType ?? defaults.kafkaInstanceType;
     requireNodeType('instanceType', instanceType, 'an MSK instance type', 'kafka.m5.large');
     const brokersPerAz = options.brokersPerAz ?? 1;
     requireWholeNumber('brokersPerAz', brokersPerAz, 1, 5);

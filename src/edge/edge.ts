@@ -21,7 +21,7 @@ import { logAccessLogs } from '../private/elb-access-logs';
 import { ConfigurationError } from '../private/errors';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
-import { isProduction, defaultLogRetention } from '../private/profile';
+import { profileDefaults } from '../private/profile';
 import { defaultRoute, LAST_PRIORITY, routePriorities } from '../private/routes';
 import { serviceScope } from '../private/service-scope';
 import { requirePathPattern, requireWholeNumber } from '../private/validate';
@@ -221,7 +221,6 @@ export class Edge extends Construct {
 
   constructor(scope: Construct, id: string, props: EdgeProps) {
     super(scope, id);
-    const production = isProduction(props.profile);
     const rateLimit = props.rateLimit ?? 2000;
     requireWholeNumber('rateLimit', rateLimit, 10, 2_000_000_000);
     const ruleGroups = props.managedRuleGroups ?? DEFAULT_RULE_GROUPS;
@@ -289,7 +288,7 @@ export class Edge extends Construct {
 
     const key = props.encryptionKey ?? customerManagedKey(this, 'Key', `Encrypts the WAF logs of ${this.node.path}`);
     allowCloudWatchLogs(key);
-    const retention = props.logRetention ?? defaultLogRetention(production);
+    const retention = props.logRetention ?? profileDefaults(props.profile).logRetention;
     const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
 
     // CloudFront's VPC origin connects from CloudFront's origin-facing addresses,
@@ -408,7 +407,7 @@ export class Edge extends Construct {
         'Create a CloudFrontWebAcl in a us-east-1 stack and pass its ARN as `edge.cloudFrontWebAclArn`; until then only the content rules apply.');
     }
 
-    this.distribution = this.createDistribution(props, staticPath, originDomain, production, cloudFrontWebAclId);
+    this.distribution = this.createDistribution(props, staticPath, originDomain, cloudFrontWebAclId);
     this.url = props.domain ? `https://${props.domain.domainName}` : `https://${this.distribution.distributionDomainName}`;
     new CfnOutput(this, 'Url', { value: this.url, description: 'The platform\'s URL' });
 
@@ -475,7 +474,7 @@ export class Edge extends Construct {
       .getResponseField('PrefixLists.0.PrefixListId');
   }
 
-  private createDistribution(props: EdgeProps, staticPath: string, originDomain: string | undefined, production: boolean,
+  private createDistribution(props: EdgeProps, staticPath: string, originDomain: string | undefined,
     webAclId: string | undefined): cloudfront.Distribution {
     const vpcOrigin = origins.VpcOrigin.withApplicationLoadBalancer(this.loadBalancer, {
       domainName: originDomain,
@@ -513,7 +512,7 @@ export class Edge extends Construct {
       minimumProtocolVersion: props.domain ? cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       enableIpv6: true,
-      priceClass: production ? cloudfront.PriceClass.PRICE_CLASS_ALL : cloudfront.PriceClass.PRICE_CLASS_100,
+      priceClass: profileDefaults(props.profile).edge.priceClass,
       enableLogging: true,
       logBucket: this.logBucket,
       logFilePrefix: 'cloudfront/',

@@ -9,7 +9,7 @@ import { ConfigurationError } from '../private/errors';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, acknowledgeDeployTimeCidr } from '../private/nag';
 import { pascalCase } from '../private/names';
-import { defaultLogRetention } from '../private/profile';
+import { profileDefaults } from '../private/profile';
 import { dataSubnets } from '../private/subnets';
 import { PlatformProfile } from '../profile';
 
@@ -239,9 +239,9 @@ export class Network extends Construct {
     const cidr = props.cidr ?? DEFAULT_CIDR;
     const prefix = validateCidr(cidr);
     const azCount = validateZones(props);
-    const natGateways = props.natGateways ?? (profile === PlatformProfile.PRODUCTION ? azCount : 1);
+    const natGateways = props.natGateways ?? (profileDefaults(profile).natGatewayPerZone ? azCount : 1);
     validateNatGateways(natGateways, azCount);
-    if (profile === PlatformProfile.PRODUCTION && natGateways < azCount) {
+    if (profileDefaults(profile).natGatewayPerZone && natGateways < azCount) {
       Annotations.of(this).addWarningV2('codelearn:network-nat-gateways',
         `\`natGateways\` (${natGateways}) is below the number of Availability Zones (${azCount}): ` +
         'the private subnets of a zone without its own NAT gateway lose egress when that gateway\'s zone fails.');
@@ -335,7 +335,7 @@ export class Network extends Construct {
 
     const logGroup = new logs.LogGroup(this, 'FlowLogGroup', {
       retention: props.flowLogRetention ??
-        defaultLogRetention(profile === PlatformProfile.PRODUCTION),
+        profileDefaults(profile).logRetention,
       encryptionKey: key,
       removalPolicy,
     });

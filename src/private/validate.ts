@@ -7,6 +7,10 @@ import { ConfigurationError } from './errors';
  * property, the value and the range: "`shards` (0) must be a whole number from 1 to 90."
  */
 export function requireWholeNumber(name: string, value: number, min: number, max: number, unit?: string): void {
+  if (Token.isUnresolved(value)) {
+    // The library sizes resources from it (alarms per cache node, subnets, replicas).
+    throw new ConfigurationError(`\`${name}\` must be a literal number, not a token: the library sizes resources from it at synthesis.`);
+  }
   if (!Number.isInteger(value) || value < min || value > max) {
     const what = unit ? `a whole number of ${unit}` : 'a whole number';
     throw new ConfigurationError(`\`${name}\` (${value}) must be ${what} from ${min} to ${max}.`);

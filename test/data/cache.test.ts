@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -315,6 +315,12 @@ describe('Cache', () => {
       expect(() => cache.grantConnect(role, 'service-100')).toThrow(new Error(
         '`grantConnect(…, \'service-100\')` would give the cache 100 users besides the disabled default one, and an ElastiCache user group ' +
         'holds 100 users at most: let services share a user, or split them across caches.'));
+    });
+
+    test('a shard count that is a token', () => {
+      const stack = testStack();
+      expect(() => new Cache(stack, 'Cache', { vpc: new ec2.Vpc(stack, 'Vpc'), shards: Lazy.number({ produce: () => 3 }) })).toThrow(new Error(
+        '`shards` must be a literal number, not a token: the library sizes resources from it at synthesis.'));
     });
 
     test('a user name ElastiCache cannot hold', () => {
