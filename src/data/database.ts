@@ -234,8 +234,9 @@ export interface DatabaseOptions {
    *
    * Set it when the stack is first deployed. On a deployed stack, adding or
    * changing it would replace the writer, which CloudFormation cannot do (its
-   * identifier is fixed), so the update fails and nothing is lost; removing it
-   * later leaves the writer as it is.
+   * identifier is fixed), so the update fails and nothing is lost. Keep it set
+   * afterwards: CloudFormation reads a writer without it as a new, empty one, and
+   * refuses that replacement too.
    *
    * @default - a new, empty database
    */
