@@ -1,6 +1,7 @@
 import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
 import { Annotations, CfnCondition, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -17,7 +18,7 @@ import * as k8s from '../private/k8s';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, acknowledgeCustomResourceHandler, acknowledgeManagedPolicies, findingValue } from '../private/nag';
 import { pascalCase } from '../private/names';
-import { podIdentityPrincipal, podIdentityRole } from '../private/pod-identity';
+import { ManagedPolicyGrantee, podIdentityPrincipal, podIdentityRole } from '../private/pod-identity';
 import { isProduction, profileDefaults } from '../private/profile';
 import { requireAddonVersion, requireInstanceType, requireKubernetesName, requireWholeNumber } from '../private/validate';
 import { CLUSTER_AUTOSCALER_CHARTS, CLUSTER_AUTOSCALER_FOR_KUBERNETES, KUBECTL_LAYER_MINOR, KUBERNETES_VERSION, minorOf } from '../private/versions';
@@ -239,8 +240,19 @@ export interface ClusterProps extends ClusterOptions {
 /** The default spot types: one shape, 2 vCPU and 4 GiB, in several families. */
 const SPOT_INSTANCE_TYPES = ['t3.medium', 't3a.medium', 'c5.large', 'c5a.large', 'c6i.large', 'c6a.large'];
 
-/** The taint of spot nodes: only pods that tolerate it are scheduled there. */
-export const SPOT_TAINT_KEY = 'codelearn.dev/capacity';
+/**
+ * A role that one service account's pods assume through EKS Pod Identity.
+ */
+export interface IPodIdentity extends iam.IGrantable {
+  /**
+   * The role. Grant to the pod identity itself, not to the role: its grants go
+   * into a customer-managed policy; the role's own would be inline.
+   */
+  readonly role: iam.IRole;
+}
+
+/** The label of every node's capacity, and the taint of spot nodes (`Cluster.CAPACITY_LABEL`). */
+const CAPACITY_KEY = 'codelearn.dev/capacity';
 
 const ADDONS_WITHOUT_NODES = ['vpc-cni', 'kube-proxy', 'eks-pod-identity-agent'];
 const ADDONS_ON_NODES = ['coredns', 'metrics-server', 'aws-ebs-csi-driver'];
@@ -275,6 +287,13 @@ const CHART_TIMEOUT = Duration.minutes(10);
  * });
  */
 export class Cluster extends Construct {
+  /**
+   * The label every node carries with its capacity, `on-demand` or `spot`, and the
+   * key of the spot nodes' `NoSchedule` taint: a pod of your own tolerates
+   * `codelearn.dev/capacity=spot` to run on spot nodes.
+   */
+  public static readonly CAPACITY_LABEL = CAPACITY_KEY;
+
   /** The EKS cluster. */
   public readonly eksCluster: eks.Cluster;
 
@@ -412,15 +431,15 @@ export class Cluster extends Construct {
       instanceTypes: [props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, defaults.instanceSize)],
       capacityType: eks.CapacityType.ON_DEMAND,
       ...onDemandSize,
-      labels: { [SPOT_TAINT_KEY]: 'on-demand' },
+      labels: { [CAPACITY_KEY]: 'on-demand' },
     });
     if (withSpot) {
       this.spotNodes = this.addNodeGroup('SpotNodes', launchTemplate, vpcSubnets, {
         instanceTypes: spotInstanceTypes,
         capacityType: eks.CapacityType.SPOT,
         ...spotSize,
-        labels: { [SPOT_TAINT_KEY]: 'spot' },
-        taints: [{ key: SPOT_TAINT_KEY, value: 'spot', effect: eks.TaintEffect.NO_SCHEDULE }],
+        labels: { [CAPACITY_KEY]: 'spot' },
+        taints: [{ key: CAPACITY_KEY, value: 'spot', effect: eks.TaintEffect.NO_SCHEDULE }],
       });
     } else if (!production) {
       Annotations.of(this).addWarningV2('codelearn:cluster-development',
@@ -444,6 +463,23 @@ export class Cluster extends Construct {
     if (this.nodeScaling.cpuTargetTrackingPercent !== undefined || (props.scheduledScaling ?? []).length > 0) {
       this.addAutoScalingGroupActions(props, vpcSubnets);
     }
+  }
+
+  /**
+   * A Container Insights metric of the whole cluster (`node_cpu_utilization`,
+   * `pod_memory_utilization`, `cluster_node_count`, …), published by the
+   * amazon-cloudwatch-observability add-on under `ClusterName`. Averaged over five
+   * minutes unless told.
+   */
+  public metricInsights(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'ContainerInsights',
+      metricName,
+      dimensionsMap: { ClusterName: this.clusterName },
+      statistic: 'Average',
+      period: Duration.minutes(5),
+      ...props,
+    });
   }
 
   /** The cluster's name. */
@@ -473,12 +509,16 @@ export class Cluster extends Construct {
 
   /**
    * Creates a role that pods of `serviceAccount` in `namespace` assume through
-   * EKS Pod Identity. The role has no permissions until you grant them.
+   * EKS Pod Identity, with no permissions until you grant them. Grant to the
+   * result (`bucket.grantRead(identity)`): the grants go into one customer-managed
+   * policy attached to the role, which the compliance packs accept, where grants to
+   * the role itself would make an inline policy they reject.
    */
-  public addPodIdentityRole(id: string, namespace: string, serviceAccount: string): iam.Role {
+  public addPodIdentityRole(id: string, namespace: string, serviceAccount: string): IPodIdentity {
     requireKubernetesName('namespace', namespace);
     requireKubernetesName('serviceAccount', serviceAccount);
-    return this.podIdentity(id, namespace, serviceAccount).role;
+    const role = this.podIdentity(id, namespace, serviceAccount).role;
+    return { role, grantPrincipal: new ManagedPolicyGrantee(role, role, `Permissions of ${namespace}/${serviceAccount}`) };
   }
 
   /** A Pod Identity role and its association for one service account of this cluster. */

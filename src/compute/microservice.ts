@@ -4,7 +4,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IDependable } from 'constructs';
-import { Cluster, SPOT_TAINT_KEY } from './cluster';
+import { Cluster } from './cluster';
 import { ConfigurationError } from '../private/errors';
 import * as k8s from '../private/k8s';
 import { ManagedPolicyGrantee, podIdentityRole } from '../private/pod-identity';
@@ -501,7 +501,7 @@ export class Microservice extends Construct implements iam.IGrantable {
       memoryTarget: props.memoryTarget,
       preStopSeconds: Math.max(delaySeconds, 5),
       spot: props.spot ?? false,
-      spotTaintKey: SPOT_TAINT_KEY,
+      spotTaintKey: Cluster.CAPACITY_LABEL,
       targetGroupArn: this.targetGroup.targetGroupArn,
       servicePort: SERVICE_PORT,
       runAsUser,

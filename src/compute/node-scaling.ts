@@ -57,9 +57,9 @@ export interface CpuTargetTrackingOptions {
 }
 
 /**
- * How the cluster's nodes scale. Cluster Autoscaler is the default; the class
- * leaves room for other strategies (ASG target tracking, Karpenter) behind the
- * same property.
+ * How the cluster's nodes scale: the Cluster Autoscaler (the default), CPU target
+ * tracking on the node groups' Auto Scaling groups (the specification's policy),
+ * or both.
  *
  * @example
  * declare const vpc: ec2.IVpc;

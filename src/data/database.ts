@@ -350,6 +350,14 @@ export class Database extends Construct implements ec2.IConnectable {
    */
   public readonly restoreTestingPlan?: backup.CfnRestoreTestingPlan;
 
+  /**
+   * PostgreSQL's default connection limit on the writer's class, estimated with
+   * RDS's formula `LEAST(DBInstanceClassMemory / 9531392, 5000)` and the class's
+   * memory (90% of it counted as `DBInstanceClassMemory`); 0 for a class whose
+   * memory the library does not know.
+   */
+  public readonly maxConnections: number;
+
   /** Whether the backup and restore jobs are watched (`backupMonitoring`). */
   public readonly backupMonitoring: boolean;
 
@@ -400,6 +408,7 @@ export class Database extends Construct implements ec2.IConnectable {
     const instanceType = props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.BURSTABLE3, ec2.InstanceSize.MEDIUM);
     // RDS adds 'db.' to the EC2 type.
     requireInstanceType('instanceType', instanceType.toString(), 'db');
+    this.maxConnections = estimatedMaxConnections(instanceType.toString());
     const engine = rds.DatabaseInstanceEngine.postgres({ version: props.engineVersion ?? rds.PostgresEngineVersion.VER_15 });
 
     this.encryptionKey = props.encryptionKey ?? customerManagedKey(this, 'Key', `Encrypts the PostgreSQL database of ${this.node.path}: storage, secret, Performance Insights, backups and logs`);
@@ -720,8 +729,43 @@ export class Database extends Construct implements ec2.IConnectable {
       },
     });
     // The selection names its plan by name, not by a reference: it must come after it.
-    selection.addDependency(plan);
+    selection.node.addDependency(plan);
     return plan;
+  }
+
+  /**
+   * The lag of read replica `index` (from 0) behind the writer, in seconds, by the
+   * replica's fixed identifier: the metric does not wait for the replica to exist.
+   */
+  public metricReplicaLag(index: number, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    const identifier = this.readReplicaIdentifiers[index];
+    if (identifier === undefined) {
+      throw new ConfigurationError(`\`metricReplicaLag(${index})\` asks for a replica the database does not have: it has ${this.readReplicaIdentifiers.length}.`);
+    }
+    return new cloudwatch.Metric({
+      namespace: 'AWS/RDS',
+      metricName: 'ReplicaLag',
+      dimensionsMap: { DBInstanceIdentifier: identifier },
+      statistic: 'Maximum',
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  /**
+   * A metric of the RDS Proxy (`ClientConnections`, `DatabaseConnections`), by its
+   * name; nothing without a proxy.
+   */
+  public metricProxy(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric | undefined {
+    if (!this.proxy) return undefined;
+    return new cloudwatch.Metric({
+      namespace: 'AWS/RDS',
+      metricName,
+      dimensionsMap: { ProxyName: this.proxy.dbProxyName },
+      statistic: 'Average',
+      period: Duration.minutes(5),
+      ...props,
+    });
   }
 
   /**
@@ -940,6 +984,34 @@ function dbUserArn(scope: Construct, resourceId: string, dbUser: string): string
 function instanceIdentifier(scope: Construct): string {
   const name = Names.uniqueResourceName(scope, { maxLength: 50, separator: '-' }).toLowerCase();
   return name.replace(/[^a-z0-9-]/g, '').replace(/-+/g, '-').replace(/^[^a-z]+/, '').replace(/-$/, '');
+}
+
+/** Memory in GiB of the general-purpose (t, m) sizes; memory-optimized (r) classes have twice as much. */
+const GENERAL_MEMORY_GIB: { [size: string]: number } = {
+  'micro': 1,
+  'small': 2,
+  'medium': 4,
+  'large': 8,
+  'xlarge': 16,
+  '2xlarge': 32,
+  '4xlarge': 64,
+  '8xlarge': 128,
+  '12xlarge': 192,
+  '16xlarge': 256,
+  '24xlarge': 384,
+};
+
+/**
+ * RDS for PostgreSQL's default `max_connections`: `LEAST(DBInstanceClassMemory /
+ * 9531392, 5000)` (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html#RDS_Limits.MaxConnections),
+ * with 90% of the class's memory counted; 0 when the class is not a t, m or r class the table knows.
+ */
+function estimatedMaxConnections(instanceType: string): number {
+  const [family, size] = instanceType.split('.');
+  const general = GENERAL_MEMORY_GIB[size];
+  const factor = /^[tm]\d/.test(family) ? 1 : /^r\d/.test(family) && size !== 'micro' && size !== 'small' && size !== 'medium' ? 2 : 0;
+  if (general === undefined || factor === 0) return 0;
+  return Math.min(Math.floor((general * factor * 0.9 * 2 ** 30) / 9531392), 5000);
 }
 
 /** An AWS Backup job count of RDS in `vaultName`, per hour: published by vault and resource type. */

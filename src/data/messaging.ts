@@ -1,5 +1,6 @@
-import { Arn, ArnFormat, Fn, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, Fn, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as amazonmq from 'aws-cdk-lib/aws-amazonmq';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -180,6 +181,42 @@ export class Messaging extends Construct implements ec2.IConnectable {
       throw new ConfigurationError('allowManagementFrom: only Amazon MQ for RabbitMQ has a management console; MSK is managed through its API.');
     }
     this.connections.allowFrom(peer, ec2.Port.tcp(RABBITMQ_CONSOLE_PORT), description);
+  }
+
+  /**
+   * A metric of the broker, by its engine's dimensions: Amazon MQ's by `Broker`
+   * (`RabbitMQMemUsed`, `MessageReadyCount`, …), MSK's by `Cluster Name`
+   * (`OfflinePartitionsCount`, `ActiveControllerCount`, …). Averaged over five
+   * minutes unless told.
+   */
+  public metric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    const dimensionsMap: { [name: string]: string } = this.rabbitMqBroker
+      ? { Broker: this.rabbitMqBroker.brokerName }
+      : { 'Cluster Name': this.kafkaCluster!.clusterName };
+    return new cloudwatch.Metric({
+      namespace: this.rabbitMqBroker ? 'AWS/AmazonMQ' : 'AWS/Kafka',
+      metricName,
+      dimensionsMap,
+      statistic: 'Average',
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  /**
+   * A metric of one Kafka broker (`brokerId` from 1 to `kafkaCluster.numberOfBrokerNodes`),
+   * such as `UnderReplicatedPartitions`; nothing with RabbitMQ.
+   */
+  public metricKafkaBroker(metricName: string, brokerId: number, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric | undefined {
+    if (!this.kafkaCluster) return undefined;
+    return new cloudwatch.Metric({
+      namespace: 'AWS/Kafka',
+      metricName,
+      dimensionsMap: { 'Cluster Name': this.kafkaCluster.clusterName, 'Broker ID': String(brokerId) },
+      statistic: 'Maximum',
+      period: Duration.minutes(5),
+      ...props,
+    });
   }
 
   /**

@@ -21,9 +21,10 @@ export interface NetworkOptions {
    * A VPC to use instead of creating one.
    *
    * It must have private subnets with egress in at least two Availability Zones
-   * (for the EKS nodes). The network adds nothing to a VPC you bring except the
-   * `interfaceEndpoints` you ask for: flow logs, NAT and gateway endpoints are
-   * yours to manage, so the options that shape a new VPC cannot be combined with it.
+   * (for the EKS nodes). To a VPC you bring the network adds the workloads'
+   * security group and the `interfaceEndpoints` you ask for, nothing else: flow
+   * logs, NAT and gateway endpoints are yours to manage, so the options that shape
+   * a new VPC cannot be combined with it.
    *
    * @default - a new VPC
    */

@@ -129,14 +129,36 @@ export interface ObservabilityProps extends ObservabilityOptions {
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
-/** What an alarm watches and when it fires. */
-interface AlarmSpec {
+/**
+ * What an alarm of `Observability.addAlarm` watches and when it fires.
+ */
+export interface PlatformAlarmOptions {
+  /** What to watch. */
   readonly metric: cloudwatch.IMetric;
+
+  /** The value that breaches. */
   readonly threshold: number;
+
+  /** Why the alarm pages, for the person it wakes. */
   readonly description: string;
+
+  /**
+   * How the metric compares with the threshold.
+   *
+   * @default cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
+   */
   readonly comparison?: cloudwatch.ComparisonOperator;
+
+  /**
+   * How many of the latest periods the alarm reads. It fires when 3 of them
+   * breach, or all of them when there are fewer than 3.
+   *
+   * @default 3
+   */
   readonly evaluationPeriods?: number;
 }
+
+type AlarmSpec = PlatformAlarmOptions;
 
 /** The metrics of one service on the dashboard. */
 interface ServiceMetrics {
@@ -226,7 +248,7 @@ export class Observability extends Construct {
       defaultInterval: Duration.hours(3),
     });
 
-    if (props.edge) this.watchEdge(props.edge);
+    if (props.edge) this.watchEdge(props.edge, latency);
     const services = (props.services ?? []).map(service => this.watchService(service, latency, errorRate));
     if (services.length > 0) {
       // One section compares the services, a line each: the dashboard grows by a
@@ -252,24 +274,19 @@ export class Observability extends Construct {
   }
 
   /**
-   * Adds an alarm that notifies the topic on ALARM and OK.
+   * Adds an alarm that notifies the topic on ALARM and OK, with missing data not
+   * breaching.
    *
    * @param name a unique name, also the alarm's construct ID
-   * @param metric what to watch
-   * @param threshold the value that breaches
-   * @param description why the alarm pages, for the person it wakes
-   * @param comparison how the metric compares with the threshold (default: greater than)
-   * @param evaluationPeriods how many periods must breach (default: 3)
    */
-  public addAlarm(
-    name: string,
-    metric: cloudwatch.IMetric,
-    threshold: number,
-    description: string,
-    comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-    evaluationPeriods: number = 3,
-  ): cloudwatch.Alarm {
-    return this.createAlarm(this, name, name, { metric, threshold, description, comparison, evaluationPeriods });
+  public addAlarm(name: string, options: PlatformAlarmOptions): cloudwatch.Alarm {
+    return this.createAlarm(this, name, name, options);
+  }
+
+  /** One of the platform's own alarms, in this construct. */
+  private watch(name: string, metric: cloudwatch.IMetric, threshold: number, description: string,
+    comparison?: cloudwatch.ComparisonOperator): cloudwatch.Alarm {
+    return this.createAlarm(this, name, name, { metric, threshold, description, comparison });
   }
 
   /** An alarm named `name` in `scope`, notifying the topic on ALARM and OK. */
@@ -306,7 +323,7 @@ export class Observability extends Construct {
     return new cloudwatch.GraphWidget({ title, left, right, width: 8, height: 6 });
   }
 
-  private watchEdge(edge: Edge): void {
+  private watchEdge(edge: Edge, latency: Duration): void {
     const alb = edge.loadBalancer;
     const period = Duration.minutes(1);
     const requests = alb.metrics.requestCount({ period, statistic: 'Sum' });
@@ -314,11 +331,12 @@ export class Observability extends Construct {
     const target5xx = alb.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period, statistic: 'Sum' });
     const errorRate = rate('(FILL(elb, 0) + FILL(target, 0))', 'requests', { elb: elb5xx, target: target5xx, requests }, '5xx rate (%)', period);
     const p99 = alb.metrics.targetResponseTime({ period, statistic: 'p99' });
-    this.addAlarm('Alb5xxRate', errorRate, 5, 'More than 5% of the load balancer\'s responses are 5xx for 3 of 3 minutes.');
-    this.addAlarm('AlbLatencyP99', p99, 1, 'The p99 target response time exceeds 1 second (the sub-second goal) for 3 of 3 minutes.');
+    this.watch('Alb5xxRate', errorRate, 5, 'More than 5% of the load balancer\'s responses are 5xx for 3 of 3 minutes.');
+    this.watch('AlbLatencyP99', p99, latency.toMilliseconds() / 1000,
+      `The p99 target response time exceeds ${latency.toHumanString()} (\`latencyObjective\`) for 3 of 3 minutes.`);
     // Alarms must live in the region of their metric; CloudFront's is us-east-1.
     if (Stack.of(this).region === 'us-east-1') {
-      this.addAlarm('CloudFront5xxRate', edge.metricDistribution('5xxErrorRate', { statistic: 'Average' }), 5,
+      this.watch('CloudFront5xxRate', edge.metricDistribution('5xxErrorRate', { statistic: 'Average' }), 5,
         'More than 5% of CloudFront\'s responses are 5xx for 15 minutes.');
     }
     const waf = [edge.metricWebAcl('AllowedRequests'), edge.metricWebAcl('BlockedRequests')];
@@ -396,22 +414,16 @@ export class Observability extends Construct {
     // The agent runs on nodes: without them the add-on would wait, degraded.
     addon.node.addDependency(cluster.onDemandNodes);
 
-    const insight = (metricName: string, statistic: string = 'Average') => new cloudwatch.Metric({
-      namespace: 'ContainerInsights',
-      metricName,
-      dimensionsMap: { ClusterName: cluster.clusterName },
-      statistic,
-      period: Duration.minutes(5),
-    });
-    this.addAlarm('NodeCpu', insight('node_cpu_utilization'), 80, 'The nodes\' average CPU is above 80% for 15 minutes: the cluster is short of capacity.');
-    this.addAlarm('NodeMemory', insight('node_memory_utilization'), 80, 'The nodes\' average memory is above 80% for 15 minutes.');
+    const insight = (metricName: string, statistic: string = 'Average') => cluster.metricInsights(metricName, { statistic });
+    this.watch('NodeCpu', insight('node_cpu_utilization'), 80, 'The nodes\' average CPU is above 80% for 15 minutes: the cluster is short of capacity.');
+    this.watch('NodeMemory', insight('node_memory_utilization'), 80, 'The nodes\' average memory is above 80% for 15 minutes.');
     // Container Insights publishes restarts per pod: the query sums the cluster's pods.
     const restarts = new cloudwatch.MathExpression({
       expression: `SELECT SUM(pod_number_of_container_restarts) FROM SCHEMA(ContainerInsights, ClusterName, Namespace, PodName) WHERE ClusterName = '${cluster.clusterName}'`,
       label: 'container restarts',
       period: Duration.minutes(5),
     });
-    this.addAlarm('PodRestarts', restarts, 5, 'More than 5 container restarts in 5 minutes, for 15 minutes: a crash loop.');
+    this.watch('PodRestarts', restarts, 5, 'More than 5 container restarts in 5 minutes, for 15 minutes: a crash loop.');
     this.section('Cluster', [
       this.graph('Node CPU and memory (%)', [insight('node_cpu_utilization'), insight('node_memory_utilization')]),
       this.graph('Pod CPU and memory (%)', [insight('pod_cpu_utilization'), insight('pod_memory_utilization')]),
@@ -423,11 +435,14 @@ export class Observability extends Construct {
   private watchDatabase(database: Database): void {
     const period = Duration.minutes(5);
     const instance = database.instance;
-    this.addAlarm('DatabaseCpu', instance.metricCPUUtilization({ period }), 80, 'The database writer\'s CPU is above 80% for 15 minutes.');
-    this.addAlarm('DatabaseFreeStorage', instance.metricFreeStorageSpace({ period }), 10 * 1024 ** 3,
+    this.watch('DatabaseCpu', instance.metricCPUUtilization({ period }), 80, 'The database writer\'s CPU is above 80% for 15 minutes.');
+    this.watch('DatabaseFreeStorage', instance.metricFreeStorageSpace({ period }), 10 * 1024 ** 3,
       'Less than 10 GiB of free storage on the writer (autoscaling may be at its maximum).', cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD);
-    this.addAlarm('DatabaseConnections', instance.metricDatabaseConnections({ period }), 300,
-      'More than 300 connections to the writer for 15 minutes: the proxy or the applications leak connections.');
+    // 80% of PostgreSQL's default limit on the writer's class; 300 when the class is not known.
+    const connections = database.maxConnections > 0 ? Math.floor(database.maxConnections * 0.8) : 300;
+    this.watch('DatabaseConnections', instance.metricDatabaseConnections({ period }), connections,
+      `More than ${connections} connections to the writer for 15 minutes (${database.maxConnections > 0
+        ? `80% of its class's limit of about ${database.maxConnections}` : 'a fixed limit'}): the proxy or the applications leak connections.`);
     const widgets = [
       this.graph('Database CPU (%)', [instance.metricCPUUtilization({ period })]),
       this.graph('Database connections', [instance.metricDatabaseConnections({ period })]),
@@ -435,11 +450,9 @@ export class Observability extends Construct {
       this.graph('Database read and write latency', [instance.metric('ReadLatency', { period }), instance.metric('WriteLatency', { period })]),
     ];
     // By the replicas' fixed identifiers: the alarms and the dashboard do not wait for the replicas.
-    database.readReplicaIdentifiers.forEach((identifier, index) => {
-      const lag = new cloudwatch.Metric({
-        namespace: 'AWS/RDS', metricName: 'ReplicaLag', dimensionsMap: { DBInstanceIdentifier: identifier }, statistic: 'Maximum', period,
-      });
-      this.addAlarm(`DatabaseReplica${index + 1}Lag`, lag, 30, `Read replica ${index + 1} lags the writer by more than 30 seconds for 15 minutes.`);
+    database.readReplicaIdentifiers.forEach((_identifier, index) => {
+      const lag = database.metricReplicaLag(index, { period });
+      this.watch(`DatabaseReplica${index + 1}Lag`, lag, 30, `Read replica ${index + 1} lags the writer by more than 30 seconds for 15 minutes.`);
       widgets.push(this.graph(`Replica ${index + 1} lag (s)`, [lag]));
     });
     // Backups that fail and restores that fail page at once: one is enough.
@@ -467,11 +480,9 @@ export class Observability extends Construct {
     if (backupsFailed || restoresFailed) {
       widgets.push(this.graph('Failed backups and restores', [backupsFailed, restoresFailed].filter((metric): metric is cloudwatch.IMetric => metric !== undefined)));
     }
-    if (database.proxy) {
-      const proxy = (metricName: string) => new cloudwatch.Metric({
-        namespace: 'AWS/RDS', metricName, dimensionsMap: { ProxyName: database.proxy!.dbProxyName }, statistic: 'Average', period,
-      });
-      widgets.push(this.graph('RDS Proxy connections', [proxy('ClientConnections'), proxy('DatabaseConnections')]));
+    const proxy = [database.metricProxy('ClientConnections', { period }), database.metricProxy('DatabaseConnections', { period })];
+    if (proxy[0] && proxy[1]) {
+      widgets.push(this.graph('RDS Proxy connections', [proxy[0], proxy[1]]));
     }
     this.section('Database', widgets);
   }
@@ -481,10 +492,10 @@ export class Observability extends Construct {
     cache.nodeIds.forEach((nodeId, index) => {
       const node = `CacheNode${index + 1}`;
       const which = `Cache node ${nodeId.replace(/^.*-(\d{4})-(\d{3})$/, 'shard $1, member $2')}`;
-      this.addAlarm(`${node}EngineCpu`, cache.metricNode('EngineCPUUtilization', nodeId), 80, `${which}: engine CPU above 80% for 15 minutes.`);
-      this.addAlarm(`${node}Memory`, cache.metricNode('DatabaseMemoryUsagePercentage', nodeId), 80,
+      this.watch(`${node}EngineCpu`, cache.metricNode('EngineCPUUtilization', nodeId), 80, `${which}: engine CPU above 80% for 15 minutes.`);
+      this.watch(`${node}Memory`, cache.metricNode('DatabaseMemoryUsagePercentage', nodeId), 80,
         `${which}: more than 80% of its memory used for 15 minutes.`);
-      this.addAlarm(`${node}Evictions`, cache.metricNode('Evictions', nodeId, { statistic: 'Sum' }), 0,
+      this.watch(`${node}Evictions`, cache.metricNode('Evictions', nodeId, { statistic: 'Sum' }), 0,
         `${which}: evicts keys, so the cache is too small for its data.`);
     });
     const each = (metricName: string, statistic: string = 'Average') =>
@@ -499,12 +510,10 @@ export class Observability extends Construct {
   private watchMessaging(messaging: Messaging): void {
     const period = Duration.minutes(5);
     if (messaging.engine === MessageBrokerEngine.RABBITMQ && messaging.rabbitMqBroker) {
-      const metric = (metricName: string, statistic: string = 'Average') => new cloudwatch.Metric({
-        namespace: 'AWS/AmazonMQ', metricName, dimensionsMap: { Broker: messaging.rabbitMqBroker!.brokerName }, statistic, period,
-      });
+      const metric = (metricName: string, statistic: string = 'Average') => messaging.metric(metricName, { statistic, period });
       const memory = rate('used', 'limit', { used: metric('RabbitMQMemUsed', 'Maximum'), limit: metric('RabbitMQMemLimit', 'Maximum') },
         'memory used (% of limit)', period);
-      this.addAlarm('BrokerMemory', memory, 80, 'The broker uses more than 80% of its memory limit: publishers will soon be blocked.');
+      this.watch('BrokerMemory', memory, 80, 'The broker uses more than 80% of its memory limit: publishers will soon be blocked.');
       // Amazon MQ publishes disk per node too, and node names are known only at run
       // time: the query takes the lowest free disk of the broker's nodes.
       const diskFree = new cloudwatch.MathExpression({
@@ -512,7 +521,7 @@ export class Observability extends Construct {
         label: 'free disk of the fullest node',
         period,
       });
-      this.addAlarm('BrokerDisk', diskFree, 5 * 1024 ** 3,
+      this.watch('BrokerDisk', diskFree, 5 * 1024 ** 3,
         'Less than 5 GiB of free disk on a broker node: publishers will be blocked.', cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD);
       this.section('Messaging', [
         this.graph('Messages ready and unacknowledged', [metric('MessageReadyCount', 'Sum'), metric('MessageUnacknowledgedCount', 'Sum')]),
@@ -520,23 +529,14 @@ export class Observability extends Construct {
         this.graph('Broker CPU and memory (%)', [metric('SystemCpuUtilization'), memory], [diskFree]),
       ]);
     } else if (messaging.kafkaCluster) {
-      const metric = (metricName: string, statistic: string = 'Average') => new cloudwatch.Metric({
-        namespace: 'AWS/Kafka', metricName, dimensionsMap: { 'Cluster Name': messaging.kafkaCluster!.clusterName }, statistic, period,
-      });
-      this.addAlarm('BrokerOfflinePartitions', metric('OfflinePartitionsCount', 'Maximum'), 0, 'Kafka has offline partitions.');
-      this.addAlarm('BrokerController', metric('ActiveControllerCount', 'Sum'), 1,
+      const metric = (metricName: string, statistic: string = 'Average') => messaging.metric(metricName, { statistic, period });
+      this.watch('BrokerOfflinePartitions', metric('OfflinePartitionsCount', 'Maximum'), 0, 'Kafka has offline partitions.');
+      this.watch('BrokerController', metric('ActiveControllerCount', 'Sum'), 1,
         'Kafka has no active controller.', cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD);
       this.section('Messaging', [
         this.graph('Kafka partitions', [metric('GlobalPartitionCount'), metric('OfflinePartitionsCount', 'Maximum')]),
         this.graph('Kafka under-replicated partitions by broker', Array.from({ length: messaging.kafkaCluster.numberOfBrokerNodes }, (_, index) =>
-          new cloudwatch.Metric({
-            namespace: 'AWS/Kafka',
-            metricName: 'UnderReplicatedPartitions',
-            dimensionsMap: { 'Cluster Name': messaging.kafkaCluster!.clusterName, 'Broker ID': String(index + 1) },
-            statistic: 'Maximum',
-            period,
-            label: `broker ${index + 1}`,
-          }))),
+          messaging.metricKafkaBroker('UnderReplicatedPartitions', index + 1, { period, label: `broker ${index + 1}` })!)),
       ]);
     }
   }

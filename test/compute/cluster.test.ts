@@ -4,6 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Cluster, ClusterOptions, Network, NodeScaling, NodeScalingStrategy, PlatformProfile } from '../../src';
 import { TEST_ENV, testStack } from '../support/app';
 
@@ -32,6 +33,12 @@ const podIdentityTrust = (namespace: string, serviceAccount: string) => ({
 describe('Cluster', () => {
   describe('with defaults', () => {
     const { cluster, template, stack } = setup();
+
+    test('publishes Container Insights metrics by cluster name', () => {
+      expect(stack.resolve(cluster.metricInsights('node_cpu_utilization'))).toMatchObject({
+        namespace: 'ContainerInsights', metricName: 'node_cpu_utilization', statistic: 'Average', dimensions: { ClusterName: cluster.clusterName },
+      });
+    });
 
     test('creates a private Kubernetes 1.35 cluster with envelope-encrypted secrets, access entries and every log type', () => {
       template.hasResource('AWS::EKS::Cluster', {
@@ -133,6 +140,8 @@ describe('Cluster', () => {
         Labels: { 'codelearn.dev/capacity': 'spot' },
       });
       expect(cluster.spotNodes).toBeDefined();
+      // The key every language's users tolerate, from the jsii API.
+      expect(Cluster.CAPACITY_LABEL).toBe('codelearn.dev/capacity');
     });
 
     test('gives nodes only the worker and image-pull policies', () => {
@@ -329,8 +338,18 @@ describe('Cluster', () => {
   test('creates Pod Identity roles for services', () => {
     const stack = testStack({ env: TEST_ENV });
     const cluster = new Cluster(stack, 'Compute', { vpc: new Network(stack, 'Network').vpc });
-    cluster.addPodIdentityRole('AppRole', 'apps', 'user-service');
+    const identity = cluster.addPodIdentityRole('AppRole', 'apps', 'user-service');
+    new s3.Bucket(stack, 'Bucket', { enforceSSL: true }).grantRead(identity);
     const template = Template.fromStack(stack);
+    // The grant is a customer-managed policy on the role, never an inline one.
+    const inline = Object.values(template.findResources('AWS::IAM::Policy')).filter(policy => JSON.stringify(policy.Properties.Roles).includes('ComputeAppRole'));
+    expect(inline).toEqual([]);
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      Description: 'Permissions of apps/user-service',
+      Roles: [{ Ref: Match.stringLikeRegexp('^ComputeAppRole') }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['s3:GetObject*']) })]) },
+    });
+    expect(identity.role.roleName).toBeDefined();
     template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', {
       ClusterName: ref('ComputeCluster'),
       Namespace: 'apps',

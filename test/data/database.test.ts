@@ -388,9 +388,26 @@ describe('Database', () => {
       expect(database.backupMonitoring).toBe(true);
     });
 
+    test('exposes the metrics an operator reads: replica lag by fixed identifier, the proxy, the connection limit', () => {
+      expect(stack.resolve(database.metricReplicaLag(0))).toMatchObject({
+        namespace: 'AWS/RDS', metricName: 'ReplicaLag', statistic: 'Maximum', dimensions: { DBInstanceIdentifier: database.readReplicaIdentifiers[0] },
+      });
+      expect(() => database.metricReplicaLag(1)).toThrow(new Error('`metricReplicaLag(1)` asks for a replica the database does not have: it has 1.'));
+      expect(stack.resolve(database.metricProxy('ClientConnections'))).toMatchObject({ namespace: 'AWS/RDS', dimensions: { ProxyName: { Ref: expect.stringMatching(/^DatabaseProxy/) } } });
+      // LEAST(DBInstanceClassMemory / 9531392, 5000) with 90% of 4 GiB.
+      expect(database.maxConnections).toBe(405);
+    });
+
     test('warns about nothing', () => {
       Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
     });
+  });
+
+  test('estimates the connection limit of memory-optimized classes, and of none it does not know', () => {
+    const limit = (instanceType: ec2.InstanceType) => setup({ instanceType, profile: PlatformProfile.DEVELOPMENT }).database.maxConnections;
+    expect(limit(ec2.InstanceType.of(ec2.InstanceClass.R5, ec2.InstanceSize.LARGE))).toBe(1622);
+    expect(limit(ec2.InstanceType.of(ec2.InstanceClass.R6G, ec2.InstanceSize.XLARGE24))).toBe(5000);
+    expect(limit(ec2.InstanceType.of(ec2.InstanceClass.X2G, ec2.InstanceSize.LARGE))).toBe(0);
   });
 
   test('development profile: single AZ, no replica, no proxy, a month of logs, and a warning', () => {
@@ -404,6 +421,7 @@ describe('Database', () => {
     template.resourceCountIs('AWS::Backup::RestoreTestingPlan', 0);
     template.resourceCountIs('AWS::Backup::RestoreTestingSelection', 0);
     expect(database.backupMonitoring).toBe(false);
+    expect(database.metricProxy('ClientConnections')).toBeUndefined();
     expect(database.metricBackupJobsFailed()).toBeUndefined();
     expect(database.metricRestoreJobsFailed()).toBeUndefined();
     expect(database.proxy).toBeUndefined();

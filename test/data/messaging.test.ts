@@ -22,6 +22,13 @@ describe('Messaging', () => {
   describe('with defaults: RabbitMQ', () => {
     const { messaging, template, stack } = setup();
 
+    test('publishes its metrics by broker name', () => {
+      expect(stack.resolve(messaging.metric('RabbitMQMemUsed'))).toMatchObject({
+        namespace: 'AWS/AmazonMQ', metricName: 'RabbitMQMemUsed', statistic: 'Average', dimensions: { Broker: expect.stringMatching(/^Test-Messaging-/) },
+      });
+      expect(messaging.metricKafkaBroker('UnderReplicatedPartitions', 1)).toBeUndefined();
+    });
+
     test('runs a private three-node RabbitMQ 3.13 cluster across the isolated subnets', () => {
       expect(messaging.engine).toBe(MessageBrokerEngine.RABBITMQ);
       template.hasResource('AWS::AmazonMQ::Broker', {
@@ -167,6 +174,16 @@ describe('Messaging', () => {
 
   describe('Kafka', () => {
     const { messaging, template } = setup({ broker: MessageBroker.kafka() });
+
+    test('publishes its metrics by cluster name, and per broker', () => {
+      const stack = Stack.of(messaging);
+      expect(stack.resolve(messaging.metric('OfflinePartitionsCount'))).toMatchObject({
+        namespace: 'AWS/Kafka', dimensions: { 'Cluster Name': expect.stringMatching(/^Test-Messaging-/) },
+      });
+      expect(stack.resolve(messaging.metricKafkaBroker('UnderReplicatedPartitions', 2))).toMatchObject({
+        statistic: 'Maximum', dimensions: { 'Cluster Name': expect.stringMatching(/^Test-Messaging-/), 'Broker ID': '2' },
+      });
+    });
 
     test('runs MSK 3.6.0 with one kafka.m5.large broker per zone and 100 GiB volumes', () => {
       expect(messaging.engine).toBe(MessageBrokerEngine.KAFKA);

@@ -101,6 +101,8 @@ describe('Observability', () => {
       expect(alarms.DatabaseCpu).toMatchObject({ MetricName: 'CPUUtilization', Namespace: 'AWS/RDS', Threshold: 80 });
       expect(alarms.DatabaseFreeStorage).toMatchObject({ MetricName: 'FreeStorageSpace', Threshold: 10737418240, ComparisonOperator: 'LessThanThreshold' });
       expect(alarms.DatabaseReplica1Lag).toMatchObject({ MetricName: 'ReplicaLag', Statistic: 'Maximum', Threshold: 30 });
+      // 80% of PostgreSQL's default limit on a db.t3.medium (about 405 connections).
+      expect(alarms.DatabaseConnections).toMatchObject({ MetricName: 'DatabaseConnections', Threshold: 324 });
       // One failed backup or restore of the vault pages, within the hour.
       for (const [alarm, metricName] of [['DatabaseBackupJobsFailed', 'NumberOfBackupJobsFailed'], ['DatabaseRestoreJobsFailed', 'NumberOfRestoreJobsFailed']] as const) {
         expect(alarms[alarm]).toMatchObject({
@@ -237,6 +239,14 @@ describe('Observability', () => {
     expect(Object.keys(platform.observability.alarms)).not.toContain('CloudFront5xxRate');
   });
 
+  test('the load balancer\'s latency alarm follows the platform\'s objective', () => {
+    const stack = testStack();
+    const platform = new CodeLearnPlatform(stack, 'Platform', { observability: { latencyObjective: Duration.millis(400) } });
+    const alarms = alarmsOf(platform.observability);
+    expect(alarms.AlbLatencyP99).toMatchObject({ Threshold: 0.4, AlarmDescription: expect.stringContaining('400 millis (`latencyObjective`)') });
+    expect(alarms.ApiGatewayLatencyP99.Threshold).toBe(0.4);
+  });
+
   test('a service objective out of range', () => {
     expect(() => new CodeLearnPlatform(testStack(), 'Platform', {
       services: [{ name: 'api-gateway', latencyObjective: Duration.minutes(5) }],
@@ -264,12 +274,22 @@ describe('Observability', () => {
   test('alone: a topic, an empty dashboard and the alarms you add', () => {
     const stack = testStack();
     const observability = new Observability(stack, 'Observability', { latencyObjective: Duration.millis(500), errorRateObjectivePercent: 2 });
-    observability.addAlarm('Custom', new cloudwatch.Metric({ namespace: 'App', metricName: 'Queue' }), 100, 'The queue is long.');
+    observability.addAlarm('Custom', { metric: new cloudwatch.Metric({ namespace: 'App', metricName: 'Queue' }), threshold: 100, description: 'The queue is long.' });
+    observability.addAlarm('Empty', {
+      metric: new cloudwatch.Metric({ namespace: 'App', metricName: 'Depth' }),
+      threshold: 1,
+      description: 'The queue is empty.',
+      comparison: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+    });
     const template = Template.fromStack(stack);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Queue', Threshold: 100, EvaluationPeriods: 3, DatapointsToAlarm: 3 });
+    // Five periods read, three of them breaching.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Depth', ComparisonOperator: 'LessThanThreshold', EvaluationPeriods: 5, DatapointsToAlarm: 3 });
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
     template.resourceCountIs('AWS::SNS::Subscription', 0);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    expect(() => observability.addAlarm('Custom', new cloudwatch.Metric({ namespace: 'App', metricName: 'Queue' }), 1, 'again'))
+    expect(() => observability.addAlarm('Custom', { metric: new cloudwatch.Metric({ namespace: 'App', metricName: 'Queue' }), threshold: 1, description: 'again' }))
       .toThrow(new Error('An alarm named \'Custom\' exists already: give each alarm its own name.'));
   });
 
