@@ -1,6 +1,5 @@
 import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
 import { Annotations, CfnCondition, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
@@ -8,20 +7,19 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { ClusterAutoscalerOptions, NodeScaling, NodeScalingStrategy } from './node-scaling';
-import { AwsCalls } from '../private/aws-calls';
+import { addAddon, addAutoScalingGroupActions, clusterPodIdentity, installClusterAutoscaler, installLoadBalancerController, validateSchedules } from './cluster-parts';
+import { NodeScaling, NodeScalingStrategy } from './node-scaling';
 import { parseIpv4Cidr } from '../private/cidr';
 import { ConfigurationError } from '../private/errors';
 import * as k8s from '../private/k8s';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
-import { acknowledge, acknowledgeControlRule, acknowledgeCustomResourceHandler, acknowledgeManagedPolicies, findingValue } from '../private/nag';
+import { acknowledge, acknowledgeControlRule, acknowledgeCustomResourceHandler, acknowledgeManagedPolicies } from '../private/nag';
 import { pascalCase } from '../private/names';
-import { ManagedPolicyGrantee, podIdentityPrincipal, podIdentityRole } from '../private/pod-identity';
+import { ManagedPolicyGrantee } from '../private/pod-identity';
 import { isProduction, profileDefaults } from '../private/profile';
 import { requireAddonVersion, requireInstanceType, requireKubernetesName, requireWholeNumber } from '../private/validate';
-import { CLUSTER_AUTOSCALER_CHARTS, CLUSTER_AUTOSCALER_FOR_KUBERNETES, KUBECTL_LAYER_MINOR, KUBERNETES_VERSION, minorOf } from '../private/versions';
+import { KUBECTL_LAYER_MINOR, KUBERNETES_VERSION } from '../private/versions';
 import { PlatformProfile } from '../profile';
 
 /**
@@ -256,9 +254,6 @@ const CAPACITY_KEY = 'codelearn.dev/capacity';
 
 const ADDONS_WITHOUT_NODES = ['vpc-cni', 'kube-proxy', 'eks-pod-identity-agent'];
 const ADDONS_ON_NODES = ['coredns', 'metrics-server', 'aws-ebs-csi-driver'];
-const LOAD_BALANCER_CONTROLLER = eks.AlbControllerVersion.V2_17_1;
-/** How long a chart's pods may take to be ready: within the kubectl provider's 15-minute invocation. */
-const CHART_TIMEOUT = Duration.minutes(10);
 
 /**
  * An Amazon EKS cluster (native `AWS::EKS::Cluster`, aws-eks-v2) with managed node
@@ -450,9 +445,9 @@ export class Cluster extends Construct {
       this.addAddon(name, cfnCluster, props.addonVersions?.[name]).node.addDependency(this.onDemandNodes);
     }
 
-    this.loadBalancerController = this.installLoadBalancerController(stack);
+    this.loadBalancerController = installLoadBalancerController(this, stack);
     if (this.nodeScaling.strategy === NodeScalingStrategy.CLUSTER_AUTOSCALER) {
-      this.installClusterAutoscaler(stack, kubernetesVersion.version);
+      installClusterAutoscaler(this, stack, kubernetesVersion.version);
       if (this.nodeScaling.cpuTargetTrackingPercent !== undefined) {
         Annotations.of(this).addWarningV2('codelearn:node-scaling-combined',
           'Cluster Autoscaler and CPU target tracking both resize the node groups: the Cluster Autoscaler FAQ advises against ' +
@@ -461,7 +456,7 @@ export class Cluster extends Construct {
     }
     validateSchedules(props.scheduledScaling ?? []);
     if (this.nodeScaling.cpuTargetTrackingPercent !== undefined || (props.scheduledScaling ?? []).length > 0) {
-      this.addAutoScalingGroupActions(props, vpcSubnets);
+      addAutoScalingGroupActions(this, props, vpcSubnets, this.logRetention);
     }
   }
 
@@ -517,20 +512,10 @@ export class Cluster extends Construct {
   public addPodIdentityRole(id: string, namespace: string, serviceAccount: string): IPodIdentity {
     requireKubernetesName('namespace', namespace);
     requireKubernetesName('serviceAccount', serviceAccount);
-    const role = this.podIdentity(id, namespace, serviceAccount).role;
+    const role = clusterPodIdentity(this, id, namespace, serviceAccount).role;
     return { role, grantPrincipal: new ManagedPolicyGrantee(role, role, `Permissions of ${namespace}/${serviceAccount}`) };
   }
 
-  /** A Pod Identity role and its association for one service account of this cluster. */
-  private podIdentity(id: string, namespace: string, serviceAccount: string) {
-    return podIdentityRole(this, id, {
-      clusterName: this.eksCluster.clusterName,
-      clusterArn: this.eksCluster.clusterArn,
-      namespace,
-      serviceAccount,
-      agent: this.addons['eks-pod-identity-agent'],
-    });
-  }
 
   /**
    * With \`@aws-cdk/aws-lambda:useCdkManagedLogGroup\` (which \`cdk init\` sets), the
@@ -552,51 +537,6 @@ export class Cluster extends Construct {
    * managed node group, whose name EKS does not give to CloudFormation: a lookup
    * (eks:DescribeNodegroup) reads it at deploy time.
    */
-  private addAutoScalingGroupActions(props: ClusterProps, vpcSubnets: ec2.SubnetSelection): void {
-    const groups: [string, eks.Nodegroup][] = [['OnDemand', this.onDemandNodes]];
-    if (this.spotNodes) {
-      groups.push(['Spot', this.spotNodes]);
-    }
-    const calls = AwsCalls.of(this, { vpc: this.eksCluster.vpc, vpcSubnets, encryptionKey: this.encryptionKey, logRetention: this.logRetention });
-    for (const [name, group] of groups) {
-      // The node group's own name (not the `<cluster>/<nodegroup>` that its Ref
-      // returns without the nodegroupNameAttribute feature flag).
-      const nodegroupName = (group.node.defaultChild as eks.CfnNodegroup).attrNodegroupName;
-      const lookup = calls.call(this, `${name}AutoScalingGroup`, {
-        onUpdate: {
-          service: 'EKS',
-          action: 'describeNodegroup',
-          parameters: { clusterName: this.name, nodegroupName },
-          physicalResourceId: cr.PhysicalResourceId.of(`${this.name}/${name}`),
-          outputPaths: ['nodegroup.resources.autoScalingGroups.0.name'],
-        },
-      }, [new iam.PolicyStatement({ actions: ['eks:DescribeNodegroup'], resources: [group.nodegroupArn] })]);
-      const asgName = lookup.getResponseField('nodegroup.resources.autoScalingGroups.0.name');
-      if (this.nodeScaling.cpuTargetTrackingPercent !== undefined) {
-        new autoscaling.CfnScalingPolicy(this, `${name}CpuTargetTracking`, {
-          autoScalingGroupName: asgName,
-          policyType: 'TargetTrackingScaling',
-          targetTrackingConfiguration: {
-            predefinedMetricSpecification: { predefinedMetricType: 'ASGAverageCPUUtilization' },
-            targetValue: this.nodeScaling.cpuTargetTrackingPercent,
-          },
-        });
-      }
-      if (name === 'OnDemand') {
-        for (const schedule of props.scheduledScaling ?? []) {
-          new autoscaling.CfnScheduledAction(this, `Schedule${pascalCase(schedule.name)}`, {
-            autoScalingGroupName: asgName,
-            recurrence: schedule.schedule,
-            timeZone: schedule.timeZone ?? 'UTC',
-            minSize: schedule.minSize,
-            maxSize: schedule.maxSize,
-            desiredCapacity: schedule.desiredSize,
-          });
-        }
-      }
-    }
-  }
-
   private createNodeRole(): iam.Role {
     const role = new iam.Role(this, 'NodeRole', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
@@ -658,202 +598,10 @@ export class Cluster extends Construct {
     return nodegroup;
   }
 
-  private addAddon(name: string, cluster: eks.CfnCluster, version: string | undefined): eks.CfnAddon {
-    const podIdentity = this.addonPodIdentity(name);
-    const addon = new eks.CfnAddon(this, `Addon${pascalCase(name)}`, {
-      clusterName: cluster.ref,
-      addonName: name,
-      addonVersion: version,
-      resolveConflicts: 'OVERWRITE',
-      podIdentityAssociations: podIdentity && [podIdentity],
-    });
+  private addAddon(name: string, cfnCluster: eks.CfnCluster, version: string | undefined): eks.CfnAddon {
+    const addon = addAddon(this, name, cfnCluster, version);
     this.addons[name] = addon;
     return addon;
-  }
-
-  /** vpc-cni and the EBS CSI driver get AWS permissions through Pod Identity. */
-  private addonPodIdentity(name: string): eks.CfnAddon.PodIdentityAssociationProperty | undefined {
-    const managed: { [addon: string]: [string, string] } = {
-      'vpc-cni': ['aws-node', 'AmazonEKS_CNI_Policy'],
-      'aws-ebs-csi-driver': ['ebs-csi-controller-sa', 'service-role/AmazonEBSCSIDriverPolicy'],
-    };
-    const entry = managed[name];
-    if (!entry) {
-      return undefined;
-    }
-    const [serviceAccount, policy] = entry;
-    const role = new iam.Role(this, `${name === 'vpc-cni' ? 'Cni' : 'EbsCsi'}Role`, {
-      assumedBy: podIdentityPrincipal({ clusterArn: this.eksCluster.clusterArn, namespace: 'kube-system', serviceAccount }),
-      description: `Pod Identity role of the ${name} add-on of ${this.node.path}`,
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName(policy)],
-    });
-    acknowledgeManagedPolicies(role.node.defaultChild as iam.CfnRole,
-      `The AWS-maintained policy that EKS documents for the ${name} add-on, attached to its own Pod Identity role only.`);
-    if (name === 'aws-ebs-csi-driver') {
-      // Volumes encrypted with the cluster key: explicit actions, this key only.
-      role.addManagedPolicy(new iam.ManagedPolicy(this, 'EbsCsiKeyPolicy', {
-        description: `Lets the EBS CSI driver of ${this.node.path} use the cluster key for volumes`,
-        statements: [
-          new iam.PolicyStatement({
-            actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey',
-              'kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey'],
-            resources: [this.encryptionKey.keyArn],
-          }),
-          new iam.PolicyStatement({
-            actions: ['kms:CreateGrant'],
-            resources: [this.encryptionKey.keyArn],
-            conditions: { Bool: { 'kms:GrantIsForAWSResource': true } },
-          }),
-        ],
-      }));
-    }
-    return { serviceAccount, roleArn: role.roleArn };
-  }
-
-  /**
-   * The AWS Load Balancer Controller, for TargetGroupBindings only: it registers
-   * pods in target groups that CDK owns. Its policy reads ELB and EC2 and
-   * registers targets in this account's target groups, nothing more.
-   */
-  private installLoadBalancerController(stack: Stack): eks.HelmChart {
-    const serviceAccount = 'aws-load-balancer-controller';
-    const { role, association } = this.podIdentity('LoadBalancerControllerRole', 'kube-system', serviceAccount);
-    const targetGroups = stack.formatArn({ service: 'elasticloadbalancing', resource: 'targetgroup', resourceName: '*/*' });
-    const policy = new iam.ManagedPolicy(this, 'LoadBalancerControllerPolicy', {
-      description: `AWS Load Balancer Controller of ${this.node.path}: TargetGroupBinding reconciliation only`,
-      roles: [role],
-      statements: [
-        new iam.PolicyStatement({
-          actions: [
-            'elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:DescribeLoadBalancerAttributes',
-            'elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags',
-            'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetGroupAttributes',
-            'elasticloadbalancing:DescribeTargetHealth',
-            'ec2:DescribeAvailabilityZones', 'ec2:DescribeInstances', 'ec2:DescribeNetworkInterfaces',
-            'ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs', 'ec2:DescribeTags',
-          ],
-          resources: ['*'],
-        }),
-        new iam.PolicyStatement({
-          actions: ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'],
-          resources: [targetGroups],
-        }),
-      ],
-    });
-    acknowledge(policy, {
-      'AwsSolutions-IAM5[Resource::*]': 'Only Describe actions, which Elastic Load Balancing and EC2 do not scope to resources.',
-      [`AwsSolutions-IAM5[Resource::${findingValue(this, targetGroups)}]`]:
-        'Registering pods in target groups: the controller serves whichever target groups the TargetGroupBindings name, all in this account and region.',
-    });
-    const chart = this.eksCluster.addHelmChart('LoadBalancerController', {
-      chart: 'aws-load-balancer-controller',
-      repository: 'https://aws.github.io/eks-charts',
-      version: LOAD_BALANCER_CONTROLLER.helmChartVersion,
-      namespace: 'kube-system',
-      release: 'aws-load-balancer-controller',
-      // Its TargetGroupBinding webhook fails closed: the services' manifests may be
-      // applied only once the controller's pods serve it.
-      wait: true,
-      timeout: CHART_TIMEOUT,
-      values: {
-        clusterName: this.name,
-        region: stack.region,
-        vpcId: this.eksCluster.vpc.vpcId,
-        serviceAccount: { create: true, name: serviceAccount },
-        replicaCount: 2,
-        // Requests so that it is never the first evicted, and a budget so that a node
-        // group update never drains both replicas at once.
-        resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
-        podDisruptionBudget: { maxUnavailable: 1 },
-        enableServiceMutatorWebhook: false,
-        createIngressClassResource: false,
-      },
-    });
-    // Its pods need nodes, and their role, policy and Pod Identity association before
-    // they ask for credentials. On delete it goes before the nodes, so the controller
-    // can remove the finalizers of the TargetGroupBindings first.
-    chart.node.addDependency(this.onDemandNodes, role, policy, association);
-    return chart;
-  }
-
-  /**
-   * The Cluster Autoscaler: reads the node groups' Auto Scaling groups and changes
-   * the size only of those tagged as owned by this cluster.
-   */
-  private installClusterAutoscaler(stack: Stack, kubernetesMinor: string): void {
-    const options = this.nodeScaling.clusterAutoscalerOptions ?? {};
-    const { chartVersion, imageTag } = clusterAutoscalerVersions(options, kubernetesMinor);
-    if (minorOf(imageTag) !== kubernetesMinor) {
-      Annotations.of(this).addWarningV2('codelearn:cluster-autoscaler-skew',
-        `The Cluster Autoscaler ${imageTag} does not match the cluster's Kubernetes ${kubernetesMinor}: the autoscaler supports the ` +
-        'Kubernetes minor version of its own number. Choose the chart that ships it (`NodeScaling.clusterAutoscaler({ chartVersion })`).');
-    }
-    const serviceAccount = 'cluster-autoscaler';
-    const { role, association } = this.podIdentity('ClusterAutoscalerRole', 'kube-system', serviceAccount);
-    const nodegroups = stack.formatArn({ service: 'eks', resource: 'nodegroup', resourceName: `${this.name}/*` });
-    const policy = new iam.ManagedPolicy(this, 'ClusterAutoscalerPolicy', {
-      description: `Cluster Autoscaler of ${this.node.path}`,
-      roles: [role],
-      statements: [
-        new iam.PolicyStatement({
-          actions: [
-            'autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances',
-            'autoscaling:DescribeLaunchConfigurations', 'autoscaling:DescribeScalingActivities', 'autoscaling:DescribeTags',
-            'ec2:DescribeImages', 'ec2:DescribeInstanceTypes', 'ec2:DescribeLaunchTemplateVersions',
-            'ec2:GetInstanceTypesFromInstanceRequirements',
-          ],
-          resources: ['*'],
-        }),
-        new iam.PolicyStatement({
-          actions: ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'],
-          resources: ['*'],
-          conditions: { StringEquals: { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${this.name}`]: 'owned' } },
-        }),
-        new iam.PolicyStatement({
-          actions: ['eks:DescribeNodegroup'],
-          resources: [nodegroups],
-        }),
-      ],
-    });
-    acknowledge(policy, {
-      'AwsSolutions-IAM5[Resource::*]': 'Describe actions, which Auto Scaling and EC2 do not scope to resources, and resizing, ' +
-        'which the condition limits to the Auto Scaling groups tagged as owned by this cluster.',
-      [`AwsSolutions-IAM5[Resource::${findingValue(this, nodegroups)}]`]:
-        'Reading the labels and taints of this cluster\'s node groups, to scale a group up from zero.',
-    });
-    const chart = this.eksCluster.addHelmChart('ClusterAutoscaler', {
-      chart: 'cluster-autoscaler',
-      repository: 'https://kubernetes.github.io/autoscaler',
-      version: chartVersion,
-      namespace: 'kube-system',
-      release: 'cluster-autoscaler',
-      wait: true,
-      timeout: CHART_TIMEOUT,
-      values: {
-        cloudProvider: 'aws',
-        awsRegion: stack.region,
-        autoDiscovery: { clusterName: this.name },
-        // The image of the chart's own autoscaler version: its RBAC rules are written for it.
-        image: { tag: imageTag },
-        rbac: { serviceAccount: { create: true, name: serviceAccount } },
-        resources: { requests: { cpu: '100m', memory: '300Mi' }, limits: { memory: '600Mi' } },
-        extraArgs: {
-          'balance-similar-node-groups': true,
-          'skip-nodes-with-system-pods': false,
-          // The services' /tmp, metrics-server's and the EBS CSI controller's emptyDirs hold
-          // nothing worth keeping: without this a node that ever ran one is never removed.
-          'skip-nodes-with-local-storage': false,
-          // Prefer the spot group for pods that tolerate it, then the least waste.
-          'expander': 'priority,least-waste',
-        },
-        // Matched against the Auto Scaling group names (eks-<node group>-<id>); groups
-        // that match no pattern would be dropped, hence the catch-all.
-        expanderPriorities: { 50: ['.*SpotNodes.*'], 10: ['.*'] },
-      },
-    });
-    // Its pods need nodes, and their role, policy and Pod Identity association before
-    // they ask for credentials.
-    chart.node.addDependency(this.onDemandNodes, role, policy, association);
   }
 
   /**
@@ -907,27 +655,6 @@ function validateAddonVersions(versions: { [addon: string]: string }): void {
   }
 }
 
-function validateSchedules(schedules: ScheduledNodeScaling[]): void {
-  const names = new Set<string>();
-  for (const schedule of schedules) {
-    if (!/^[A-Za-z0-9-]{1,64}$/.test(schedule.name) || names.has(schedule.name)) {
-      throw new ConfigurationError(`\`scheduledScaling\` has the name '${schedule.name}': use letters, digits and '-', once per cluster.`);
-    }
-    names.add(schedule.name);
-    if (schedule.schedule.trim().split(/\s+/).length !== 5) {
-      throw new ConfigurationError(`\`scheduledScaling.${schedule.name}.schedule\` ('${schedule.schedule}') is not a cron expression of five fields, such as '0 7 * * MON-FRI'.`);
-    }
-    if (schedule.minSize === undefined && schedule.maxSize === undefined && schedule.desiredSize === undefined) {
-      throw new ConfigurationError(`\`scheduledScaling.${schedule.name}\` changes nothing: set minSize, maxSize or desiredSize.`);
-    }
-    for (const field of ['minSize', 'maxSize', 'desiredSize'] as const) {
-      if (schedule[field] !== undefined) {
-        requireWholeNumber(`scheduledScaling.${schedule.name}.${field}`, schedule[field]!, 0, 100);
-      }
-    }
-  }
-}
-
 
 function nodeGroupSize(name: string, given: NodeGroupSize | undefined, defaults: Required<NodeGroupSize>): Required<NodeGroupSize> {
   const size = { ...defaults, ...given };
@@ -968,30 +695,4 @@ function allowEbsVolumes(key: kms.IKey): void {
     resources: ['*'],
     conditions: { StringEquals: throughEc2, Bool: { 'kms:GrantIsForAWSResource': true } },
   }));
-}
-
-/**
- * The Cluster Autoscaler chart and image: the chart for the cluster's Kubernetes
- * version, and always the image of the autoscaler version that chart ships.
- */
-function clusterAutoscalerVersions(options: ClusterAutoscalerOptions, kubernetesMinor: string): { chartVersion: string; imageTag: string } {
-  const chartVersion = options.chartVersion ?? CLUSTER_AUTOSCALER_FOR_KUBERNETES[kubernetesMinor];
-  if (!chartVersion) {
-    throw new ConfigurationError(`The library knows no Cluster Autoscaler chart for Kubernetes ${kubernetesMinor}: set \`nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion, imageTag })\` ` +
-      'to a chart of https://kubernetes.github.io/autoscaler and the autoscaler version it ships (its appVersion).');
-  }
-  const shipped = CLUSTER_AUTOSCALER_CHARTS[chartVersion];
-  const imageTag = options.imageTag ?? shipped;
-  if (!imageTag) {
-    throw new ConfigurationError(`\`clusterAutoscaler.chartVersion\` ('${chartVersion}') is not a chart the library knows: set \`imageTag\` to the autoscaler ` +
-      'version it ships (its appVersion, such as \'v1.35.0\'), so that image and permissions match.');
-  }
-  if (!minorOf(imageTag)) {
-    throw new ConfigurationError(`\`clusterAutoscaler.imageTag\` ('${imageTag}') is not an autoscaler version such as 'v1.35.0'.`);
-  }
-  if (shipped && minorOf(imageTag) !== minorOf(shipped)) {
-    throw new ConfigurationError(`\`clusterAutoscaler.imageTag\` ('${imageTag}') is not the autoscaler version chart ${chartVersion} ships (${shipped}): ` +
-      `the chart's permissions are written for its own version. Remove \`imageTag\`, or choose the chart that ships ${minorOf(imageTag)}.`);
-  }
-  return { chartVersion, imageTag };
 }
