@@ -422,19 +422,20 @@ export class CodeLearnPlatform extends Construct {
         }
         break;
       case DataAccess.MESSAGING:
-        service.addEnvironment('BROKER_ENGINE', this.messaging.engine === MessageBrokerEngine.RABBITMQ ? 'rabbitmq' : 'kafka');
-        if (this.messaging.engine === MessageBrokerEngine.RABBITMQ) {
-          this.messaging.grantReadCredentials(service);
+        this.messaging.grantConnect(service);
+        const { BROKER_ENGINE: engine, ...environment } = this.messaging.connectionEnvironment();
+        service.addEnvironment('BROKER_ENGINE', engine);
+        if (this.messaging.rabbitMqBroker) {
+          // A list attribute, which cannot reach a service's nested stack as a parameter.
           service.addEnvironmentFromConfigMap('BROKER_ENDPOINTS',
             this.sharedConfigMap('BrokerEndpoints', BROKER_ENDPOINTS, service.namespace, { endpoints: Fn.join(',', this.messaging.endpoints) }), 'endpoints');
-          service.addEnvironment('BROKER_CREDENTIALS_SECRET_ARN', this.messaging.credentials!.secretArn);
-        } else {
-          this.messaging.grantKafkaClient(service);
-          service.addEnvironment('KAFKA_CLUSTER_ARN', this.messaging.endpoints[0]);
-          for (const arn of this.messaging.kafkaResourceArns) {
-            acknowledgeWildcardResource(service, arn,
-              'The topics and consumer groups of this one Kafka cluster; the service creates and uses its own topics.');
-          }
+        }
+        for (const [name, value] of Object.entries(environment)) {
+          service.addEnvironment(name, value);
+        }
+        for (const arn of this.messaging.kafkaResourceArns) {
+          acknowledgeWildcardResource(service, arn,
+            'The topics and consumer groups of this one Kafka cluster; the service creates and uses its own topics.');
         }
         break;
       case DataAccess.UPLOADS:

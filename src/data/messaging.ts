@@ -228,6 +228,27 @@ export class Messaging extends Construct implements ec2.IConnectable {
     return this.rabbitMqBroker ? this.rabbitMqBroker.attrAmqpEndpoints : [this.kafkaCluster!.attrArn];
   }
 
+  /**
+   * Lets `grantee` use the broker as a client, whichever the engine: read
+   * RabbitMQ's credentials (`grantReadCredentials`), or connect to Kafka with IAM
+   * and use its topics and consumer groups (`grantKafkaClient`).
+   */
+  public grantConnect(grantee: iam.IGrantable): iam.Grant {
+    return this.kafkaCluster ? this.grantKafkaClient(grantee) : this.grantReadCredentials(grantee);
+  }
+
+  /**
+   * What a client needs, as environment variables, besides RabbitMQ's endpoints (a
+   * list, which the platform passes through a ConfigMap as `BROKER_ENDPOINTS`):
+   * `BROKER_ENGINE` (`rabbitmq` or `kafka`), and `BROKER_CREDENTIALS_SECRET_ARN`
+   * or `KAFKA_CLUSTER_ARN`.
+   */
+  public connectionEnvironment(): { [name: string]: string } {
+    return this.kafkaCluster
+      ? { BROKER_ENGINE: 'kafka', KAFKA_CLUSTER_ARN: this.kafkaCluster.attrArn }
+      : { BROKER_ENGINE: 'rabbitmq', BROKER_CREDENTIALS_SECRET_ARN: this.credentials!.secretArn };
+  }
+
   /** Lets `grantee` read the RabbitMQ credentials. Throws for Kafka, which has none. */
   public grantReadCredentials(grantee: iam.IGrantable): iam.Grant {
     if (!this.credentials) {

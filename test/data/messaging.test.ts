@@ -22,6 +22,17 @@ describe('Messaging', () => {
   describe('with defaults: RabbitMQ', () => {
     const { messaging, template, stack } = setup();
 
+    test('gives clients one grant and one environment, whichever the engine', () => {
+      const role = new iam.Role(stack, 'Client', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') });
+      expect(messaging.grantConnect(role).success).toBe(true);
+      const document = JSON.stringify(stack.resolve((role.node.findChild('DefaultPolicy').node.defaultChild as iam.CfnPolicy).policyDocument));
+      expect(document).toContain('secretsmanager:GetSecretValue');
+      expect(document).not.toContain('kafka');
+      expect(stack.resolve(messaging.connectionEnvironment())).toEqual({
+        BROKER_ENGINE: 'rabbitmq', BROKER_CREDENTIALS_SECRET_ARN: { Ref: expect.stringMatching(/^MessagingCredentials/) },
+      });
+    });
+
     test('publishes its metrics by broker name', () => {
       expect(stack.resolve(messaging.metric('RabbitMQMemUsed'))).toMatchObject({
         namespace: 'AWS/AmazonMQ', metricName: 'RabbitMQMemUsed', statistic: 'Average', dimensions: { Broker: expect.stringMatching(/^Test-Messaging-/) },
@@ -174,6 +185,18 @@ describe('Messaging', () => {
 
   describe('Kafka', () => {
     const { messaging, template } = setup({ broker: MessageBroker.kafka() });
+
+    test('gives clients the IAM grant and the cluster ARN', () => {
+      const stack = Stack.of(messaging);
+      const role = new iam.Role(stack, 'KafkaClient', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') });
+      messaging.grantConnect(role);
+      const document = JSON.stringify(stack.resolve((role.node.findChild('DefaultPolicy').node.defaultChild as iam.CfnPolicy).policyDocument));
+      expect(document).toContain('kafka-cluster:Connect');
+      expect(document).toContain('kafka:GetBootstrapBrokers');
+      expect(stack.resolve(messaging.connectionEnvironment())).toEqual({
+        BROKER_ENGINE: 'kafka', KAFKA_CLUSTER_ARN: { 'Fn::GetAtt': [expect.stringMatching(/^MessagingCluster/), 'Arn'] },
+      });
+    });
 
     test('publishes its metrics by cluster name, and per broker', () => {
       const stack = Stack.of(messaging);
