@@ -1,6 +1,8 @@
 import { App, Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CodeLearnPlatform, CodeLearnPlatformProps, MessageBroker, Network, NodeScaling, RabbitMqOptions } from '../src';
 import { Flags, TEST_ENV, testStack } from './support/app';
 import { synthError } from './support/fixtures';
@@ -53,6 +55,17 @@ const cases: [string, () => CodeLearnPlatformProps, string][] = [
   ['database: backups kept 60 days', () => ({ database: { backupRetention: Duration.days(60) } }),
     '`database.backupRetention` (60 days) must be a whole number of days from 1 to 35: RDS keeps automated backups for at most 35 days.'],
   ['cache: no shard', () => ({ cache: { shards: 0 } }), '`cache.shards` (0) must be a whole number from 1 to 90.'],
+  ['cache: IAM sign-in on Redis 6', () => ({ cache: { engineVersion: '6.2' } }),
+    '`cache.engineVersion` (\'6.2\') cannot sign clients in with IAM, which needs Redis OSS 7.0 or later: use \'7.1\', or set `authentication: CacheAuthentication.AUTH_TOKEN`.'],
+  ['database: a snapshot of another region', () => ({ database: { snapshotIdentifier: 'arn:aws:rds:us-west-2:123456789012:snapshot:awsbackup:job-1a2b3c' } }),
+    '`database.snapshotIdentifier` (\'arn:aws:rds:us-west-2:123456789012:snapshot:awsbackup:job-1a2b3c\') is in us-west-2, but the database is in us-east-1: ' +
+    'RDS restores only snapshots of its own region. Copy it here first (`aws rds copy-db-snapshot`, or a copy action of AWS Backup).'],
+  ['database: a restore test schedule that is a rate', () => ({ database: { restoreTestingSchedule: events.Schedule.rate(Duration.days(7)) } }),
+    '`database.restoreTestingSchedule` (\'rate(7 days)\') must be a cron expression: AWS Backup runs restore tests only on cron schedules. ' +
+    'Use `events.Schedule.cron({ weekDay: \'SUN\', hour: \'7\', minute: \'0\' })`.'],
+  ['storage: a backup lock longer than the backups live', () => ({ storage: { backupsObjectLock: s3.ObjectLockRetention.governance(Duration.days(400)) } }),
+    '`storage.backupsObjectLock` (400 days) must be a whole number of days from 1 to 365: a backup cannot expire while it is locked, ' +
+    'and backups expire after 365 days (`backupRetention`).'],
   ['cache: too many replicas', () => ({ cache: { replicasPerShard: 6 } }), '`cache.replicasPerShard` (6) must be a whole number from 0 to 5.'],
   ['cache: short snapshot retention', () => ({ cache: { snapshotRetention: Duration.days(7) } }),
     '`cache.snapshotRetention` (7 days) must be a whole number of days from 15 to 35: HIPAA and NIST 800-53 ask for 15 days of cache backups, and ElastiCache keeps at most 35.'],

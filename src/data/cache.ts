@@ -203,8 +203,6 @@ export class Cache extends Construct implements ec2.IConnectable {
   public readonly replicasPerShard: number;
 
   private readonly users = new Map<string, elasticache.CfnUser>();
-  private readonly idSeed: string;
-  private readonly stackSlug: string;
 
   constructor(scope: Construct, id: string, props: CacheProps) {
     super(scope, id);
@@ -231,12 +229,6 @@ export class Cache extends Construct implements ec2.IConnectable {
 
     this.encryptionKey = props.encryptionKey ?? customerManagedKey(this, 'Key', `Encrypts the cache of ${this.node.path}: data at rest, AUTH token and logs`);
     allowCloudWatchLogs(this.encryptionKey);
-
-    // Users are named by the root stack and the construct path: ElastiCache user and
-    // group IDs are unique in an account and region, and two platforms may share one.
-    const root = rootStack(this);
-    this.idSeed = `${Token.isUnresolved(root.stackName) ? '' : root.stackName}/${this.node.path}`;
-    this.stackSlug = Token.isUnresolved(root.stackName) ? '' : slug(root.stackName);
 
     if (this.authentication === CacheAuthentication.AUTH_TOKEN) {
       this.authToken = new secretsmanager.Secret(this, 'AuthToken', {
@@ -468,11 +460,18 @@ export class Cache extends Construct implements ec2.IConnectable {
     return user;
   }
 
-  /** An ID that ElastiCache accepts, readable and unique to this stack, cache and `name`. */
+  /**
+   * An ID that ElastiCache accepts, readable and unique to this stack, cache and
+   * `name`: user and group IDs are unique in an account and region, and two
+   * platforms may share one, so they carry the root stack's name and a hash of it
+   * with the cache's path.
+   */
   private elastiCacheId(name: string, kind: 'user' | 'builtin'): string {
-    const hash = crypto.createHash('sha256').update(`${this.idSeed}/${kind}/${name}`).digest('hex').slice(0, 8);
+    const stackName = rootStack(this).stackName;
+    const literal = Token.isUnresolved(stackName) ? '' : stackName;
+    const hash = crypto.createHash('sha256').update(`${literal}/${this.node.path}/${kind}/${name}`).digest('hex').slice(0, 8);
     const room = ID_LENGTH - hash.length - 1;
-    const readable = slug(this.stackSlug ? `${this.stackSlug}-${name}` : name).slice(0, room).replace(/-+$/, '');
+    const readable = slug(literal ? `${literal}-${name}` : name).slice(0, room).replace(/-+$/, '');
     return `${/^[a-z]/.test(readable) ? readable : `c${readable}`.slice(0, room)}-${hash}`;
   }
 }

@@ -158,7 +158,6 @@ export interface PlatformAlarmOptions {
   readonly evaluationPeriods?: number;
 }
 
-type AlarmSpec = PlatformAlarmOptions;
 
 /** The metrics of one service on the dashboard. */
 interface ServiceMetrics {
@@ -290,7 +289,7 @@ export class Observability extends Construct {
   }
 
   /** An alarm named `name` in `scope`, notifying the topic on ALARM and OK. */
-  private createAlarm(scope: Construct, id: string, name: string, spec: AlarmSpec): cloudwatch.Alarm {
+  private createAlarm(scope: Construct, id: string, name: string, spec: PlatformAlarmOptions): cloudwatch.Alarm {
     const { metric, threshold, description } = spec;
     const comparison = spec.comparison ?? cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD;
     const evaluationPeriods = spec.evaluationPeriods ?? 3;

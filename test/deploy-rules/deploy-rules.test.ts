@@ -8,7 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CONFIGURATIONS, deploymentOf } from './configurations';
 import { Deployment } from './deployment';
 import { RULES } from './rules';
-import { cacheAuthenticatesOneWay, cacheUsersCanSignIn, restoredWritersInherit, restoreTestsCanRun, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore } from './rules/data';
+import { cacheAuthenticatesOneWay, cacheUsersCanSignIn, dataStoresUpgradeInPlace, restoredWritersInherit, restoreTestsCanRun, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore } from './rules/data';
 import { cacheConnectNamesCacheAndUser } from './rules/identity';
 import { sparseCountsAreFilled } from './rules/observability';
 import { testApp } from '../support/app';
@@ -167,6 +167,17 @@ describe('a rule finds what it describes', () => {
       'Restored/Writer: is restored from a snapshot but sets DBName',
       'Restored/Writer: is restored from a snapshot but sets KmsKeyId',
       'Restored/Replica: replicates a restored writer but names a KMS key of its own',
+    ]);
+  });
+
+  test('data-stores-upgrade-in-place: a writer that cannot take a major version, a cache that reshards by replacement', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Upgrades');
+    new rds.CfnDBInstance(stack, 'Writer', { engine: 'postgres', engineVersion: '15', dbInstanceClass: 'db.t3.medium' });
+    new elasticache.CfnReplicationGroup(stack, 'Cache', { replicationGroupDescription: 'cache', clusterMode: 'enabled', numNodeGroups: 2 });
+    expect(dataStoresUpgradeInPlace.check(Deployment.of('upgrades', app))).toEqual([
+      'Upgrades/Writer: a new major engineVersion would fail the deploy (no AllowMajorVersionUpgrade)',
+      'Upgrades/Cache: a new shard count would replace the cache (no UseOnlineResharding)',
     ]);
   });
 

@@ -346,3 +346,31 @@ export const restoredWritersInherit: DeployRule = {
     return violations;
   },
 };
+
+/**
+ * The data stores take the changes of the following year in place: RDS refuses a
+ * new major `EngineVersion` unless `AllowMajorVersionUpgrade` is set, and
+ * CloudFormation replaces a cluster-mode cache whose shard count changes unless
+ * its `UseOnlineResharding` update policy is set.
+ */
+export const dataStoresUpgradeInPlace: DeployRule = {
+  id: 'data-stores-upgrade-in-place',
+  constraint: 'Every instance that names an EngineVersion (a writer) sets AllowMajorVersionUpgrade, and every cluster-mode replication group ' +
+    'has the UseOnlineResharding update policy.',
+  source: 'https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-allowmajorversionupgrade; ' +
+    'https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatepolicy.html#cfn-attributes-updatepolicy-useonlineresharding',
+  check(deployment: Deployment): string[] {
+    const violations: string[] = [];
+    for (const instance of deployment.resources('AWS::RDS::DBInstance')) {
+      if (instance.properties.EngineVersion !== undefined && instance.properties.AllowMajorVersionUpgrade !== true) {
+        violations.push(`${where(instance)}: a new major engineVersion would fail the deploy (no AllowMajorVersionUpgrade)`);
+      }
+    }
+    for (const cache of deployment.resources('AWS::ElastiCache::ReplicationGroup')) {
+      if (cache.properties.ClusterMode === 'enabled' && cache.resource.UpdatePolicy?.UseOnlineResharding !== true) {
+        violations.push(`${where(cache)}: a new shard count would replace the cache (no UseOnlineResharding)`);
+      }
+    }
+    return violations;
+  },
+};

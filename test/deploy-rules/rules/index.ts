@@ -1,4 +1,4 @@
-import { cacheAuthenticatesOneWay, cacheUsersCanSignIn, restoredWritersInherit, restoreTestsCanRun, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore, replicasGrowWithTheWriter, replicasOfUnmanagedPasswords, replicationOfKmsObjectsNamesAKey } from './data';
+import { cacheAuthenticatesOneWay, cacheUsersCanSignIn, dataStoresUpgradeInPlace, restoredWritersInherit, restoreTestsCanRun, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore, replicasGrowWithTheWriter, replicasOfUnmanagedPasswords, replicationOfKmsObjectsNamesAKey } from './data';
 import { ipRulesSeeViewers } from './edge';
 import { cacheConnectNamesCacheAndUser, databaseUsersExist, kafkaClientsFindTheBrokers, keyGrantsOnlyForAwsResources, keyPolicyPrincipalsExist, onePodIdentityAssociationPerServiceAccount, proxyLogsInAsItsClients } from './identity';
 import { bindingsGateReadiness, chartsWaitForTheirPods, configMapReferencesExist, weightedTargetsKeepTwoPods } from './kubernetes';
@@ -32,6 +32,7 @@ export const RULES: DeployRule[] = [
   cacheConnectNamesCacheAndUser,
   restoreTestsCanRun,
   restoredWritersInherit,
+  dataStoresUpgradeInPlace,
   vpcOriginAdmitsCloudFront,
   ipRulesSeeViewers,
   dataStoresRestrictEgress,
