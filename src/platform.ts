@@ -1,6 +1,5 @@
-import { Annotations, CfnOutput, Fn, NestedStack, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ComplianceChecks } from './compliance-checks';
@@ -9,26 +8,15 @@ import { Cache, CacheAuthentication, CacheOptions, Database, DatabaseOptions, Me
 import { Edge, EdgeOptions } from './edge';
 import { Network, NetworkOptions } from './network';
 import { Observability, ObservabilityOptions } from './observability';
+import { PlatformServices } from './platform-services';
 import { AwsCalls } from './private/aws-calls';
 import { ConfigurationError, withPropertyPrefix } from './private/errors';
-import * as k8s from './private/k8s';
-import { acknowledgeWildcardResource } from './private/nag';
 import { pascalCase } from './private/names';
 import { profileDefaults } from './private/profile';
-import { serviceRepository } from './private/repository';
-import { defaultRoute } from './private/routes';
+import { defaultRoute, routePriorities } from './private/routes';
 import { requireKubernetesName } from './private/validate';
 import { PlatformProfile } from './profile';
 import { DataAccess, ServiceDefinition } from './service-definition';
-
-/** What a service asks for in the development profile, unless its definition says otherwise. */
-/** The ConfigMap that carries the read replicas' endpoints to the services. */
-const DATABASE_READERS = 'database-readers';
-/**
- * The ConfigMap that carries RabbitMQ's AMQPS endpoints: a list attribute, which
- * cannot reach a service's nested stack as a parameter (they are strings).
- */
-const BROKER_ENDPOINTS = 'broker-endpoints';
 
 /**
  * Properties of a `CodeLearnPlatform`.
@@ -195,8 +183,6 @@ export class CodeLearnPlatform extends Construct {
   /** The dashboard, alarms and in-cluster telemetry. */
   public readonly observability: Observability;
 
-  private readonly configMaps = new Map<string, eks.KubernetesManifest>();
-
   constructor(scope: Construct, id: string, props: CodeLearnPlatformProps = {}) {
     super(scope, id);
     this.profile = props.profile ?? PlatformProfile.PRODUCTION;
@@ -269,36 +255,12 @@ export class CodeLearnPlatform extends Construct {
 
     const definitions = props.services ?? CodeLearnPlatform.defaultServices();
     validateServices(definitions);
-    const services = new Construct(this, 'Services');
-    definitions.forEach((definition, index) => {
-      const { access, ...given } = definition;
-      // The development profile's one node holds every service at one small pod each.
-      const options = { ...profileDefaults(this.profile).service, ...given };
-      // Each service is a nested stack of its own, so the platform's stack grows by
-      // two resources a service (the stack and the repository) and every template
-      // stays small whatever the number of services. The repository holds the images:
-      // it stays in the platform's stack with the other stateful resources, at the
-      // path it always had.
-      const unit = new Construct(services, pascalCase(definition.name));
-      const repository = options.image ? undefined : serviceRepository(unit, 'Repository', `${repositoryPrefix}/${definition.name}`);
-      const stack = new NestedStack(unit, 'Stack', { description: `The ${definition.name} service of ${this.node.path}` });
-      const service = withPropertyPrefix(`services[${index}]`, options, () => new Microservice(stack, 'Service', { ...options, repository, cluster: this.cluster }));
-      service.addEnvironment('AWS_REGION', Stack.of(this).region);
-      // Traces and metrics go to the CloudWatch agent of the observability add-on (OTLP over HTTP).
-      service.addEnvironment('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://cloudwatch-agent.amazon-cloudwatch:4316');
-      service.addEnvironment('OTEL_SERVICE_NAME', definition.name);
-      for (const kind of new Set(access ?? [])) {
-        this.connect(service, kind);
-      }
-      this.services[definition.name] = service;
-    });
 
     this.edge = withPropertyPrefix('edge', props.edge, () => new Edge(this, 'Edge', {
       ...props.edge,
       logRetention: props.edge?.logRetention ?? logRetention,
       vpc: this.network.vpc,
       vpcSubnets: this.network.privateSubnets,
-      services: Object.values(this.services),
       workloadSecurityGroup: this.network.workloadSecurityGroup,
       serverAccessLogsBucket: this.storage.accessLogsBucket,
       staticAssetsBucket: this.storage.staticAssetsBucket,
@@ -311,12 +273,29 @@ export class CodeLearnPlatform extends Construct {
     this.observability = withPropertyPrefix('observability', props.observability, () => new Observability(this, 'Observability', {
       ...props.observability,
       cluster: this.cluster,
-      services: Object.values(this.services),
       edge: this.edge,
       database: this.database,
       cache: this.cache,
       messaging: this.messaging,
     }));
+
+    // Each service is a unit of its own, which owns the service, its route, its
+    // alarms and its data bindings.
+    const services = new PlatformServices(this, 'Services', {
+      profile: this.profile,
+      repositoryPrefix,
+      cluster: this.cluster,
+      database: this.database,
+      cache: this.cache,
+      messaging: this.messaging,
+      storage: this.storage,
+      edge: this.edge,
+      observability: this.observability,
+      edgeOptions: props.edge,
+    });
+    definitions.forEach((definition, index) => {
+      this.services[definition.name] = services.add(definition, index);
+    });
 
     this.addOutputs();
 
@@ -364,94 +343,7 @@ export class CodeLearnPlatform extends Construct {
       `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${this.observability.dashboard.dashboardName}`,
       'The platform dashboard');
   }
-
-  /**
-   * The ConfigMap `name` of the services' namespace (the platform's services all
-   * share one), created once: the one Kubernetes object that waits for what it
-   * carries, so that no service's stack or manifest does.
-   */
-  private sharedConfigMap(id: string, name: string, namespace: string, data: Record<string, string>): string {
-    if (!this.configMaps.has(name)) {
-      const manifest = new eks.KubernetesManifest(this.node.findChild('Services'), id, {
-        cluster: this.cluster.eksCluster,
-        manifest: [k8s.configMap(name, namespace, data)],
-        overwrite: true,
-      });
-      // It lives in the services' namespace.
-      manifest.node.addDependency(this.cluster.addNamespace(namespace));
-      this.configMaps.set(name, manifest);
-    }
-    return name;
-  }
-
-  /** Grants `service` one kind of data access and passes it the configuration. */
-  private connect(service: Microservice, kind: DataAccess): void {
-    const objectsOf = (arn: string) => acknowledgeWildcardResource(service, arn,
-      'The objects of this one bucket: S3 object actions apply to object ARNs, which a service reads and writes by key.');
-    switch (kind) {
-      case DataAccess.DATABASE: {
-        const user = service.serviceName.replace(/-/g, '_');
-        this.database.grantConnect(service, user);
-        // The pods sign in as their user from the start: it exists before they do.
-        service.waitFor(this.database.iamUsersReady);
-        service.addEnvironment('DATABASE_HOST', this.database.writerEndpoint);
-        if (this.database.readReplicas.length > 0) {
-          // The replicas' endpoints and resource IDs exist only at the end of the
-          // longest chain (writer, then replica): the service reads the endpoints from
-          // a ConfigMap and gets its permission from the database's own policy, so
-          // neither its stack nor its manifest waits for the replicas.
-          const permission = this.database.grantReplicaConnect(service.role, user);
-          service.addEnvironmentFromConfigMap('DATABASE_READER_HOSTS',
-            this.sharedConfigMap('DatabaseReaders', DATABASE_READERS, service.namespace, { hosts: Fn.join(',', this.database.readerEndpoints) }), 'hosts');
-          // Pods start once the ConfigMap exists: it exists once they may connect to the replicas.
-          this.configMaps.get(DATABASE_READERS)!.node.addDependency(permission);
-        } else {
-          service.addEnvironment('DATABASE_READER_HOSTS', this.database.writerEndpoint);
-        }
-        service.addEnvironment('DATABASE_PORT', '5432');
-        service.addEnvironment('DATABASE_NAME', this.database.databaseName);
-        service.addEnvironment('DATABASE_USER', user);
-        break;
-      }
-      case DataAccess.CACHE:
-        this.cache.grantConnect(service, service.serviceName);
-        // The pods sign in as their user from the start: it is in the group before they run.
-        service.waitFor(this.cache.usersReady);
-        for (const [name, value] of Object.entries(this.cache.connectionEnvironment(service.serviceName))) {
-          service.addEnvironment(name, value);
-        }
-        break;
-      case DataAccess.MESSAGING:
-        this.messaging.grantConnect(service);
-        const { BROKER_ENGINE: engine, ...environment } = this.messaging.connectionEnvironment();
-        service.addEnvironment('BROKER_ENGINE', engine);
-        if (this.messaging.rabbitMqBroker) {
-          // A list attribute, which cannot reach a service's nested stack as a parameter.
-          service.addEnvironmentFromConfigMap('BROKER_ENDPOINTS',
-            this.sharedConfigMap('BrokerEndpoints', BROKER_ENDPOINTS, service.namespace, { endpoints: Fn.join(',', this.messaging.endpoints) }), 'endpoints');
-        }
-        for (const [name, value] of Object.entries(environment)) {
-          service.addEnvironment(name, value);
-        }
-        for (const arn of this.messaging.kafkaResourceArns) {
-          acknowledgeWildcardResource(service, arn,
-            'The topics and consumer groups of this one Kafka cluster; the service creates and uses its own topics.');
-        }
-        break;
-      case DataAccess.UPLOADS:
-        this.storage.grantReadWriteUploads(service);
-        service.addEnvironment('UPLOADS_BUCKET', this.storage.uploadsBucket.bucketName);
-        objectsOf(this.storage.uploadsBucket.arnForObjects('*'));
-        break;
-      case DataAccess.STATIC_ASSETS:
-        this.storage.grantReadStaticAssets(service);
-        service.addEnvironment('STATIC_ASSETS_BUCKET', this.storage.staticAssetsBucket.bucketName);
-        objectsOf(this.storage.staticAssetsBucket.arnForObjects('*'));
-        break;
-    }
-  }
 }
-
 
 function validateServices(services: ServiceDefinition[]): void {
   if (services.length === 0) {
@@ -466,8 +358,19 @@ function validateServices(services: ServiceDefinition[]): void {
     }
     names.add(service.name);
   });
+  // The edge checks each route as it is added; checking them all here first names
+  // the platform's property, \`services\`, in the message.
   defaultRoute(services);
+  routePriorities(services, 'services');
+  const targetGroups = services.length + services.filter(service => service.canary).length;
+  if (targetGroups > ALB_TARGET_GROUPS) {
+    throw new ConfigurationError(`\`services\` needs ${targetGroups} target groups (one for each service and canary), and an Application Load Balancer ` +
+      `takes ${ALB_TARGET_GROUPS}: split the services between two platforms, or raise the quota with AWS Support and build the edge yourself.`);
+  }
 }
+
+/** Target groups an Application Load Balancer takes by default (Elastic Load Balancing's user guide, "Quotas"). */
+const ALB_TARGET_GROUPS = 100;
 
 /**
  * What the platform's packs would find in a VPC the user made in the platform's

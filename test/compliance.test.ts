@@ -34,7 +34,7 @@ const configurations: [string, (stack: Stack) => void][] = [
     ];
     new Edge(stack, 'Edge', {
       vpc: network.vpc,
-      services,
+      routes: services.map(service => service.route),
       workloadSecurityGroup: network.workloadSecurityGroup,
       serverAccessLogsBucket: storage.accessLogsBucket,
       staticAssetsBucket: storage.staticAssetsBucket,

@@ -116,6 +116,10 @@ const cases: [string, () => CodeLearnPlatformProps, string][] = [
     services: [{ name: 'api' }, ...Array.from({ length: 100 }, (_, index) => ({ name: `s${index}`, path: `/s${index}/*` }))],
   }), '`services` needs 101 target groups (one for each service and canary), and an Application Load Balancer takes 100: split the services between ' +
     'two platforms, or raise the quota with AWS Support and build the edge yourself.'],
+  ['services: two on one priority', () => ({ services: [{ name: 'api' }, { name: 'a', path: '/a/*', priority: 7 }, { name: 'b', path: '/b/*', priority: 7 }] }),
+    '`services`: \'b\' (\'/b/*\') and \'a\' (\'/a/*\') both take listener rule priority 7: set `priority` on one of them to a free number from 1 to 49999.'],
+  ['edge: a static path that a service takes', () => ({ edge: { staticPathPattern: '/api/users/*' } }),
+    '`edge.staticPathPattern` (\'/api/users/*\') is also the path of \'user-service\': give the static assets another path.'],
   ['observability: invalid email', () => ({ observability: { alarmEmails: ['oncall'] } }),
     '`observability.alarmEmails` has \'oncall\', which is not an email address such as \'oncall@example.com\'.'],
   ['observability: error objective of 0', () => ({ observability: { errorRateObjectivePercent: 0 } }),

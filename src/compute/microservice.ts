@@ -5,6 +5,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IDependable } from 'constructs';
 import { Cluster } from './cluster';
+import type { EdgeRoute } from '../edge/route';
 import { ConfigurationError } from '../private/errors';
 import * as k8s from '../private/k8s';
 import { ManagedPolicyGrantee, podIdentityRole } from '../private/pod-identity';
@@ -332,6 +333,13 @@ export class Microservice extends Construct implements iam.IGrantable {
   public readonly canaryWeight: number;
 
   /**
+   * The service as the edge routes it: its path, priority and port, and its
+   * target group, weighted against the canary's when it has one. Pass it to
+   * `Edge.addRoute`.
+   */
+  public readonly route: EdgeRoute;
+
+  /**
    * The p99 response time this service promises.
    *
    * @default - the observability default
@@ -478,6 +486,18 @@ export class Microservice extends Construct implements iam.IGrantable {
     if (props.canary) {
       this.canaryTargetGroup = targetGroup('CanaryTargetGroup');
     }
+    this.route = {
+      name: props.name,
+      path: props.path,
+      priority: props.priority,
+      targetGroups: this.canaryTargetGroup
+        ? [
+          { targetGroup: this.targetGroup, weight: 100 - this.canaryWeight },
+          { targetGroup: this.canaryTargetGroup, weight: this.canaryWeight },
+        ]
+        : [{ targetGroup: this.targetGroup }],
+      targetPort: port,
+    };
 
     for (const [name, value] of Object.entries(props.environment ?? {})) {
       this.addEnvironment(name, value);

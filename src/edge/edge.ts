@@ -15,15 +15,15 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { CloudFrontWebAcl } from './cloudfront-web-acl';
-import { Microservice } from '../compute';
+import { EdgeRoute, forwardTo, validateRoute } from './route';
 import { AwsCalls } from '../private/aws-calls';
 import { logAccessLogs } from '../private/elb-access-logs';
 import { ConfigurationError } from '../private/errors';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
+import { pascalCase } from '../private/names';
 import { profileDefaults } from '../private/profile';
-import { defaultRoute, LAST_PRIORITY, routePriorities } from '../private/routes';
-import { serviceScope } from '../private/service-scope';
+import { checkPaths, LAST_PRIORITY, routePriorities } from '../private/routes';
 import { requirePathPattern, requireWholeNumber } from '../private/validate';
 import { DEFAULT_RULE_GROUPS, IP_RULE_GROUPS, logWebAcl, managedRules, validateRuleGroups, visibility, webAclMetricName } from '../private/web-acl';
 import { PlatformProfile } from '../profile';
@@ -120,11 +120,14 @@ export interface EdgeProps extends EdgeOptions {
   readonly vpc: ec2.IVpc;
 
   /**
-   * The services to route to. Exactly one has no `path`: it takes the default route.
+   * The routes to the services, each a listener rule in the edge (`<Name>Route`).
+   * Add routes in a scope of your choice with `addRoute`.
+   *
+   * @default - none: the listener answers 404 until routes are added
    */
-  readonly services: Microservice[];
+  readonly routes?: EdgeRoute[];
 
-  /** The security group of the pods, which the load balancer reaches on each service's port. */
+  /** The security group of the pods, which the load balancer reaches on each route's target port. */
   readonly workloadSecurityGroup: ec2.ISecurityGroup;
 
   /** The bucket that receives the server access logs of the edge's log bucket. */
@@ -168,25 +171,29 @@ const NOT_FOUND = elbv2.ListenerAction.fixedResponse(404, { contentType: 'text/p
  *   per-IP rate limit, the IP reputation list) on a CloudFront-scope web ACL, which
  *   the edge creates in us-east-1 or takes as `cloudFrontWebAclArn`. Both log to
  *   encrypted log groups with authorization headers and cookies redacted.
- * - Each service's rule has a stable priority (its own, or derived from its path);
- *   a service whose stack is nested in this one (as in the platform) gets its rule
- *   in its own scope, so it deploys with the service. The service without a path
- *   takes a catch-all rule at the last priority; the listener itself answers 404.
+ * - Each route is a listener rule with a stable priority (its own, or derived
+ *   from its path), created in the scope the caller gives to `addRoute` (the
+ *   platform gives each service's, so the rule deploys with the service). The
+ *   route without a path is a catch-all rule at the last priority; the listener
+ *   itself answers 404.
  *
  * @example
  * declare const vpc: ec2.IVpc;
- * declare const services: Microservice[];
  * declare const workloads: ec2.ISecurityGroup;
  * declare const accessLogs: s3.IBucket;
  * declare const staticAssets: s3.IBucket;
- * new Edge(this, 'Edge', {
+ * declare const gateway: Microservice;
+ * declare const users: Microservice;
+ * const edge = new Edge(this, 'Edge', {
  *   vpc,
- *   services,
+ *   routes: [gateway.route],
  *   workloadSecurityGroup: workloads,
  *   serverAccessLogsBucket: accessLogs,
  *   staticAssetsBucket: staticAssets,
  *   rateLimit: 1000,
  * });
+ * // A route in the service's own scope deploys with the service.
+ * edge.addRoute(users, 'Route', users.route);
  */
 export class Edge extends Construct {
   /** The internal Application Load Balancer. */
@@ -218,6 +225,10 @@ export class Edge extends Construct {
   public readonly url: string;
 
   private readonly webAclMetricName: string;
+  private readonly staticPath: string;
+  private readonly workloadSecurityGroup: ec2.ISecurityGroup;
+  private readonly routes: EdgeRoute[] = [];
+  private readonly targetPorts = new Set<number>();
 
   constructor(scope: Construct, id: string, props: EdgeProps) {
     super(scope, id);
@@ -225,15 +236,10 @@ export class Edge extends Construct {
     requireWholeNumber('rateLimit', rateLimit, 10, 2_000_000_000);
     const ruleGroups = props.managedRuleGroups ?? DEFAULT_RULE_GROUPS;
     validateRuleGroups('managedRuleGroups', ruleGroups);
-    validateLoadBalancerQuotas(props.services);
-    const routes = props.services.map(service => ({ name: service.serviceName, path: service.path, priority: service.priority, service }));
-    const defaultService = defaultRoute(routes).service;
-    const priorities = routePriorities(routes);
     const staticPath = props.staticPathPattern ?? '/static/*';
     requirePathPattern('staticPathPattern', staticPath, '/static/*');
-    if (props.services.some(service => service.path === staticPath)) {
-      throw new ConfigurationError(`\`staticPathPattern\` ('${staticPath}') is also a service's path: give the static assets another path.`);
-    }
+    this.staticPath = staticPath;
+    this.workloadSecurityGroup = props.workloadSecurityGroup;
     const stack = Stack.of(this);
     const inUsEast1 = stack.region === 'us-east-1';
     if (props.domain) {
@@ -321,12 +327,6 @@ export class Edge extends Construct {
       'fail (ROLLBACK_FAILED) instead of letting it be retried. Enable termination protection on the stack to guard against deletion.',
       HIPAA_AND_NIST);
 
-    // Each service's pods admit the load balancer on their port.
-    const ports = new Set(props.services.map(service => service.port));
-    for (const port of ports) {
-      this.loadBalancer.connections.allowTo(props.workloadSecurityGroup, ec2.Port.tcp(port), 'Load balancer to the pods of the services');
-    }
-
     const originDomain = props.domain ? `origin.${props.domain.domainName}` : undefined;
     if (props.domain && originDomain) {
       const originCertificate = new acm.Certificate(this, 'OriginCertificate', {
@@ -354,17 +354,7 @@ export class Edge extends Construct {
       acknowledgeControlRule(this.listener, 'ELBv2ACMCertificateRequired', inVpc);
     }
 
-    // In the platform each service's rule is created in the service's scope, so it
-    // lives in the service's nested stack, and the listener names no service: no
-    // service waits for another. Priorities come from the services, never from
-    // their order. The default route is a catch-all rule at the last priority; the
-    // listener itself answers 404.
-    for (const [route, priority] of priorities) {
-      const path = route.path!;
-      const base = path.endsWith('/*') ? path.slice(0, -2) : undefined;
-      this.route(route.service, priority, base ? [path, base] : [path]);
-    }
-    this.route(defaultService, LAST_PRIORITY, ['/*']);
+    (props.routes ?? []).forEach((route, index) => this.createRoute(this, `${pascalCase(route.name)}Route`, route, `routes[${index}]`));
 
     // The regional web ACL: the rules that judge the request's content.
     const contentGroups = ruleGroups.filter(group => !IP_RULE_GROUPS.includes(group));
@@ -445,14 +435,54 @@ export class Edge extends Construct {
     });
   }
 
-  /** The listener rule that sends `paths` to `service` (in the service's stack when it is nested in this one). */
-  private route(service: Microservice, priority: number, paths: string[]): elbv2.ApplicationListenerRule {
-    const { scope, id } = serviceScope(this, service, 'Route');
+  /**
+   * Routes requests to a service: a listener rule created as `id` in `scope`,
+   * and the workloads' security group opened to the load balancer on the
+   * route's target port.
+   *
+   * Give the service's own scope (the platform gives each service's), so that
+   * the rule deploys with the service and the listener names no service: no
+   * service waits for another. A scope in a stack that this edge's stack
+   * depends on would make a cycle.
+   *
+   * Priorities come from the routes, never from the order they are added in. A
+   * route fails when its name, path or priority is another's, when it has no path
+   * and another has none, when a route with a wider pattern would take its
+   * requests first, or when the load balancer would exceed 100 target groups.
+   */
+  public addRoute(scope: Construct, id: string, route: EdgeRoute): elbv2.ApplicationListenerRule {
+    return this.createRoute(scope, id, route, 'route');
+  }
+
+  /** `addRoute`, with `where` naming the route in the messages. */
+  private createRoute(scope: Construct, id: string, route: EdgeRoute, where: string): elbv2.ApplicationListenerRule {
+    validateRoute(where, route);
+    if (this.routes.some(other => other.name === route.name)) {
+      throw new ConfigurationError(`\`${where}.name\` ('${route.name}') is the name of another route: give each route its own name.`);
+    }
+    if (route.path === this.staticPath) {
+      throw new ConfigurationError(`\`staticPathPattern\` ('${this.staticPath}') is also the path of '${route.name}': give the static assets another path.`);
+    }
+    const routes = [...this.routes, route];
+    checkPaths(routes, 'routes');
+    const priority = route.path === undefined ? LAST_PRIORITY : routePriorities(routes, 'routes').get(route)!;
+    const targetGroups = routes.reduce((sum, each) => sum + each.targetGroups.length, 0);
+    if (targetGroups > ALB_QUOTA) {
+      throw new ConfigurationError(`\`routes\` need ${targetGroups} target groups, and an Application Load Balancer takes ${ALB_QUOTA}: ` +
+        'split the routes between two edges, or raise the quota with AWS Support.');
+    }
+    this.routes.push(route);
+    if (!this.targetPorts.has(route.targetPort)) {
+      this.targetPorts.add(route.targetPort);
+      this.loadBalancer.connections.allowTo(this.workloadSecurityGroup, ec2.Port.tcp(route.targetPort), 'Load balancer to the pods of the services');
+    }
+    const path = route.path ?? '/*';
+    const base = path !== '/*' && path.endsWith('/*') ? path.slice(0, -2) : undefined;
     return new elbv2.ApplicationListenerRule(scope, id, {
       listener: this.listener,
       priority,
-      conditions: [elbv2.ListenerCondition.pathPatterns(paths)],
-      action: forwardTo(service),
+      conditions: [elbv2.ListenerCondition.pathPatterns(base ? [path, base] : [path])],
+      action: forwardTo(route),
     });
   }
 
@@ -545,17 +575,6 @@ export class Edge extends Construct {
 /** The HTTPS port of the load balancer when the platform has a domain. */
 const HTTPS_PORT = 443;
 
-/** Forwards to the service's target group, weighted across its canary when it has one. */
-function forwardTo(service: Microservice): elbv2.ListenerAction {
-  if (!service.canaryTargetGroup) {
-    return elbv2.ListenerAction.forward([service.targetGroup]);
-  }
-  return elbv2.ListenerAction.weightedForward([
-    { targetGroup: service.targetGroup, weight: 100 - service.canaryWeight },
-    { targetGroup: service.canaryTargetGroup, weight: service.canaryWeight },
-  ]);
-}
-
 /** The zone's name when it is written in the app (without its final dot); undefined when it is not known at synth. */
 function literalZoneName(zone: route53.IHostedZone): string | undefined {
   let name: string;
@@ -566,19 +585,6 @@ function literalZoneName(zone: route53.IHostedZone): string | undefined {
     return undefined;
   }
   return Token.isUnresolved(name) ? undefined : name.replace(/\.$/, '').toLowerCase();
-}
-
-/**
- * An Application Load Balancer takes 100 target groups and 100 listener rules
- * (its default quotas, Elastic Load Balancing's user guide): one target group for
- * each service and canary, one rule for each service. More fail the deploy.
- */
-function validateLoadBalancerQuotas(services: Microservice[]): void {
-  const targetGroups = services.length + services.filter(service => service.canaryTargetGroup).length;
-  if (targetGroups > ALB_QUOTA) {
-    throw new ConfigurationError(`\`services\` needs ${targetGroups} target groups (one for each service and canary), and an Application Load Balancer ` +
-      `takes ${ALB_QUOTA}: split the services between two platforms, or raise the quota with AWS Support and build the edge yourself.`);
-  }
 }
 
 /** Target groups, and listener rules, an Application Load Balancer takes by default. */

@@ -1,2 +1,3 @@
 export * from './cloudfront-web-acl';
 export * from './edge';
+export * from './route';

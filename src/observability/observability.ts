@@ -17,7 +17,6 @@ import { customerManagedKey } from '../private/keys';
 import { acknowledgeManagedPolicies } from '../private/nag';
 import { pascalCase } from '../private/names';
 import { podIdentityPrincipal } from '../private/pod-identity';
-import { serviceScope } from '../private/service-scope';
 import { requireAddonVersion, requireLatency } from '../private/validate';
 
 /**
@@ -90,9 +89,10 @@ export interface ObservabilityProps extends ObservabilityOptions {
   readonly cluster?: Cluster;
 
   /**
-   * The services: latency, error-rate and unhealthy-target alarms each (in the
-   * service's own scope when its stack is nested in this one, as in the platform),
-   * and a line each on the graphs of the dashboard's Services section.
+   * Services watched in this construct: latency, error-rate and unhealthy-target
+   * alarms each (`<Name>LatencyP99`, `<Name>ErrorRate`, `<Name>UnhealthyTargets`),
+   * and a line each on the graphs of the dashboard's Services section. To keep a
+   * service's alarms with the service, call `watchService` with its scope instead.
    *
    * @default - none
    */
@@ -159,12 +159,31 @@ export interface PlatformAlarmOptions {
 }
 
 
-/** The metrics of one service on the dashboard. */
-interface ServiceMetrics {
-  readonly requests: cloudwatch.IMetric;
-  readonly p99: cloudwatch.IMetric;
-  readonly errors: cloudwatch.IMetric;
-  readonly unhealthy: cloudwatch.IMetric;
+/**
+ * A service as `Observability.watchService` watches it: through the target group
+ * the load balancer sends its requests to.
+ */
+export interface WatchedService {
+  /** The service's name, in its alarms' names and descriptions and on the dashboard. */
+  readonly name: string;
+
+  /** The target group of the service's stable release, attached to a load balancer. */
+  readonly targetGroup: elbv2.IApplicationTargetGroup;
+
+  /**
+   * The p99 response time the service answers within.
+   *
+   * @default - the observability's `latencyObjective`
+   */
+  readonly latencyObjective?: Duration;
+}
+
+/** The graphs of the dashboard's Services section, a line a service on each. */
+interface ServiceGraphs {
+  readonly requests: cloudwatch.GraphWidget;
+  readonly p99: cloudwatch.GraphWidget;
+  readonly errors: cloudwatch.GraphWidget;
+  readonly unhealthy: cloudwatch.GraphWidget;
 }
 
 /**
@@ -197,6 +216,12 @@ export class Observability extends Construct {
    * @default - none without a cluster
    */
   public readonly observabilityAddon?: eks.CfnAddon;
+
+  private readonly latency: Duration;
+  private readonly errorRatePercent: number;
+  /** The Services section: empty until a service is watched, in its place on the dashboard whenever that is. */
+  private readonly servicesSection = new cloudwatch.Column();
+  private serviceGraphs?: ServiceGraphs;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps = {}) {
     super(scope, id);
@@ -247,21 +272,13 @@ export class Observability extends Construct {
       defaultInterval: Duration.hours(3),
     });
 
+    this.latency = latency;
+    this.errorRatePercent = errorRate;
     if (props.edge) this.watchEdge(props.edge, latency);
-    const services = (props.services ?? []).map(service => this.watchService(service, latency, errorRate));
-    if (services.length > 0) {
-      // One section compares the services, a line each: the dashboard grows by a
-      // few metrics a service, not by a section (Application Signals, from the
-      // add-on, has each service's own view).
-      const graph = (title: string, metric: keyof ServiceMetrics) => new cloudwatch.GraphWidget({
-        title, left: services.map(service => service[metric]), width: 6, height: 6, legendPosition: cloudwatch.LegendPosition.RIGHT,
-      });
-      this.section('Services', [
-        graph('Requests by service', 'requests'),
-        graph('p99 response time by service', 'p99'),
-        graph('5xx responses by service', 'errors'),
-        graph('Unhealthy pods by service', 'unhealthy'),
-      ], 4);
+    this.dashboard.addWidgets(this.servicesSection);
+    for (const service of props.services ?? []) {
+      this.watchServiceIn(this, pascalCase(service.serviceName),
+        { name: service.serviceName, targetGroup: service.targetGroup, latencyObjective: service.latencyObjective });
     }
     if (props.cluster) this.observabilityAddon = this.watchCluster(props.cluster, props.addonVersion);
     if (props.applicationSignals) {
@@ -355,31 +372,74 @@ export class Observability extends Construct {
     ]);
   }
 
-  private watchService(service: Microservice, platformLatency: Duration, errorRatePercent: number): ServiceMetrics {
+  /**
+   * Watches a service: alarms on its p99 response time, its 5xx rate and its
+   * unhealthy targets (`LatencyP99`, `ErrorRate` and `UnhealthyTargets` in
+   * `scope`, named `<Name>LatencyP99` and so on in `alarms`), and a line on each
+   * graph of the dashboard's Services section.
+   *
+   * Give the service's own scope (the platform gives each service's), so that the
+   * alarms deploy with the service and this construct's stack does not grow with
+   * the number of services. A scope in a stack that this construct's stack
+   * depends on would make a cycle: watch such a service through `services`.
+   *
+   * @returns the service's three alarms
+   */
+  public watchService(scope: Construct, service: WatchedService): cloudwatch.Alarm[] {
+    return this.watchServiceIn(scope, '', service);
+  }
+
+  /** `watchService`, with the alarms' construct IDs prefixed by `prefix`. */
+  private watchServiceIn(scope: Construct, prefix: string, service: WatchedService): cloudwatch.Alarm[] {
     const period = Duration.minutes(1);
-    const name = service.serviceName;
-    const latency = service.latencyObjective ?? platformLatency;
+    const name = service.name;
+    const latency = service.latencyObjective ?? this.latency;
+    const errorRatePercent = this.errorRatePercent;
     requireLatency(`${name}.latencyObjective`, latency);
     const group = service.targetGroup;
     const requests = group.metrics.requestCount({ period, statistic: 'Sum' });
     const errors = group.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period, statistic: 'Sum' });
     const p99 = group.metrics.targetResponseTime({ period, statistic: 'p99' });
     const errorRate = rate('FILL(errors, 0)', 'requests', { errors, requests }, `${name} 5xx rate (%)`, period);
-    // In the platform a service's alarms are created in its scope, so they live in
-    // its nested stack and the platform's stack does not grow by three alarms a service.
-    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
-      const where = serviceScope(this, service, id);
-      return this.createAlarm(where.scope, where.id, `${pascalCase(name)}${id}`, { metric, threshold, description });
-    };
-    alarm('LatencyP99', p99, latency.toMilliseconds() / 1000,
-      `${name}: p99 response time above ${latency.toHumanString()} for 3 of 3 minutes.`);
-    alarm('ErrorRate', errorRate, errorRatePercent,
-      `${name}: more than ${errorRatePercent}% of responses are 5xx for 3 of 3 minutes.`);
+    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) =>
+      this.createAlarm(scope, `${prefix}${id}`, `${pascalCase(name)}${id}`, { metric, threshold, description });
     const unhealthy = group.metrics.unhealthyHostCount({ period, statistic: 'Maximum' });
-    alarm('UnhealthyTargets', unhealthy, 0,
-      `${name}: at least one pod fails the load balancer's health check for 3 of 3 minutes.`);
+    const alarms = [
+      alarm('LatencyP99', p99, latency.toMilliseconds() / 1000,
+        `${name}: p99 response time above ${latency.toHumanString()} for 3 of 3 minutes.`),
+      alarm('ErrorRate', errorRate, errorRatePercent,
+        `${name}: more than ${errorRatePercent}% of responses are 5xx for 3 of 3 minutes.`),
+      alarm('UnhealthyTargets', unhealthy, 0,
+        `${name}: at least one pod fails the load balancer's health check for 3 of 3 minutes.`),
+    ];
+    const graphs = this.serviceGraphs ?? this.addServicesSection();
     const labelled = (metric: cloudwatch.Metric) => metric.with({ label: name });
-    return { requests: labelled(requests), p99: labelled(p99), errors: labelled(errors), unhealthy: labelled(unhealthy) };
+    graphs.requests.addLeftMetric(labelled(requests));
+    graphs.p99.addLeftMetric(labelled(p99));
+    graphs.errors.addLeftMetric(labelled(errors));
+    graphs.unhealthy.addLeftMetric(labelled(unhealthy));
+    return alarms;
+  }
+
+  /**
+   * One section compares the services, a line each: the dashboard grows by a few
+   * metrics a service, not by a section (Application Signals, from the add-on,
+   * has each service's own view).
+   */
+  private addServicesSection(): ServiceGraphs {
+    const graph = (title: string) => new cloudwatch.GraphWidget({
+      title, left: [], width: 6, height: 6, legendPosition: cloudwatch.LegendPosition.RIGHT,
+    });
+    const graphs: ServiceGraphs = {
+      requests: graph('Requests by service'),
+      p99: graph('p99 response time by service'),
+      errors: graph('5xx responses by service'),
+      unhealthy: graph('Unhealthy pods by service'),
+    };
+    this.servicesSection.addWidget(new cloudwatch.TextWidget({ markdown: '## Services', width: 24, height: 1 }));
+    this.servicesSection.addWidget(new cloudwatch.Row(graphs.requests, graphs.p99, graphs.errors, graphs.unhealthy));
+    this.serviceGraphs = graphs;
+    return graphs;
   }
 
   private watchCluster(cluster: Cluster, addonVersion: string | undefined): eks.CfnAddon {

@@ -13,20 +13,37 @@ export interface Route {
 export const LAST_PRIORITY = 50_000;
 
 /**
- * Checks that no two routes share a path and that exactly one has none (the
- * load balancer's default route), and returns that one.
+ * Checks that no two routes share a path and that at most one has none (the
+ * load balancer's default route), and returns that one. `property` names the
+ * list in the messages: `services` in the platform, `routes` in the edge.
+ */
+export function checkPaths<T extends Route>(routes: T[], property: string): T | undefined {
+  const owners = new Map<string, string>();
+  let catchAll: T | undefined;
+  for (const route of routes) {
+    if (route.path === undefined) {
+      if (catchAll) {
+        throw new ConfigurationError(`\`${property}\`: '${route.name}' has no \`path\`, and '${catchAll.name}' takes the default route already: ` +
+          `give '${route.name}' a path.`);
+      }
+      catchAll = route;
+      continue;
+    }
+    const owner = owners.get(route.path);
+    if (owner) {
+      throw new ConfigurationError(`\`${property}\`: '${route.name}' and '${owner}' both take the path '${route.path}': give each ${singular(property)} its own path.`);
+    }
+    owners.set(route.path, route.name);
+  }
+  return catchAll;
+}
+
+/**
+ * Checks the platform's services as routes: no two share a path and exactly one
+ * has none (the API gateway, the default route), and returns that one.
  */
 export function defaultRoute<T extends Route>(routes: T[]): T {
-  const owners = new Map<string, string>();
-  for (const route of routes) {
-    if (route.path !== undefined) {
-      const owner = owners.get(route.path);
-      if (owner) {
-        throw new ConfigurationError(`\`services\`: '${route.name}' and '${owner}' both take the path '${route.path}': give each service its own path.`);
-      }
-      owners.set(route.path, route.name);
-    }
-  }
+  checkPaths(routes.filter(route => route.path !== undefined), 'services');
   const defaults = routes.filter(route => route.path === undefined);
   if (defaults.length !== 1) {
     throw new ConfigurationError(
@@ -54,8 +71,12 @@ export function derivedPriority(path: string): number {
 /** The first priority and the size of the band of paths with 0, 1, 2 and 3 or more segments before the wildcard. */
 const PRIORITY_BANDS: [number, number][] = [[49_000, 999], [44_000, 5_000], [14_000, 30_000], [1, 13_999]];
 
-/** The priority of each route with a path: the user's, or the one derived from the path. */
-export function routePriorities<T extends Route>(routes: T[]): Map<T, number> {
+/**
+ * The priority of each route with a path: the user's, or the one derived from
+ * the path. Fails when two share one, or when a route covers another that comes
+ * after it. `property` names the list in the messages.
+ */
+export function routePriorities<T extends Route>(routes: T[], property: string): Map<T, number> {
   const priorities = new Map<T, number>();
   for (const route of routes.filter(candidate => candidate.path !== undefined)) {
     priorities.set(route, route.priority ?? derivedPriority(route.path!));
@@ -64,7 +85,7 @@ export function routePriorities<T extends Route>(routes: T[]): Map<T, number> {
   for (const [route, priority] of priorities) {
     const holder = holders.get(priority);
     if (holder) {
-      throw new ConfigurationError(`\`services\`: '${route.name}' ('${route.path}') and '${holder.name}' ('${holder.path}') both take listener rule priority ${priority}: ` +
+      throw new ConfigurationError(`\`${property}\`: '${route.name}' ('${route.path}') and '${holder.name}' ('${holder.path}') both take listener rule priority ${priority}: ` +
         `set \`priority\` on one of them to a free number from 1 to ${LAST_PRIORITY - 1}.`);
     }
     holders.set(priority, route);
@@ -73,7 +94,7 @@ export function routePriorities<T extends Route>(routes: T[]): Map<T, number> {
   for (const [general, generalPriority] of priorities) {
     for (const [specific, specificPriority] of priorities) {
       if (general !== specific && covers(general.path!, specific.path!) && generalPriority < specificPriority) {
-        throw new ConfigurationError(`\`services\`: '${specific.name}' ('${specific.path}', priority ${specificPriority}) would never be reached: ` +
+        throw new ConfigurationError(`\`${property}\`: '${specific.name}' ('${specific.path}', priority ${specificPriority}) would never be reached: ` +
           `'${general.name}' ('${general.path}', priority ${generalPriority}) matches its requests first. ` +
           `Set \`priority\` on '${specific.name}' below ${generalPriority}, or on '${general.name}' above ${specificPriority}.`);
       }
@@ -87,4 +108,9 @@ function covers(general: string, specific: string): boolean {
   const prefix = general.endsWith('*') && !general.slice(0, -1).includes('*') ? general.slice(0, -1) : undefined;
   const literal = specific.split(/[*?]/)[0];
   return prefix !== undefined && literal.startsWith(prefix);
+}
+
+/** `services` → `service`, `routes` → `route`. */
+function singular(property: string): string {
+  return property.replace(/s$/, '');
 }

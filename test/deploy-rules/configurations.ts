@@ -66,12 +66,11 @@ export const CONFIGURATIONS: Configuration[] = [
       const network = new Network(stack, 'Network');
       const cluster = new Cluster(stack, 'Cluster', { vpc: network.vpc, workloadSecurityGroup: network.workloadSecurityGroup });
       const storage = new Storage(stack, 'Storage');
+      const gateway = new Microservice(stack, 'Gateway', { cluster, name: 'api-gateway' });
+      const users = new Microservice(stack, 'Users', { cluster, name: 'user-service', path: '/api/users/*', canary: { weight: 50 } });
       new Edge(stack, 'Edge', {
         vpc: network.vpc,
-        services: [
-          new Microservice(stack, 'Gateway', { cluster, name: 'api-gateway' }),
-          new Microservice(stack, 'Users', { cluster, name: 'user-service', path: '/api/users/*', canary: { weight: 50 } }),
-        ],
+        routes: [gateway.route, users.route],
         workloadSecurityGroup: network.workloadSecurityGroup,
         serverAccessLogsBucket: storage.accessLogsBucket,
         staticAssetsBucket: storage.staticAssetsBucket,

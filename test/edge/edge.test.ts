@@ -1,10 +1,12 @@
 import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import { CloudFrontWebAcl, Cluster, Edge, EdgeOptions, Microservice, MicroserviceOptions, Network, PlatformProfile, Storage } from '../../src';
+import { Construct } from 'constructs';
+import { CloudFrontWebAcl, Cluster, Edge, EdgeOptions, EdgeRoute, Microservice, MicroserviceOptions, Network, PlatformProfile, Storage } from '../../src';
 import { derivedPriority } from '../../src/private/routes';
 import { TEST_ENV, testStack } from '../support/app';
 
@@ -26,7 +28,7 @@ function setup({ options = {}, services, stack = testStack({ env: TEST_ENV }) }:
   const microservices = definitions.map(definition => new Microservice(stack, definition.name, { ...definition, cluster }));
   const edge = new Edge(stack, 'Edge', {
     vpc: network.vpc,
-    services: microservices,
+    routes: microservices.map(service => service.route),
     workloadSecurityGroup: network.workloadSecurityGroup,
     serverAccessLogsBucket: storage.accessLogsBucket,
     staticAssetsBucket: storage.staticAssetsBucket,
@@ -390,6 +392,98 @@ describe('Edge', () => {
     });
   });
 
+  describe('routes added in a scope the caller gives', () => {
+    function bare(stack: Stack = testStack({ env: TEST_ENV })) {
+      const network = new Network(stack, 'Network');
+      const storage = new Storage(stack, 'Storage');
+      const edge = new Edge(stack, 'Edge', {
+        vpc: network.vpc,
+        workloadSecurityGroup: network.workloadSecurityGroup,
+        serverAccessLogsBucket: storage.accessLogsBucket,
+        staticAssetsBucket: storage.staticAssetsBucket,
+      });
+      const group = (id: string, port = 8080) => new elbv2.ApplicationTargetGroup(stack, id, {
+        vpc: network.vpc, port, protocol: elbv2.ApplicationProtocol.HTTP, targetType: elbv2.TargetType.IP,
+      });
+      return { stack, edge, group, network };
+    }
+
+    test('the rule is created where the caller says, and the workloads admit the load balancer on the route\'s port', () => {
+      const { stack, edge, group } = bare();
+      const unit = new Construct(stack, 'Search');
+      const rule = edge.addRoute(unit, 'Route', { name: 'search', path: '/api/search/*', targetGroups: [{ targetGroup: group('Group', 9000) }], targetPort: 9000 });
+      expect(rule.node.path).toBe('Test/Search/Route');
+      const template = Template.fromStack(stack);
+      template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+        Priority: derivedPriority('/api/search/*'),
+        Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/api/search/*', '/api/search'] } }],
+        Actions: [{ Type: 'forward', TargetGroupArn: { Ref: Match.stringLikeRegexp('^Group') } }],
+      });
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+        FromPort: 9000, ToPort: 9000, SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EdgeSecurityGroup'), 'GroupId'] },
+      });
+    });
+
+    test('without a default route the listener answers 404 to what no rule takes', () => {
+      const { stack, edge, group } = bare();
+      edge.addRoute(stack, 'Users', { name: 'users', path: '/api/users/*', targetGroups: [{ targetGroup: group('Group') }], targetPort: 8080 });
+      const template = Template.fromStack(stack);
+      template.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 1);
+      template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+        DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'Not found' } }],
+      });
+    });
+
+    test('a route weighted across three target groups', () => {
+      const { stack, edge, group } = bare();
+      edge.addRoute(stack, 'Web', {
+        name: 'web',
+        targetGroups: [{ targetGroup: group('Blue'), weight: 80 }, { targetGroup: group('Green'), weight: 20 }, { targetGroup: group('Dark'), weight: 0 }],
+        targetPort: 8080,
+      });
+      Template.fromStack(stack).hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+        Priority: 50000,
+        Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/*'] } }],
+        Actions: [{
+          Type: 'forward',
+          ForwardConfig: {
+            TargetGroups: [
+              { TargetGroupArn: { Ref: Match.stringLikeRegexp('^Blue') }, Weight: 80 },
+              { TargetGroupArn: { Ref: Match.stringLikeRegexp('^Green') }, Weight: 20 },
+              { TargetGroupArn: { Ref: Match.stringLikeRegexp('^Dark') }, Weight: 0 },
+            ],
+          },
+        }],
+      });
+    });
+
+    test('bad routes fail with the property, the value and the fix', () => {
+      const { stack, edge, group } = bare();
+      const targetGroups = [{ targetGroup: group('Group') }];
+      const add = (route: Partial<EdgeRoute>) => () => edge.addRoute(stack, `R${Math.random()}`, { name: 'r', targetGroups, targetPort: 8080, ...route });
+      expect(add({ targetGroups: [] })).toThrow(new Error('`route.targetGroups` has 0 target groups: a listener rule forwards to 1 to 5.'));
+      expect(add({ targetGroups: [{ targetGroup: group('G1'), weight: 1000 }, { targetGroup: group('G2') }] }))
+        .toThrow(new Error('`route.targetGroups[0].weight` (1000) must be a whole number from 0 to 999.'));
+      expect(add({ targetPort: 0 })).toThrow(new Error('`route.targetPort` (0) must be a whole number from 1 to 65535.'));
+      expect(add({ priority: 3 })).toThrow(new Error(
+        '`route.priority` is set, but the route has no `path`: the default route always comes last. Remove `priority`, or give the route a path.'));
+      expect(add({ path: 'api' })).toThrow(new Error('`route.path` (\'api\') is not a path pattern: write it as \'/api/users/*\'.'));
+      expect(add({ name: '' })).toThrow(new Error('`route.name` (\'\') must be a literal, non-empty name such as \'user-service\'.'));
+      edge.addRoute(stack, 'First', { name: 'first', path: '/first/*', targetGroups, targetPort: 8080 });
+      expect(add({ name: 'first', path: '/other/*' })).toThrow(new Error('`route.name` (\'first\') is the name of another route: give each route its own name.'));
+    });
+
+    test('more target groups than a load balancer takes', () => {
+      const { stack, edge, group } = bare();
+      const groups = Array.from({ length: 5 }, (_, index) => ({ targetGroup: group(`Group${index}`) }));
+      for (let index = 0; index < 20; index++) {
+        edge.addRoute(stack, `Route${index}`, { name: `r${index}`, path: `/r${index}/*`, targetGroups: groups, targetPort: 8080 });
+      }
+      expect(() => edge.addRoute(stack, 'Last', { name: 'last', path: '/last/*', targetGroups: [groups[0]], targetPort: 8080 })).toThrow(new Error(
+        '`routes` need 101 target groups, and an Application Load Balancer takes 100: split the routes between two edges, or raise the quota with AWS Support.'));
+    });
+  });
+
   test('in an environment-agnostic stack, access logs admit both delivery principals', () => {
     const { template } = setup({ stack: testStack() });
     const policy = Object.values(template.findResources('AWS::S3::BucketPolicy', {
@@ -441,16 +535,14 @@ describe('Edge', () => {
         '`managedRuleGroups` ([AWSManagedRulesSQLiRuleSet, AWSManagedRulesSQLiRuleSet]) lists a rule group twice: list each once.'],
       ['a rule group that is not AWS managed', { options: { managedRuleGroups: ['MyRules'] } },
         '`managedRuleGroups` has \'MyRules\', which is not an AWS managed rule group name such as \'AWSManagedRulesCommonRuleSet\'.'],
-      ['no default route', { services: [{ name: 'a', path: '/a/*' }] },
-        '`services` has 0 service(s) without a `path`: exactly one, the API gateway, takes the default route. Give the others a path.'],
       ['two default routes', { services: [{ name: 'a' }, { name: 'b' }] },
-        '`services` has 2 service(s) without a `path` (a, b): exactly one, the API gateway, takes the default route. Give the others a path.'],
+        '`routes`: \'b\' has no `path`, and \'a\' takes the default route already: give \'b\' a path.'],
       ['a path twice', { services: [{ name: 'a' }, { name: 'b', path: '/x/*' }, { name: 'c', path: '/x/*' }] },
-        '`services`: \'c\' and \'b\' both take the path \'/x/*\': give each service its own path.'],
+        '`routes`: \'c\' and \'b\' both take the path \'/x/*\': give each route its own path.'],
       ['a static path that is not a pattern', { options: { staticPathPattern: 'static' } },
         '`staticPathPattern` (\'static\') is not a path pattern: write it as \'/static/*\'.'],
       ['a static path that a service takes', { options: { staticPathPattern: '/api/users/*' } },
-        '`staticPathPattern` (\'/api/users/*\') is also a service\'s path: give the static assets another path.'],
+        '`staticPathPattern` (\'/api/users/*\') is also the path of \'user-service\': give the static assets another path.'],
     ];
     test.each(cases)('%s', (_name, input, message) => {
       expect(() => setup(input)).toThrow(new Error(message));
@@ -492,11 +584,11 @@ describe('Edge', () => {
     });
     test('two services on one priority', () => {
       expect(() => setup({ services: [{ name: 'a' }, { name: 'b', path: '/b/*', priority: 5 }, { name: 'c', path: '/c/*', priority: 5 }] })).toThrow(new Error(
-        '`services`: \'c\' (\'/c/*\') and \'b\' (\'/b/*\') both take listener rule priority 5: set `priority` on one of them to a free number from 1 to 49999.'));
+        '`routes`: \'c\' (\'/c/*\') and \'b\' (\'/b/*\') both take listener rule priority 5: set `priority` on one of them to a free number from 1 to 49999.'));
     });
     test('a general path checked before a more specific one', () => {
       expect(() => setup({ services: [{ name: 'a' }, { name: 'api', path: '/api/*', priority: 5 }, { name: 'users', path: '/api/users/*', priority: 9 }] })).toThrow(new Error(
-        '`services`: \'users\' (\'/api/users/*\', priority 9) would never be reached: \'api\' (\'/api/*\', priority 5) matches its requests first. ' +
+        '`routes`: \'users\' (\'/api/users/*\', priority 9) would never be reached: \'api\' (\'/api/*\', priority 5) matches its requests first. ' +
         'Set `priority` on \'users\' below 5, or on \'api\' above 9.'));
     });
   });

@@ -1,7 +1,9 @@
 import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { Cluster, CodeLearnPlatform, Edge, MessageBroker, Microservice, Network, Observability, ObservabilityOptions, Storage } from '../../src';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { Construct } from 'constructs';
+import { Cluster, CodeLearnPlatform, Database, Edge, MessageBroker, Microservice, Network, Observability, ObservabilityOptions, Storage } from '../../src';
 import { mergedTemplate, TEST_ENV, testApp, testStack } from '../support/app';
 
 /**
@@ -202,7 +204,7 @@ describe('Observability', () => {
     const storage = new Storage(front, 'Storage');
     const edge = new Edge(front, 'Edge', {
       vpc: network.vpc,
-      services,
+      routes: services.map(service => service.route),
       workloadSecurityGroup: network.workloadSecurityGroup,
       serverAccessLogsBucket: storage.accessLogsBucket,
       staticAssetsBucket: storage.staticAssetsBucket,
@@ -269,6 +271,44 @@ describe('Observability', () => {
     const plain = testStack();
     new CodeLearnPlatform(plain, 'Platform');
     Template.fromStack(plain).resourceCountIs('AWS::ApplicationSignals::Discovery', 0);
+  });
+
+  test('watches a service in the scope the caller gives, in the dashboard\'s Services section whenever it is added', () => {
+    const stack = testStack({ env: TEST_ENV });
+    const network = new Network(stack, 'Network');
+    const database = new Database(stack, 'Database', { vpc: network.vpc });
+    const observability = new Observability(stack, 'Observability', { database, latencyObjective: Duration.millis(500) });
+    const listener = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc: network.vpc }).addListener('Http', {
+      port: 80, open: false, defaultAction: elbv2.ListenerAction.fixedResponse(404),
+    });
+    const group = (id: string) => listener.addTargets(id, {
+      port: 8080,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      priority: id === 'Search' ? 1 : 2,
+      conditions: [elbv2.ListenerCondition.pathPatterns([`/${id}/*`])],
+    });
+    const unit = new Construct(stack, 'SearchUnit');
+    const alarms = observability.watchService(unit, { name: 'search', targetGroup: group('Search'), latencyObjective: Duration.millis(250) });
+    observability.watchService(new Construct(stack, 'FeedUnit'), { name: 'feed', targetGroup: group('Feed') });
+
+    expect(alarms.map(alarm => alarm.node.path)).toEqual(['Test/SearchUnit/LatencyP99', 'Test/SearchUnit/ErrorRate', 'Test/SearchUnit/UnhealthyTargets']);
+    expect(observability.alarms.SearchLatencyP99).toBe(alarms[0]);
+    const properties = alarmsOf(observability);
+    expect(properties.SearchLatencyP99.Threshold).toBe(0.25);
+    expect(properties.FeedLatencyP99.Threshold).toBe(0.5);
+    // The section stays where it belongs, before the database's, with a line a service.
+    const body = JSON.stringify(Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard'));
+    expect(body.indexOf('## Services')).toBeGreaterThan(-1);
+    expect(body.indexOf('## Services')).toBeLessThan(body.indexOf('## Database'));
+    expect(body.match(/\\"label\\":\\"(search|feed)\\"/g)).toHaveLength(8);
+  });
+
+  test('without services the dashboard has no Services section', () => {
+    const stack = testStack({ env: TEST_ENV });
+    new Observability(stack, 'Observability', { database: new Database(stack, 'Database', { vpc: new Network(stack, 'Network').vpc }) });
+    const body = JSON.stringify(Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard'));
+    expect(body).toContain('## Database');
+    expect(body).not.toContain('## Services');
   });
 
   test('alone: a topic, an empty dashboard and the alarms you add', () => {

@@ -1,0 +1,176 @@
+import { Fn, NestedStack, Stack } from 'aws-cdk-lib';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import { Construct } from 'constructs';
+import { Cluster, Microservice } from './compute';
+import { Cache, Database, Messaging, Storage } from './data';
+import { Edge } from './edge';
+import { Observability } from './observability';
+import { withPropertyPrefix } from './private/errors';
+import * as k8s from './private/k8s';
+import { acknowledgeWildcardResource } from './private/nag';
+import { pascalCase } from './private/names';
+import { profileDefaults } from './private/profile';
+import { serviceRepository } from './private/repository';
+import { PlatformProfile } from './profile';
+import { DataAccess, ServiceDefinition } from './service-definition';
+
+/** The ConfigMap that carries the read replicas' endpoints to the services. */
+const DATABASE_READERS = 'database-readers';
+/**
+ * The ConfigMap that carries RabbitMQ's AMQPS endpoints: a list attribute, which
+ * cannot reach a service's nested stack as a parameter (they are strings).
+ */
+const BROKER_ENDPOINTS = 'broker-endpoints';
+
+/** The platform's parts that a service is bound to. */
+export interface PlatformServicesProps {
+  readonly profile: PlatformProfile;
+  readonly repositoryPrefix: string;
+  readonly cluster: Cluster;
+  readonly database: Database;
+  readonly cache: Cache;
+  readonly messaging: Messaging;
+  readonly storage: Storage;
+  readonly edge: Edge;
+  readonly observability: Observability;
+  /** The platform's `edge` options, whose property names the edge's errors are prefixed with. */
+  readonly edgeOptions?: object;
+}
+
+/**
+ * The platform's services: one unit each, in a nested stack of its own, that
+ * owns the service, its route, its alarms and its data bindings; and the
+ * ConfigMaps they share. The composition root: no part decides where another
+ * part's resources go.
+ */
+export class PlatformServices extends Construct {
+  private readonly configMaps = new Map<string, eks.KubernetesManifest>();
+
+  constructor(scope: Construct, id: string, private readonly props: PlatformServicesProps) {
+    super(scope, id);
+  }
+
+  /**
+   * The service of `definition` (the `index`th of the platform's `services`),
+   * bound to the platform's parts.
+   */
+  public add(definition: ServiceDefinition, index: number): Microservice {
+    const { cluster, edge, observability } = this.props;
+    const { access, ...given } = definition;
+    // The development profile's one node holds every service at one small pod each.
+    const options = { ...profileDefaults(this.props.profile).service, ...given };
+    // Each service is a nested stack of its own, so the platform's stack grows by
+    // two resources a service (the stack and the repository) and every template
+    // stays small whatever the number of services. The repository holds the images:
+    // it stays in the platform's stack with the other stateful resources, at the
+    // path it always had.
+    const unit = new Construct(this, pascalCase(definition.name));
+    const repository = options.image ? undefined : serviceRepository(unit, 'Repository', `${this.props.repositoryPrefix}/${definition.name}`);
+    const stack = new NestedStack(unit, 'Stack', { description: `The ${definition.name} service of ${this.node.scope!.node.path}` });
+    const service = withPropertyPrefix(`services[${index}]`, options, () => new Microservice(stack, 'Service', { ...options, repository, cluster }));
+    service.addEnvironment('AWS_REGION', Stack.of(this).region);
+    // Traces and metrics go to the CloudWatch agent of the observability add-on (OTLP over HTTP).
+    service.addEnvironment('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://cloudwatch-agent.amazon-cloudwatch:4316');
+    service.addEnvironment('OTEL_SERVICE_NAME', definition.name);
+
+    // The route and the alarms live in the service's scope, so in its nested stack:
+    // they deploy with the service, and the platform's stack does not grow with the
+    // number of services.
+    withPropertyPrefix('edge', this.props.edgeOptions, () => edge.addRoute(service, 'Route', service.route));
+    observability.watchService(service, { name: service.serviceName, targetGroup: service.targetGroup, latencyObjective: service.latencyObjective });
+
+    for (const kind of new Set(access ?? [])) {
+      this.connect(service, kind);
+    }
+    return service;
+  }
+
+  /**
+   * The ConfigMap `name` of the services' namespace (the platform's services all
+   * share one), created once: the one Kubernetes object that waits for what it
+   * carries, so that no service's stack or manifest does.
+   */
+  private sharedConfigMap(id: string, name: string, namespace: string, data: Record<string, string>): eks.KubernetesManifest {
+    let manifest = this.configMaps.get(name);
+    if (!manifest) {
+      const { cluster } = this.props;
+      manifest = new eks.KubernetesManifest(this, id, {
+        cluster: cluster.eksCluster,
+        manifest: [k8s.configMap(name, namespace, data)],
+        overwrite: true,
+      });
+      // It lives in the services' namespace.
+      manifest.node.addDependency(cluster.addNamespace(namespace));
+      this.configMaps.set(name, manifest);
+    }
+    return manifest;
+  }
+
+  /** Grants `service` one kind of data access and passes it the configuration. */
+  private connect(service: Microservice, kind: DataAccess): void {
+    const { database, cache, messaging, storage } = this.props;
+    const objectsOf = (arn: string) => acknowledgeWildcardResource(service, arn,
+      'The objects of this one bucket: S3 object actions apply to object ARNs, which a service reads and writes by key.');
+    switch (kind) {
+      case DataAccess.DATABASE: {
+        const user = service.serviceName.replace(/-/g, '_');
+        database.grantConnect(service, user);
+        // The pods sign in as their user from the start: it exists before they do.
+        service.waitFor(database.iamUsersReady);
+        service.addEnvironment('DATABASE_HOST', database.writerEndpoint);
+        if (database.readReplicas.length > 0) {
+          // The replicas' endpoints and resource IDs exist only at the end of the
+          // longest chain (writer, then replica): the service reads the endpoints from
+          // a ConfigMap and gets its permission from the database's own policy, so
+          // neither its stack nor its manifest waits for the replicas.
+          const permission = database.grantReplicaConnect(service.role, user);
+          const readers = this.sharedConfigMap('DatabaseReaders', DATABASE_READERS, service.namespace, { hosts: Fn.join(',', database.readerEndpoints) });
+          service.addEnvironmentFromConfigMap('DATABASE_READER_HOSTS', DATABASE_READERS, 'hosts');
+          // Pods start once the ConfigMap exists: it exists once they may connect to the replicas.
+          readers.node.addDependency(permission);
+        } else {
+          service.addEnvironment('DATABASE_READER_HOSTS', database.writerEndpoint);
+        }
+        service.addEnvironment('DATABASE_PORT', '5432');
+        service.addEnvironment('DATABASE_NAME', database.databaseName);
+        service.addEnvironment('DATABASE_USER', user);
+        break;
+      }
+      case DataAccess.CACHE:
+        cache.grantConnect(service, service.serviceName);
+        // The pods sign in as their user from the start: it is in the group before they run.
+        service.waitFor(cache.usersReady);
+        for (const [name, value] of Object.entries(cache.connectionEnvironment(service.serviceName))) {
+          service.addEnvironment(name, value);
+        }
+        break;
+      case DataAccess.MESSAGING:
+        messaging.grantConnect(service);
+        const { BROKER_ENGINE: engine, ...environment } = messaging.connectionEnvironment();
+        service.addEnvironment('BROKER_ENGINE', engine);
+        if (messaging.rabbitMqBroker) {
+          // A list attribute, which cannot reach a service's nested stack as a parameter.
+          this.sharedConfigMap('BrokerEndpoints', BROKER_ENDPOINTS, service.namespace, { endpoints: Fn.join(',', messaging.endpoints) });
+          service.addEnvironmentFromConfigMap('BROKER_ENDPOINTS', BROKER_ENDPOINTS, 'endpoints');
+        }
+        for (const [name, value] of Object.entries(environment)) {
+          service.addEnvironment(name, value);
+        }
+        for (const arn of messaging.kafkaResourceArns) {
+          acknowledgeWildcardResource(service, arn,
+            'The topics and consumer groups of this one Kafka cluster; the service creates and uses its own topics.');
+        }
+        break;
+      case DataAccess.UPLOADS:
+        storage.grantReadWriteUploads(service);
+        service.addEnvironment('UPLOADS_BUCKET', storage.uploadsBucket.bucketName);
+        objectsOf(storage.uploadsBucket.arnForObjects('*'));
+        break;
+      case DataAccess.STATIC_ASSETS:
+        storage.grantReadStaticAssets(service);
+        service.addEnvironment('STATIC_ASSETS_BUCKET', storage.staticAssetsBucket.bucketName);
+        objectsOf(storage.staticAssetsBucket.arnForObjects('*'));
+        break;
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import * as fs from 'fs';
+import * as path from 'path';
+
+const SRC = path.join(__dirname, '..', 'src');
+const TIERS = ['network', 'compute', 'data', 'edge', 'observability'];
+
+/** Every file under `dir`. */
+function files(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true })
+    .flatMap(entry => entry.isDirectory() ? files(path.join(dir, entry.name)) : [path.join(dir, entry.name)]);
+}
+
+/** Every TypeScript file under src/, relative to it. */
+function sources(): string[] {
+  return files(SRC).filter(file => file.endsWith('.ts')).map(file => path.relative(SRC, file));
+}
+
+/** The folder under src/ of each of the file's relative imports (`.` for the root), with whether it imports types only. */
+function importsOf(file: string): { from: string; typeOnly: boolean; what: string }[] {
+  const text = fs.readFileSync(path.join(SRC, file), 'utf8');
+  return [...text.matchAll(/^import (type )?([^;]*?) from '(\.[^']*)';/gm)].map(([, typeOnly, what, specifier]) => {
+    const target = path.relative(SRC, path.resolve(path.join(SRC, path.dirname(file)), specifier));
+    return { from: target.split(path.sep)[0], typeOnly: typeOnly !== undefined, what: what.trim() };
+  });
+}
+
+/** The tier (or `private`, or `.`) a file of src/ belongs to. */
+function folderOf(file: string): string {
+  return file.includes(path.sep) ? file.split(path.sep)[0] : '.';
+}
+
+describe('the seams between the tiers (docs/architecture.md, "Rules")', () => {
+  test('finds the tiers and their files', () => {
+    const folders = new Set(sources().map(folderOf));
+    for (const tier of [...TIERS, 'private']) expect(folders).toContain(tier);
+  });
+
+  test('private/ imports no tier: helpers know no part', () => {
+    const found = sources().filter(file => folderOf(file) === 'private')
+      .flatMap(file => importsOf(file).filter(({ from }) => TIERS.includes(from) || from.endsWith('.ts')).map(({ from }) => `${file} → ${from}`));
+    expect(found).toEqual([]);
+  });
+
+  test('network, data and edge import no other tier; compute takes from edge only the type of a route', () => {
+    const found = sources().filter(file => ['network', 'data', 'edge', 'compute'].includes(folderOf(file)))
+      .flatMap(file => importsOf(file)
+        .filter(({ from }) => TIERS.includes(from) && from !== folderOf(file))
+        .filter(({ from, typeOnly, what }) => !(folderOf(file) === 'compute' && from === 'edge' && typeOnly && what === '{ EdgeRoute }'))
+        .map(({ from }) => `${file} → ${from}`));
+    expect(found).toEqual([]);
+  });
+
+  test('no code decides where a resource goes by the layout of the stacks: the caller gives the scope', () => {
+    // Naming after the root stack (the cache's user IDs) reads the layout; placing by
+    // comparing one part's stack with another's (a nested stack of mine?) does not belong in a part.
+    const found = sources().filter(file => /nestedStackParent\s*[!=]==|[!=]==\s*[\w.()]*nestedStackParent/.test(fs.readFileSync(path.join(SRC, file), 'utf8')));
+    expect(found).toEqual([]);
+  });
+});
