@@ -33,7 +33,7 @@ export function clusterPodIdentity(cluster: Cluster, id: string, namespace: stri
     clusterArn: cluster.eksCluster.clusterArn,
     namespace,
     serviceAccount,
-    agent: cluster.addons['eks-pod-identity-agent'],
+    agent: cluster.podIdentityAgent,
   });
 }
 

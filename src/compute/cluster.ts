@@ -7,9 +7,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import { Construct, IDependable } from 'constructs';
 import { addAddon, addAutoScalingGroupActions, clusterPodIdentity, installClusterAutoscaler, installLoadBalancerController, validateSchedules } from './cluster-parts';
 import { NodeScaling, NodeScalingStrategy } from './node-scaling';
+import { IWorkloadCluster, WorkloadBinding } from './workload-cluster';
 import { parseIpv4Cidr } from '../private/cidr';
 import { ConfigurationError } from '../private/errors';
 import * as k8s from '../private/k8s';
@@ -252,7 +253,8 @@ export interface IPodIdentity extends iam.IGrantable {
 /** The label of every node's capacity, and the taint of spot nodes (`Cluster.CAPACITY_LABEL`). */
 const CAPACITY_KEY = 'codelearn.dev/capacity';
 
-const ADDONS_WITHOUT_NODES = ['vpc-cni', 'kube-proxy', 'eks-pod-identity-agent'];
+const POD_IDENTITY_AGENT = 'eks-pod-identity-agent';
+const ADDONS_WITHOUT_NODES = ['vpc-cni', 'kube-proxy', POD_IDENTITY_AGENT];
 const ADDONS_ON_NODES = ['coredns', 'metrics-server', 'aws-ebs-csi-driver'];
 
 /**
@@ -281,7 +283,7 @@ const ADDONS_ON_NODES = ['coredns', 'metrics-server', 'aws-ebs-csi-driver'];
  *   nodes: { minSize: 3, maxSize: 20 },
  * });
  */
-export class Cluster extends Construct {
+export class Cluster extends Construct implements IWorkloadCluster {
   /**
    * The label every node carries with its capacity, `on-demand` or `spot`, and the
    * key of the spot nodes' `NoSchedule` taint: a pod of your own tolerates
@@ -313,6 +315,11 @@ export class Cluster extends Construct {
 
   /** The EKS add-ons, by name. */
   public readonly addons: { [name: string]: eks.CfnAddon } = {};
+
+  /** The EKS Pod Identity agent add-on, which pods that take their credentials from Pod Identity wait for. */
+  public get podIdentityAgent(): IDependable {
+    return this.addons[POD_IDENTITY_AGENT];
+  }
 
   /** The node scaling strategy in use. */
   public readonly nodeScaling: NodeScaling;
@@ -500,6 +507,16 @@ export class Cluster extends Construct {
       this.namespaces.set(name, manifest);
     }
     return manifest;
+  }
+
+  /** Binds a workload in `namespaceName`: this cluster, the namespace, the Pod Identity agent and the Load Balancer Controller. */
+  public bindWorkload(namespaceName: string): WorkloadBinding {
+    return {
+      eksCluster: this.eksCluster,
+      namespaceObject: this.addNamespace(namespaceName),
+      podIdentityAgent: this.podIdentityAgent,
+      loadBalancerController: this.loadBalancerController,
+    };
   }
 
   /**

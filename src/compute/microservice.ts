@@ -5,6 +5,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IDependable } from 'constructs';
 import { Cluster } from './cluster';
+import { IWorkloadCluster } from './workload-cluster';
 import type { EdgeRoute } from '../edge/route';
 import { ConfigurationError } from '../private/errors';
 import * as k8s from '../private/k8s';
@@ -222,8 +223,8 @@ export interface MicroserviceOptions {
  * Properties of a `Microservice`.
  */
 export interface MicroserviceProps extends MicroserviceOptions {
-  /** The cluster that runs the service. */
-  readonly cluster: Cluster;
+  /** The cluster that runs the service: a `Cluster`, or an EKS cluster of your own as a `WorkloadCluster`. */
+  readonly cluster: IWorkloadCluster;
 
   /**
    * The ECR repository of the service's images, when it is made elsewhere (the
@@ -454,12 +455,13 @@ export class Microservice extends Construct implements iam.IGrantable {
       this.image = this.repository.repositoryUriForTag(props.imageTag ?? '1.0.0');
     }
 
+    const cluster = props.cluster.bindWorkload(namespace);
     const identity = podIdentityRole(this, 'Role', {
-      clusterName: props.cluster.eksCluster.clusterName,
-      clusterArn: props.cluster.eksCluster.clusterArn,
+      clusterName: cluster.eksCluster.clusterName,
+      clusterArn: cluster.eksCluster.clusterArn,
       namespace,
       serviceAccount: props.name,
-      agent: props.cluster.addons['eks-pod-identity-agent'],
+      agent: cluster.podIdentityAgent,
     });
     this.role = identity.role;
     // Pods ask for their credentials as they start: the manifest waits for what is granted.
@@ -467,7 +469,7 @@ export class Microservice extends Construct implements iam.IGrantable {
       policy => this.waitFor(policy));
 
     const targetGroup = (groupId: string) => new elbv2.ApplicationTargetGroup(this, groupId, {
-      vpc: props.cluster.eksCluster.vpc,
+      vpc: cluster.eksCluster.vpc,
       targetType: elbv2.TargetType.IP,
       protocol: elbv2.ApplicationProtocol.HTTP,
       port,
@@ -538,15 +540,15 @@ export class Microservice extends Construct implements iam.IGrantable {
       }));
     }
     this.manifest = new eks.KubernetesManifest(this, 'Manifest', {
-      cluster: props.cluster.eksCluster,
+      cluster: cluster.eksCluster,
       manifest: objects,
       overwrite: true,
     });
     // Pods start after their namespace, the TargetGroupBinding resource (from the
     // controller's chart) and their Pod Identity association exist.
     this.manifest.node.addDependency(
-      props.cluster.addNamespace(namespace),
-      props.cluster.loadBalancerController,
+      cluster.namespaceObject,
+      cluster.loadBalancerController,
       identity.association,
       ...this.pending,
     );

@@ -469,7 +469,7 @@ export class Observability extends Construct {
       configurationValues: JSON.stringify({ manager: { applicationSignals: { autoMonitor: { monitorAllServices: false } } } }),
     });
     // The association's credentials come from the Pod Identity agent.
-    addon.node.addDependency(cluster.addons['eks-pod-identity-agent']);
+    addon.node.addDependency(cluster.podIdentityAgent);
     // The agent runs on nodes: without them the add-on would wait, degraded.
     addon.node.addDependency(cluster.onDemandNodes);
 

@@ -1,0 +1,113 @@
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import { Construct, DependencyGroup, IConstruct, IDependable } from 'constructs';
+import * as k8s from '../private/k8s';
+import { pascalCase } from '../private/names';
+import { requireKubernetesName } from '../private/validate';
+
+/**
+ * What a workload (a `Microservice`) runs on and waits for in one namespace.
+ */
+export interface WorkloadBinding {
+  /**
+   * The EKS cluster: the workload's objects are applied through its kubectl
+   * provider, its Pod Identity association is made in it, and its target groups
+   * in its VPC.
+   */
+  readonly eksCluster: eks.ICluster;
+
+  /** The workload's Namespace object, created once: the workload's objects wait for it. */
+  readonly namespaceObject: IDependable;
+
+  /** The EKS Pod Identity agent: the Pod Identity association waits for it. */
+  readonly podIdentityAgent: IDependable;
+
+  /** The AWS Load Balancer Controller: a TargetGroupBinding (its resource) waits for it. */
+  readonly loadBalancerController: IDependable;
+}
+
+/**
+ * A cluster that runs workloads: `Cluster` is one, and `WorkloadCluster` makes one
+ * of an EKS cluster of your own.
+ */
+export interface IWorkloadCluster extends IConstruct {
+  /** Binds a workload in `namespaceName`: the cluster, and what the workload waits for. */
+  bindWorkload(namespaceName: string): WorkloadBinding;
+}
+
+/**
+ * Properties of a `WorkloadCluster`.
+ */
+export interface WorkloadClusterProps {
+  /** The EKS cluster, with a kubectl provider (`kubectlProviderOptions`, or one imported with it). */
+  readonly eksCluster: eks.ICluster;
+
+  /**
+   * The EKS Pod Identity agent add-on, when this app creates it.
+   *
+   * @default - nothing to wait for: the agent runs in the cluster already
+   */
+  readonly podIdentityAgent?: IDependable;
+
+  /**
+   * The AWS Load Balancer Controller (v2.x, with its TargetGroupBinding resource),
+   * when this app installs it.
+   *
+   * @default - nothing to wait for: the controller runs in the cluster already
+   */
+  readonly loadBalancerController?: IDependable;
+}
+
+/**
+ * An EKS cluster of your own, as a `Microservice` runs on it: it needs the EKS Pod
+ * Identity agent and the AWS Load Balancer Controller running there, and creates
+ * the namespaces its services use (restricted Pod Security Standard, the
+ * controller's pod readiness gate).
+ *
+ * @example
+ * declare const myCluster: eks.Cluster;
+ * const cluster = new WorkloadCluster(this, 'Workloads', { eksCluster: myCluster });
+ * new Microservice(this, 'Users', { cluster, name: 'user-service', path: '/api/users/*' });
+ */
+export class WorkloadCluster extends Construct implements IWorkloadCluster {
+  /** The EKS cluster. */
+  public readonly eksCluster: eks.ICluster;
+
+  private readonly podIdentityAgent: IDependable;
+  private readonly loadBalancerController: IDependable;
+
+  private readonly namespaces = new Map<string, eks.KubernetesManifest>();
+
+  constructor(scope: Construct, id: string, props: WorkloadClusterProps) {
+    super(scope, id);
+    this.eksCluster = props.eksCluster;
+    this.podIdentityAgent = props.podIdentityAgent ?? new DependencyGroup();
+    this.loadBalancerController = props.loadBalancerController ?? new DependencyGroup();
+  }
+
+  public bindWorkload(namespaceName: string): WorkloadBinding {
+    return {
+      eksCluster: this.eksCluster,
+      namespaceObject: this.addNamespace(namespaceName),
+      podIdentityAgent: this.podIdentityAgent,
+      loadBalancerController: this.loadBalancerController,
+    };
+  }
+
+  /**
+   * The namespace `name`, created once, enforcing the restricted Pod Security
+   * Standard.
+   */
+  public addNamespace(name: string): eks.KubernetesManifest {
+    requireKubernetesName('namespace', name);
+    let manifest = this.namespaces.get(name);
+    if (!manifest) {
+      manifest = new eks.KubernetesManifest(this, `Namespace${pascalCase(name)}`, {
+        cluster: this.eksCluster,
+        manifest: [k8s.namespace(name)],
+        overwrite: true,
+      });
+      this.namespaces.set(name, manifest);
+    }
+    return manifest;
+  }
+}
