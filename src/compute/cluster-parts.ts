@@ -5,7 +5,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import type { Cluster, ClusterProps, ScheduledNodeScaling } from './cluster';
+import type { Cluster, ScheduledNodeScaling } from './cluster';
 import { ClusterAutoscalerOptions } from './node-scaling';
 import { AwsCalls } from '../private/aws-calls';
 import { ConfigurationError } from '../private/errors';
@@ -159,8 +159,9 @@ export function installLoadBalancerController(cluster: Cluster, stack: Stack): e
  * The Cluster Autoscaler: reads the node groups' Auto Scaling groups and changes
  * the size only of those tagged as owned by this cluster.
  */
-export function installClusterAutoscaler(cluster: Cluster, stack: Stack, kubernetesMinor: string): void {
-  const options = cluster.nodeScaling.clusterAutoscalerOptions ?? {};
+export function installClusterAutoscaler(cluster: Cluster, options: ClusterAutoscalerOptions): void {
+  const stack = Stack.of(cluster);
+  const kubernetesMinor = cluster.kubernetesVersion.version;
   const { chartVersion, imageTag } = clusterAutoscalerVersions(options, kubernetesMinor);
   if (minorOf(imageTag) !== kubernetesMinor) {
     Annotations.of(cluster).addWarningV2('codelearn:cluster-autoscaler-skew',
@@ -236,52 +237,38 @@ export function installClusterAutoscaler(cluster: Cluster, stack: Stack, kuberne
 }
 
 /**
- * CPU target tracking and the scheduled actions on the node groups' Auto Scaling
- * groups, whose names EKS gives only at deploy time: looked up then.
+ * The name of a node group's Auto Scaling group, which EKS gives only at deploy
+ * time: looked up then. `name` is the group's in the IDs (`OnDemand`, `Spot`).
  */
-export function addAutoScalingGroupActions(cluster: Cluster, props: ClusterProps, vpcSubnets: ec2.SubnetSelection,
-  logRetention: logs.RetentionDays): void {
-  const groups: [string, eks.Nodegroup][] = [['OnDemand', cluster.onDemandNodes]];
-  if (cluster.spotNodes) {
-    groups.push(['Spot', cluster.spotNodes]);
-  }
-  const calls = AwsCalls.of(cluster, { vpc: cluster.eksCluster.vpc, vpcSubnets, encryptionKey: cluster.encryptionKey, logRetention: logRetention });
-  for (const [name, group] of groups) {
-    // The node group's own name (not the `<cluster>/<nodegroup>` that its Ref
-    // returns without the nodegroupNameAttribute feature flag).
-    const nodegroupName = (group.node.defaultChild as eks.CfnNodegroup).attrNodegroupName;
-    const lookup = calls.call(cluster, `${name}AutoScalingGroup`, {
-      onUpdate: {
-        service: 'EKS',
-        action: 'describeNodegroup',
-        parameters: { clusterName: cluster.clusterName, nodegroupName },
-        physicalResourceId: cr.PhysicalResourceId.of(`${cluster.clusterName}/${name}`),
-        outputPaths: ['nodegroup.resources.autoScalingGroups.0.name'],
-      },
-    }, [new iam.PolicyStatement({ actions: ['eks:DescribeNodegroup'], resources: [group.nodegroupArn] })]);
-    const asgName = lookup.getResponseField('nodegroup.resources.autoScalingGroups.0.name');
-    if (cluster.nodeScaling.cpuTargetTrackingPercent !== undefined) {
-      new autoscaling.CfnScalingPolicy(cluster, `${name}CpuTargetTracking`, {
-        autoScalingGroupName: asgName,
-        policyType: 'TargetTrackingScaling',
-        targetTrackingConfiguration: {
-          predefinedMetricSpecification: { predefinedMetricType: 'ASGAverageCPUUtilization' },
-          targetValue: cluster.nodeScaling.cpuTargetTrackingPercent,
-        },
-      });
-    }
-    if (name === 'OnDemand') {
-      for (const schedule of props.scheduledScaling ?? []) {
-        new autoscaling.CfnScheduledAction(cluster, `Schedule${pascalCase(schedule.name)}`, {
-          autoScalingGroupName: asgName,
-          recurrence: schedule.schedule,
-          timeZone: schedule.timeZone ?? 'UTC',
-          minSize: schedule.minSize,
-          maxSize: schedule.maxSize,
-          desiredCapacity: schedule.desiredSize,
-        });
-      }
-    }
+export function lookUpAutoScalingGroupName(cluster: Cluster, nodes: eks.Nodegroup, name: string, vpcSubnets: ec2.SubnetSelection,
+  logRetention: logs.RetentionDays): string {
+  const calls = AwsCalls.of(cluster, { vpc: cluster.eksCluster.vpc, vpcSubnets, encryptionKey: cluster.encryptionKey, logRetention });
+  // The node group's own name (not the `<cluster>/<nodegroup>` that its Ref
+  // returns without the nodegroupNameAttribute feature flag).
+  const nodegroupName = (nodes.node.defaultChild as eks.CfnNodegroup).attrNodegroupName;
+  const lookup = calls.call(cluster, `${name}AutoScalingGroup`, {
+    onUpdate: {
+      service: 'EKS',
+      action: 'describeNodegroup',
+      parameters: { clusterName: cluster.clusterName, nodegroupName },
+      physicalResourceId: cr.PhysicalResourceId.of(`${cluster.clusterName}/${name}`),
+      outputPaths: ['nodegroup.resources.autoScalingGroups.0.name'],
+    },
+  }, [new iam.PolicyStatement({ actions: ['eks:DescribeNodegroup'], resources: [nodes.nodegroupArn] })]);
+  return lookup.getResponseField('nodegroup.resources.autoScalingGroups.0.name');
+}
+
+/** The scheduled actions, on the on-demand node group's Auto Scaling group. */
+export function addScheduledActions(cluster: Cluster, schedules: ScheduledNodeScaling[]): void {
+  for (const schedule of schedules) {
+    new autoscaling.CfnScheduledAction(cluster, `Schedule${pascalCase(schedule.name)}`, {
+      autoScalingGroupName: cluster._autoScalingGroupName(cluster.onDemandNodes),
+      recurrence: schedule.schedule,
+      timeZone: schedule.timeZone ?? 'UTC',
+      minSize: schedule.minSize,
+      maxSize: schedule.maxSize,
+      desiredCapacity: schedule.desiredSize,
+    });
   }
 }
 

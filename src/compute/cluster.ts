@@ -8,8 +8,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IDependable } from 'constructs';
-import { addAddon, addAutoScalingGroupActions, clusterPodIdentity, installClusterAutoscaler, installLoadBalancerController, validateSchedules } from './cluster-parts';
-import { NodeScaling, NodeScalingStrategy } from './node-scaling';
+import { addAddon, addScheduledActions, clusterPodIdentity, installLoadBalancerController, lookUpAutoScalingGroupName, validateSchedules } from './cluster-parts';
+import { NodeScaling } from './node-scaling';
 import { IWorkloadCluster, WorkloadBinding } from './workload-cluster';
 import { parseIpv4Cidr } from '../private/cidr';
 import { ConfigurationError } from '../private/errors';
@@ -313,6 +313,9 @@ export class Cluster extends Construct implements IWorkloadCluster {
   /** The control-plane log group. */
   public readonly logGroup: logs.ILogGroup;
 
+  /** The Kubernetes version of the control plane. */
+  public readonly kubernetesVersion: eks.KubernetesVersion;
+
   /** The EKS add-ons, by name. */
   public readonly addons: { [name: string]: eks.CfnAddon } = {};
 
@@ -337,6 +340,12 @@ export class Cluster extends Construct implements IWorkloadCluster {
 
   /** How long the cluster's own log groups keep their logs. */
   private readonly logRetention: logs.RetentionDays;
+
+  /** The subnets of the nodes, where the deploy-time look-ups run. */
+  private vpcSubnets?: ec2.SubnetSelection;
+
+  /** The Auto Scaling group names looked up so far, by node group. */
+  private readonly autoScalingGroupNames = new Map<eks.Nodegroup, string>();
 
   constructor(scope: Construct, id: string, props: ClusterProps) {
     super(scope, id);
@@ -365,6 +374,7 @@ export class Cluster extends Construct implements IWorkloadCluster {
     }
     this.nodeScaling = props.nodeScaling ?? NodeScaling.clusterAutoscaler();
     const kubernetesVersion = props.kubernetesVersion ?? KUBERNETES_VERSION;
+    this.kubernetesVersion = kubernetesVersion;
     const minor = (version: string) => Number(version.split('.')[1]);
     if (!props.kubectlLayer && Math.abs(minor(kubernetesVersion.version) - minor(KUBECTL_LAYER_MINOR)) > 1) {
       Annotations.of(this).addWarningV2('codelearn:kubectl-layer-skew',
@@ -453,18 +463,10 @@ export class Cluster extends Construct implements IWorkloadCluster {
     }
 
     this.loadBalancerController = installLoadBalancerController(this, stack);
-    if (this.nodeScaling.strategy === NodeScalingStrategy.CLUSTER_AUTOSCALER) {
-      installClusterAutoscaler(this, stack, kubernetesVersion.version);
-      if (this.nodeScaling.cpuTargetTrackingPercent !== undefined) {
-        Annotations.of(this).addWarningV2('codelearn:node-scaling-combined',
-          'Cluster Autoscaler and CPU target tracking both resize the node groups: the Cluster Autoscaler FAQ advises against ' +
-          'combining it with a CPU-based node autoscaler. Prefer the Cluster Autoscaler with the services\' CPU-based HPAs.');
-      }
-    }
+    this.vpcSubnets = vpcSubnets;
+    this.nodeScaling.bind(this);
     validateSchedules(props.scheduledScaling ?? []);
-    if (this.nodeScaling.cpuTargetTrackingPercent !== undefined || (props.scheduledScaling ?? []).length > 0) {
-      addAutoScalingGroupActions(this, props, vpcSubnets, this.logRetention);
-    }
+    addScheduledActions(this, props.scheduledScaling ?? []);
   }
 
   /**
@@ -507,6 +509,26 @@ export class Cluster extends Construct implements IWorkloadCluster {
       this.namespaces.set(name, manifest);
     }
     return manifest;
+  }
+
+  /**
+   * The name of the Auto Scaling group of one of this cluster's node groups,
+   * looked up at deploy time (EKS names it then), once per group. For node
+   * scaling strategies and schedules.
+   *
+   * @internal
+   */
+  public _autoScalingGroupName(nodes: eks.Nodegroup): string {
+    let name = this.autoScalingGroupNames.get(nodes);
+    if (name === undefined) {
+      const id = nodes === this.onDemandNodes ? 'OnDemand' : nodes === this.spotNodes ? 'Spot' : undefined;
+      if (id === undefined || !this.vpcSubnets) {
+        throw new Error(`${nodes.node.path} is not a node group of ${this.node.path}, or the cluster is not built yet.`);
+      }
+      name = lookUpAutoScalingGroupName(this, nodes, id, this.vpcSubnets, this.logRetention);
+      this.autoScalingGroupNames.set(nodes, name);
+    }
+    return name;
   }
 
   /** Binds a workload in `namespaceName`: this cluster, the namespace, the Pod Identity agent and the Load Balancer Controller. */

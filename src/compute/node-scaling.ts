@@ -1,3 +1,7 @@
+import { Annotations } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import type { Cluster } from './cluster';
+import { installClusterAutoscaler } from './cluster-parts';
 import { ConfigurationError } from '../private/errors';
 
 /**
@@ -59,7 +63,8 @@ export interface CpuTargetTrackingOptions {
 /**
  * How the cluster's nodes scale: the Cluster Autoscaler (the default), CPU target
  * tracking on the node groups' Auto Scaling groups (the specification's policy),
- * or both.
+ * or both. A strategy binds itself to the cluster: a new one (Karpenter, EKS Auto
+ * Mode) is a new subclass, with no change to `Cluster`.
  *
  * @example
  * declare const vpc: ec2.IVpc;
@@ -68,14 +73,14 @@ export interface CpuTargetTrackingOptions {
  *   nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion: '9.59.0' }),
  * });
  */
-export class NodeScaling {
+export abstract class NodeScaling {
   /**
    * The Kubernetes Cluster Autoscaler, installed with Helm and given a
    * least-privilege Pod Identity role. Pod-level scaling comes from each
    * service's HorizontalPodAutoscaler (70% CPU by default).
    */
   public static clusterAutoscaler(options: ClusterAutoscalerOptions = {}): NodeScaling {
-    return new NodeScaling(NodeScalingStrategy.CLUSTER_AUTOSCALER, options, options.cpuTargetTrackingPercent);
+    return new ClusterAutoscalerScaling(options);
   }
 
   /**
@@ -84,18 +89,11 @@ export class NodeScaling {
    * Pods that do not fit wait until CPU rises; prefer the Cluster Autoscaler.
    */
   public static cpuTargetTracking(options: CpuTargetTrackingOptions = {}): NodeScaling {
-    return new NodeScaling(NodeScalingStrategy.CPU_TARGET_TRACKING, undefined, options.targetUtilizationPercent ?? 70);
+    return new CpuTargetTrackingScaling(options.targetUtilizationPercent ?? 70);
   }
 
   /** The strategy. */
-  public readonly strategy: NodeScalingStrategy;
-
-  /**
-   * The Cluster Autoscaler's options.
-   *
-   * @default - none for other strategies
-   */
-  public readonly clusterAutoscalerOptions?: ClusterAutoscalerOptions;
+  public abstract readonly strategy: NodeScalingStrategy;
 
   /**
    * The average node CPU utilization that the Auto Scaling groups track.
@@ -104,13 +102,65 @@ export class NodeScaling {
    */
   public readonly cpuTargetTrackingPercent?: number;
 
-  private constructor(strategy: NodeScalingStrategy, clusterAutoscalerOptions?: ClusterAutoscalerOptions, cpuTargetTrackingPercent?: number) {
+  protected constructor(cpuTargetTrackingPercent?: number) {
     const percent = cpuTargetTrackingPercent;
     if (percent !== undefined && (!Number.isInteger(percent) || percent < 10 || percent > 90)) {
       throw new ConfigurationError(`The CPU target of node scaling (${cpuTargetTrackingPercent}) must be a whole percentage from 10 to 90.`);
     }
-    this.strategy = strategy;
-    this.clusterAutoscalerOptions = clusterAutoscalerOptions;
     this.cpuTargetTrackingPercent = cpuTargetTrackingPercent;
+  }
+
+  /**
+   * Installs the strategy on `cluster`, once its node groups and the Load
+   * Balancer Controller exist: what it creates goes in the cluster's scope.
+   */
+  public abstract bind(cluster: Cluster): void;
+
+  /** Target tracking on each node group's Auto Scaling group, when the strategy has a target. */
+  protected trackCpu(cluster: Cluster): void {
+    if (this.cpuTargetTrackingPercent === undefined) return;
+    for (const [name, nodes] of [['OnDemand', cluster.onDemandNodes], ['Spot', cluster.spotNodes]] as const) {
+      if (!nodes) continue;
+      new autoscaling.CfnScalingPolicy(cluster, `${name}CpuTargetTracking`, {
+        autoScalingGroupName: cluster._autoScalingGroupName(nodes),
+        policyType: 'TargetTrackingScaling',
+        targetTrackingConfiguration: {
+          predefinedMetricSpecification: { predefinedMetricType: 'ASGAverageCPUUtilization' },
+          targetValue: this.cpuTargetTrackingPercent,
+        },
+      });
+    }
+  }
+}
+
+/** The Cluster Autoscaler, with CPU target tracking when asked (and a warning). */
+class ClusterAutoscalerScaling extends NodeScaling {
+  public readonly strategy = NodeScalingStrategy.CLUSTER_AUTOSCALER;
+
+  constructor(private readonly options: ClusterAutoscalerOptions) {
+    super(options.cpuTargetTrackingPercent);
+  }
+
+  public bind(cluster: Cluster): void {
+    installClusterAutoscaler(cluster, this.options);
+    if (this.cpuTargetTrackingPercent !== undefined) {
+      Annotations.of(cluster).addWarningV2('codelearn:node-scaling-combined',
+        'Cluster Autoscaler and CPU target tracking both resize the node groups: the Cluster Autoscaler FAQ advises against ' +
+        'combining it with a CPU-based node autoscaler. Prefer the Cluster Autoscaler with the services\' CPU-based HPAs.');
+    }
+    this.trackCpu(cluster);
+  }
+}
+
+/** CPU target tracking on the node groups' Auto Scaling groups. */
+class CpuTargetTrackingScaling extends NodeScaling {
+  public readonly strategy = NodeScalingStrategy.CPU_TARGET_TRACKING;
+
+  constructor(percent: number) {
+    super(percent);
+  }
+
+  public bind(cluster: Cluster): void {
+    this.trackCpu(cluster);
   }
 }

@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { CfnWaitConditionHandle, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
@@ -386,6 +386,31 @@ describe('Cluster', () => {
     expect(policy).toContain('logs:PutLogEvents');
     expect(functionResource.Properties.LoggingConfig.LogGroup).toEqual({ Ref: expect.stringMatching(/^CodeLearnAwsCallsLogs/) });
     Annotations.fromStack(stack).hasNoWarning('/Test/Compute', Match.anyValue());
+  });
+
+  test('a strategy binds itself: one of your own replaces the autoscaler with no change to the cluster', () => {
+    /** Stands in for Karpenter: records what it was bound to and leaves a marker. */
+    class OwnScaling extends NodeScaling {
+      public readonly strategy = NodeScalingStrategy.CLUSTER_AUTOSCALER;
+      public bound?: Cluster;
+      constructor() {
+        super();
+      }
+      public bind(cluster: Cluster): void {
+        this.bound = cluster;
+        new CfnWaitConditionHandle(cluster, 'OwnScaling');
+        // A strategy may size the node groups through their Auto Scaling groups, looked up once each.
+        expect(cluster._autoScalingGroupName(cluster.onDemandNodes)).toBe(cluster._autoScalingGroupName(cluster.onDemandNodes));
+      }
+    }
+    const own = new OwnScaling();
+    const { cluster, template } = setup({ nodeScaling: own });
+    expect(own.bound).toBe(cluster);
+    expect(cluster.nodeScaling).toBe(own);
+    template.resourcePropertiesCountIs('Custom::AWSCDK-EKS-HelmChart', { Chart: 'cluster-autoscaler' }, 0);
+    template.resourceCountIs('AWS::AutoScaling::ScalingPolicy', 0);
+    template.resourceCountIs('AWS::CloudFormation::WaitConditionHandle', 1);
+    expect(Object.keys(template.findResources('Custom::AWS'))).toEqual([expect.stringMatching(/^ComputeOnDemandAutoScalingGroup/)]);
   });
 
   test('Cluster Autoscaler combined with target tracking warns', () => {
