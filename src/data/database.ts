@@ -13,7 +13,7 @@ import { DataStoreProps } from './data-store-props';
 import { DatabaseUsers } from '../private/database-users';
 import { PLAIN_IDENTIFIER } from '../private/database-users/postgres';
 import { ConfigurationError } from '../private/errors';
-import { grantReadSecret } from '../private/grants';
+import { grantReadSecret, grantThroughSharedPolicy } from '../private/grants';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, findingValue, HIPAA_AND_NIST } from '../private/nag';
 import { profileDefaults } from '../private/profile';
@@ -849,11 +849,11 @@ export class Database extends Construct implements ec2.IConnectable {
    * writer on deploy (`addIamUser`), and so exists on the replicas. `role` must be
    * a role of this app. Nothing is granted without replicas.
    *
-   * @returns what to wait for before the role connects: the policy (nothing without replicas)
+   * @returns the grant, which waits for the policy: what the role runs waits for it (nothing without replicas)
    */
-  public grantReplicaConnect(role: iam.IRole, dbUser: string): IDependable {
+  public grantReplicaConnect(role: iam.IRole, dbUser: string): iam.Grant {
     if (this.readReplicas.length === 0) {
-      return new DependencyGroup();
+      return iam.Grant.drop(role, 'connect to the read replicas, which this database does not have');
     }
     if (!(role instanceof iam.Role)) {
       throw new ConfigurationError(`grantReplicaConnect needs a role made in this app (${role.node.path} is not): it tags the role with its database user.`);
@@ -866,18 +866,15 @@ export class Database extends Construct implements ec2.IConnectable {
     this.addIamUser(dbUser);
     DATABASE_USERS.set(role, dbUser);
     Tags.of(role).add(DATABASE_USER_TAG, dbUser);
+    const resources = this.readReplicas.map(replica => dbUserArn(this, (replica.node.defaultChild as rds.CfnDBInstance).attrDbiResourceId,
+      `\${aws:PrincipalTag/${DATABASE_USER_TAG}}`));
     if (!this.replicaConnectPolicy) {
       this.replicaConnectPolicy = new iam.ManagedPolicy(this, 'ReplicaConnect', {
         description: `IAM authentication to the read replicas of ${this.node.path}, as the database user the role's tag names`,
-        statements: [new iam.PolicyStatement({
-          actions: ['rds-db:connect'],
-          resources: this.readReplicas.map(replica => dbUserArn(this, (replica.node.defaultChild as rds.CfnDBInstance).attrDbiResourceId,
-            `\${aws:PrincipalTag/${DATABASE_USER_TAG}}`)),
-        })],
+        statements: [new iam.PolicyStatement({ actions: ['rds-db:connect'], resources })],
       });
     }
-    this.replicaConnectPolicy.attachToRole(role);
-    return this.replicaConnectPolicy;
+    return grantThroughSharedPolicy(role, this.replicaConnectPolicy, ['rds-db:connect'], resources);
   }
 
   /**

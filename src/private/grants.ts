@@ -25,3 +25,20 @@ export function grantReadSecret(grantee: iam.IGrantable, secret: secretsmanager.
   });
   return read.combine(decrypt);
 }
+
+/**
+ * A grant to `role` through `policy`, a managed policy that already holds the
+ * permission for every role it is attached to (one statement, written with
+ * policy variables): attaches the policy, adds nothing to it, and waits for it.
+ */
+export function grantThroughSharedPolicy(role: iam.Role, policy: iam.ManagedPolicy, actions: string[], resourceArns: string[]): iam.Grant {
+  policy.attachToRole(role);
+  const principal: iam.IPrincipal = {
+    get grantPrincipal() { return principal; },
+    assumeRoleAction: role.assumeRoleAction,
+    principalAccount: role.principalAccount,
+    get policyFragment() { return role.policyFragment; },
+    addToPrincipalPolicy: () => ({ statementAdded: true, policyDependable: policy }),
+  };
+  return iam.Grant.addToPrincipal({ grantee: principal, actions, resourceArns });
+}

@@ -8,6 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import { Dependable } from 'constructs';
 import { Database, DatabaseOptions, Network, PlatformProfile } from '../../src';
 import { TEST_ENV, testStack } from '../support/app';
 
@@ -185,7 +186,10 @@ describe('Database', () => {
       const other = testStack({ env: TEST_ENV });
       const otherDatabase = new Database(other, 'Database', { vpc: new Network(other, 'Network').vpc });
       const role = new iam.Role(other, 'App', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') });
-      otherDatabase.grantReplicaConnect(role, 'app_user');
+      const grant = otherDatabase.grantReplicaConnect(role, 'app_user');
+      // An iam.Grant like every other grant: what waits for it waits for the policy.
+      expect(grant.success).toBe(true);
+      expect(Dependable.of(grant).dependencyRoots).toEqual([otherDatabase.node.findChild('ReplicaConnect')]);
       const otherTemplate = Template.fromStack(other);
       const replica = Object.keys(otherTemplate.findResources('AWS::RDS::DBInstance', { Properties: { SourceDBInstanceIdentifier: Match.anyValue() } }))[0];
       // One statement for every role: the user is the role's tag, so the policy does not grow with the roles.
@@ -208,7 +212,8 @@ describe('Database', () => {
       // Without replicas, nothing is granted.
       const dev = testStack({ env: TEST_ENV });
       const devDatabase = new Database(dev, 'Database', { vpc: new Network(dev, 'Network').vpc, profile: PlatformProfile.DEVELOPMENT });
-      devDatabase.grantReplicaConnect(new iam.Role(dev, 'App', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') }), 'app_user');
+      const none = devDatabase.grantReplicaConnect(new iam.Role(dev, 'App', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') }), 'app_user');
+      expect(Dependable.of(none).dependencyRoots).toEqual([]);
       const policies = Object.values(Template.fromStack(dev).findResources('AWS::IAM::ManagedPolicy'));
       expect(policies.filter(policy => String(policy.Properties.Description).startsWith('IAM authentication to the read replicas'))).toEqual([]);
       expect(policies.length).toBeGreaterThan(0);
