@@ -7,7 +7,6 @@ import { Edge } from './edge';
 import { Observability } from './observability';
 import { withPropertyPrefix } from './private/errors';
 import * as k8s from './private/k8s';
-import { acknowledgeWildcardResource } from './private/nag';
 import { pascalCase } from './private/names';
 import { profileDefaults } from './private/profile';
 import { serviceRepository } from './private/repository';
@@ -109,8 +108,6 @@ export class PlatformServices extends Construct {
   /** Grants `service` one kind of data access and passes it the configuration. */
   private connect(service: Microservice, kind: DataAccess): void {
     const { database, cache, messaging, storage } = this.props;
-    const objectsOf = (arn: string) => acknowledgeWildcardResource(service, arn,
-      'The objects of this one bucket: S3 object actions apply to object ARNs, which a service reads and writes by key.');
     switch (kind) {
       case DataAccess.DATABASE: {
         const user = service.serviceName.replace(/-/g, '_');
@@ -144,32 +141,27 @@ export class PlatformServices extends Construct {
           service.addEnvironment(name, value);
         }
         break;
-      case DataAccess.MESSAGING:
+      case DataAccess.MESSAGING: {
         messaging.grantConnect(service);
         const { BROKER_ENGINE: engine, ...environment } = messaging.connectionEnvironment();
         service.addEnvironment('BROKER_ENGINE', engine);
-        if (messaging.rabbitMqBroker) {
-          // A list attribute, which cannot reach a service's nested stack as a parameter.
-          this.sharedConfigMap('BrokerEndpoints', BROKER_ENDPOINTS, service.namespace, { endpoints: Fn.join(',', messaging.endpoints) });
-          service.addEnvironmentFromConfigMap('BROKER_ENDPOINTS', BROKER_ENDPOINTS, 'endpoints');
-        }
+        // The endpoints may be a list attribute (RabbitMQ's), which cannot reach a
+        // service's nested stack as a parameter: whatever the engine, they come from
+        // a ConfigMap.
+        this.sharedConfigMap('BrokerEndpoints', BROKER_ENDPOINTS, service.namespace, { endpoints: Fn.join(',', messaging.endpoints) });
+        service.addEnvironmentFromConfigMap('BROKER_ENDPOINTS', BROKER_ENDPOINTS, 'endpoints');
         for (const [name, value] of Object.entries(environment)) {
           service.addEnvironment(name, value);
         }
-        for (const arn of messaging.kafkaResourceArns) {
-          acknowledgeWildcardResource(service, arn,
-            'The topics and consumer groups of this one Kafka cluster; the service creates and uses its own topics.');
-        }
         break;
+      }
       case DataAccess.UPLOADS:
         storage.grantReadWriteUploads(service);
         service.addEnvironment('UPLOADS_BUCKET', storage.uploadsBucket.bucketName);
-        objectsOf(storage.uploadsBucket.arnForObjects('*'));
         break;
       case DataAccess.STATIC_ASSETS:
         storage.grantReadStaticAssets(service);
         service.addEnvironment('STATIC_ASSETS_BUCKET', storage.staticAssetsBucket.bucketName);
-        objectsOf(storage.staticAssetsBucket.arnForObjects('*'));
         break;
     }
   }

@@ -15,7 +15,7 @@ import { AwsCalls } from '../private/aws-calls';
 import { ConfigurationError } from '../private/errors';
 import { grantReadSecret } from '../private/grants';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
-import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
+import { acknowledge, acknowledgeControlRule, acknowledgeGrantedWildcards, HIPAA_AND_NIST } from '../private/nag';
 import { ProfileDefaults, profileDefaults } from '../private/profile';
 import { closeDefaultEgress } from '../private/security-groups';
 import { dataSubnets, egressSubnets } from '../private/subnets';
@@ -238,10 +238,10 @@ export class Messaging extends Construct implements ec2.IConnectable {
   }
 
   /**
-   * What a client needs, as environment variables, besides RabbitMQ's endpoints (a
-   * list, which the platform passes through a ConfigMap as `BROKER_ENDPOINTS`):
-   * `BROKER_ENGINE` (`rabbitmq` or `kafka`), and `BROKER_CREDENTIALS_SECRET_ARN`
-   * or `KAFKA_CLUSTER_ARN`.
+   * What a client needs, as environment variables, besides `endpoints` (RabbitMQ's
+   * are a list attribute, so the platform passes them, for either engine, through
+   * a ConfigMap as `BROKER_ENDPOINTS`): `BROKER_ENGINE` (`rabbitmq` or `kafka`),
+   * and `BROKER_CREDENTIALS_SECRET_ARN` or `KAFKA_CLUSTER_ARN`.
    */
   public connectionEnvironment(): { [name: string]: string } {
     return this.kafkaCluster
@@ -267,7 +267,7 @@ export class Messaging extends Construct implements ec2.IConnectable {
     if (!cluster) {
       throw new ConfigurationError('grantKafkaClient: the RabbitMQ broker authenticates with its credentials; use grantReadCredentials.');
     }
-    return iam.Grant.addToPrincipal({
+    const data = iam.Grant.addToPrincipal({
       grantee,
       actions: [
         'kafka-cluster:Connect', 'kafka-cluster:DescribeCluster',
@@ -275,7 +275,10 @@ export class Messaging extends Construct implements ec2.IConnectable {
         'kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup',
       ],
       resourceArns: [cluster.attrArn, ...this.kafkaResourceArns],
-    }).combine(iam.Grant.addToPrincipal({
+    });
+    acknowledgeGrantedWildcards(this, data, this.kafkaResourceArns,
+      'The topics and consumer groups of this one Kafka cluster; a client creates and uses its own topics.');
+    return data.combine(iam.Grant.addToPrincipal({
       grantee,
       actions: ['kafka:GetBootstrapBrokers', 'kafka:DescribeClusterV2'],
       resourceArns: [cluster.attrArn],

@@ -5,7 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ConfigurationError } from '../private/errors';
 import { customerManagedKey } from '../private/keys';
-import { acknowledge, acknowledgeControlRule, findingValue } from '../private/nag';
+import { acknowledge, acknowledgeControlRule, acknowledgeGrantedWildcards, findingValue } from '../private/nag';
 import { requireWholeDays } from '../private/validate';
 
 /**
@@ -294,6 +294,8 @@ export class Storage extends Construct {
       resourceArns: [this.encryptionKey.keyArn],
       conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
     });
+    acknowledgeGrantedWildcards(this, objects, [bucket.arnForObjects('*')],
+      'The objects of this one bucket: S3 object actions apply to object ARNs, which a client reads and writes by key.');
     return objects.combine(listing).combine(key);
   }
 

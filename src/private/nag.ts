@@ -1,6 +1,6 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { IConstruct } from 'constructs';
+import { Dependable, IConstruct } from 'constructs';
 
 /** The three packs that carry the HIPAA, NIST 800-53 R5 and PCI DSS rules, by finding prefix. */
 export const CONTROL_PACKS = ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321'];
@@ -59,6 +59,30 @@ export function acknowledgeWildcardResource(scope: IConstruct, resource: string,
     validate: () => {
       if (!acknowledged) {
         acknowledge(scope, { [`AwsSolutions-IAM5[Resource::${findingValue(scope, resource)}]`]: reason });
+        acknowledged = true;
+      }
+      return [];
+    },
+  });
+}
+
+/**
+ * Acknowledges `AwsSolutions-IAM5` for each of `resources`, ARNs with a wildcard
+ * that `grant` (made by `granter`) puts in a policy, on that policy: the
+ * acknowledgement sits with the grant that makes the wildcard, whoever the
+ * grantee. A role's default policy becomes the grant's dependency only when the
+ * role's aspect splits it, so the policy is found when the tree is validated.
+ */
+export function acknowledgeGrantedWildcards(granter: IConstruct, grant: iam.Grant, resources: string[], reason: string): void {
+  let acknowledged = false;
+  granter.node.addValidation({
+    validate: () => {
+      if (!acknowledged) {
+        for (const policy of Dependable.of(grant).dependencyRoots) {
+          for (const resource of resources) {
+            acknowledge(policy, { [`AwsSolutions-IAM5[Resource::${findingValue(policy, resource)}]`]: reason });
+          }
+        }
         acknowledged = true;
       }
       return [];

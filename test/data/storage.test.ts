@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Storage, StorageProps, StorageReplication } from '../../src';
 import { TEST_ENV, testStack } from '../support/app';
+import { acknowledgements, complianceFindings } from '../support/nag';
 
 const KEY_ARN = 'arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
@@ -183,6 +184,15 @@ describe('Storage', () => {
         expect(bucket.Properties.ReplicationConfiguration).toBeUndefined();
       }
     });
+  });
+
+  test('a grant acknowledges the object wildcard it makes, on the grantee\'s policy, with its reason', () => {
+    const stack = testStack();
+    const storage = new Storage(stack, 'Storage');
+    const role = new iam.Role(stack, 'App', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') });
+    storage.grantReadWriteUploads(role);
+    expect(complianceFindings(role).filter(finding => finding.startsWith('AwsSolutions-IAM5'))).toEqual([]);
+    expect(acknowledgements(role)).toEqual([expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<StorageUploads[0-9A-F]{8}\.Arn>\/\*\] Test\/App\/DefaultPolicy$/)]);
   });
 
   test('grants explicit object actions: uploads read-write, static assets read or write, backups put only', () => {
