@@ -2,14 +2,12 @@ import { Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Tags, To
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
-import { DataStoreProps } from './data-store-props';
 import { DatabaseUsers } from '../private/database-users';
 import { PLAIN_IDENTIFIER } from '../private/database-users/postgres';
 import { ConfigurationError } from '../private/errors';
@@ -21,255 +19,17 @@ import { closeDefaultEgress } from '../private/security-groups';
 import { dataSubnets } from '../private/subnets';
 import { requireInstanceType, requireWholeDays, requireWholeNumber } from '../private/validate';
 import { PlatformProfile } from '../profile';
-
-/**
- * Replication of the automated backups to a second region.
- */
-export interface AutomatedBackupReplication {
-  /** The region that receives the backups, such as `us-west-2`. */
-  readonly region: string;
-
-  /** A KMS key in that region, which encrypts the replicated backups. */
-  readonly encryptionKey: kms.IKey;
-}
-
-/**
- * What a user may set on the database.
- */
-export interface DatabaseOptions {
-  /**
-   * The instance class of the writer and its replicas. Scale up to
-   * `db.r5.large` or beyond by changing it: the instance is modified, not replaced.
-   *
-   * @default - db.t3.medium
-   */
-  readonly instanceType?: ec2.InstanceType;
-
-  /**
-   * The PostgreSQL version. A new major version upgrades the writer in place on
-   * deploy (`AllowMajorVersionUpgrade` is set, and RDS upgrades the in-Region
-   * replicas with it), with the new family's parameter group; the database is
-   * unavailable for the upgrade, typically 10 to 30 minutes. Upgrade a restored
-   * copy first (docs/operations.md, "Change a running platform").
-   *
-   * @default rds.PostgresEngineVersion.VER_15
-   */
-  readonly engineVersion?: rds.PostgresEngineVersion;
-
-  /**
-   * Storage allocated at creation, in GiB (gp3), from 20 to 65536.
-   *
-   * @default 100
-   */
-  readonly allocatedStorage?: number;
-
-  /**
-   * The limit of storage autoscaling, in GiB: at least 10% above `allocatedStorage`.
-   *
-   * @default 500
-   */
-  readonly maxAllocatedStorage?: number;
-
-  /**
-   * How long automated backups are kept, from 1 to 35 days.
-   *
-   * @default Duration.days(7)
-   */
-  readonly backupRetention?: Duration;
-
-  /**
-   * Run a standby in a second Availability Zone with automatic failover.
-   *
-   * @default - true in production, false in development
-   */
-  readonly multiAz?: boolean;
-
-  /**
-   * How many read replicas serve read-heavy work, from 0 to 5.
-   *
-   * @default - 1 in production, 0 in development
-   */
-  readonly readReplicas?: number;
-
-  /**
-   * Put an RDS Proxy in front of the writer for connection pooling, with TLS and
-   * IAM authentication required.
-   *
-   * @default - true in production, false in development
-   */
-  readonly proxy?: boolean;
-
-  /**
-   * The name of the database created in the instance. Fixed at creation: on a
-   * deployed database, CloudFormation refuses a new name (it would replace the
-   * writer, whose identifier is fixed) and nothing is lost.
-   *
-   * @default 'codelearn'
-   */
-  readonly databaseName?: string;
-
-  /**
-   * The master user name. The specification's `admin` is a reserved word of
-   * PostgreSQL on RDS, so the default is `codelearn_admin`. Fixed at creation,
-   * like `databaseName`: CloudFormation refuses a new one on a deployed database.
-   *
-   * @default 'codelearn_admin'
-   */
-  readonly masterUsername?: string;
-
-  /**
-   * Refuse to delete the writer and its replicas.
-   *
-   * @default true
-   */
-  readonly deletionProtection?: boolean;
-
-  /**
-   * What happens to the writer when it leaves the stack. Replicas are copies and
-   * are deleted with it.
-   *
-   * @default RemovalPolicy.SNAPSHOT
-   */
-  readonly removalPolicy?: RemovalPolicy;
-
-  /**
-   * The KMS key that encrypts storage, the master secret, Performance Insights,
-   * backups and the database's log groups.
-   *
-   * A key you bring must let IAM policies grant its use (its policy allows the
-   * account root, as CDK keys' do): grants to readers of the master secret add
-   * `kms:Decrypt` to the reader's policy, not to the key's.
-   *
-   * Fixed at creation: RDS cannot re-encrypt an instance, so CloudFormation
-   * refuses a new key on a deployed database (its writer and vault are named). To
-   * move to another key, restore a snapshot copied with it into a new stack
-   * (`snapshotIdentifier`).
-   *
-   * @default - a new customer-managed key with rotation enabled
-   */
-  readonly encryptionKey?: kms.IKey;
-
-  /**
-   * How long the exported PostgreSQL and upgrade logs are kept.
-   *
-   * @default - one year in production, one month in development
-   */
-  readonly logRetention?: logs.RetentionDays;
-
-  /**
-   * A backup vault in a second region that receives a copy of every AWS Backup
-   * recovery point.
-   *
-   * @default - recovery points stay in this region
-   */
-  readonly backupCopyVault?: backup.IBackupVault;
-
-  /**
-   * Lock the backup vault (AWS Backup Vault Lock): no recovery point can be deleted
-   * before it is 35 days old, the plan's retention, by any principal, and the
-   * vault's retention rules cannot be loosened. In governance mode (the default) a
-   * principal allowed `backup:DeleteBackupVaultLockConfiguration` can still remove
-   * the lock; see `backupVaultLockChangeableFor` for compliance mode.
-   *
-   * @default - true in production, false in development
-   */
-  readonly backupVaultLock?: boolean;
-
-  /**
-   * Compliance mode for the vault lock: after this grace period (3 days at least)
-   * nobody, the account's root and AWS included, can change or remove the lock, and
-   * the vault cannot be deleted while it holds recovery points. It cannot be undone.
-   *
-   * @default - governance mode: a principal allowed `backup:DeleteBackupVaultLockConfiguration` can remove the lock
-   */
-  readonly backupVaultLockChangeableFor?: Duration;
-
-  /**
-   * Replicate the automated backups (point-in-time recovery) to a second region.
-   *
-   * @default - automated backups stay in this region
-   */
-  readonly automatedBackupReplication?: AutomatedBackupReplication;
-
-  /**
-   * Prove the backups restore: an AWS Backup restore testing plan restores the
-   * writer's latest recovery point of the last week on `restoreTestingSchedule`,
-   * into the database's subnets, as a small (`db.t3.small`), single-AZ, private
-   * instance behind a security group that admits nothing, and AWS Backup deletes
-   * it after an hour. A failed restore notifies the alarm topic (with
-   * `Observability`). Copies in `backupCopyVault` are not tested from here: a
-   * restore test runs in its plan's region, so test them with a plan there.
-   *
-   * @default - true in production, false in development
-   */
-  readonly restoreTesting?: boolean;
-
-  /**
-   * Watch AWS Backup's jobs: `Observability` alarms on the vault's failed backup
-   * jobs (and failed copies to `backupCopyVault`) and failed restores, the restore
-   * tests' included (`metricBackupJobsFailed`, `metricRestoreJobsFailed`).
-   *
-   * @default - true in production, false in development
-   */
-  readonly backupMonitoring?: boolean;
-
-  /**
-   * When the restore test runs, as a cron expression in UTC.
-   *
-   * @default - weekly, Sundays at 07:00 UTC (after the daily backup at 05:00)
-   */
-  readonly restoreTestingSchedule?: events.Schedule;
-
-  /**
-   * Create the writer from an RDS snapshot instead of an empty database: the name
-   * or ARN of a DB snapshot in this stack's region (a manual or automated snapshot,
-   * a copy from another region, or an AWS Backup recovery point of RDS, whose ARN
-   * is `arn:aws:rds:<region>:<account>:snapshot:awsbackup:job-…`). This is how a
-   * stack deployed in a standby region comes up with the copied data. The writer
-   * keeps the snapshot's master user (`masterUsername` must match it) and KMS key,
-   * gets a new generated password, and its replicas, proxy, backups and users
-   * follow as usual. The snapshot must be encrypted, as the platform's are: RDS
-   * restores an unencrypted one unencrypted, so copy it with a KMS key first
-   * (`aws rds copy-db-snapshot --kms-key-id`).
-   *
-   * Set it when the stack is first deployed. On a deployed stack, adding or
-   * changing it would replace the writer, which CloudFormation cannot do (its
-   * identifier is fixed), so the update fails and nothing is lost. Keep it set
-   * afterwards: CloudFormation reads a writer without it as a new, empty one, and
-   * refuses that replacement too.
-   *
-   * @default - a new, empty database
-   */
-  readonly snapshotIdentifier?: string;
-}
-
-/**
- * Properties of a `Database`.
- */
-export interface DatabaseProps extends DatabaseOptions, DataStoreProps {
-  /**
-   * The subnets of the functions that sign in as the master user: the one that
-   * rotates its password, and the one that makes the IAM database users. They call
-   * Secrets Manager, answer CloudFormation through S3, and the users function
-   * downloads RDS's certificate bundle from truststore.pki.rds.amazonaws.com, so
-   * they need a route to the internet (a NAT gateway).
-   *
-   * @default - the VPC's private subnets with egress, or the database's subnets when the VPC has none
-   */
-  readonly rotationSubnets?: ec2.SubnetSelection;
-}
+import { addBackups, backupJobs } from './database-backup';
+import { DatabaseProps } from './database-options';
+import { estimatedMaxConnections, RESERVED_USERNAMES, validateDatabaseName, validateSnapshotIdentifier, validateStorage, validateUsername } from './database-validation';
 
 const POSTGRES_PORT = 5432;
 const MAX_READ_REPLICAS = 5;
-const MIN_STORAGE = 20;
-const MAX_STORAGE = 65536;
-const RESERVED_USERNAMES = ['admin', 'rdsadmin', 'rds_superuser', 'rdsrepladmin'];
 const LOG_TYPES = ['postgresql', 'upgrade'];
 /** The tag that names a role's database user, for the replicas' connect policy. */
 const DATABASE_USER_TAG = 'codelearn-database-user';
 
-/** How long AWS Backup keeps the daily recovery points, and the vault lock's minimum. */
-const BACKUP_RETENTION = Duration.days(35);
+/** The database user each role connects to the replicas as. */
 const DATABASE_USERS = new WeakMap<iam.IRole, string>();
 /** How often the master password is rotated. */
 const ROTATION_PERIOD = Duration.days(30);
@@ -616,121 +376,24 @@ export class Database extends Construct implements ec2.IConnectable {
     }
     this.connections = new ec2.Connections({ securityGroups, defaultPort: ec2.Port.tcp(POSTGRES_PORT) });
 
-    const locked = props.backupVaultLock ?? defaults.backupVaultLock;
-    if (props.backupVaultLockChangeableFor !== undefined) {
-      if (!locked) {
-        throw new ConfigurationError('`backupVaultLockChangeableFor` is set but `backupVaultLock` is false: set `backupVaultLock: true`, or remove it.');
-      }
-      requireWholeDays('backupVaultLockChangeableFor', props.backupVaultLockChangeableFor, 3, undefined,
-        'AWS Backup gives a compliance-mode lock a grace period of 3 days at least');
-    }
-    const vault = this.backupVault = new backup.BackupVault(this, 'BackupVault', {
+    const backups = addBackups(this, {
+      instance: this.instance,
+      identifier,
       encryptionKey: this.encryptionKey,
-      lockConfiguration: locked ? {
-        // As long as the plan keeps its recovery points: a longer minimum fails every backup.
-        minRetention: BACKUP_RETENTION,
-        changeableFor: props.backupVaultLockChangeableFor,
-      } : undefined,
-      // Named: kept on update and delete, removed when a first create rolls back.
-      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+      vpc: props.vpc,
+      subnetGroup,
+      parameterGroup,
+      locked: props.backupVaultLock ?? defaults.backupVaultLock,
+      lockChangeableFor: props.backupVaultLockChangeableFor,
+      copyVault: props.backupCopyVault,
+      restoreTesting: props.restoreTesting ?? defaults.restoreTesting,
+      restoreTestingSchedule: props.restoreTestingSchedule,
     });
-    this.backupPlan = new backup.BackupPlan(this, 'BackupPlan', {
-      backupPlanName: identifier,
-      backupVault: vault,
-      backupPlanRules: [new backup.BackupPlanRule({
-        ruleName: 'daily',
-        scheduleExpression: events.Schedule.cron({ hour: '5', minute: '0' }),
-        startWindow: Duration.hours(1),
-        completionWindow: Duration.hours(2),
-        deleteAfter: BACKUP_RETENTION,
-        copyActions: props.backupCopyVault
-          ? [{ destinationBackupVault: props.backupCopyVault, deleteAfter: BACKUP_RETENTION }]
-          : undefined,
-      })],
-    });
-    const selection = this.backupPlan.addSelection('Writer', {
-      resources: [backup.BackupResource.fromRdsDatabaseInstance(this.instance)],
-    });
-    acknowledge(selection, {
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]':
-        'The AWS-maintained service role policy of AWS Backup, which it documents for backup selections and updates as the service changes.',
-    });
-
+    this.backupVault = backups.vault;
+    this.backupPlan = backups.plan;
+    this.restoreTestingPlan = backups.restoreTestingPlan;
     this.backupMonitoring = props.backupMonitoring ?? defaults.backupMonitoring;
     this.backupCopyVault = props.backupCopyVault;
-
-    const restoreTesting = props.restoreTesting ?? defaults.restoreTesting;
-    if (props.restoreTestingSchedule !== undefined && !restoreTesting) {
-      throw new ConfigurationError('`restoreTestingSchedule` is set but `restoreTesting` is false: set `restoreTesting: true`, or remove it.');
-    }
-    if (restoreTesting) {
-      this.restoreTestingPlan = this.addRestoreTesting(identifier, subnetGroup, parameterGroup,
-        props.restoreTestingSchedule ?? events.Schedule.cron({ weekDay: 'SUN', hour: '7', minute: '0' }));
-    }
-  }
-
-  /**
-   * A restore testing plan and its selection: the writer's latest recovery point of
-   * the last week, restored small, single-AZ, private and unreachable, then deleted.
-   */
-  private addRestoreTesting(identifier: string, subnetGroup: rds.ISubnetGroup, parameterGroup: rds.IParameterGroup,
-    schedule: events.Schedule): backup.CfnRestoreTestingPlan {
-    const expression = schedule.expressionString;
-    if (!expression.startsWith('cron(')) {
-      throw new ConfigurationError(`\`restoreTestingSchedule\` ('${expression}') must be a cron expression: AWS Backup runs restore tests ` +
-        'only on cron schedules. Use `events.Schedule.cron({ weekDay: \'SUN\', hour: \'7\', minute: \'0\' })`.');
-    }
-    // AWS Backup names plans with letters, digits and '_', 50 at most, unique in the
-    // account and region, as the instance identifier is.
-    const planName = identifier.replace(/-/g, '_');
-    const plan = new backup.CfnRestoreTestingPlan(this, 'RestoreTestingPlan', {
-      restoreTestingPlanName: planName,
-      scheduleExpression: expression,
-      scheduleExpressionTimezone: 'Etc/UTC',
-      startWindowHours: 24,
-      recoveryPointSelection: {
-        algorithm: 'LATEST_WITHIN_WINDOW',
-        includeVaults: [this.backupVault.backupVaultArn],
-        recoveryPointTypes: ['SNAPSHOT'],
-        selectionWindowDays: 7,
-      },
-    });
-    const role = new iam.Role(this, 'RestoreTestingRole', {
-      assumedBy: new iam.ServicePrincipal('backup.amazonaws.com').withConditions({
-        StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
-      }),
-      description: `Restores the recovery points of ${this.node.path} in restore tests`,
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSBackupServiceRolePolicyForRestores')],
-    });
-    acknowledge(role, {
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores]':
-        'The AWS-maintained service role policy that AWS Backup documents for restore testing; AWS Backup deletes the restored instance itself.',
-    });
-    // The restored instance is reachable by nothing: no rule admits anyone.
-    const closed = new ec2.SecurityGroup(this, 'RestoreTestingSecurityGroup', {
-      vpc: this.vpc,
-      description: 'Restore tests of the database: admits nothing, reaches nothing',
-      allowAllOutbound: false,
-    });
-    const selection = new backup.CfnRestoreTestingSelection(this, 'RestoreTestingSelection', {
-      restoreTestingPlanName: plan.restoreTestingPlanName,
-      restoreTestingSelectionName: 'writer',
-      protectedResourceType: 'RDS',
-      protectedResourceArns: [this.instance.instanceArn],
-      iamRoleArn: role.roleArn,
-      validationWindowHours: 1,
-      restoreMetadataOverrides: {
-        dbInstanceClass: 'db.t3.small',
-        multiAz: 'false',
-        publiclyAccessible: 'false',
-        dbSubnetGroupName: subnetGroup.subnetGroupName,
-        dbParameterGroupName: parameterGroup.bindToInstance({}).parameterGroupName,
-        vpcSecurityGroupIds: Stack.of(this).toJsonString([closed.securityGroupId]),
-      },
-    });
-    // The selection names its plan by name, not by a reference: it must come after it.
-    selection.node.addDependency(plan);
-    return plan;
   }
 
   /**
@@ -981,93 +644,4 @@ function dbUserArn(scope: Construct, resourceId: string, dbUser: string): string
 function instanceIdentifier(scope: Construct): string {
   const name = Names.uniqueResourceName(scope, { maxLength: 50, separator: '-' }).toLowerCase();
   return name.replace(/[^a-z0-9-]/g, '').replace(/-+/g, '-').replace(/^[^a-z]+/, '').replace(/-$/, '');
-}
-
-/** Memory in GiB of the general-purpose (t, m) sizes; memory-optimized (r) classes have twice as much. */
-const GENERAL_MEMORY_GIB: { [size: string]: number } = {
-  'micro': 1,
-  'small': 2,
-  'medium': 4,
-  'large': 8,
-  'xlarge': 16,
-  '2xlarge': 32,
-  '4xlarge': 64,
-  '8xlarge': 128,
-  '12xlarge': 192,
-  '16xlarge': 256,
-  '24xlarge': 384,
-};
-
-/**
- * RDS for PostgreSQL's default `max_connections`: `LEAST(DBInstanceClassMemory /
- * 9531392, 5000)` (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html#RDS_Limits.MaxConnections),
- * with 90% of the class's memory counted; 0 when the class is not a t, m or r class the table knows.
- */
-function estimatedMaxConnections(instanceType: string): number {
-  const [family, size] = instanceType.split('.');
-  const general = GENERAL_MEMORY_GIB[size];
-  const factor = /^[tm]\d/.test(family) ? 1 : /^r\d/.test(family) && size !== 'micro' && size !== 'small' && size !== 'medium' ? 2 : 0;
-  if (general === undefined || factor === 0) return 0;
-  return Math.min(Math.floor((general * factor * 0.9 * 2 ** 30) / 9531392), 5000);
-}
-
-/** An AWS Backup job count of RDS in `vaultName`, per hour: published by vault and resource type. */
-function backupJobs(metricName: string, vaultName: string, props: cloudwatch.MetricOptions): cloudwatch.Metric {
-  return new cloudwatch.Metric({
-    namespace: 'AWS/Backup',
-    metricName,
-    dimensionsMap: { BackupVaultName: vaultName, ResourceType: 'RDS' },
-    statistic: 'Sum',
-    period: Duration.hours(1),
-    ...props,
-  });
-}
-
-/**
- * A DB snapshot's name, or its ARN in this region: RDS restores only snapshots of
- * its own region, and an AWS Backup recovery point of RDS is restored by its RDS
- * snapshot ARN, not by the recovery point's.
- */
-function validateSnapshotIdentifier(snapshot: string, region: string): void {
-  if (Token.isUnresolved(snapshot)) return;
-  const fix = 'Give the name or ARN of a DB snapshot in this region, such as \'arn:aws:rds:us-west-2:123456789012:snapshot:awsbackup:job-1a2b3c\'.';
-  if (snapshot.startsWith('arn:')) {
-    const parts = snapshot.split(':');
-    if (parts[2] !== 'rds' || parts[5] !== 'snapshot' || parts.length < 7) {
-      throw new ConfigurationError(`\`snapshotIdentifier\` ('${snapshot}') is not the ARN of a DB snapshot: an AWS Backup recovery point of RDS is restored ` +
-        `by its RDS snapshot ARN ('arn:aws:rds:<region>:<account>:snapshot:awsbackup:job-…'), and a cluster snapshot makes a cluster. ${fix}`);
-    }
-    if (!Token.isUnresolved(region) && parts[3] !== region) {
-      throw new ConfigurationError(`\`snapshotIdentifier\` ('${snapshot}') is in ${parts[3]}, but the database is in ${region}: RDS restores only ` +
-        'snapshots of its own region. Copy it here first (`aws rds copy-db-snapshot`, or a copy action of AWS Backup).');
-    }
-  } else if (!/^[A-Za-z][A-Za-z0-9:-]{0,254}$/.test(snapshot)) {
-    throw new ConfigurationError(`\`snapshotIdentifier\` ('${snapshot}') is not a DB snapshot name: letters, digits, '-' and ':', starting with a letter. ${fix}`);
-  }
-}
-
-function validateStorage(allocated: number, max: number): void {
-  requireWholeNumber('allocatedStorage', allocated, MIN_STORAGE, MAX_STORAGE, 'GiB');
-  const minimumMax = Math.ceil((allocated * 11) / 10);
-  if (!Number.isInteger(max) || max < minimumMax || max > MAX_STORAGE) {
-    throw new ConfigurationError(
-      `\`maxAllocatedStorage\` (${max}) must be a whole number of GiB from ${minimumMax} (10% above \`allocatedStorage\`, ${allocated}) ` +
-      `to ${MAX_STORAGE}: storage autoscaling needs room to grow. Raise it, or lower \`allocatedStorage\`.`);
-  }
-}
-
-function validateUsername(username: string): void {
-  if (!/^[A-Za-z][A-Za-z0-9_]{0,15}$/.test(username)) {
-    throw new ConfigurationError(`\`masterUsername\` ('${username}') must be 1 to 16 letters, digits or underscores, starting with a letter.`);
-  }
-  if (RESERVED_USERNAMES.includes(username.toLowerCase()) || username.toLowerCase().startsWith('pg_')) {
-    throw new ConfigurationError(`\`masterUsername\` ('${username}') is reserved by PostgreSQL on RDS: choose another, such as 'codelearn_admin'.`);
-  }
-}
-
-function validateDatabaseName(name: string): void {
-  // Lowercase: PostgreSQL folds unquoted names, and the users function grants on it by name.
-  if (!/^[a-z][a-z0-9_]{0,62}$/.test(name)) {
-    throw new ConfigurationError(`\`databaseName\` ('${name}') must be 1 to 63 lowercase letters, digits or underscores, starting with a letter.`);
-  }
 }

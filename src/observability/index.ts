@@ -1,1 +1,2 @@
 export * from './observability';
+export * from './observability-options';

@@ -1,0 +1,232 @@
+import { Duration } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import { IWorkloadCluster } from './workload-cluster';
+
+/**
+ * A second version of a service that takes part of its traffic: a canary release,
+ * or (at weight 100) a blue-green switch.
+ */
+export interface CanaryOptions {
+  /**
+   * The canary's tag in the service's ECR repository.
+   *
+   * @default - the service's own tag (use `image` for an image from elsewhere)
+   */
+  readonly imageTag?: string;
+
+  /**
+   * A container image for the canary instead of the service's repository.
+   *
+   * @default - the service's repository with `imageTag`
+   */
+  readonly image?: string;
+
+  /**
+   * The percentage of requests the load balancer sends to the canary, from 0 to
+   * 100. 100 switches all traffic to it (blue-green); 0 keeps it warm without traffic.
+   */
+  readonly weight: number;
+
+  /**
+   * The fewest canary pods. A canary that takes traffic keeps at least two, so
+   * that an eviction or a node drain never empties its share of the traffic.
+   *
+   * @default - 2 when `weight` is above 0, 1 when it is 0
+   */
+  readonly minReplicas?: number;
+}
+
+/**
+ * What a user may set on one service.
+ */
+export interface MicroserviceOptions {
+  /**
+   * The service's name: the Kubernetes name of its Deployment, Service and
+   * ServiceAccount, and the last part of its ECR repository's name
+   * (`codelearn/<name>`).
+   *
+   * Renaming a deployed service makes a new, empty repository (push the image
+   * right after the deploy) and keeps the old one, no longer managed; the service
+   * gets new database and cache users (docs/operations.md, "Change a running platform").
+   */
+  readonly name: string;
+
+  /**
+   * The path pattern that the load balancer routes to this service, such as
+   * `/api/users/*` (which also matches `/api/users`). It ends with `/*`, and is not
+   * `/*` itself: the service without a path takes everything else.
+   *
+   * @default - none: the service is the load balancer's default route
+   */
+  readonly path?: string;
+
+  /**
+   * The priority of the service's listener rule, from 1 to 49,999: lower is
+   * checked first. A rule whose path covers another's (`/api/*` covers
+   * `/api/users/*`) must come after it; synthesis fails when it would not.
+   *
+   * @default - derived from `path` alone, deeper paths first, so that adding, removing or reordering services never moves it
+   */
+  readonly priority?: number;
+
+  /**
+   * A container image to run instead of the service's own ECR repository.
+   *
+   * @default - `<repository>:<imageTag>` from the ECR repository the service creates
+   */
+  readonly image?: string;
+
+  /**
+   * The tag of the image in the service's ECR repository. Tags are immutable:
+   * release a new version by pushing a new tag and changing this value.
+   *
+   * @default '1.0.0'
+   */
+  readonly imageTag?: string;
+
+  /**
+   * The port the container listens on.
+   *
+   * @default 8080
+   */
+  readonly port?: number;
+
+  /**
+   * The HTTP path that answers 2xx or 3xx when the service can serve requests:
+   * the readiness probe and the load balancer's health check. The startup and
+   * liveness probes only check that the port accepts connections, so that an
+   * outage of a dependency never restarts the pods.
+   *
+   * @default '/health'
+   */
+  readonly healthCheckPath?: string;
+
+  /**
+   * The numeric user ID the containers run as. It must not be 0: the namespace
+   * enforces the restricted Pod Security Standard, and the kubelet refuses
+   * `runAsNonRoot` for an image whose user is root or a name (`USER node`) unless
+   * the pod names a number.
+   *
+   * @default 10001
+   */
+  readonly runAsUser?: number;
+
+  /**
+   * The numeric group ID the containers run as; it also owns the writable `/tmp`.
+   *
+   * @default 10001
+   */
+  readonly runAsGroup?: number;
+
+  /**
+   * The fewest pods.
+   *
+   * @default 2
+   */
+  readonly minReplicas?: number;
+
+  /**
+   * The most pods.
+   *
+   * @default 10
+   */
+  readonly maxReplicas?: number;
+
+  /**
+   * The average CPU utilization, in percent of the request, that the
+   * HorizontalPodAutoscaler keeps (the specification's 70%).
+   *
+   * @default 70
+   */
+  readonly cpuTarget?: number;
+
+  /**
+   * The average memory utilization, in percent of the request, that the
+   * HorizontalPodAutoscaler also keeps.
+   *
+   * @default - memory does not drive scaling
+   */
+  readonly memoryTarget?: number;
+
+  /**
+   * CPU per pod: the request (what the scheduler reserves).
+   *
+   * @default '250m'
+   */
+  readonly cpu?: string;
+
+  /**
+   * Memory per pod: the request, and also the limit.
+   *
+   * @default '512Mi'
+   */
+  readonly memory?: string;
+
+  /**
+   * The CPU limit per pod.
+   *
+   * @default '1'
+   */
+  readonly cpuLimit?: string;
+
+  /**
+   * Let pods run on spot nodes (preferred there), for services that tolerate
+   * interruption.
+   *
+   * @default false
+   */
+  readonly spot?: boolean;
+
+  /**
+   * How long the load balancer drains a pod's connections before deregistering
+   * it. The pod's preStop pause lasts as long, so no request reaches a stopping pod.
+   *
+   * @default Duration.seconds(30)
+   */
+  readonly deregistrationDelay?: Duration;
+
+  /**
+   * The p99 response time this service promises; observability alarms above it.
+   *
+   * @default - the platform's objective (1 second)
+   */
+  readonly latencyObjective?: Duration;
+
+  /**
+   * A canary (or blue-green) release: a second Deployment with its own target
+   * group, which the edge tier weights against the stable one.
+   *
+   * @default - no canary
+   */
+  readonly canary?: CanaryOptions;
+
+  /**
+   * Environment variables of the container.
+   *
+   * @default - none besides what the platform adds
+   */
+  readonly environment?: { [name: string]: string };
+}
+
+/**
+ * Properties of a `Microservice`.
+ */
+export interface MicroserviceProps extends MicroserviceOptions {
+  /** The cluster that runs the service: a `Cluster`, or an EKS cluster of your own as a `WorkloadCluster`. */
+  readonly cluster: IWorkloadCluster;
+
+  /**
+   * The ECR repository of the service's images, when it is made elsewhere (the
+   * platform keeps it in its own stack, beside the other stateful resources).
+   *
+   * @default - a new repository `codelearn/<name>` in the service's scope, unless `image` is given
+   */
+  readonly repository?: ecr.IRepository;
+
+  /**
+   * The Kubernetes namespace.
+   *
+   * @default 'codelearn'
+   */
+  readonly namespace?: string;
+}
