@@ -14,10 +14,9 @@ import { NodeScaling } from './node-scaling';
 import { IWorkloadCluster, WorkloadBinding } from './workload-cluster';
 import { parseIpv4Cidr } from '../private/cidr';
 import { ConfigurationError } from '../private/errors';
-import * as k8s from '../private/k8s';
+import { namespaceOnce } from '../private/k8s';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, acknowledgeCustomResourceHandler, acknowledgeManagedPolicies } from '../private/nag';
-import { pascalCase } from '../private/names';
 import { ManagedPolicyGrantee } from '../private/pod-identity';
 import { isProduction, profileDefaults } from '../private/profile';
 import { requireAddonVersion, requireInstanceType, requireKubernetesName, requireWholeNumber } from '../private/validate';
@@ -282,19 +281,8 @@ export class Cluster extends Construct implements IWorkloadCluster {
    * Standard.
    */
   public addNamespace(name: string): eks.KubernetesManifest {
-    requireKubernetesName('namespace', name);
-    let manifest = this.namespaces.get(name);
-    if (!manifest) {
-      manifest = new eks.KubernetesManifest(this, `Namespace${pascalCase(name)}`, {
-        cluster: this.eksCluster,
-        manifest: [k8s.namespace(name)],
-        overwrite: true,
-      });
-      // Deleted before the nodes, so that the pods in it stop gracefully.
-      manifest.node.addDependency(this.onDemandNodes);
-      this.namespaces.set(name, manifest);
-    }
-    return manifest;
+    // Deleted before the nodes, so that the pods in it stop gracefully.
+    return namespaceOnce(this, this.eksCluster, this.namespaces, name, manifest => manifest.node.addDependency(this.onDemandNodes));
   }
 
   /**

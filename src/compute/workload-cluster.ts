@@ -1,8 +1,6 @@
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct, DependencyGroup, IConstruct, IDependable } from 'constructs';
-import * as k8s from '../private/k8s';
-import { pascalCase } from '../private/names';
-import { requireKubernetesName } from '../private/validate';
+import { namespaceOnce } from '../private/k8s';
 
 /**
  * What a workload (a `Microservice`) runs on and waits for in one namespace.
@@ -98,16 +96,6 @@ export class WorkloadCluster extends Construct implements IWorkloadCluster {
    * Standard.
    */
   public addNamespace(name: string): eks.KubernetesManifest {
-    requireKubernetesName('namespace', name);
-    let manifest = this.namespaces.get(name);
-    if (!manifest) {
-      manifest = new eks.KubernetesManifest(this, `Namespace${pascalCase(name)}`, {
-        cluster: this.eksCluster,
-        manifest: [k8s.namespace(name)],
-        overwrite: true,
-      });
-      this.namespaces.set(name, manifest);
-    }
-    return manifest;
+    return namespaceOnce(this, this.eksCluster, this.namespaces, name);
   }
 }

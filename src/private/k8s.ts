@@ -1,3 +1,8 @@
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import { Construct } from 'constructs';
+import { pascalCase } from './names';
+import { requireKubernetesName } from './validate';
+
 /**
  * Kubernetes objects as plain typed values. Only the fields the platform writes
  * are typed; the tests validate every object against the Kubernetes schemas.
@@ -265,4 +270,24 @@ export function targetGroupBinding(spec: WorkloadSpec): KubernetesObject {
       targetType: 'ip',
     },
   };
+}
+
+/**
+ * The Namespace object `name` of `cluster`, in `scope` as `Namespace<Name>`,
+ * made on the first call and found in `namespaces` after.
+ */
+export function namespaceOnce(scope: Construct, cluster: eks.ICluster, namespaces: Map<string, eks.KubernetesManifest>,
+  name: string, created?: (manifest: eks.KubernetesManifest) => void): eks.KubernetesManifest {
+  requireKubernetesName('namespace', name);
+  let manifest = namespaces.get(name);
+  if (!manifest) {
+    manifest = new eks.KubernetesManifest(scope, `Namespace${pascalCase(name)}`, {
+      cluster,
+      manifest: [namespace(name)],
+      overwrite: true,
+    });
+    created?.(manifest);
+    namespaces.set(name, manifest);
+  }
+  return manifest;
 }
