@@ -15,11 +15,6 @@ import { DataAccess, ServiceDefinition } from './service-definition';
 
 /** The ConfigMap that carries the read replicas' endpoints to the services. */
 const DATABASE_READERS = 'database-readers';
-/**
- * The ConfigMap that carries RabbitMQ's AMQPS endpoints: a list attribute, which
- * cannot reach a service's nested stack as a parameter (they are strings).
- */
-const BROKER_ENDPOINTS = 'broker-endpoints';
 
 /** The platform's parts that a service is bound to. */
 export interface PlatformServicesProps {
@@ -145,11 +140,15 @@ export class PlatformServices extends Construct {
         messaging.grantConnect(service);
         const { BROKER_ENGINE: engine, ...environment } = messaging.connectionEnvironment();
         service.addEnvironment('BROKER_ENGINE', engine);
-        // The endpoints may be a list attribute (RabbitMQ's), which cannot reach a
-        // service's nested stack as a parameter: whatever the engine, they come from
-        // a ConfigMap.
-        this.sharedConfigMap('BrokerEndpoints', BROKER_ENDPOINTS, service.namespace, { endpoints: Fn.join(',', messaging.endpoints) });
-        service.addEnvironmentFromConfigMap('BROKER_ENDPOINTS', BROKER_ENDPOINTS, 'endpoints');
+        // A list attribute cannot reach a service's nested stack as a parameter: each
+        // comes from a ConfigMap named after it (BROKER_ENDPOINTS: broker-endpoints,
+        // key endpoints).
+        for (const [name, values] of Object.entries(messaging.connectionLists())) {
+          const configMap = name.toLowerCase().replace(/_/g, '-');
+          const key = name.split('_').pop()!.toLowerCase();
+          this.sharedConfigMap(pascalCase(configMap), configMap, service.namespace, { [key]: Fn.join(',', values) });
+          service.addEnvironmentFromConfigMap(name, configMap, key);
+        }
         for (const [name, value] of Object.entries(environment)) {
           service.addEnvironment(name, value);
         }

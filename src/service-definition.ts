@@ -23,10 +23,9 @@ export enum DataAccess {
   CACHE = 'CACHE',
 
   /**
-   * The message broker: `BROKER_ENGINE` and `BROKER_ENDPOINTS` (from the
-   * `broker-endpoints` ConfigMap: the AMQPS endpoints, or the MSK cluster ARN),
-   * with `BROKER_CREDENTIALS_SECRET_ARN` (RabbitMQ), or `KAFKA_CLUSTER_ARN` with
-   * IAM (Kafka).
+   * The message broker: `BROKER_ENGINE`, and `BROKER_ENDPOINTS` (from the
+   * `broker-endpoints` ConfigMap) with `BROKER_CREDENTIALS_SECRET_ARN` (RabbitMQ),
+   * or `KAFKA_CLUSTER_ARN` with IAM (Kafka).
    */
   MESSAGING = 'MESSAGING',
 

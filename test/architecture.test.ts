@@ -37,7 +37,13 @@ describe('the seams between the tiers (docs/architecture.md, "Rules")', () => {
 
   test('private/ imports no tier: helpers know no part', () => {
     const found = sources().filter(file => folderOf(file) === 'private')
-      .flatMap(file => importsOf(file).filter(({ from }) => TIERS.includes(from) || from.endsWith('.ts')).map(({ from }) => `${file} → ${from}`));
+      .flatMap(file => importsOf(file).filter(({ from }) => TIERS.includes(from)).map(({ from }) => `${file} → ${from}`));
+    expect(found).toEqual([]);
+  });
+
+  test('no tier, and nothing in private/, imports the platform or its service units', () => {
+    const found = sources().filter(file => folderOf(file) !== '.')
+      .flatMap(file => importsOf(file).filter(({ from }) => /^(platform|platform-services)$/.test(from)).map(({ from }) => `${file} → ${from}`));
     expect(found).toEqual([]);
   });
 

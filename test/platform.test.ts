@@ -439,7 +439,9 @@ describe('CodeLearnPlatform', () => {
     const objects = allTemplates(stack).flatMap(kubernetesObjects);
     const feed = objects.find(object => object.kind === 'Deployment' && object.metadata.name === 'feed');
     const env = feed.spec.template.spec.containers[0].env.map((variable: any) => variable.name);
-    expect(env).toEqual(['AWS_REGION', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME', 'BROKER_ENGINE', 'BROKER_ENDPOINTS', 'KAFKA_CLUSTER_ARN', 'STATIC_ASSETS_BUCKET']);
+    expect(env).toEqual(['AWS_REGION', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME', 'BROKER_ENGINE', 'KAFKA_CLUSTER_ARN', 'STATIC_ASSETS_BUCKET']);
+    // Kafka's clients ask MSK for the brokers: no list to share, so no broker-endpoints ConfigMap.
+    expect(objects.filter(object => object.kind === 'ConfigMap' && object.metadata.name === 'broker-endpoints')).toEqual([]);
     expect(feed.spec.template.spec.tolerations).toHaveLength(1);
   });
 

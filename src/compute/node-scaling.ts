@@ -13,6 +13,9 @@ export enum NodeScalingStrategy {
 
   /** The node groups' Auto Scaling groups track an average CPU utilization. */
   CPU_TARGET_TRACKING = 'CPU_TARGET_TRACKING',
+
+  /** A strategy of your own: a subclass of `NodeScaling` that binds itself. */
+  CUSTOM = 'CUSTOM',
 }
 
 /**
@@ -92,7 +95,7 @@ export abstract class NodeScaling {
     return new CpuTargetTrackingScaling(options.targetUtilizationPercent ?? 70);
   }
 
-  /** The strategy. */
+  /** The strategy: `CUSTOM` for a subclass of your own. */
   public abstract readonly strategy: NodeScalingStrategy;
 
   /**

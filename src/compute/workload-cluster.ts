@@ -53,13 +53,25 @@ export interface WorkloadClusterProps {
    * @default - nothing to wait for: the controller runs in the cluster already
    */
   readonly loadBalancerController?: IDependable;
+
+  /**
+   * The nodes (or what runs the controller), when this app creates them: the
+   * namespaces wait for them, so that on delete a namespace goes first, while the
+   * Load Balancer Controller still runs to remove its TargetGroupBindings'
+   * finalizers.
+   *
+   * @default - nothing: delete the services before the nodes yourself
+   */
+  readonly capacity?: IDependable;
 }
 
 /**
- * An EKS cluster of your own, as a `Microservice` runs on it: it needs the EKS Pod
- * Identity agent and the AWS Load Balancer Controller running there, and creates
- * the namespaces its services use (restricted Pod Security Standard, the
- * controller's pod readiness gate).
+ * An EKS cluster of your own (an aws-eks-v2 cluster, with a kubectl provider), as
+ * a `Microservice` runs on it: it needs the EKS Pod Identity agent and the AWS
+ * Load Balancer Controller (v2.x) running there, and creates the namespaces its
+ * services use (restricted Pod Security Standard, the controller's pod readiness
+ * gate). A service with `spot: true` runs on nodes labelled
+ * `codelearn.dev/capacity=spot` (`Cluster.CAPACITY_LABEL`): label yours to use it.
  *
  * @example
  * declare const myCluster: eks.Cluster;
@@ -72,6 +84,7 @@ export class WorkloadCluster extends Construct implements IWorkloadCluster {
 
   private readonly podIdentityAgent: IDependable;
   private readonly loadBalancerController: IDependable;
+  private readonly capacity?: IDependable;
 
   private readonly namespaces = new Map<string, eks.KubernetesManifest>();
 
@@ -80,6 +93,7 @@ export class WorkloadCluster extends Construct implements IWorkloadCluster {
     this.eksCluster = props.eksCluster;
     this.podIdentityAgent = props.podIdentityAgent ?? new DependencyGroup();
     this.loadBalancerController = props.loadBalancerController ?? new DependencyGroup();
+    this.capacity = props.capacity;
   }
 
   public bindWorkload(namespaceName: string): WorkloadBinding {
@@ -96,6 +110,9 @@ export class WorkloadCluster extends Construct implements IWorkloadCluster {
    * Standard.
    */
   public addNamespace(name: string): eks.KubernetesManifest {
-    return namespaceOnce(this, this.eksCluster, this.namespaces, name);
+    // Deleted before the capacity, so that the controller still runs to release the pods' bindings.
+    return namespaceOnce(this, this.eksCluster, this.namespaces, name, manifest => {
+      if (this.capacity) manifest.node.addDependency(this.capacity);
+    });
   }
 }

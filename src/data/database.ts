@@ -512,14 +512,15 @@ export class Database extends Construct implements ec2.IConnectable {
    * writer on deploy (`addIamUser`), and so exists on the replicas. `role` must be
    * a role of this app. Nothing is granted without replicas.
    *
-   * @returns the grant, which waits for the policy: what the role runs waits for it (nothing without replicas)
+   * @returns the grant, which waits for the policy: what the role runs waits for it. Without replicas nothing
+   * is granted: the grant's `success` is false and it waits for nothing.
    */
   public grantReplicaConnect(role: iam.IRole, dbUser: string): iam.Grant {
-    if (this.readReplicas.length === 0) {
-      return iam.Grant.drop(role, 'connect to the read replicas, which this database does not have');
-    }
     if (!(role instanceof iam.Role)) {
       throw new ConfigurationError(`grantReplicaConnect needs a role made in this app (${role.node.path} is not): it tags the role with its database user.`);
+    }
+    if (this.readReplicas.length === 0) {
+      return iam.Grant.drop(role, 'connect to the read replicas, which this database does not have');
     }
     const current = DATABASE_USERS.get(role);
     if (current !== undefined && current !== dbUser) {

@@ -238,15 +238,26 @@ export class Messaging extends Construct implements ec2.IConnectable {
   }
 
   /**
-   * What a client needs, as environment variables, besides `endpoints` (RabbitMQ's
-   * are a list attribute, so the platform passes them, for either engine, through
-   * a ConfigMap as `BROKER_ENDPOINTS`): `BROKER_ENGINE` (`rabbitmq` or `kafka`),
-   * and `BROKER_CREDENTIALS_SECRET_ARN` or `KAFKA_CLUSTER_ARN`.
+   * What a client needs, as environment variables whose values are strings:
+   * `BROKER_ENGINE` (`rabbitmq` or `kafka`), and `BROKER_CREDENTIALS_SECRET_ARN`
+   * or `KAFKA_CLUSTER_ARN`. Lists come from `connectionLists`.
    */
   public connectionEnvironment(): { [name: string]: string } {
     return this.kafkaCluster
       ? { BROKER_ENGINE: 'kafka', KAFKA_CLUSTER_ARN: this.kafkaCluster.attrArn }
       : { BROKER_ENGINE: 'rabbitmq', BROKER_CREDENTIALS_SECRET_ARN: this.credentials!.secretArn };
+  }
+
+  /**
+   * What a client needs, as environment variables whose values are lists known
+   * only at deploy time: `BROKER_ENDPOINTS`, RabbitMQ's AMQPS endpoints (none with
+   * Kafka, whose clients ask MSK for the bootstrap brokers). A nested stack's
+   * parameters cannot carry a list attribute: pass these through a place the
+   * clients share, such as a ConfigMap (the platform's `broker-endpoints`), joined
+   * with commas.
+   */
+  public connectionLists(): { [name: string]: string[] } {
+    return this.rabbitMqBroker ? { BROKER_ENDPOINTS: this.rabbitMqBroker.attrAmqpEndpoints } : {};
   }
 
   /** Lets `grantee` read the RabbitMQ credentials. Throws for Kafka, which has none. */

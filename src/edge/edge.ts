@@ -348,19 +348,27 @@ export class Edge extends Construct {
       throw new ConfigurationError(`\`routes\` need ${targetGroups} target groups, and an Application Load Balancer takes ${ALB_QUOTA}: ` +
         'split the routes between two edges, or raise the quota with AWS Support.');
     }
-    this.routes.push(route);
-    if (!this.targetPorts.has(route.targetPort)) {
-      this.targetPorts.add(route.targetPort);
-      this.loadBalancer.connections.allowTo(this.workloadSecurityGroup, ec2.Port.tcp(route.targetPort), 'Load balancer to the pods of the services');
+    const taken = scope.node.tryFindChild(id);
+    if (taken) {
+      throw new ConfigurationError(where.startsWith('routes[')
+        ? `\`${where}.name\` ('${route.name}') makes the construct ID '${id}', which another route's name makes too: give the routes names that differ in more than '-' and '_'.`
+        : `The ID '${id}' of route '${route.name}' is taken in ${scope.node.path}: give each route its own ID.`);
     }
+    // The rule first: the edge records the route only once it exists.
     const path = route.path ?? '/*';
     const base = path !== '/*' && path.endsWith('/*') ? path.slice(0, -2) : undefined;
-    return new elbv2.ApplicationListenerRule(scope, id, {
+    const rule = new elbv2.ApplicationListenerRule(scope, id, {
       listener: this.listener,
       priority,
       conditions: [elbv2.ListenerCondition.pathPatterns(base ? [path, base] : [path])],
       action: forwardTo(route),
     });
+    this.routes.push(route);
+    if (!this.targetPorts.has(route.targetPort)) {
+      this.targetPorts.add(route.targetPort);
+      this.loadBalancer.connections.allowTo(this.workloadSecurityGroup, ec2.Port.tcp(route.targetPort), 'Load balancer to the pods of the services');
+    }
+    return rule;
   }
 
   /**

@@ -52,7 +52,13 @@ export function validateRoute(where: string, route: EdgeRoute): void {
   if (route.name === '' || Token.isUnresolved(route.name)) {
     throw new ConfigurationError(`\`${where}.name\` ('${route.name}') must be a literal, non-empty name such as 'user-service'.`);
   }
-  if (route.path !== undefined) requirePathPattern(`${where}.path`, route.path, '/api/users/*');
+  if (route.path !== undefined) {
+    requirePathPattern(`${where}.path`, route.path, '/api/users/*');
+    if (route.path === '/*') {
+      throw new ConfigurationError(`\`${where}.path\` ('/*') matches every request, as the default route does: leave \`path\` out for the route ` +
+        'that takes everything else, and give the others their prefix, such as \'/api/users/*\'.');
+    }
+  }
   if (route.priority !== undefined) {
     if (route.path === undefined) {
       throw new ConfigurationError(`\`${where}.priority\` is set, but the route has no \`path\`: the default route always comes last. ` +
@@ -70,9 +76,10 @@ export function validateRoute(where: string, route: EdgeRoute): void {
   requireWholeNumber(`${where}.targetPort`, route.targetPort, 1, 65_535);
 }
 
-/** Forwards to the route's target group, or weighted across its groups. */
+/** Forwards to the route's one target group, or weighted across its groups (or one group with a weight). */
 export function forwardTo(route: EdgeRoute): elbv2.ListenerAction {
-  return route.targetGroups.length === 1
-    ? elbv2.ListenerAction.forward([route.targetGroups[0].targetGroup])
+  const [only] = route.targetGroups;
+  return route.targetGroups.length === 1 && only.weight === undefined
+    ? elbv2.ListenerAction.forward([only.targetGroup])
     : elbv2.ListenerAction.weightedForward(route.targetGroups);
 }

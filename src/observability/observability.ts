@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as applicationsignals from 'aws-cdk-lib/aws-applicationsignals';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -111,7 +111,11 @@ export class Observability extends Construct {
 
   private readonly latency: Duration;
   private readonly errorRatePercent: number;
-  /** The Services section: empty until a service is watched, in its place on the dashboard whenever that is. */
+  /**
+   * The Services section: empty until a service is watched, in its place on the
+   * dashboard whenever that is. (The dashboard gathers its widgets' warnings when
+   * they are added; the services' graphs, of plain metrics, raise none.)
+   */
   private readonly servicesSection = new cloudwatch.Column();
   private serviceGraphs?: ServiceGraphs;
 
@@ -285,6 +289,9 @@ export class Observability extends Construct {
   private watchServiceIn(scope: Construct, prefix: string, service: WatchedService): cloudwatch.Alarm[] {
     const period = Duration.minutes(1);
     const name = service.name;
+    if (name === '' || Token.isUnresolved(name)) {
+      throw new ConfigurationError(`\`service.name\` ('${name}') must be a literal, non-empty name such as 'user-service': it names the alarms.`);
+    }
     const latency = service.latencyObjective ?? this.latency;
     const errorRatePercent = this.errorRatePercent;
     requireLatency(`${name}.latencyObjective`, latency);

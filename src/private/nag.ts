@@ -78,12 +78,14 @@ export function acknowledgeGrantedWildcards(granter: IConstruct, grant: iam.Gran
   granter.node.addValidation({
     validate: () => {
       if (!acknowledged) {
-        for (const policy of Dependable.of(grant).dependencyRoots) {
+        // Empty until the role's aspect has run: tried again on the next validation.
+        const policies = Dependable.of(grant).dependencyRoots;
+        for (const policy of policies) {
           for (const resource of resources) {
             acknowledge(policy, { [`AwsSolutions-IAM5[Resource::${findingValue(policy, resource)}]`]: reason });
           }
         }
-        acknowledged = true;
+        acknowledged = policies.length > 0;
       }
       return [];
     },

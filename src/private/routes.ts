@@ -60,10 +60,13 @@ export function defaultRoute<T extends Route>(routes: T[]): T {
  * (`PriorityInUse`). Deeper paths take lower numbers, so that a path that covers
  * another (`/api/*` and `/api/users/*`) comes after it: a band by the number of
  * segments before the first wildcard, the widest for two (`/api/users/*`, the
- * common shape), and within it the first four bytes of the path's SHA-256.
+ * common shape), and within it the first four bytes of the path's SHA-256. A path
+ * without a wildcard counts a segment more.
  */
 export function derivedPriority(path: string): number {
-  const segments = path.split(/[*?]/)[0].split('/').filter(segment => segment !== '').length;
+  // An exact path counts one segment deeper: it comes before the `<path>/*` that also takes it.
+  const exact = !/[*?]/.test(path);
+  const segments = path.split(/[*?]/)[0].split('/').filter(segment => segment !== '').length + (exact ? 1 : 0);
   const [first, size] = PRIORITY_BANDS[Math.min(segments, PRIORITY_BANDS.length - 1)];
   return first + createHash('sha256').update(path, 'utf8').digest().readUInt32BE(0) % size;
 }
@@ -103,11 +106,15 @@ export function routePriorities<T extends Route>(routes: T[], property: string):
   return priorities;
 }
 
-/** Whether every request `specific` matches, `general` matches too (`/api/*` covers `/api/users/*`). */
+/**
+ * Whether every request `specific` matches, `general` matches too: `/api/*`
+ * covers `/api/users/*`, and `/api` too, since a rule for `/api/*` also takes the
+ * path without the wildcard.
+ */
 function covers(general: string, specific: string): boolean {
   const prefix = general.endsWith('*') && !general.slice(0, -1).includes('*') ? general.slice(0, -1) : undefined;
   const literal = specific.split(/[*?]/)[0];
-  return prefix !== undefined && literal.startsWith(prefix);
+  return prefix !== undefined && (literal.startsWith(prefix) || (general.endsWith('/*') && specific === general.slice(0, -2)));
 }
 
 /** `services` → `service`, `routes` → `route`. */

@@ -391,7 +391,7 @@ describe('Cluster', () => {
   test('a strategy binds itself: one of your own replaces the autoscaler with no change to the cluster', () => {
     /** Stands in for Karpenter: records what it was bound to and leaves a marker. */
     class OwnScaling extends NodeScaling {
-      public readonly strategy = NodeScalingStrategy.CLUSTER_AUTOSCALER;
+      public readonly strategy = NodeScalingStrategy.CUSTOM;
       public bound?: Cluster;
       constructor() {
         super();

@@ -20,7 +20,9 @@ function setup(options: { agent?: boolean; controller?: boolean } = {}) {
   const agent = options.agent ? new eks.Addon(stack, 'Agent', { cluster: eksCluster, addonName: 'eks-pod-identity-agent' }) : undefined;
   // Stands in for the controller's Helm release.
   const controller = options.controller ? new CfnWaitConditionHandle(stack, 'Controller') : undefined;
-  const cluster = new WorkloadCluster(stack, 'Workloads', { eksCluster, podIdentityAgent: agent, loadBalancerController: controller });
+  const cluster = new WorkloadCluster(stack, 'Workloads', {
+    eksCluster, podIdentityAgent: agent, loadBalancerController: controller, capacity: options.controller ? eksCluster.defaultNodegroup : undefined,
+  });
   const users = new Microservice(stack, 'Users', { cluster, name: 'user-service', path: '/api/users/*' });
   const feed = new Microservice(stack, 'Feed', { cluster, name: 'feed-service', path: '/api/feed/*' });
   return { stack, users, feed, template: Template.fromStack(stack) };
@@ -55,6 +57,9 @@ describe('a Microservice on an EKS cluster of your own (WorkloadCluster)', () =>
     const manifests = Object.entries(template.findResources('Custom::AWSCDK-EKS-KubernetesResource')).filter(([id]) => /^(Users|Feed)Manifest/.test(id));
     expect(manifests).toHaveLength(2);
     for (const [, manifest] of manifests) expect(manifest.DependsOn).toContain('Controller');
+    // The namespace waits for the nodes: on delete it goes first, while the controller still runs.
+    const [, namespace] = Object.entries(template.findResources('Custom::AWSCDK-EKS-KubernetesResource')).find(([id]) => id.startsWith('WorkloadsNamespace'))!;
+    expect(namespace.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^MineNodegroupDefaultCapacity/)]));
     const { template: bare } = setup();
     bare.hasResource('AWS::EKS::PodIdentityAssociation', { DependsOn: Match.absent() });
   });

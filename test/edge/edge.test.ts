@@ -469,8 +469,61 @@ describe('Edge', () => {
         '`route.priority` is set, but the route has no `path`: the default route always comes last. Remove `priority`, or give the route a path.'));
       expect(add({ path: 'api' })).toThrow(new Error('`route.path` (\'api\') is not a path pattern: write it as \'/api/users/*\'.'));
       expect(add({ name: '' })).toThrow(new Error('`route.name` (\'\') must be a literal, non-empty name such as \'user-service\'.'));
+      expect(add({ path: '/*' })).toThrow(new Error('`route.path` (\'/*\') matches every request, as the default route does: leave `path` out for the ' +
+        'route that takes everything else, and give the others their prefix, such as \'/api/users/*\'.'));
+      const six = Array.from({ length: 6 }, (_, index) => ({ targetGroup: group(`Six${index}`) }));
+      expect(add({ targetGroups: six })).toThrow(new Error('`route.targetGroups` has 6 target groups: a listener rule forwards to 1 to 5.'));
       edge.addRoute(stack, 'First', { name: 'first', path: '/first/*', targetGroups, targetPort: 8080 });
       expect(add({ name: 'first', path: '/other/*' })).toThrow(new Error('`route.name` (\'first\') is the name of another route: give each route its own name.'));
+      // A taken ID fails before the edge records anything: the same route then goes in under another ID.
+      expect(() => edge.addRoute(stack, 'First', { name: 'second', path: '/second/*', targetGroups, targetPort: 9090 })).toThrow(new Error(
+        'The ID \'First\' of route \'second\' is taken in Test: give each route its own ID.'));
+      edge.addRoute(stack, 'Second', { name: 'second', path: '/second/*', targetGroups, targetPort: 9090 });
+      Template.fromStack(stack).resourcePropertiesCountIs('AWS::EC2::SecurityGroupIngress', { FromPort: 9090 }, 1);
+    });
+
+    test('an exact path comes before the pattern that also takes it; one that never would fails', () => {
+      const { stack, edge, group } = bare();
+      const targetGroups = [{ targetGroup: group('Group') }];
+      edge.addRoute(stack, 'Api', { name: 'api', path: '/api/*', targetGroups, targetPort: 8080 });
+      edge.addRoute(stack, 'Health', { name: 'health', path: '/api', targetGroups, targetPort: 8080 });
+      expect(derivedPriority('/api')).toBeLessThan(derivedPriority('/api/*'));
+      const { edge: other, group: otherGroup } = bare();
+      other.addRoute(other, 'Api', { name: 'api', path: '/api/*', priority: 10, targetGroups: [{ targetGroup: otherGroup('Group') }], targetPort: 8080 });
+      expect(() => other.addRoute(other, 'Health', { name: 'health', path: '/api', priority: 20, targetGroups: [{ targetGroup: otherGroup('Other') }], targetPort: 8080 }))
+        .toThrow(new Error('`routes`: \'health\' (\'/api\', priority 20) would never be reached: \'api\' (\'/api/*\', priority 10) matches its requests first. ' +
+          'Set `priority` on \'health\' below 10, or on \'api\' above 20.'));
+    });
+
+    test('one target group with a weight is a weighted forward, so a weight of 0 sends it nothing', () => {
+      const { stack, edge, group } = bare();
+      edge.addRoute(stack, 'Dark', { name: 'dark', path: '/dark/*', targetGroups: [{ targetGroup: group('Group'), weight: 0 }], targetPort: 8080 });
+      Template.fromStack(stack).hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+        Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: { Ref: Match.stringLikeRegexp('^Group') }, Weight: 0 }] } }],
+      });
+    });
+
+    test('routes in the props are named by their place in the list', () => {
+      const stack = testStack({ env: TEST_ENV });
+      const network = new Network(stack, 'Network');
+      const storage = new Storage(stack, 'Storage');
+      const group = (id: string) => new elbv2.ApplicationTargetGroup(stack, id, {
+        vpc: network.vpc, port: 8080, protocol: elbv2.ApplicationProtocol.HTTP, targetType: elbv2.TargetType.IP,
+      });
+      const edge = (routes: EdgeRoute[]) => () => new Edge(stack, `Edge${Math.random()}`, {
+        vpc: network.vpc,
+        routes,
+        workloadSecurityGroup: network.workloadSecurityGroup,
+        serverAccessLogsBucket: storage.accessLogsBucket,
+        staticAssetsBucket: storage.staticAssetsBucket,
+      });
+      const targetGroups = [{ targetGroup: group('Group') }];
+      expect(edge([{ name: 'a', path: '/a/*', targetGroups, targetPort: 8080 }, { name: 'a', path: '/b/*', targetGroups, targetPort: 8080 }]))
+        .toThrow(new Error('`routes[1].name` (\'a\') is the name of another route: give each route its own name.'));
+      expect(edge([{ name: 'user-service', path: '/a/*', targetGroups, targetPort: 8080 }, { name: 'user_service', path: '/b/*', targetGroups, targetPort: 8080 }]))
+        .toThrow(new Error('`routes[1].name` (\'user_service\') makes the construct ID \'UserServiceRoute\', which another route\'s name makes too: ' +
+          'give the routes names that differ in more than \'-\' and \'_\'.'));
+      expect(edge([{ name: 'a', path: '/a/*', targetGroups, targetPort: 0 }])).toThrow(new Error('`routes[0].targetPort` (0) must be a whole number from 1 to 65535.'));
     });
 
     test('more target groups than a load balancer takes', () => {

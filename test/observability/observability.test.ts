@@ -301,6 +301,8 @@ describe('Observability', () => {
     expect(body.indexOf('## Services')).toBeGreaterThan(-1);
     expect(body.indexOf('## Services')).toBeLessThan(body.indexOf('## Database'));
     expect(body.match(/\\"label\\":\\"(search|feed)\\"/g)).toHaveLength(8);
+    expect(() => observability.watchService(stack, { name: '', targetGroup: group('Blank') })).toThrow(new Error(
+      '`service.name` (\'\') must be a literal, non-empty name such as \'user-service\': it names the alarms.'));
   });
 
   test('without services the dashboard has no Services section', () => {
