@@ -62,4 +62,25 @@ describe('the seams between the tiers (docs/architecture.md, "Rules")', () => {
     const found = sources().filter(file => /nestedStackParent\s*[!=]==|[!=]==\s*[\w.()]*nestedStackParent/.test(fs.readFileSync(path.join(SRC, file), 'utf8')));
     expect(found).toEqual([]);
   });
+
+  describe('the data stores are siblings', () => {
+    const text = sources().map(file => ({ file, text: fs.readFileSync(path.join(SRC, file), 'utf8') }));
+
+    test('every public grant returns an iam.Grant', () => {
+      const grants = text.flatMap(({ file, text: source }) => [...source.matchAll(/^ {2}public (grant\w*)\([^)]*\): ([\w.]+)/gm)]
+        .map(([, name, type]) => ({ site: `${file} ${name}`, type })));
+      expect(grants.length).toBeGreaterThanOrEqual(10);
+      expect(grants.filter(grant => grant.type !== 'iam.Grant').map(grant => grant.site)).toEqual([]);
+    });
+
+    // Log groups take the values CloudWatch Logs allows; buckets, backups and snapshots take any span.
+    test('instance types are ec2.InstanceType; log group retention is logs.RetentionDays, every other retention a Duration', () => {
+      const props = text.flatMap(({ file, text: source }) => [...source.matchAll(/^ {2}readonly (\w*(?:instanceType|nodeType|Retention)\w*)\?: ([\w.]+);/gim)]
+        .map(([, name, type]) => ({ site: `${file} ${name}: ${type}`, name, type })));
+      expect(props.length).toBeGreaterThanOrEqual(12);
+      const expected = (name: string) => /instanceType|nodeType/i.test(name) ? 'ec2.InstanceType'
+        : /^(log|flowLog)Retention$/.test(name) ? 'logs.RetentionDays' : 'Duration';
+      expect(props.filter(prop => prop.type !== expected(prop.name)).map(prop => prop.site)).toEqual([]);
+    });
+  });
 });

@@ -119,7 +119,7 @@ export const CHANGES: Change[] = [
   },
   {
     name: 'cache node type (cache.t3.medium to cache.r7g.large)',
-    after: { cache: { nodeType: 'cache.r7g.large' } },
+    after: { cache: { nodeType: new ec2.InstanceType('r7g.large') } },
   },
   {
     name: 'cache replicas per shard (1 to 2)',

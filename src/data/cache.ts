@@ -15,7 +15,7 @@ import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
 import { profileDefaults } from '../private/profile';
 import { dataSubnets } from '../private/subnets';
-import { requireNodeType, requireWholeDays, requireWholeNumber } from '../private/validate';
+import { requireInstanceType, requireWholeDays, requireWholeNumber } from '../private/validate';
 
 /**
  * The in-memory engine of the cache.
@@ -75,11 +75,13 @@ export interface CacheOptions {
   readonly authentication?: CacheAuthentication;
 
   /**
-   * The node type.
+   * The node type, without the `cache.` prefix, which the cache adds:
+   * `ec2.InstanceType.of(ec2.InstanceClass.R7G, ec2.InstanceSize.LARGE)` runs
+   * cache.r7g.large nodes.
    *
-   * @default - 'cache.t3.medium' in production (the specification's), 'cache.t3.micro' in development
+   * @default - t3.medium (cache.t3.medium, the specification's) in production, t3.micro in development
    */
-  readonly nodeType?: string;
+  readonly nodeType?: ec2.InstanceType;
 
   /**
    * How many shards (node groups) the cluster-mode cache has, from 1 to 90.
@@ -220,8 +222,9 @@ export class Cache extends Construct implements ec2.IConnectable {
     }
     requireWholeNumber('shards', shards, 1, 90);
     requireWholeNumber('replicasPerShard', replicas, 0, 5);
-    const nodeType = props.nodeType ?? defaults.nodeType;
-    requireNodeType('nodeType', nodeType, 'an ElastiCache node type', 'cache.t3.medium');
+    const nodeType = `cache.${props.nodeType ?? defaults.nodeType}`;
+    // ElastiCache names node types with the prefix, which the cache adds.
+    requireInstanceType('nodeType', (props.nodeType ?? defaults.nodeType).toString(), 'cache');
     this.shards = shards;
     this.replicasPerShard = replicas;
     const multiAz = replicas > 0;

@@ -1,3 +1,4 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ConfigurationError } from '../private/errors';
 
 /**
@@ -16,11 +17,13 @@ export enum MessageBrokerEngine {
  */
 export interface RabbitMqOptions {
   /**
-   * The broker instance type.
+   * The broker instance type, without the `mq.` prefix, which the broker adds:
+   * `ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.XLARGE)` runs
+   * mq.m7g.xlarge.
    *
-   * @default - 'mq.m7g.large' (a three-node cluster) in production, 'mq.t3.micro' (one node) in development
+   * @default - m7g.large (a three-node cluster) in production, t3.micro (one node) in development
    */
-  readonly instanceType?: string;
+  readonly instanceType?: ec2.InstanceType;
 
   /**
    * The RabbitMQ version, `major.minor`.
@@ -43,11 +46,13 @@ export interface RabbitMqOptions {
  */
 export interface KafkaOptions {
   /**
-   * The broker instance type.
+   * The broker instance type, without the `kafka.` prefix, which the cluster adds:
+   * `ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE)` runs
+   * kafka.m7g.large.
    *
-   * @default - 'kafka.m5.large' in production, 'kafka.t3.small' in development
+   * @default - m5.large in production, t3.small in development
    */
-  readonly instanceType?: string;
+  readonly instanceType?: ec2.InstanceType;
 
   /**
    * The Apache Kafka version.

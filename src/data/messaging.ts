@@ -19,7 +19,7 @@ import { acknowledge, acknowledgeControlRule, acknowledgeGrantedWildcards, HIPAA
 import { ProfileDefaults, profileDefaults } from '../private/profile';
 import { closeDefaultEgress } from '../private/security-groups';
 import { dataSubnets, egressSubnets } from '../private/subnets';
-import { requireNodeType, requireWholeNumber } from '../private/validate';
+import { requireInstanceType, requireWholeNumber } from '../private/validate';
 
 /**
  * What a user may set on the messaging tier.
@@ -364,8 +364,9 @@ export class Messaging extends Construct implements ec2.IConnectable {
     const cluster = defaults.rabbitMqCluster;
     const engineVersion = options.engineVersion ?? '3.13';
     validateVersion('engineVersion', engineVersion, /^\d+\.\d+$/, '3.13');
-    const instanceType = options.instanceType ?? defaults.rabbitMqInstanceType;
-    requireNodeType('instanceType', instanceType, 'an Amazon MQ instance type', 'mq.m7g.large');
+    // Amazon MQ names instance types with the prefix, which the broker adds.
+    requireInstanceType('instanceType', (options.instanceType ?? defaults.rabbitMqInstanceType).toString(), 'mq');
+    const instanceType = `mq.${options.instanceType ?? defaults.rabbitMqInstanceType}`;
     const username = options.username ?? 'codelearn';
     if (!/^[A-Za-z0-9_.~-]{2,100}$/.test(username) || username === 'guest') {
       throw new ConfigurationError(`\`username\` ('${username}') must be 2 to 100 letters, digits, '-', '_', '.' or '~', and not 'guest'.`);
@@ -431,8 +432,9 @@ export class Messaging extends Construct implements ec2.IConnectable {
     defaults: ProfileDefaults['messaging'], logRetention: logs.RetentionDays) {
     const kafkaVersion = options.kafkaVersion ?? '3.6.0';
     validateVersion('kafkaVersion', kafkaVersion, /^\d+\.\d+\.(\d+|x)$/, '3.6.0');
-    const instanceType = options.instanceType ?? defaults.kafkaInstanceType;
-    requireNodeType('instanceType', instanceType, 'an MSK instance type', 'kafka.m5.large');
+    // MSK names instance types with the prefix, which the cluster adds.
+    requireInstanceType('instanceType', (options.instanceType ?? defaults.kafkaInstanceType).toString(), 'kafka');
+    const instanceType = `kafka.${options.instanceType ?? defaults.kafkaInstanceType}`;
     const brokersPerAz = options.brokersPerAz ?? 1;
     requireWholeNumber('brokersPerAz', brokersPerAz, 1, 5);
     const volumeSize = options.volumeSize ?? 100;

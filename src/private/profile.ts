@@ -29,6 +29,7 @@ export interface ProfileDefaults {
     readonly backupMonitoring: boolean;
     readonly restoreTesting: boolean;
   };
+  /** Instance types without the service's prefix (`cache.`, `mq.`, `kafka.`), which the parts add. */
   readonly cache: { readonly shards: number; readonly replicasPerShard: number; readonly nodeType: string };
   readonly messaging: {
     readonly rabbitMqInstanceType: string;
@@ -47,8 +48,8 @@ const PROFILE_DEFAULTS: Record<PlatformProfile, ProfileDefaults> = {
     // The services' own defaults (MicroserviceOptions) are production's.
     service: {},
     database: { multiAz: true, readReplicas: 1, proxy: true, backupVaultLock: true, backupMonitoring: true, restoreTesting: true },
-    cache: { shards: 2, replicasPerShard: 1, nodeType: 'cache.t3.medium' },
-    messaging: { rabbitMqInstanceType: 'mq.m7g.large', rabbitMqCluster: true, kafkaInstanceType: 'kafka.m5.large' },
+    cache: { shards: 2, replicasPerShard: 1, nodeType: 't3.medium' },
+    messaging: { rabbitMqInstanceType: 'm7g.large', rabbitMqCluster: true, kafkaInstanceType: 'm5.large' },
     edge: { priceClass: cloudfront.PriceClass.PRICE_CLASS_ALL },
   },
   [PlatformProfile.DEVELOPMENT]: {
@@ -58,8 +59,8 @@ const PROFILE_DEFAULTS: Record<PlatformProfile, ProfileDefaults> = {
     cluster: { instanceSize: ec2.InstanceSize.LARGE, nodes: { minSize: 1, maxSize: 3, desiredSize: 1 }, spot: false, detailedMonitoring: false },
     service: { minReplicas: 1, cpu: '100m', memory: '256Mi' },
     database: { multiAz: false, readReplicas: 0, proxy: false, backupVaultLock: false, backupMonitoring: false, restoreTesting: false },
-    cache: { shards: 1, replicasPerShard: 0, nodeType: 'cache.t3.micro' },
-    messaging: { rabbitMqInstanceType: 'mq.t3.micro', rabbitMqCluster: false, kafkaInstanceType: 'kafka.t3.small' },
+    cache: { shards: 1, replicasPerShard: 0, nodeType: 't3.micro' },
+    messaging: { rabbitMqInstanceType: 't3.micro', rabbitMqCluster: false, kafkaInstanceType: 't3.small' },
     edge: { priceClass: cloudfront.PriceClass.PRICE_CLASS_100 },
   },
 };

@@ -134,18 +134,6 @@ export function requireInstanceType(name: string, value: string, addedPrefix?: s
   }
 }
 
-/**
- * A managed service's node type, written with the service's prefix and a family
- * and size that exist: 'cache.t3.medium', 'mq.m7g.large', 'kafka.m5.large'.
- */
-export function requireNodeType(name: string, value: string, what: string, example: string): void {
-  if (Token.isUnresolved(value)) return;
-  const prefix = example.split('.')[0];
-  if (!value.startsWith(`${prefix}.`) || !knownInstanceType(value.slice(prefix.length + 1))) {
-    throw new ConfigurationError(`\`${name}\` ('${value}') is not ${what}: write it as '${example}'.`);
-  }
-}
-
 function knownInstanceType(value: string): boolean {
   const [family, size, ...rest] = value.split('.');
   return rest.length === 0 && INSTANCE_FAMILIES.has(family) && INSTANCE_SIZES.has(size);

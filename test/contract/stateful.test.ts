@@ -47,7 +47,7 @@ describe('stateful resources', () => {
     const changed = testStack({ env: TEST_ENV });
     new CodeLearnPlatform(changed, 'Platform', {
       database: { instanceType: ec2.InstanceType.of(ec2.InstanceClass.R5, ec2.InstanceSize.LARGE), allocatedStorage: 200, maxAllocatedStorage: 1000 },
-      cache: { nodeType: 'cache.r7g.large', shards: 3 },
+      cache: { nodeType: new ec2.InstanceType('r7g.large'), shards: 3 },
       cluster: {
         instanceType: ec2.InstanceType.of(ec2.InstanceClass.M5, ec2.InstanceSize.LARGE),
         nodes: { minSize: 3, maxSize: 20, desiredSize: 4 },

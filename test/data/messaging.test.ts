@@ -170,7 +170,7 @@ describe('Messaging', () => {
 
   test('RabbitMQ with every option', () => {
     const { template } = setup({
-      broker: MessageBroker.rabbitMq({ instanceType: 'mq.m7g.xlarge', engineVersion: '3.12', username: 'platform' }),
+      broker: MessageBroker.rabbitMq({ instanceType: new ec2.InstanceType('m7g.xlarge'), engineVersion: '3.12', username: 'platform' }),
       removalPolicy: RemovalPolicy.DESTROY,
     });
     template.hasResource('AWS::AmazonMQ::Broker', {
@@ -305,7 +305,7 @@ describe('Messaging', () => {
     new Messaging(stack, 'Messaging', {
       vpc: network.vpc,
       profile: PlatformProfile.DEVELOPMENT,
-      broker: MessageBroker.kafka({ instanceType: 'kafka.m7g.large', kafkaVersion: '3.7.x', brokersPerAz: 2, volumeSize: 500 }),
+      broker: MessageBroker.kafka({ instanceType: new ec2.InstanceType('m7g.large'), kafkaVersion: '3.7.x', brokersPerAz: 2, volumeSize: 500 }),
       logRetention: logs.RetentionDays.THREE_MONTHS,
       encryptionKey: new kms.Key(stack, 'BroughtKey', { enableKeyRotation: true }),
     });
@@ -329,12 +329,14 @@ describe('Messaging', () => {
         '`engineVersion` (\'3.13.7\') is not a version this broker takes: write it as \'3.13\'.'],
       ['a Kafka version without a patch', () => MessageBroker.kafka({ kafkaVersion: '3.6' }),
         '`kafkaVersion` (\'3.6\') is not a version this broker takes: write it as \'3.6.0\'.'],
-      ['an MSK type for RabbitMQ', () => MessageBroker.rabbitMq({ instanceType: 'kafka.m5.large' }),
-        '`instanceType` (\'kafka.m5.large\') is not an Amazon MQ instance type: write it as \'mq.m7g.large\'.'],
-      ['a misspelled MQ type', () => MessageBroker.rabbitMq({ instanceType: 'mq.m7g.larg' }),
-        '`instanceType` (\'mq.m7g.larg\') is not an Amazon MQ instance type: write it as \'mq.m7g.large\'.'],
-      ['an MQ type for Kafka', () => MessageBroker.kafka({ instanceType: 'mq.m5.large' }),
-        '`instanceType` (\'mq.m5.large\') is not an MSK instance type: write it as \'kafka.m5.large\'.'],
+      ['an MSK type for RabbitMQ', () => MessageBroker.rabbitMq({ instanceType: new ec2.InstanceType('kafka.m5.large') }),
+        '`instanceType` (\'kafka.m5.large\') is not an EC2 instance type: write a family and a size that exist, such as \'t3.medium\' or \'m5.large\'.'],
+      ['the prefix the broker adds', () => MessageBroker.rabbitMq({ instanceType: new ec2.InstanceType('mq.m7g.large') }),
+        '`instanceType` (\'mq.m7g.large\') carries the \'mq.\' prefix, which the library adds: write \'m7g.large\'.'],
+      ['a misspelled MQ type', () => MessageBroker.rabbitMq({ instanceType: new ec2.InstanceType('m7g.larg') }),
+        '`instanceType` (\'m7g.larg\') is not an EC2 instance type: write a family and a size that exist, such as \'t3.medium\' or \'m5.large\'.'],
+      ['the prefix the cluster adds', () => MessageBroker.kafka({ instanceType: new ec2.InstanceType('kafka.m5.large') }),
+        '`instanceType` (\'kafka.m5.large\') carries the \'kafka.\' prefix, which the library adds: write \'m5.large\'.'],
       ['the guest user', () => MessageBroker.rabbitMq({ username: 'guest' }),
         '`username` (\'guest\') must be 2 to 100 letters, digits, \'-\', \'_\', \'.\' or \'~\', and not \'guest\'.'],
       ['no broker per zone', () => MessageBroker.kafka({ brokersPerAz: 0 }),
