@@ -1,4 +1,8 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Construct } from 'constructs';
+import { BoundBroker, BrokerContext } from './broker-binding';
+import { bindKafka } from './kafka';
+import { bindRabbitMq } from './rabbitmq';
 import { ConfigurationError } from '../private/errors';
 
 /**
@@ -92,13 +96,13 @@ export class MessageBroker {
   /** Amazon MQ for RabbitMQ. */
   public static rabbitMq(options: RabbitMqOptions = {}): MessageBroker {
     rejectForeignOptions(options, RABBITMQ_OPTIONS, 'MessageBroker.rabbitMq()', 'MessageBroker.kafka()');
-    return new MessageBroker(MessageBrokerEngine.RABBITMQ, options);
+    return new MessageBroker(MessageBrokerEngine.RABBITMQ, (scope, context) => bindRabbitMq(scope, options, context), options);
   }
 
   /** Amazon MSK, with TLS and IAM authentication. */
   public static kafka(options: KafkaOptions = {}): MessageBroker {
     rejectForeignOptions(options, KAFKA_OPTIONS, 'MessageBroker.kafka()', 'MessageBroker.rabbitMq()');
-    return new MessageBroker(MessageBrokerEngine.KAFKA, undefined, options);
+    return new MessageBroker(MessageBrokerEngine.KAFKA, (scope, context) => bindKafka(scope, options, context), undefined, options);
   }
 
   /** The engine. */
@@ -118,10 +122,21 @@ export class MessageBroker {
    */
   public readonly kafkaOptions?: KafkaOptions;
 
-  private constructor(engine: MessageBrokerEngine, rabbitMqOptions?: RabbitMqOptions, kafkaOptions?: KafkaOptions) {
+  private constructor(engine: MessageBrokerEngine, private readonly binder: (scope: Construct, context: BrokerContext) => BoundBroker,
+    rabbitMqOptions?: RabbitMqOptions, kafkaOptions?: KafkaOptions) {
     this.engine = engine;
     this.rabbitMqOptions = rabbitMqOptions;
     this.kafkaOptions = kafkaOptions;
+  }
+
+  /**
+   * Makes the broker in `scope` (a `Messaging`): each engine makes its own
+   * resources and answers for its clients, so `Messaging` tests no engine.
+   *
+   * @internal
+   */
+  public _bind(scope: Construct, context: BrokerContext): BoundBroker {
+    return this.binder(scope, context);
   }
 }
 

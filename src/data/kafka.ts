@@ -1,0 +1,121 @@
+import { Arn, ArnFormat, Duration, Fn, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as msk from 'aws-cdk-lib/aws-msk';
+import { Construct } from 'constructs';
+import { BoundBroker, BrokerContext } from './broker-binding';
+import { validateVersion } from './broker-versions';
+import type { KafkaOptions } from './message-broker';
+import { allowCloudWatchLogs } from '../private/keys';
+import { acknowledgeGrantedWildcards } from '../private/nag';
+import { closeDefaultEgress } from '../private/security-groups';
+import { requireInstanceType, requireWholeNumber } from '../private/validate';
+
+const KAFKA_IAM_PORT = 9098;
+
+/**
+ * Amazon MSK in `scope`: TLS between clients and brokers and inside the cluster,
+ * IAM authentication, volumes encrypted with the broker key, broker logs in an
+ * encrypted log group.
+ */
+export function bindKafka(scope: Construct, options: KafkaOptions, context: BrokerContext): BoundBroker {
+  const { defaults, encryptionKey, securityGroup, subnets } = context;
+  const kafkaVersion = options.kafkaVersion ?? '3.6.0';
+  validateVersion('kafkaVersion', kafkaVersion, /^\d+\.\d+\.(\d+|x)$/, '3.6.0');
+  // MSK names instance types with the prefix, which the cluster adds.
+  requireInstanceType('instanceType', (options.instanceType ?? defaults.kafkaInstanceType).toString(), 'kafka');
+  const instanceType = `kafka.${options.instanceType ?? defaults.kafkaInstanceType}`;
+  const brokersPerAz = options.brokersPerAz ?? 1;
+  requireWholeNumber('brokersPerAz', brokersPerAz, 1, 5);
+  const volumeSize = options.volumeSize ?? 100;
+  requireWholeNumber('volumeSize', volumeSize, 1, 16384, 'GiB');
+  const zones = new Set(subnets.subnets.map(subnet => subnet.availabilityZone)).size;
+
+  // Brokers talk to each other on the TLS and IAM ports.
+  securityGroup.connections.allowInternally(ec2.Port.tcpRange(9092, 9098), 'Broker to broker');
+  closeDefaultEgress(securityGroup);
+  allowCloudWatchLogs(encryptionKey);
+  const logGroup = new logs.LogGroup(scope, 'BrokerLogs', {
+    retention: context.logRetention,
+    encryptionKey,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+
+  const cluster = new msk.CfnCluster(scope, 'Cluster', {
+    clusterName: Names.uniqueResourceName(scope, { maxLength: 64, separator: '-' }),
+    kafkaVersion,
+    numberOfBrokerNodes: brokersPerAz * zones,
+    brokerNodeGroupInfo: {
+      instanceType,
+      clientSubnets: subnets.subnetIds,
+      securityGroups: [securityGroup.securityGroupId],
+      storageInfo: { ebsStorageInfo: { volumeSize } },
+    },
+    encryptionInfo: {
+      encryptionAtRest: { dataVolumeKmsKeyId: encryptionKey.keyArn },
+      encryptionInTransit: { clientBroker: 'TLS', inCluster: true },
+    },
+    clientAuthentication: {
+      sasl: { iam: { enabled: true } },
+      unauthenticated: { enabled: false },
+    },
+    enhancedMonitoring: 'PER_BROKER',
+    loggingInfo: { brokerLogs: { cloudWatchLogs: { enabled: true, logGroup: logGroup.logGroupName } } },
+  });
+  cluster.applyRemovalPolicy(context.removalPolicy);
+
+  return {
+    clientPort: ec2.Port.tcp(KAFKA_IAM_PORT),
+    endpoints: [cluster.attrArn],
+    kafkaCluster: cluster,
+    logGroup,
+    grantConnect: grantee => grantKafkaClient(scope, cluster, grantee),
+    connectionEnvironment: () => ({ BROKER_ENGINE: 'kafka', KAFKA_CLUSTER_ARN: cluster.attrArn }),
+    // Clients ask MSK for the bootstrap brokers (kafka:GetBootstrapBrokers).
+    connectionLists: () => ({}),
+    metric: (metricName, props) => new cloudwatch.Metric({
+      namespace: 'AWS/Kafka',
+      metricName,
+      dimensionsMap: { 'Cluster Name': cluster.clusterName },
+      statistic: 'Average',
+      period: Duration.minutes(5),
+      ...props,
+    }),
+  };
+}
+
+/** The ARNs of every topic and every consumer group of `cluster`. */
+export function kafkaResourceArns(scope: Construct, cluster: msk.CfnCluster): string[] {
+  // arn:<partition>:kafka:<region>:<account>:cluster/<name>/<uuid>
+  const uuid = Fn.select(2, Fn.split('/', cluster.attrArn));
+  return ['topic', 'group'].map(resource => Arn.format({
+    service: 'kafka', resource, resourceName: `${cluster.clusterName}/${uuid}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+  }, Stack.of(scope)));
+}
+
+/**
+ * Lets `grantee` find `cluster`'s bootstrap brokers, connect to it with IAM,
+ * describe, create, write and read its topics, and use consumer groups; the topic
+ * and group wildcards are acknowledged on the grantee's policy.
+ */
+export function grantKafkaClient(scope: Construct, cluster: msk.CfnCluster, grantee: iam.IGrantable): iam.Grant {
+  const resources = kafkaResourceArns(scope, cluster);
+  const data = iam.Grant.addToPrincipal({
+    grantee,
+    actions: [
+      'kafka-cluster:Connect', 'kafka-cluster:DescribeCluster',
+      'kafka-cluster:DescribeTopic', 'kafka-cluster:CreateTopic', 'kafka-cluster:WriteData', 'kafka-cluster:ReadData',
+      'kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup',
+    ],
+    resourceArns: [cluster.attrArn, ...resources],
+  });
+  acknowledgeGrantedWildcards(scope, data, resources,
+    'The topics and consumer groups of this one Kafka cluster; a client creates and uses its own topics.');
+  return data.combine(iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['kafka:GetBootstrapBrokers', 'kafka:DescribeClusterV2'],
+    resourceArns: [cluster.attrArn],
+  }));
+}
