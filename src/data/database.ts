@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -8,19 +8,19 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
+import { DatabaseProps } from './database-options';
 import { DatabaseUsers } from '../private/database-users';
 import { PLAIN_IDENTIFIER } from '../private/database-users/postgres';
 import { ConfigurationError } from '../private/errors';
 import { grantReadSecret, grantThroughSharedPolicy } from '../private/grants';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
-import { acknowledge, acknowledgeControlRule, findingValue, HIPAA_AND_NIST } from '../private/nag';
+import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
 import { profileDefaults } from '../private/profile';
-import { closeDefaultEgress } from '../private/security-groups';
 import { dataSubnets } from '../private/subnets';
 import { requireInstanceType, requireWholeDays, requireWholeNumber } from '../private/validate';
 import { PlatformProfile } from '../profile';
 import { addBackups, backupJobs } from './database-backup';
-import { DatabaseProps } from './database-options';
+import { addProxy, dbUserArn, instanceIdentifier } from './database-parts';
 import { estimatedMaxConnections, RESERVED_USERNAMES, validateDatabaseName, validateSnapshotIdentifier, validateStorage, validateUsername } from './database-validation';
 
 const POSTGRES_PORT = 5432;
@@ -127,7 +127,6 @@ export class Database extends Construct implements ec2.IConnectable {
   public readonly logGroups: { [name: string]: logs.ILogGroup } = {};
 
   private replicaConnectPolicy?: iam.ManagedPolicy;
-  private proxyRole?: iam.Role;
   private users?: DatabaseUsers;
   private readonly vpc: ec2.IVpc;
   /** The security group of the functions that sign in as the master user. */
@@ -332,47 +331,11 @@ export class Database extends Construct implements ec2.IConnectable {
 
     const securityGroups: ec2.ISecurityGroup[] = [securityGroup];
     if (withProxy) {
-      const proxySecurityGroup = new ec2.SecurityGroup(this, 'ProxySecurityGroup', {
-        vpc: props.vpc,
-        description: 'RDS Proxy: admits the allowed clients, reaches the writer',
-        allowAllOutbound: false,
+      const proxy = addProxy(this, {
+        instance: this.instance, identifier, vpc: props.vpc, vpcSubnets, writerSecurityGroup: securityGroup, port: POSTGRES_PORT,
       });
-      // End-to-end IAM authentication: the proxy signs in to the writer as each
-      // client's own database user, with IAM (grantConnect lets its role do so).
-      this.proxyRole = new iam.Role(this, 'ProxyRole', {
-        assumedBy: new iam.ServicePrincipal('rds.amazonaws.com'),
-        description: `Lets the RDS Proxy of ${this.node.path} connect to the writer with IAM as its clients' users`,
-      });
-      // The proxy signs in as the user its client authenticated as, and a client may
-      // authenticate only as the user it is granted on the proxy (grantConnect): one
-      // statement for every IAM user of the writer keeps the policy one size.
-      const writerUsers = dbUserArn(this, (this.instance.node.defaultChild as rds.CfnDBInstance).attrDbiResourceId, '*');
-      const proxyPolicy = new iam.ManagedPolicy(this, 'ProxyPolicy', {
-        description: `Lets the RDS Proxy of ${this.node.path} connect to the writer with IAM as its clients' users`,
-        roles: [this.proxyRole],
-        statements: [new iam.PolicyStatement({ actions: ['rds-db:connect'], resources: [writerUsers] })],
-      });
-      acknowledge(proxyPolicy, {
-        [`AwsSolutions-IAM5[Resource::${findingValue(this, writerUsers)}]`]: 'The proxy signs in to the writer as the user its client ' +
-          'authenticated as, and each client may authenticate on the proxy only as its own user (rds-db:connect on the proxy, per user).',
-      });
-      this.proxy = new rds.DatabaseProxy(this, 'Proxy', {
-        proxyTarget: rds.ProxyTarget.fromInstance(this.instance),
-        dbProxyName: `${identifier}-proxy`,
-        defaultAuthScheme: rds.DefaultAuthScheme.IAM_AUTH,
-        vpc: props.vpc,
-        vpcSubnets,
-        securityGroups: [proxySecurityGroup],
-        role: this.proxyRole.withoutPolicyUpdates(),
-        requireTLS: true,
-        iamAuth: true,
-        idleClientTimeout: Duration.minutes(30),
-        maxConnectionsPercent: 90,
-        debugLogging: false,
-      });
-      pinRulePorts([securityGroup, proxySecurityGroup], POSTGRES_PORT);
-      closeDefaultEgress(proxySecurityGroup);
-      securityGroups.push(proxySecurityGroup);
+      this.proxy = proxy.proxy;
+      securityGroups.push(proxy.securityGroup);
     }
     this.connections = new ec2.Connections({ securityGroups, defaultPort: ec2.Port.tcp(POSTGRES_PORT) });
 
@@ -612,37 +575,4 @@ export class Database extends Construct implements ec2.IConnectable {
         'RDS Proxy listens on 5432 whatever the instance port, so a non-default port would hide nothing.',
     });
   }
-}
-
-/**
- * The proxy opens the writer's port to itself (both sides) with the port as a deploy-time
- * attribute; write it literally, so that the template and the nag rules can read
- * which port the rule opens.
- */
-function pinRulePorts(securityGroups: ec2.SecurityGroup[], port: number): void {
-  for (const child of securityGroups.flatMap(group => group.node.children)) {
-    if ((child instanceof ec2.CfnSecurityGroupIngress || child instanceof ec2.CfnSecurityGroupEgress) && Token.isUnresolved(child.fromPort)) {
-      child.fromPort = port;
-      child.toPort = port;
-    }
-  }
-}
-
-/** The IAM resource of database user `dbUser` on the instance or proxy whose resource ID is `resourceId`. */
-function dbUserArn(scope: Construct, resourceId: string, dbUser: string): string {
-  return Stack.of(scope).formatArn({
-    service: 'rds-db',
-    resource: 'dbuser',
-    resourceName: `${resourceId}/${dbUser}`,
-    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-  });
-}
-
-/**
- * A fixed, unique identifier, so that the log groups can be named before the
- * instance exists. Derived from the construct path: the same on every deploy.
- */
-function instanceIdentifier(scope: Construct): string {
-  const name = Names.uniqueResourceName(scope, { maxLength: 50, separator: '-' }).toLowerCase();
-  return name.replace(/[^a-z0-9-]/g, '').replace(/-+/g, '-').replace(/^[^a-z]+/, '').replace(/-$/, '');
 }
