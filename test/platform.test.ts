@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Cache, Cluster, CodeLearnPlatform, DataAccess, Database, Edge, MessageBroker, Messaging, Microservice, Network, PlatformProfile, ServiceDefinition, Storage } from '../src';
+import { CodeLearnPlatform, DataAccess, MessageBroker, Network, PlatformProfile, ServiceDefinition } from '../src';
 import { allTemplates, mergedTemplate, TEST_ENV, testApp, testStack } from './support/app';
 import { openSecurityGroup, synthError } from './support/fixtures';
 import { kubernetesObjects, validateKubernetesObject } from './support/kubernetes';
@@ -13,13 +13,10 @@ describe('CodeLearnPlatform', () => {
     const platform = new CodeLearnPlatform(stack, 'Platform');
     const template = Template.fromStack(stack);
     expect(platform.profile).toBe(PlatformProfile.PRODUCTION);
-    expect(platform.network).toBeInstanceOf(Network);
-    expect(platform.storage).toBeInstanceOf(Storage);
-    expect(platform.database).toBeInstanceOf(Database);
-    expect(platform.cache).toBeInstanceOf(Cache);
-    expect(platform.messaging).toBeInstanceOf(Messaging);
-    expect(platform.cluster).toBeInstanceOf(Cluster);
-    expect(platform.edge).toBeInstanceOf(Edge);
+    // Construct IDs are API: a renamed part would replace its resources.
+    expect([platform.network, platform.storage, platform.database, platform.cache, platform.messaging, platform.cluster, platform.edge,
+      platform.observability].map(part => part.node.path)).toEqual(['Network', 'Storage', 'Database', 'Cache', 'Messaging', 'Cluster', 'Edge',
+      'Observability'].map(id => `Test/Platform/${id}`));
     template.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.0.0.0/16' });
     template.resourceCountIs('AWS::EC2::NatGateway', 2);
     template.resourceCountIs('AWS::EC2::FlowLog', 1);
@@ -272,9 +269,8 @@ describe('CodeLearnPlatform', () => {
     test('runs the specification\'s four services, the API gateway on the default route', () => {
       expect(Object.keys(platform.services)).toEqual(['api-gateway', 'user-service', 'post-service', 'group-service']);
       expect(Object.values(platform.services).map(service => service.path)).toEqual([undefined, '/api/users/*', '/api/posts/*', '/api/groups/*']);
-      for (const service of Object.values(platform.services)) {
-        expect(service).toBeInstanceOf(Microservice);
-      }
+      expect(Object.values(platform.services).map(service => service.node.path))
+        .toEqual(['ApiGateway', 'UserService', 'PostService', 'GroupService'].map(unit => `Test/Platform/Services/${unit}/Stack/Service`));
       template.resourceCountIs('AWS::ECR::Repository', 4);
       template.resourceCountIs('AWS::ElasticLoadBalancingV2::TargetGroup', 4);
     });

@@ -349,7 +349,7 @@ describe('Cluster', () => {
       Roles: [{ Ref: Match.stringLikeRegexp('^ComputeAppRole') }],
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['s3:GetObject*']) })]) },
     });
-    expect(identity.role.roleName).toBeDefined();
+    expect(stack.resolve(identity.role.roleArn)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ComputeAppRole/), 'Arn'] });
     template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', {
       ClusterName: ref('ComputeCluster'),
       Namespace: 'apps',

@@ -140,7 +140,7 @@ describe('Network', () => {
         SecurityGroupEgress: [{ CidrIp: '0.0.0.0/0', IpProtocol: '-1', Description: 'Allow all outbound traffic by default' }],
         SecurityGroupIngress: Match.absent(),
       });
-      expect(network.workloadSecurityGroup).toBeDefined();
+      expect(network.workloadSecurityGroup.node.path).toBe('Test/Network/WorkloadSecurityGroup');
     });
 
     test('creates no interface endpoints and selects isolated subnets for data', () => {
