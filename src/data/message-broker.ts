@@ -131,7 +131,8 @@ export class MessageBroker {
 
   /**
    * Makes the broker in `scope` (a `Messaging`): each engine makes its own
-   * resources and answers for its clients, so `Messaging` tests no engine.
+   * resources and answers for its clients, so `Messaging`'s engine-neutral
+   * methods delegate to it.
    *
    * @internal
    */

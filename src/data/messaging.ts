@@ -208,7 +208,7 @@ export class Messaging extends Construct implements ec2.IConnectable {
    * CloudFormation).
    */
   public get endpoints(): string[] {
-    return this.broker.endpoints;
+    return [...this.broker.endpoints];
   }
 
   /**

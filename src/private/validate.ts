@@ -126,13 +126,29 @@ export function requireImage(name: string, value: string): void {
  */
 export function requireInstanceType(name: string, value: string, addedPrefix?: string): void {
   if (Token.isUnresolved(value)) return;
-  if (addedPrefix && value.startsWith(`${addedPrefix}.`)) {
-    throw new ConfigurationError(`\`${name}\` ('${value}') carries the '${addedPrefix}.' prefix, which the library adds: write '${value.slice(addedPrefix.length + 1)}'.`);
+  const example = addedPrefix ? SERVICE_EXAMPLES[addedPrefix] : 't3.medium';
+  const prefix = Object.keys(SERVICES).find(candidate => value.startsWith(`${candidate}.`));
+  const rest = prefix ? value.slice(prefix.length + 1) : undefined;
+  if (prefix && rest && knownInstanceType(rest)) {
+    if (prefix === addedPrefix) {
+      throw new ConfigurationError(`\`${name}\` ('${value}') carries the '${prefix}.' prefix, which the library adds: write '${rest}'.`);
+    }
+    throw new ConfigurationError(`\`${name}\` ('${value}') is ${SERVICES[prefix]} type; ` +
+      (addedPrefix ? `this takes ${SERVICES[addedPrefix]} type without its '${addedPrefix}.' prefix, such as '${example}' for '${addedPrefix}.${example}'.`
+        : `this takes an EC2 instance type, such as '${example}'.`));
   }
   if (!knownInstanceType(value)) {
-    throw new ConfigurationError(`\`${name}\` ('${value}') is not an EC2 instance type: write a family and a size that exist, such as 't3.medium' or 'm5.large'.`);
+    throw new ConfigurationError(addedPrefix
+      ? `\`${name}\` ('${value}') is not an instance type: write a family and a size that exist, such as '${example}' (for '${addedPrefix}.${example}').`
+      : `\`${name}\` ('${value}') is not an EC2 instance type: write a family and a size that exist, such as 't3.medium' or 'm5.large'.`);
   }
 }
+
+/** The services whose instance types carry a prefix, and how a message names their types. */
+const SERVICES: { [prefix: string]: string } = { db: 'an RDS', cache: 'an ElastiCache', mq: 'an Amazon MQ', kafka: 'an MSK' };
+
+/** A type each service offers, for the messages. */
+const SERVICE_EXAMPLES: { [prefix: string]: string } = { db: 't3.medium', cache: 't3.medium', mq: 'm7g.large', kafka: 'm5.large' };
 
 function knownInstanceType(value: string): boolean {
   const [family, size, ...rest] = value.split('.');
