@@ -4,7 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ComplianceChecks } from './compliance-checks';
 import { Cluster, ClusterOptions, Microservice } from './compute';
-import { Cache, CacheAuthentication, CacheOptions, Database, DatabaseOptions, MessageBrokerEngine, Messaging, MessagingOptions, Storage, StorageOptions } from './data';
+import { Cache, CacheAuthentication, CacheOptions, Database, DatabaseOptions, Messaging, MessagingOptions, Storage, StorageOptions } from './data';
 import { Edge, EdgeOptions } from './edge';
 import { Network, NetworkOptions } from './network';
 import { Observability, ObservabilityOptions } from './observability';
@@ -330,7 +330,7 @@ export class CodeLearnPlatform extends Construct {
     output('CacheEndpoint', `${this.cache.configurationEndpoint}:${this.cache.port}`,
       `The cache configuration endpoint (TLS, ${this.cache.authentication === CacheAuthentication.IAM ? 'a user per service signing in with IAM' : 'AUTH token'})`);
     output('BrokerEndpoints', Fn.join(',', this.messaging.endpoints),
-      this.messaging.engine === MessageBrokerEngine.RABBITMQ ? 'The AMQPS endpoints of RabbitMQ' : 'The MSK cluster ARN (aws kafka get-bootstrap-brokers)');
+      this.messaging.endpointsDescription);
     output('StaticAssetsBucket', this.storage.staticAssetsBucket.bucketName, 'Static assets, served by CloudFront under the static path');
     output('UploadsBucket', this.storage.uploadsBucket.bucketName, 'User uploads');
     output('BackupsBucket', this.storage.backupsBucket.bucketName, 'Backups');

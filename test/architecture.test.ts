@@ -63,6 +63,12 @@ describe('the seams between the tiers (docs/architecture.md, "Rules")', () => {
     expect(found).toEqual([]);
   });
 
+  test('the platform and its service units test no broker engine: the broker answers for itself', () => {
+    const found = ['platform.ts', 'platform-services.ts']
+      .filter(file => /MessageBrokerEngine|\.engine\b|rabbitMqBroker|kafkaCluster/.test(fs.readFileSync(path.join(SRC, file), 'utf8')));
+    expect(found).toEqual([]);
+  });
+
   describe('the data stores are siblings', () => {
     const text = sources().map(file => ({ file, text: fs.readFileSync(path.join(SRC, file), 'utf8') }));
 

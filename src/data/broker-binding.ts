@@ -31,6 +31,8 @@ export interface BoundBroker {
   readonly clientPort: ec2.Port;
   /** The broker's endpoints: RabbitMQ's AMQPS endpoints, or the Kafka cluster's ARN. */
   readonly endpoints: string[];
+  /** What `endpoints` holds, in words. */
+  readonly endpointsDescription: string;
   /** RabbitMQ's broker and its administrative user's credentials. */
   readonly rabbitMqBroker?: amazonmq.CfnBroker;
   readonly credentials?: secretsmanager.ISecret;

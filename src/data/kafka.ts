@@ -69,6 +69,7 @@ export function bindKafka(scope: Construct, options: KafkaOptions, context: Brok
   return {
     clientPort: ec2.Port.tcp(KAFKA_IAM_PORT),
     endpoints: [cluster.attrArn],
+    endpointsDescription: 'The MSK cluster ARN (aws kafka get-bootstrap-brokers)',
     kafkaCluster: cluster,
     logGroup,
     grantConnect: grantee => grantKafkaClient(scope, cluster, grantee),

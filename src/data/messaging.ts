@@ -211,6 +211,11 @@ export class Messaging extends Construct implements ec2.IConnectable {
     return [...this.broker.endpoints];
   }
 
+  /** What `endpoints` holds, in words: for a stack output or a runbook. */
+  public get endpointsDescription(): string {
+    return this.broker.endpointsDescription;
+  }
+
   /**
    * Lets `grantee` use the broker as a client, whichever the engine: read
    * RabbitMQ's credentials (`grantReadCredentials`), or connect to Kafka with IAM

@@ -97,6 +97,7 @@ export function bindRabbitMq(scope: Construct, options: RabbitMqOptions, context
   return {
     clientPort: ec2.Port.tcpRange(AMQPS_PORT, AMQPS_PORT),
     endpoints: broker.attrAmqpEndpoints,
+    endpointsDescription: 'The AMQPS endpoints of RabbitMQ',
     rabbitMqBroker: broker,
     credentials,
     grantConnect: grantee => grantReadSecret(grantee, credentials, encryptionKey),
