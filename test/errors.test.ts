@@ -95,6 +95,8 @@ const cases: [string, () => CodeLearnPlatformProps, string][] = [
     '`cache.nodeType` (\'t3.mediun\') is not an instance type: write a family and a size that exist, such as \'t3.medium\' (for \'cache.t3.medium\').'],
   ['cache: the cache. prefix twice', () => ({ cache: { nodeType: new ec2.InstanceType('cache.cache.t3.medium') } }),
     '`cache.nodeType` (\'cache.cache.t3.medium\') is not an instance type: write a family and a size that exist, such as \'t3.medium\' (for \'cache.t3.medium\').'],
+  ['cluster: an RDS type', () => ({ cluster: { instanceType: new ec2.InstanceType('db.m5.large') } }),
+    '`cluster.instanceType` (\'db.m5.large\') is an RDS type; this takes an EC2 instance type, such as \'t3.medium\'.'],
   ['cache: an RDS type', () => ({ cache: { nodeType: new ec2.InstanceType('db.r7g.large') } }),
     '`cache.nodeType` (\'db.r7g.large\') is an RDS type; this takes an ElastiCache type without its \'cache.\' prefix, such as \'t3.medium\' for \'cache.t3.medium\'.'],
   ['services: CPU without millicores', () => ({ services: [{ name: 'api', cpu: '250' }] }),

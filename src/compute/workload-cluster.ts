@@ -72,6 +72,8 @@ export interface WorkloadClusterProps {
  * services use (restricted Pod Security Standard, the controller's pod readiness
  * gate). A service with `spot: true` runs on nodes labelled
  * `codelearn.dev/capacity=spot` (`Cluster.CAPACITY_LABEL`): label yours to use it.
+ * The namespaces belong to the stack, which deletes them, and all they hold, when
+ * it is deleted: give the services a namespace nothing else uses.
  *
  * @example
  * declare const myCluster: eks.Cluster;

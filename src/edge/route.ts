@@ -33,7 +33,8 @@ export interface EdgeRoute {
 
   /**
    * The target groups that receive the route's requests: one, or up to five
-   * with their weights (0 to 999). A weight of 0 sends nothing to the group.
+   * with their weights (0 to 999, one of them above 0). A weight of 0 sends
+   * nothing to the group.
    */
   readonly targetGroups: elbv2.WeightedTargetGroup[];
 
@@ -73,6 +74,10 @@ export function validateRoute(where: string, route: EdgeRoute): void {
   route.targetGroups.forEach((group, index) => {
     if (group.weight !== undefined) requireWholeNumber(`${where}.targetGroups[${index}].weight`, group.weight, 0, 999);
   });
+  if (route.targetGroups.every(group => group.weight === 0)) {
+    throw new ConfigurationError(`\`${where}.targetGroups\` all weigh 0: the rule would take the route's requests and send them nowhere. ` +
+      'Give one target group a weight above 0.');
+  }
   requireWholeNumber(`${where}.targetPort`, route.targetPort, 1, 65_535);
 }
 

@@ -418,7 +418,7 @@ export class Observability extends Construct {
     const restoresFailed = database.metricRestoreJobsFailed();
     const once = { comparison: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, evaluationPeriods: 1 };
     if (backupsFailed) {
-      this.createAlarm(this, 'DatabaseBackupJobsFailed', 'DatabaseBackupJobsFailed', {
+      this.addAlarm('DatabaseBackupJobsFailed', {
         metric: backupsFailed,
         threshold: 1,
         ...once,
@@ -427,7 +427,7 @@ export class Observability extends Construct {
       });
     }
     if (restoresFailed) {
-      this.createAlarm(this, 'DatabaseRestoreJobsFailed', 'DatabaseRestoreJobsFailed', {
+      this.addAlarm('DatabaseRestoreJobsFailed', {
         metric: restoresFailed,
         threshold: 1,
         ...once,

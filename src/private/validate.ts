@@ -171,4 +171,7 @@ export function requirePathPattern(name: string, value: string, example: string)
   if (!/^\/[A-Za-z0-9_\-.*/]+$/.test(value)) {
     throw new ConfigurationError(`\`${name}\` ('${value}') is not a path pattern: write it as '${example}'.`);
   }
+  if (value.length > 128) {
+    throw new ConfigurationError(`\`${name}\` ('${value.slice(0, 24)}…') is ${value.length} characters: a load balancer's path pattern takes 128 at most.`);
+  }
 }

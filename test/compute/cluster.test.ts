@@ -401,6 +401,9 @@ describe('Cluster', () => {
         new CfnWaitConditionHandle(cluster, 'OwnScaling');
         // A strategy may size the node groups through their Auto Scaling groups, looked up once each.
         expect(cluster._autoScalingGroupName(cluster.onDemandNodes)).toBe(cluster._autoScalingGroupName(cluster.onDemandNodes));
+        const stranger = cluster.eksCluster.addNodegroupCapacity('Stranger', { minSize: 0 });
+        expect(() => cluster._autoScalingGroupName(stranger)).toThrow(new Error(
+          'Test/Compute/Cluster/NodegroupStranger is not a node group of Test/Compute, or the cluster is not built yet.'));
       }
     }
     const own = new OwnScaling();

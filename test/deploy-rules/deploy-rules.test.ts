@@ -2,6 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -9,6 +10,7 @@ import { CONFIGURATIONS, deploymentOf } from './configurations';
 import { Deployment } from './deployment';
 import { RULES } from './rules';
 import { cacheAuthenticatesOneWay, cacheUsersCanSignIn, dataStoresUpgradeInPlace, restoredWritersInherit, restoreTestsCanRun, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore } from './rules/data';
+import { listenerRulesAreAccepted } from './rules/edge';
 import { cacheConnectNamesCacheAndUser } from './rules/identity';
 import { sparseCountsAreFilled } from './rules/observability';
 import { testApp } from '../support/app';
@@ -178,6 +180,36 @@ describe('a rule finds what it describes', () => {
     expect(dataStoresUpgradeInPlace.check(Deployment.of('upgrades', app))).toEqual([
       'Upgrades/Writer: a new major engineVersion would fail the deploy (no AllowMajorVersionUpgrade)',
       'Upgrades/Cache: a new shard count would replace the cache (no UseOnlineResharding)',
+    ]);
+  });
+
+  test('listener-rules-are-accepted: a shared priority, too many values, long paths, weights that send nothing, too many groups and rules', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Rules');
+    const loadBalancer = new elbv2.CfnLoadBalancer(stack, 'Alb', { type: 'application' });
+    const listener = new elbv2.CfnListener(stack, 'Listener', {
+      loadBalancerArn: loadBalancer.ref, port: 80, protocol: 'HTTP', defaultActions: [{ type: 'fixed-response', fixedResponseConfig: { statusCode: '404' } }],
+    });
+    const group = new elbv2.CfnTargetGroup(stack, 'Group', { targetType: 'ip' });
+    const forward = (weights: number[]) => [{ type: 'forward', forwardConfig: { targetGroups: weights.map(weight => ({ targetGroupArn: group.ref, weight })) } }];
+    const paths = (...values: string[]) => [{ field: 'path-pattern', pathPatternConfig: { values } }];
+    new elbv2.CfnListenerRule(stack, 'First', { listenerArn: listener.ref, priority: 10, conditions: paths('/a/*'), actions: forward([1]) });
+    new elbv2.CfnListenerRule(stack, 'Second', { listenerArn: listener.ref, priority: 10, conditions: paths('/b/*'), actions: forward([1]) });
+    new elbv2.CfnListenerRule(stack, 'Wide', { listenerArn: listener.ref, priority: 0, conditions: paths('/a', '/b', '/c', '/d'), actions: forward([1]) });
+    new elbv2.CfnListenerRule(stack, 'Long', { listenerArn: listener.ref, priority: 20, conditions: paths(`/${'x'.repeat(130)}`), actions: forward([0, 0]) });
+    new elbv2.CfnListenerRule(stack, 'Many', { listenerArn: listener.ref, priority: 30, conditions: paths('/m/*'), actions: forward([1, 1, 1, 1, 1, 1000]) });
+    for (let index = 0; index < 96; index++) {
+      new elbv2.CfnListenerRule(stack, `Filler${index}`, { listenerArn: listener.ref, priority: 100 + index, conditions: paths(`/f${index}/*`), actions: forward([1]) });
+    }
+    expect(listenerRulesAreAccepted.check(Deployment.of('rules', app))).toEqual([
+      'Rules/Second: priority 10 is also Rules/First\'s',
+      'Rules/Wide: priority 0 is not 1 to 50000',
+      'Rules/Wide: a path-pattern condition has 4 values (3 at most)',
+      'Rules/Long: path pattern \'/xxxxxxxxxxxxxxxxxxx…\' is 131 characters (128 at most)',
+      'Rules/Long: every target group weighs 0, so its requests go nowhere',
+      'Rules/Many: forwards to 6 target groups (5 at most)',
+      'Rules/Many: a target group weight is not 0 to 999',
+      'Rules/Alb: 101 listener rules (100 at most)',
     ]);
   });
 

@@ -495,12 +495,16 @@ describe('Edge', () => {
           'Set `priority` on \'health\' below 10, or on \'api\' above 20.'));
     });
 
-    test('one target group with a weight is a weighted forward, so a weight of 0 sends it nothing', () => {
+    test('one target group with a weight is a weighted forward; weights that all say 0 fail', () => {
       const { stack, edge, group } = bare();
-      edge.addRoute(stack, 'Dark', { name: 'dark', path: '/dark/*', targetGroups: [{ targetGroup: group('Group'), weight: 0 }], targetPort: 8080 });
+      edge.addRoute(stack, 'Weighed', { name: 'weighed', path: '/weighed/*', targetGroups: [{ targetGroup: group('Group'), weight: 5 }], targetPort: 8080 });
       Template.fromStack(stack).hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
-        Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: { Ref: Match.stringLikeRegexp('^Group') }, Weight: 0 }] } }],
+        Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: { Ref: Match.stringLikeRegexp('^Group') }, Weight: 5 }] } }],
       });
+      expect(() => edge.addRoute(stack, 'Dark', { name: 'dark', path: '/dark/*', targetGroups: [{ targetGroup: group('Dark'), weight: 0 }], targetPort: 8080 }))
+        .toThrow(new Error('`route.targetGroups` all weigh 0: the rule would take the route\'s requests and send them nowhere. Give one target group a weight above 0.'));
+      expect(() => edge.addRoute(stack, 'Long', { name: 'long', path: `/${'x'.repeat(130)}/*`, targetGroups: [{ targetGroup: group('Long') }], targetPort: 8080 }))
+        .toThrow(new Error(`\`route.path\` ('/${'x'.repeat(23)}…') is 133 characters: a load balancer's path pattern takes 128 at most.`));
     });
 
     test('routes in the props are named by their place in the list', () => {

@@ -1,5 +1,5 @@
 import { cacheAuthenticatesOneWay, cacheUsersCanSignIn, dataStoresUpgradeInPlace, restoredWritersInherit, restoreTestsCanRun, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore, replicasGrowWithTheWriter, replicasOfUnmanagedPasswords, replicationOfKmsObjectsNamesAKey } from './data';
-import { ipRulesSeeViewers } from './edge';
+import { ipRulesSeeViewers, listenerRulesAreAccepted } from './edge';
 import { cacheConnectNamesCacheAndUser, databaseUsersExist, kafkaClientsFindTheBrokers, keyGrantsOnlyForAwsResources, keyPolicyPrincipalsExist, onePodIdentityAssociationPerServiceAccount, proxyLogsInAsItsClients } from './identity';
 import { bindingsGateReadiness, chartsWaitForTheirPods, configMapReferencesExist, weightedTargetsKeepTwoPods } from './kubernetes';
 import { dataStoresRestrictEgress, eksSubnetsInSupportedZones, vpcOriginAdmitsCloudFront } from './network';
@@ -35,6 +35,7 @@ export const RULES: DeployRule[] = [
   dataStoresUpgradeInPlace,
   vpcOriginAdmitsCloudFront,
   ipRulesSeeViewers,
+  listenerRulesAreAccepted,
   dataStoresRestrictEgress,
   eksSubnetsInSupportedZones,
   alarmTopicsAcceptCloudWatch,
