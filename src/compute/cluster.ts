@@ -19,6 +19,7 @@ import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, acknowledgeCustomResourceHandler, acknowledgeManagedPolicies } from '../private/nag';
 import { ManagedPolicyGrantee } from '../private/pod-identity';
 import { isProduction, profileDefaults } from '../private/profile';
+import { acknowledgeRuntimeChoice } from '../private/runtimes';
 import { requireAddonVersion, requireInstanceType, requireKubernetesName, requireWholeNumber } from '../private/validate';
 import { KUBECTL_LAYER_MINOR, KUBERNETES_VERSION } from '../private/versions';
 
@@ -435,12 +436,13 @@ export class Cluster extends Construct implements IWorkloadCluster {
     const customResource = 'The kubectl provider of aws-eks-v2 is a custom resource handler: CloudFormation invokes it synchronously ' +
       'through the provider framework, once per Kubernetes object change';
     acknowledge(provider, {
-      'AwsSolutions-L1': 'The runtime of the kubectl provider and its framework is chosen and upgraded by aws-cdk-lib.',
       [`AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(provider.node.findChild('Handler').node.defaultChild as lambda.CfnFunction)}.Arn>:*]`]:
         'The provider framework invokes the versions of its own handler function only.',
     });
     acknowledgeControlRule(provider, 'IAMNoInlinePolicy', `${customResource}; aws-eks-v2 creates and scopes the policies of its roles.`);
     acknowledgeCustomResourceHandler(provider, 'The kubectl provider of aws-eks-v2');
+    acknowledgeRuntimeChoice(provider, 'A function of aws-eks-v2\'s kubectl provider: aws-cdk-lib chooses the runtime of its handler ' +
+      '(the Python that the kubectl layer is built for) and of its provider framework, and moves them in its own releases.');
     for (const role of provider.node.findAll().filter((child): child is iam.CfnRole => child instanceof iam.CfnRole)) {
       // aws-eks-v2 lets its handler pull Helm charts from ECR; both charts come from
       // HTTPS repositories, so the handler reads no registry.

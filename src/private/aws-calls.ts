@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 import { acknowledge, acknowledgeCustomResourceHandler, findingValue } from './nag';
+import { acknowledgeRuntimeChoice } from './runtimes';
 import { vpcFunctionNetworkStatement } from './vpc-function';
 
 /** Where the function that makes deploy-time AWS calls runs and logs. */
@@ -114,5 +115,7 @@ export class AwsCalls extends Construct {
     }
     ACKNOWLEDGED.add(singleton);
     acknowledgeCustomResourceHandler(singleton, 'The function of aws-cdk-lib that makes the deploy-time AWS calls');
+    acknowledgeRuntimeChoice(singleton, 'The function of aws-cdk-lib\'s AwsCustomResource: aws-cdk-lib chooses its runtime ' +
+      '(the region\'s latest Node.js runtime it has tested) and moves it in its own releases; no property sets it.');
   }
 }

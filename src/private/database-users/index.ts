@@ -12,6 +12,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeCustomResourceHandler } from '../nag';
+import { acknowledgeRuntimeChoice, FUNCTION_RUNTIME, FUNCTION_RUNTIME_DEPRECATION } from '../runtimes';
 import { vpcFunctionNetworkStatement } from '../vpc-function';
 
 /** Where the database users are made, and as whom. */
@@ -74,7 +75,7 @@ export class DatabaseUsers extends Construct {
 
     const handler = new lambda.Function(this, 'Function', {
       description: 'Makes the IAM database users of the services (CREATE ROLE ... LOGIN; GRANT rds_iam)',
-      runtime: lambda.Runtime.NODEJS_24_X,
+      runtime: FUNCTION_RUNTIME,
       handler: 'handler.handler',
       code: lambda.Code.fromAsset(handlerDirectory()),
       timeout: Duration.minutes(5),
@@ -100,6 +101,9 @@ export class DatabaseUsers extends Construct {
     });
 
     acknowledgeCustomResourceHandler(handler, 'The function that makes the database users');
+    acknowledgeRuntimeChoice(handler, 'The library fixes the runtime of its own function to the one its release is tested on, ' +
+      'so that a newer aws-cdk-lib changes neither the template nor what the handler runs on; Lambda supports it until ' +
+      `${FUNCTION_RUNTIME_DEPRECATION}.`);
   }
 
   /** Adds a user to those made on deploy. */
