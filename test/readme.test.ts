@@ -74,4 +74,13 @@ describe('the README\'s programs', () => {
     const explained = /^(The stack is environment-agnostic: the rate limit and IP reputation rules|The development profile trades|The cluster runs one small|The database runs in one|The cache has no replicas|The broker runs)/;
     expect(warnings.filter(warning => !explained.test(warning))).toEqual([]);
   });
+
+  test('the Kafka scenario spans the three zones it promises, a broker in each', () => {
+    const kafka = programs.find(program => program.code.includes('MessageBroker.kafka()'))!;
+    const [stack] = run(kafka.code)[0].synth().stacks;
+    const resources = Object.values(stack.template.Resources) as any[];
+    const zones = new Set(resources.filter(resource => resource.Type === 'AWS::EC2::Subnet').map(subnet => JSON.stringify(subnet.Properties.AvailabilityZoneId ?? subnet.Properties.AvailabilityZone)));
+    expect(zones.size).toBe(3);
+    expect(resources.find(resource => resource.Type === 'AWS::MSK::Cluster').Properties.NumberOfBrokerNodes).toBe(3);
+  });
 });

@@ -239,7 +239,8 @@ export class Network extends Construct {
   private createVpc(props: NetworkProps, profile: PlatformProfile): ec2.Vpc {
     const cidr = props.cidr ?? DEFAULT_CIDR;
     const prefix = validateCidr(cidr);
-    const azCount = validateZones(props);
+    const zones = this.zonesOf(props, validateZones(props));
+    const azCount = zones.count;
     const natGateways = props.natGateways ?? (profileDefaults(profile).natGatewayPerZone ? azCount : 1);
     validateNatGateways(natGateways, azCount);
     if (profileDefaults(profile).natGatewayPerZone && natGateways < azCount) {
@@ -255,8 +256,8 @@ export class Network extends Construct {
 
     const vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(cidr),
-      maxAzs: props.availabilityZones ? undefined : props.maxAzs ?? DEFAULT_AZ_COUNT,
-      availabilityZones: props.availabilityZones,
+      maxAzs: zones.names ? undefined : azCount,
+      availabilityZones: zones.names,
       natGateways,
       restrictDefaultSecurityGroup: true,
       enableDnsHostnames: true,
@@ -284,6 +285,38 @@ export class Network extends Construct {
       }
     }
     return vpc;
+  }
+
+  /**
+   * The zones of a new VPC: the ones the user names, or `requested` of the
+   * stack's. An environment-agnostic stack knows two zones, and a stack with an
+   * account and region knows those of its `cdk.context.json`. In the regions where
+   * the subnets are placed by zone ID, a stack that knows its region but not its
+   * account gets every zone it asks for: the IDs place the subnets, and the names
+   * are the region's zones read at deploy time. Elsewhere a request for more zones
+   * than the stack knows gets the zones it knows, with a warning.
+   */
+  private zonesOf(props: NetworkProps, requested: number): { count: number; names?: string[] } {
+    if (props.availabilityZones) {
+      return { count: requested, names: props.availabilityZones };
+    }
+    const stack = Stack.of(this);
+    const agnostic = Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region);
+    if (agnostic && !Token.isUnresolved(stack.region) && EKS_ZONE_IDS[stack.region]) {
+      const supported = EKS_ZONE_IDS[stack.region].length;
+      return { count: requested, names: Array.from({ length: Math.min(requested, supported) }, (_, index) => Fn.select(index, Fn.getAzs())) };
+    }
+    const known = stack.availabilityZones.length;
+    if (requested > known) {
+      Annotations.of(this).addWarningV2('codelearn:network-zones', agnostic
+        ? `\`maxAzs\` (${requested}) is more than the ${known} Availability Zones an environment-agnostic stack can know: the VPC spans ${known}. ` +
+          `For ${requested}, name them in \`availabilityZones\` (a stack with only a region takes them offline), or give the stack an account ` +
+          'and region and commit the region\'s zones in cdk.context.json (the README\'s "Offline synthesis").'
+        : `\`maxAzs\` (${requested}) is more than the ${known} Availability Zones that this stack knows in ${stack.region} ` +
+          `(cdk.context.json): the VPC spans ${known}. Use ${known} or fewer, or name the zones in \`availabilityZones\`.`);
+      return { count: known };
+    }
+    return { count: requested };
   }
 
   /**

@@ -163,6 +163,57 @@ describe('Network', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
+  describe('Availability Zones the stack can know', () => {
+    function zoneWarnings(stack: Stack): string[] {
+      return Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('codelearn:network-zones'))
+        .map(warning => String(warning.entry.data).replace(/ \[ack: .*$/, ''));
+    }
+
+    test('an environment-agnostic stack asked for three zones spans the two it knows, and says how to get three', () => {
+      const stack = testStack();
+      new Network(stack, 'Network', { maxAzs: 3 });
+      const template = Template.fromStack(stack);
+      template.resourceCountIs('AWS::EC2::Subnet', 6);
+      template.resourceCountIs('AWS::EC2::NatGateway', 2);
+      expect(zoneWarnings(stack)).toEqual([
+        '`maxAzs` (3) is more than the 2 Availability Zones an environment-agnostic stack can know: the VPC spans 2. ' +
+        'For 3, name them in `availabilityZones` (a stack with only a region takes them offline), or give the stack an account ' +
+        'and region and commit the region\'s zones in cdk.context.json (the README\'s "Offline synthesis").',
+      ]);
+    });
+
+    test('a stack with an account and region asked for more zones than its context lists spans those, with a warning', () => {
+      const stack = testStack({ env: { account: '123456789012', region: 'eu-west-1' } });
+      stack.node.setContext('availability-zones:account=123456789012:region=eu-west-1', ['eu-west-1a', 'eu-west-1b', 'eu-west-1c']);
+      new Network(stack, 'Network', { maxAzs: 4 });
+      Template.fromStack(stack).resourceCountIs('AWS::EC2::Subnet', 9);
+      expect(zoneWarnings(stack)).toEqual([
+        '`maxAzs` (4) is more than the 3 Availability Zones that this stack knows in eu-west-1 (cdk.context.json): the VPC spans 3. ' +
+        'Use 3 or fewer, or name the zones in `availabilityZones`.',
+      ]);
+    });
+
+    test('a stack with only a region where subnets are placed by zone ID gets every zone it asks for, offline', () => {
+      const stack = testStack({ env: { region: 'us-east-1' } });
+      new Network(stack, 'Network', { maxAzs: 3 });
+      const template = Template.fromStack(stack);
+      const zoneIds = Object.values(template.findResources('AWS::EC2::Subnet')).map(subnet => subnet.Properties.AvailabilityZoneId);
+      expect([...new Set(zoneIds)].sort()).toEqual(['use1-az1', 'use1-az2', 'use1-az4']);
+      expect(Object.values(template.findResources('AWS::EC2::Subnet')).every(subnet => subnet.Properties.AvailabilityZone === undefined)).toBe(true);
+      template.resourceCountIs('AWS::EC2::NatGateway', 3);
+      expect(zoneWarnings(stack)).toEqual([]);
+    });
+
+    test('named zones are used as given, without a warning', () => {
+      const stack = testStack({ env: { region: 'eu-west-1' } });
+      new Network(stack, 'Network', { availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] });
+      const template = Template.fromStack(stack);
+      template.resourceCountIs('AWS::EC2::Subnet', 9);
+      template.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: 'eu-west-1c' });
+      expect(zoneWarnings(stack)).toEqual([]);
+    });
+  });
+
   describe('with every option', () => {
     const stack = testStack({ env: TEST_ENV });
     const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
