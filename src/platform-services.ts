@@ -61,7 +61,8 @@ export class PlatformServices extends Construct {
     const unit = new Construct(this, pascalCase(definition.name));
     const repository = options.image ? undefined : serviceRepository(unit, 'Repository', `${this.props.repositoryPrefix}/${definition.name}`);
     const stack = new NestedStack(unit, 'Stack', { description: `The ${definition.name} service of ${this.node.scope!.node.path}` });
-    const service = withPropertyPrefix(`services[${index}]`, options, () => new Microservice(stack, 'Service', { ...options, repository, cluster }));
+    const service = withPropertyPrefix(`services[${index}]`, options,
+      () => new Microservice(stack, 'Service', { ...options, repository, cluster }), definition.name);
     service.addEnvironment('AWS_REGION', Stack.of(this).region);
     // Traces and metrics go to the CloudWatch agent of the observability add-on (OTLP over HTTP).
     service.addEnvironment('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://cloudwatch-agent.amazon-cloudwatch:4316');

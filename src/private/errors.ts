@@ -34,14 +34,17 @@ export class ConfigurationError extends Error {
 
 /**
  * Runs `make`, and names the property path from the caller's props in any
- * `ConfigurationError` it throws (see `ConfigurationError.under`).
+ * `ConfigurationError` it throws (see `ConfigurationError.under`). With `name`,
+ * the message starts with the element of a list that it concerns, by index and
+ * by name: `` `services[4]` ('feed-service'): ``.
  */
-export function withPropertyPrefix<T>(prefix: string, options: object | undefined, make: () => T): T {
+export function withPropertyPrefix<T>(prefix: string, options: object | undefined, make: () => T, name?: string): T {
   try {
     return make();
   } catch (error) {
     if (error instanceof ConfigurationError) {
-      throw error.under(prefix, Object.keys(options ?? {}));
+      const under = error.under(prefix, Object.keys(options ?? {}));
+      throw name === undefined ? under : new ConfigurationError(`\`${prefix}\` ('${name}'): ${under.message}`);
     }
     throw error;
   }

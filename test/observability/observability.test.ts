@@ -252,7 +252,7 @@ describe('Observability', () => {
   test('a service objective out of range', () => {
     expect(() => new CodeLearnPlatform(testStack(), 'Platform', {
       services: [{ name: 'api-gateway', latencyObjective: Duration.minutes(5) }],
-    })).toThrow(new Error('`services[0].latencyObjective` (5 minutes) must be a literal duration from 10 milliseconds to 60 seconds.'));
+    })).toThrow(new Error('`services[0]` (\'api-gateway\'): `services[0].latencyObjective` (5 minutes) must be a literal duration from 10 milliseconds to 60 seconds.'));
   });
 
   test('pins the add-on version it is given', () => {
