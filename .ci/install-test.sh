@@ -5,7 +5,16 @@
 # of the README pasted over its entry point and synthesized with `npx cdk synth`,
 # with no AWS credentials. A missing peer dependency, a flag the library does not
 # survive or a README program that no longer compiles fails it.
+#
+# Usage: install-test.sh oldest|newest
+#   oldest  the lowest version of every peer dependency that the peer ranges allow,
+#           in an app made by this repository's CDK CLI;
+#   newest  the README's install command as written (the newest versions the
+#           registry offers today within the ranges), in an app made by the newest
+#           CDK CLI, whose cdk.json carries the newest feature flags.
 set -euo pipefail
+mode="${1:-newest}"
+[[ "$mode" == oldest || "$mode" == newest ]] || { echo "usage: $0 oldest|newest" >&2; exit 2; }
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 tarball="$(ls "$repo"/dist/js/cdk-codelearn-platform@*.jsii.tgz | head -n 1)"
 work="$(mktemp -d)"
@@ -14,7 +23,12 @@ app="$work/codelearn-app"
 mkdir -p "$app"
 
 cd "$app"
-"$repo/node_modules/.bin/cdk" init app --language typescript --generate-only > "$work/init.log" 2>&1 || { cat "$work/init.log"; exit 1; }
+if [[ "$mode" == oldest ]]; then
+  cdk=("$repo/node_modules/.bin/cdk")
+else
+  cdk=(npx --yes aws-cdk@latest)
+fi
+"${cdk[@]}" init app --language typescript --generate-only > "$work/init.log" 2>&1 || { cat "$work/init.log"; exit 1; }
 npm install --no-audit --no-fund > "$work/install.log" 2>&1 || { cat "$work/install.log"; exit 1; }
 
 # The README's install command, as written, with the tarball built above.
@@ -23,8 +37,38 @@ if [[ -z "$install" ]]; then
   echo "README.md has no 'npm install \"\$CODELEARN_TARBALL\" …' command." >&2
   exit 1
 fi
+if [[ "$mode" == oldest ]]; then
+  # pkg@^1.2.3 becomes pkg@1.2.3: the lowest version the range allows.
+  install="$(sed -E 's/@\^([0-9])/@\1/g' <<< "$install")"
+fi
 echo "$ $install"
 CODELEARN_TARBALL="$tarball" bash -c "$install --no-audit --no-fund" > "$work/install.log" 2>&1 || { cat "$work/install.log"; exit 1; }
+
+# What was installed is what this run claims to test: each peer dependency at the
+# lowest version its range allows, or at the newest the registry offers within it.
+node -e '
+const { execFileSync } = require("child_process");
+const [mode, repo] = process.argv.slice(1);
+const peers = require(`${repo}/package.json`).peerDependencies;
+const rows = [];
+let wrong = 0;
+for (const [name, range] of Object.entries(peers)) {
+  const installed = require(require.resolve(`${name}/package.json`, { paths: [process.cwd()] })).version;
+  let expected = range.replace(/^\^/, "");
+  if (mode === "newest") {
+    const versions = [JSON.parse(execFileSync("npm", ["view", `${name}@${range}`, "version", "--json"], { encoding: "utf8" }))].flat();
+    // npm lists the matching versions in publish order, not in version order.
+    const key = (v) => v.split(/[.-]/).slice(0, 3).map(Number);
+    const newer = (a, b) => { const [x, y] = [key(a), key(b)]; for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i] > y[i]; return false; };
+    expected = versions.filter((v) => !v.includes("-")).reduce((a, b) => (newer(b, a) ? b : a));
+  }
+  if (installed !== expected) wrong++;
+  rows.push(`${name}@${installed}${installed === expected ? "" : ` (expected ${expected})`}`);
+}
+const cli = execFileSync("npx", ["cdk", "--version"], { encoding: "utf8" }).trim().split(" ")[0];
+console.log(`${mode}: ${rows.join(", ")}; aws-cdk CLI ${cli}`);
+if (wrong) process.exit(1);
+' "$mode" "$repo"
 
 # Every whole program of the README (a TypeScript block that makes an App).
 node -e '
