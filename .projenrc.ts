@@ -1,4 +1,4 @@
-import { awscdk, javascript, JsonFile } from 'projen';
+import { awscdk, javascript, JsonFile, release } from 'projen';
 
 const cdkVersion = '2.276.0';
 const constructsVersion = '10.5.1';
@@ -51,9 +51,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
     moduleName: 'github.com/codelearn/cdk-codelearn-platform-go',
   },
 
-  // CI is .ci/run; no hosted workflows or release automation yet.
+  // CI is .ci/run; no hosted workflows. Releases are cut by hand with
+  // `npx projen release`: it bumps the version from the conventional commits since
+  // the last tag, prepends them to CHANGELOG.md and tags the commit (pushing is left
+  // to the maintainer).
   github: false,
-  release: false,
+  release: true,
+  releaseTrigger: release.ReleaseTrigger.manual({ changelog: true, changelogPath: 'CHANGELOG.md', gitPushCommand: '' }),
 
   jestOptions: {
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
