@@ -75,6 +75,11 @@ describe('deploy order', () => {
       'Services/UserService/Stack/Service/Manifest': ['Cache/ReplicationGroup', ...signsIn],
       'Services/PostService/Stack/Service/Manifest': ['Cache/ReplicationGroup', ...signsIn],
       'Services/GroupService/Stack/Service/Manifest': ['Cache/ReplicationGroup', ...signsIn],
+      // A binding carries no endpoint: it waits as long as its service's stack does.
+      'Services/ApiGateway/Stack/Service/Binding8080': ['Cache/ReplicationGroup'],
+      'Services/UserService/Stack/Service/Binding8080': ['Cache/ReplicationGroup', ...signsIn],
+      'Services/PostService/Stack/Service/Binding8080': ['Cache/ReplicationGroup', ...signsIn],
+      'Services/GroupService/Stack/Service/Binding8080': ['Cache/ReplicationGroup', ...signsIn],
     });
 
     // With Kafka, a service carries the MSK cluster's ARN; without data access, nothing.

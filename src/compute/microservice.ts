@@ -118,8 +118,20 @@ export class Microservice extends Construct implements iam.IGrantable {
    */
   public readonly latencyObjective?: Duration;
 
-  /** The Kubernetes objects of the service, applied as one manifest. */
+  /**
+   * The Kubernetes objects of the service's stable track (its ServiceAccount,
+   * Service, Deployment, HorizontalPodAutoscaler and PodDisruptionBudget).
+   * Its TargetGroupBinding is a manifest of its own, applied before it.
+   */
   public readonly manifest: eks.KubernetesManifest;
+
+  /**
+   * The Kubernetes objects of the canary track, a manifest of its own: removing
+   * the canary deletes them (kubectl's prune would leave its binding behind).
+   *
+   * @default - none without a canary
+   */
+  public readonly canaryManifest?: eks.KubernetesManifest;
 
   private readonly environment: k8s.EnvVar[] = [];
   private readonly pending: IDependable[] = [];
@@ -127,11 +139,15 @@ export class Microservice extends Construct implements iam.IGrantable {
   constructor(scope: Construct, id: string, props: MicroserviceProps) {
     super(scope, id);
     requireKubernetesName('name', props.name);
-    if (props.canary && props.name.length > 56) {
-      throw new ConfigurationError(`\`name\` ('${props.name}') is too long for a canary: the canary adds '-canary', and Kubernetes names stop at 63 characters.`);
-    }
     const namespace = props.namespace ?? 'codelearn';
     const port = props.port ?? 8080;
+    // The binding's name is the pods' readiness gate ('target-health.elbv2.k8s.aws/<name>'), a qualified name of at most 63 characters.
+    const longest = k8s.bindingName(props.canary ? `${props.name}-canary` : props.name, port);
+    if (longest.length > 63) {
+      throw new ConfigurationError(`\`name\` ('${props.name}') is too long: its ${props.canary ? 'canary\'s ' : ''}TargetGroupBinding '${longest}' ` +
+        `(the name${props.canary ? ', \'-canary\'' : ''} and the port) names the pods' readiness gate, and Kubernetes stops those at 63 characters. ` +
+        `Shorten \`name\` to ${63 - (longest.length - props.name.length)} characters.`);
+    }
     const minReplicas = props.minReplicas ?? 2;
     const maxReplicas = props.maxReplicas ?? 10;
     const cpuTarget = props.cpuTarget ?? 70;
@@ -300,29 +316,41 @@ export class Microservice extends Construct implements iam.IGrantable {
       runAsUser,
       runAsGroup,
     };
-    const objects = [k8s.serviceAccount(stable), ...k8s.workload(stable)];
+    // Each track is its own manifest, and each binding its own, named after its
+    // target group's port: a manifest that leaves the template is deleted with
+    // `kubectl delete`, where an update's prune would leave a TargetGroupBinding
+    // (a custom resource) behind, bound to a deleted target group.
+    const track = (manifestId: string, spec: k8s.WorkloadSpec, objects: k8s.KubernetesObject[]) => {
+      const binding = new eks.KubernetesManifest(this, `${manifestId === 'Manifest' ? '' : 'Canary'}Binding${port}`, {
+        cluster: cluster.eksCluster,
+        manifest: [k8s.targetGroupBinding(spec)],
+        overwrite: true,
+      });
+      // The binding's resource and webhook come with the controller.
+      binding.node.addDependency(cluster.namespaceObject, cluster.loadBalancerController);
+      const manifest = new eks.KubernetesManifest(this, manifestId, {
+        cluster: cluster.eksCluster,
+        manifest: [...objects, ...k8s.workload(spec)],
+        overwrite: true,
+      });
+      // The controller gates a pod's readiness only if its binding exists as the pod is created.
+      manifest.node.addDependency(binding);
+      return manifest;
+    };
+    this.manifest = track('Manifest', stable, [k8s.serviceAccount(stable)]);
+    // Pods start after their namespace and their Pod Identity association exist.
+    this.manifest.node.addDependency(cluster.namespaceObject, identity.association, ...this.pending);
     if (props.canary && this.canaryTargetGroup) {
-      objects.push(...k8s.workload({
+      this.canaryManifest = track('CanaryManifest', {
         ...stable,
         name: `${props.name}-canary`,
         image: props.canary.image ?? (this.repository ? this.repository.repositoryUriForTag(props.canary.imageTag ?? props.imageTag ?? '1.0.0') : this.image),
         minReplicas: props.canary.minReplicas ?? canaryMinReplicas(props.canary),
         targetGroupArn: this.canaryTargetGroup.targetGroupArn,
-      }));
+      }, []);
+      // The canary runs as the service's account, with what the stable track waits for.
+      this.canaryManifest.node.addDependency(this.manifest);
     }
-    this.manifest = new eks.KubernetesManifest(this, 'Manifest', {
-      cluster: cluster.eksCluster,
-      manifest: objects,
-      overwrite: true,
-    });
-    // Pods start after their namespace, the TargetGroupBinding resource (from the
-    // controller's chart) and their Pod Identity association exist.
-    this.manifest.node.addDependency(
-      cluster.namespaceObject,
-      cluster.loadBalancerController,
-      identity.association,
-      ...this.pending,
-    );
   }
 
   /**

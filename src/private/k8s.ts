@@ -106,13 +106,24 @@ export function serviceAccount(spec: WorkloadSpec): KubernetesObject {
 }
 
 /**
- * Every object of one workload track, in the order kubectl applies them: the
- * Service and its TargetGroupBinding before the Deployment, because the Load
- * Balancer Controller injects a pod's readiness gate only when the binding
- * exists as the pod is created.
+ * Every object of one workload track but its TargetGroupBinding, in the order
+ * kubectl applies them. The binding is a manifest of its own, applied before
+ * these (the Load Balancer Controller injects a pod's readiness gate only when
+ * the binding exists as the pod is created), because kubectl's prune does not
+ * delete custom resources and a binding's target group is immutable.
  */
 export function workload(spec: WorkloadSpec): KubernetesObject[] {
-  return [service(spec), targetGroupBinding(spec), deployment(spec), horizontalPodAutoscaler(spec), podDisruptionBudget(spec)];
+  return [service(spec), deployment(spec), horizontalPodAutoscaler(spec), podDisruptionBudget(spec)];
+}
+
+/**
+ * The name of the TargetGroupBinding of workload `name` whose target group
+ * listens on `port`. A change of port replaces the target group, and the
+ * controller's webhook refuses to point a binding at another one
+ * (`spec.targetGroupARN` is immutable): the new group gets a new binding.
+ */
+export function bindingName(name: string, port: number): string {
+  return `${name}-${port}`;
 }
 
 /**
@@ -263,7 +274,7 @@ export function targetGroupBinding(spec: WorkloadSpec): KubernetesObject {
   return {
     apiVersion: 'elbv2.k8s.aws/v1beta1',
     kind: 'TargetGroupBinding',
-    metadata: { name: spec.name, namespace: spec.namespace, labels: labels(spec.name) },
+    metadata: { name: bindingName(spec.name, spec.port), namespace: spec.namespace, labels: labels(spec.name) },
     spec: {
       serviceRef: { name: spec.name, port: spec.servicePort },
       targetGroupARN: spec.targetGroupArn,

@@ -29,7 +29,7 @@ describe('Microservice', () => {
     test('applies a namespace and six objects, each valid against its Kubernetes schema', () => {
       expect(objects.map(object => `${object.kind}/${object.metadata.name}`).sort()).toEqual([
         'Deployment/user-service', 'HorizontalPodAutoscaler/user-service', 'Namespace/codelearn', 'PodDisruptionBudget/user-service',
-        'Service/user-service', 'ServiceAccount/user-service', 'TargetGroupBinding/user-service',
+        'Service/user-service', 'ServiceAccount/user-service', 'TargetGroupBinding/user-service-8080',
       ]);
       for (const object of objects) {
         expect(() => validateKubernetesObject(object)).not.toThrow();
@@ -43,10 +43,18 @@ describe('Microservice', () => {
       expect(namespace.metadata.labels['elbv2.k8s.aws/pod-readiness-gate-inject']).toBe('enabled');
     });
 
-    test('applies the TargetGroupBinding before the Deployment, so the controller gates the first pods too', () => {
-      const kinds = objects.filter(object => object.kind !== 'Namespace').map(object => object.kind);
-      expect(kinds.indexOf('TargetGroupBinding')).toBeLessThan(kinds.indexOf('Deployment'));
-      expect(kinds.indexOf('Service')).toBeLessThan(kinds.indexOf('TargetGroupBinding'));
+    test('applies the TargetGroupBinding as a manifest of its own, named after its port, before the Deployment, so the controller gates the first pods too', () => {
+      const manifests = template.findResources('Custom::AWSCDK-EKS-KubernetesResource');
+      const kindsOf = (prefix: string) => Object.entries(manifests).filter(([id]) => id.startsWith(prefix))
+        .flatMap(([, resource]) => kubernetesObjects({ Resources: { M: resource } }).map(object => object.kind));
+      // kubectl's prune does not delete a TargetGroupBinding (a custom resource): only deleting its manifest does.
+      expect(kindsOf('UsersBinding8080')).toEqual(['TargetGroupBinding']);
+      expect(kindsOf('UsersManifest')).toEqual(['ServiceAccount', 'Service', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']);
+      const [manifestId, manifest] = Object.entries(manifests).find(([id]) => id.startsWith('UsersManifest'))!;
+      const [bindingId, binding] = Object.entries(manifests).find(([id]) => id.startsWith('UsersBinding8080'))!;
+      expect(manifest.DependsOn).toContain(bindingId);
+      expect(binding.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^ComputeClusterchartLoadBalancerController/)]));
+      expect(binding.DependsOn).not.toContain(manifestId);
     });
 
     test('rolls out without losing capacity and leaves the replica count to the autoscaler', () => {
@@ -143,12 +151,12 @@ describe('Microservice', () => {
       expect(container.env).toEqual([{ name: 'FEATURE_FLAG', value: 'on' }]);
     });
 
-    test('waits for its namespace, the controller\'s chart and its Pod Identity association', () => {
+    test('waits for its namespace, its binding (and so the controller\'s chart) and its Pod Identity association', () => {
       const [manifest] = Object.entries(template.findResources('Custom::AWSCDK-EKS-KubernetesResource'))
         .filter(([id]) => id.startsWith('UsersManifest')).map(([, resource]) => resource);
       expect(manifest.DependsOn).toEqual(expect.arrayContaining([
         expect.stringMatching(/^ComputeNamespaceCodelearn/),
-        expect.stringMatching(/^ComputeClusterchartLoadBalancerController/),
+        expect.stringMatching(/^UsersBinding8080/),
         expect.stringMatching(/^UsersRoleAssociation/),
       ]));
     });
@@ -248,8 +256,16 @@ describe('Microservice', () => {
     const objects = kubernetesObjects(template.toJSON());
     expect(objects.map(object => `${object.kind}/${object.metadata.name}`)).toEqual(expect.arrayContaining([
       'Deployment/user-service', 'Deployment/user-service-canary', 'Service/user-service-canary',
-      'HorizontalPodAutoscaler/user-service-canary', 'PodDisruptionBudget/user-service-canary', 'TargetGroupBinding/user-service-canary',
+      'HorizontalPodAutoscaler/user-service-canary', 'PodDisruptionBudget/user-service-canary', 'TargetGroupBinding/user-service-canary-8080',
     ]));
+    // The canary is manifests of its own: removing it deletes its objects, its binding included.
+    const manifests = template.findResources('Custom::AWSCDK-EKS-KubernetesResource');
+    const [, canaryManifest] = Object.entries(manifests).find(([id]) => id.startsWith('UsersCanaryManifest'))!;
+    expect(kubernetesObjects({ Resources: { M: canaryManifest } }).map(object => `${object.kind}/${object.metadata.name}`)).toEqual([
+      'Service/user-service-canary', 'Deployment/user-service-canary', 'HorizontalPodAutoscaler/user-service-canary', 'PodDisruptionBudget/user-service-canary',
+    ]);
+    expect(canaryManifest.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^UsersCanaryBinding8080/), expect.stringMatching(/^UsersManifest/)]));
+    expect(service.canaryManifest).toBeDefined();
     expect(objects.filter(object => object.kind === 'ServiceAccount')).toHaveLength(1);
     const deployments = objects.filter(object => object.kind === 'Deployment');
     const [stable, canary] = deployments;
@@ -305,8 +321,12 @@ describe('Microservice', () => {
         '`canary.image` and `canary.imageTag` are both set: put the tag in `image`, or remove `image`.'],
       ['a canary tag for an outside image', { image: 'x:1', canary: { weight: 10, imageTag: '2' } },
         '`canary.imageTag` needs the service\'s own repository, but `image` is set: give the canary an `image` instead.'],
-      ['a name too long for its canary', { name: `users-${'x'.repeat(51)}`, canary: { weight: 5 } },
-        `\`name\` ('users-${'x'.repeat(51)}') is too long for a canary: the canary adds '-canary', and Kubernetes names stop at 63 characters.`],
+      ['a name too long for its canary', { name: `users-${'x'.repeat(46)}`, canary: { weight: 5 } },
+        `\`name\` ('users-${'x'.repeat(46)}') is too long: its canary's TargetGroupBinding 'users-${'x'.repeat(46)}-canary-8080' (the name, '-canary' and the port) ` +
+        'names the pods\' readiness gate, and Kubernetes stops those at 63 characters. Shorten `name` to 51 characters.'],
+      ['a name too long for its binding', { name: `users-${'x'.repeat(53)}` },
+        `\`name\` ('users-${'x'.repeat(53)}') is too long: its TargetGroupBinding 'users-${'x'.repeat(53)}-8080' (the name and the port) ` +
+        'names the pods\' readiness gate, and Kubernetes stops those at 63 characters. Shorten `name` to 58 characters.'],
       ['a deregistration delay over 5 minutes', { deregistrationDelay: Duration.minutes(10) },
         '`deregistrationDelay` (600) must be a whole number of seconds from 0 to 300.'],
       ['a deregistration delay that is a token', { deregistrationDelay: Duration.seconds(Lazy.number({ produce: () => 30 })) },

@@ -32,7 +32,7 @@ describe('a Microservice on an EKS cluster of your own (WorkloadCluster)', () =>
   test('runs there: its objects through the cluster\'s kubectl provider, its Pod Identity association in the cluster', () => {
     const { template } = setup();
     const objects = kubernetesObjects(template.toJSON()).map(object => `${object.kind}/${object.metadata.name}`);
-    expect(objects).toEqual(expect.arrayContaining(['Namespace/codelearn', 'Deployment/user-service', 'TargetGroupBinding/user-service', 'Deployment/feed-service']));
+    expect(objects).toEqual(expect.arrayContaining(['Namespace/codelearn', 'Deployment/user-service', 'TargetGroupBinding/user-service-8080', 'Deployment/feed-service']));
     template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', {
       ClusterName: { Ref: Match.stringLikeRegexp('^Mine') }, Namespace: 'codelearn', ServiceAccount: 'user-service',
     });
@@ -54,7 +54,7 @@ describe('a Microservice on an EKS cluster of your own (WorkloadCluster)', () =>
   test('waits for the Pod Identity agent and the Load Balancer Controller when this app makes them', () => {
     const { template } = setup({ agent: true, controller: true });
     template.hasResource('AWS::EKS::PodIdentityAssociation', { DependsOn: Match.arrayWith([Match.stringLikeRegexp('^Agent')]) });
-    const manifests = Object.entries(template.findResources('Custom::AWSCDK-EKS-KubernetesResource')).filter(([id]) => /^(Users|Feed)Manifest/.test(id));
+    const manifests = Object.entries(template.findResources('Custom::AWSCDK-EKS-KubernetesResource')).filter(([id]) => /^(Users|Feed)Binding/.test(id));
     expect(manifests).toHaveLength(2);
     for (const [, manifest] of manifests) expect(manifest.DependsOn).toContain('Controller');
     // The namespace waits for the nodes: on delete it goes first, while the controller still runs.

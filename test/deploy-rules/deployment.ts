@@ -37,8 +37,11 @@ export interface DeployedObject {
  * Rules read it; nothing here knows the library's constructs.
  */
 export class Deployment {
-  /** Synthesizes `app` and reads back every template it wrote. */
-  public static of(name: string, app: App): Deployment {
+  /**
+   * Synthesizes `app` and reads back every template it wrote. With
+   * `importsExistingResources`, it stands for `cdk deploy --import-existing-resources`.
+   */
+  public static of(name: string, app: App, options: { readonly importsExistingResources?: boolean } = {}): Deployment {
     const assembly = app.synth();
     const templates: DeployedTemplate[] = [];
     const byStack = new Map<Stack, DeployedTemplate>();
@@ -70,13 +73,15 @@ export class Deployment {
       byStack.set(stack, deployed);
       templates.push(deployed);
     }
-    return new Deployment(name, templates, paths);
+    return new Deployment(name, templates, paths, options.importsExistingResources ?? false);
   }
 
   private constructor(
     public readonly name: string,
     public readonly templates: DeployedTemplate[],
     private readonly paths: Map<string, string>,
+    /** Whether the deploy imports the retained, named resources it finds (CloudFormation's ImportExistingResources). */
+    public readonly importsExistingResources: boolean = false,
   ) {}
 
   /** Every resource, or those of the given types, across templates. */

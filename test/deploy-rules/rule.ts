@@ -18,7 +18,7 @@ export interface DeployRule {
 
 /** `resource` as a violation names it: its construct path. */
 export function where(resource: DeployedResource): string {
-  return resource.path.replace(/\/(Resource|Default)$/, '');
+  return resource.path.replace(/(\/(Resource|Default))+$/, '');
 }
 
 /** The values of `value`, an IAM field that may be a string or a list. */
