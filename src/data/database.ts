@@ -9,6 +9,8 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { DatabaseProps } from './database-options';
+import { adoptLogGroup } from '../private/adopted-log-group';
+import { AwsCalls } from '../private/aws-calls';
 import { DatabaseUsers } from '../private/database-users';
 import { PLAIN_IDENTIFIER } from '../private/database-users/postgres';
 import { ConfigurationError } from '../private/errors';
@@ -554,18 +556,37 @@ export class Database extends Construct implements ec2.IConnectable {
    * names follow RDS's convention, which is why instance identifiers are fixed.
    */
   private addLogGroups(instance: rds.DatabaseInstanceBase, prefix: string, identifier: string, retention: logs.RetentionDays): void {
+    const cfnInstance = instance.node.defaultChild as rds.CfnDBInstance;
     for (const type of LOG_TYPES) {
       const name = `/aws/rds/instance/${identifier}/${type}`;
-      const logGroup = new logs.LogGroup(this, `${prefix}Log${type[0].toUpperCase()}${type.slice(1)}`, {
+      const id = `${prefix}Log${type[0].toUpperCase()}${type.slice(1)}`;
+      if (instance === this.instance) {
+        const logGroup = new logs.LogGroup(this, id, {
+          logGroupName: name,
+          retention,
+          encryptionKey: this.encryptionKey,
+          // Named: kept on update and delete, removed when a first create rolls back.
+          removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+        });
+        // RDS would otherwise create the group itself, without retention or the key.
+        cfnInstance.node.addDependency(logGroup);
+        this.logGroups[`${identifier}/${type}`] = logGroup;
+        continue;
+      }
+      // A replica comes and goes with `readReplicas` and the profile, and its kept
+      // group would fail the next create of that name: deploy-time calls make the
+      // group, or find it kept, and set its key and retention.
+      const adopted = adoptLogGroup(this, id, {
+        calls: AwsCalls.of(this, { vpc: this.vpc, vpcSubnets: this.rotationSubnets, encryptionKey: this.encryptionKey, logRetention: retention }),
         logGroupName: name,
-        retention,
+        prefix: '/aws/rds/instance/',
         encryptionKey: this.encryptionKey,
-        // Named: kept on update and delete, removed when a first create rolls back.
-        removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+        retention,
+        acknowledgement: 'The log groups of the read replicas, which RDS names after each instance.',
       });
       // RDS would otherwise create the group itself, without retention or the key.
-      (instance.node.defaultChild as rds.CfnDBInstance).node.addDependency(logGroup);
-      this.logGroups[`${identifier}/${type}`] = logGroup;
+      cfnInstance.node.addDependency(adopted.ready);
+      this.logGroups[`${identifier}/${type}`] = adopted.logGroup;
     }
   }
 

@@ -1,19 +1,18 @@
-import { ArnFormat, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, CfnDeletionPolicy, Duration, Fn, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as amazonmq from 'aws-cdk-lib/aws-amazonmq';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { BoundBroker, BrokerContext } from './broker-binding';
 import { validateVersion } from './broker-versions';
 import type { RabbitMqOptions } from './message-broker';
+import { adoptLogGroup } from '../private/adopted-log-group';
 import { AwsCalls } from '../private/aws-calls';
 import { ConfigurationError } from '../private/errors';
 import { grantReadSecret } from '../private/grants';
-import { allowCloudWatchLogs } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
 import { egressSubnets } from '../private/subnets';
 import { requireInstanceType } from '../private/validate';
@@ -68,14 +67,16 @@ export function bindRabbitMq(scope: Construct, options: RabbitMqOptions, context
     })],
   });
 
+  // The deployment mode cannot change in place, and CloudFormation replaces a named
+  // resource only under a new name: a single-instance broker's name says so, so that
+  // moving between development and production replaces it. The name ends with the
+  // first part of the stack's ID, new for each create of the stack: a broker kept
+  // when its stack was deleted does not hold the name of the next one.
+  const stackPart = Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', Aws.STACK_ID))));
   const broker = new amazonmq.CfnBroker(scope, 'Broker', {
-    // The deployment mode cannot change in place, and CloudFormation replaces a named
-    // resource only under a new name: a single-instance broker's name says so, so
-    // that moving from development to production replaces it (the production name
-    // is the one brokers always had).
     brokerName: cluster
-      ? Names.uniqueResourceName(scope, { maxLength: 50, separator: '-' })
-      : `${Names.uniqueResourceName(scope, { maxLength: 43, separator: '-' })}-single`,
+      ? `${Names.uniqueResourceName(scope, { maxLength: 41, separator: '-' })}-${stackPart}`
+      : `${Names.uniqueResourceName(scope, { maxLength: 34, separator: '-' })}-single-${stackPart}`,
     engineType: 'RABBITMQ',
     engineVersion,
     hostInstanceType: instanceType,
@@ -92,6 +93,11 @@ export function bindRabbitMq(scope: Construct, options: RabbitMqOptions, context
     }],
   });
   broker.applyRemovalPolicy(context.removalPolicy);
+  // A replaced broker (development to production and back) is deleted once its
+  // successor is up and the services point at it: kept, it would hold the name the
+  // next switch needs, and bill for a broker no client uses. Drain it first
+  // (docs/operations.md); its deletion still keeps it when the stack is deleted.
+  broker.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.DELETE;
   keepGeneralLogs(scope, broker, context);
 
   return {
@@ -123,41 +129,16 @@ export function bindRabbitMq(scope: Construct, options: RabbitMqOptions, context
  */
 function keepGeneralLogs(scope: Construct, broker: amazonmq.CfnBroker, context: BrokerContext): void {
   const { encryptionKey, logRetention: retention } = context;
-  allowCloudWatchLogs(encryptionKey);
   const calls = AwsCalls.of(scope, {
     vpc: context.vpc, vpcSubnets: egressSubnets(context.vpc), encryptionKey, logRetention: retention,
   });
-  const logGroupName = `/aws/amazonmq/broker/${broker.ref}/general`;
-  const arn = calls.logGroupArn('/aws/amazonmq/broker/');
-  const call = (action: string, parameters: object, ignoreErrorCodesMatching?: string): cr.AwsSdkCall => ({
-    service: 'CloudWatchLogs',
-    action,
-    parameters,
-    ignoreErrorCodesMatching,
-    physicalResourceId: cr.PhysicalResourceId.of(`${logGroupName}:${action}`),
-  });
-  const statement = (action: string) => new iam.PolicyStatement({ actions: [action], resources: [arn] });
-  const acknowledgement = {
-    [calls.finding(arn)]: 'The general log groups of Amazon MQ brokers, which Amazon MQ names after each broker\'s generated ID.',
-  };
   // Also on update: a replaced broker (a new ID) writes to a new group.
-  const create = calls.call(scope, 'GeneralLogGroup', {
-    onCreate: call('createLogGroup', { logGroupName, kmsKeyId: encryptionKey.keyArn }, 'ResourceAlreadyExistsException'),
-    onUpdate: call('createLogGroup', { logGroupName, kmsKeyId: encryptionKey.keyArn }, 'ResourceAlreadyExistsException'),
-  }, [statement('logs:CreateLogGroup')], acknowledgement);
-  const key = calls.call(scope, 'GeneralLogKey', {
-    onCreate: call('associateKmsKey', { logGroupName, kmsKeyId: encryptionKey.keyArn }),
-    onUpdate: call('associateKmsKey', { logGroupName, kmsKeyId: encryptionKey.keyArn }),
-  }, [statement('logs:AssociateKmsKey')]);
-  // The group exists (made here or by Amazon MQ) before its key is set.
-  key.node.addDependency(create);
-  if (retention === logs.RetentionDays.INFINITE) {
-    return;
-  }
-  const retain = calls.call(scope, 'GeneralLogRetention', {
-    onCreate: call('putRetentionPolicy', { logGroupName, retentionInDays: retention }),
-    onUpdate: call('putRetentionPolicy', { logGroupName, retentionInDays: retention }),
-  }, [statement('logs:PutRetentionPolicy')]);
-  // The group exists (made here or by Amazon MQ) before its retention is set.
-  retain.node.addDependency(create);
+  adoptLogGroup(scope, 'GeneralLogGroup', {
+    calls,
+    logGroupName: `/aws/amazonmq/broker/${broker.ref}/general`,
+    prefix: '/aws/amazonmq/broker/',
+    encryptionKey,
+    retention,
+    acknowledgement: 'The general log groups of Amazon MQ brokers, which Amazon MQ names after each broker\'s generated ID.',
+  });
 }

@@ -497,7 +497,17 @@ describe('Database', () => {
       template.resourceCountIs('AWS::RDS::DBInstance', 4);
       template.resourcePropertiesCountIs('AWS::RDS::DBInstance', { DBInstanceClass: 'db.r5.large' }, 4);
       template.resourcePropertiesCountIs('AWS::RDS::DBInstance', { MaxAllocatedStorage: 1000 }, 4);
-      template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 731 }, 8);
+      // The writer's two groups are resources (and the calls' function's own); each replica's are made
+      // (or found kept) by deploy-time calls.
+      template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 731 }, 3);
+      for (const replica of [1, 2, 3]) {
+        for (const type of ['postgresql', 'upgrade']) {
+          const name = `/aws/rds/instance/${database.readReplicaIdentifiers[replica - 1]}/${type}`;
+          const calls = Object.values(template.findResources('Custom::AWS')).map(resource => JSON.stringify(resource.Properties.Create));
+          expect(calls.filter(call => call.includes(name)).map(call => /\\"action\\":\\"(\w+)/.exec(call)?.[1]).sort())
+            .toEqual(['associateKmsKey', 'createLogGroup', 'putRetentionPolicy']);
+        }
+      }
       expect(database.readReplicas).toHaveLength(3);
       expect(database.readReplicaIdentifiers.map(id => id.replace(/^.*-/, ''))).toEqual(['replica1', 'replica2', 'replica3']);
     });

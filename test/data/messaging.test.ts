@@ -18,6 +18,9 @@ function setup(props: MessagingOptions & { profile?: PlatformProfile } = {}) {
 
 const workloads = { 'Fn::GetAtt': [Match.stringLikeRegexp('^NetworkWorkloadSecurityGroup'), 'GroupId'] };
 
+/** The first part of the stack's ID, as a template writes it. */
+const STACK_ID_PART = { 'Fn::Select': [0, { 'Fn::Split': ['-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }] }] };
+
 describe('Messaging', () => {
   describe('with defaults: RabbitMQ', () => {
     const { messaging, template, stack } = setup();
@@ -35,7 +38,7 @@ describe('Messaging', () => {
 
     test('publishes its metrics by broker name', () => {
       expect(stack.resolve(messaging.metric('RabbitMQMemUsed'))).toMatchObject({
-        namespace: 'AWS/AmazonMQ', metricName: 'RabbitMQMemUsed', statistic: 'Average', dimensions: { Broker: expect.stringMatching(/^Test-Messaging-/) },
+        namespace: 'AWS/AmazonMQ', metricName: 'RabbitMQMemUsed', statistic: 'Average', dimensions: { Broker: { 'Fn::Join': ['', [expect.stringMatching(/^Test-Messaging-/), expect.anything()]] } },
       });
       expect(messaging.metricKafkaBroker('UnderReplicatedPartitions', 1)).toBeUndefined();
     });
@@ -54,7 +57,8 @@ describe('Messaging', () => {
           SecurityGroups: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^MessagingSecurityGroup'), 'GroupId'] }],
           MaintenanceWindowStartTime: { DayOfWeek: 'SUNDAY', TimeOfDay: '06:30', TimeZone: 'UTC' },
           Logs: { General: true },
-          BrokerName: Match.stringLikeRegexp('^Test-Messaging-'),
+          // The name ends with the stack ID's first part: a broker kept from a deleted stack does not hold the next one's name.
+          BrokerName: { 'Fn::Join': ['', [Match.stringLikeRegexp('^Test-Messaging-[A-F0-9]{8}-$'), STACK_ID_PART]] },
         }),
         // A fixed name: removed when a first create rolls back, kept otherwise.
         DeletionPolicy: 'RetainExceptOnCreate',
@@ -162,10 +166,13 @@ describe('Messaging', () => {
       SubnetIds: [{ Ref: Match.stringLikeRegexp('^NetworkVpcIsolatedSubnet1') }],
       // A deployment mode cannot change in place, and CloudFormation replaces a named
       // broker only under another name: the production broker's name is the plain one.
-      BrokerName: Match.stringLikeRegexp('^Test-Messaging-[A-F0-9]{8}-single$'),
+      BrokerName: { 'Fn::Join': ['', [Match.stringLikeRegexp('^Test-Messaging-[A-F0-9]{8}-single-$'), STACK_ID_PART]] },
     });
-    const name = Object.values(template.findResources('AWS::AmazonMQ::Broker'))[0].Properties.BrokerName;
-    expect(name.length).toBeLessThanOrEqual(50);
+    const [broker] = Object.values(template.findResources('AWS::AmazonMQ::Broker'));
+    // The stack ID's first part is 8 hexadecimal digits.
+    expect(broker.Properties.BrokerName['Fn::Join'][1][0].length + 8).toBeLessThanOrEqual(50);
+    // Replaced (production to development and back), it is deleted: kept, it would hold the name the next switch needs.
+    expect(broker.UpdateReplacePolicy).toBe('Delete');
   });
 
   test('RabbitMQ with every option', () => {

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Deployment } from './deployment';
 import { bindingsKeepTheirTargetGroup, retainedNamesAreNotReused, SEQUENCE_RULES, updatesLeaveNothingBehind } from './rules/changes';
-import { CodeLearnPlatform, CodeLearnPlatformProps, ServiceDefinition } from '../../src';
+import { CodeLearnPlatform, CodeLearnPlatformProps, PlatformProfile, ServiceDefinition } from '../../src';
 import { TEST_ENV, testApp } from '../support/app';
 
 /**
@@ -49,11 +49,35 @@ const SEQUENCES: Array<[string, () => Deployment[]]> = [
     platform('canary on port 9090', { services: withPostService({ port: 9090, canary: { imageTag: '1.1.0', weight: 20 } }) }),
     platform('canary at 20%', { services: withPostService({ canary: { imageTag: '1.1.0', weight: 20 } }) }),
   ]],
+  ['read replicas removed and added back', () => [
+    platform('default'),
+    platform('no replica', { database: { readReplicas: 0 } }),
+    platform('two replicas', { database: { readReplicas: 2 } }),
+    platform('one replica', { database: { readReplicas: 1 } }),
+    platform('two replicas'),
+  ]],
+  ['production, then development, then production', () => [
+    platform('default'),
+    platform('development', { profile: PlatformProfile.DEVELOPMENT }),
+    platform('default'),
+  ]],
+  ['a stack deleted and deployed again, importing what it kept', () => [
+    platform('default'),
+    Deployment.of('deleted', new App()),
+    redeploy(),
+  ]],
   ['Kubernetes upgraded', () => [
     platform('Kubernetes 1.34', { cluster: { kubernetesVersion: eks.KubernetesVersion.V1_34 } }),
     platform('default'),
   ]],
 ];
+
+/** The default platform as `cdk deploy --import-existing-resources` deploys it. */
+function redeploy(): Deployment {
+  const app = testApp();
+  new CodeLearnPlatform(new Stack(app, 'Platform', { env: TEST_ENV }), 'Platform');
+  return Deployment.of('deployed again with --import-existing-resources', app, { importsExistingResources: true });
+}
 
 describe.each(SEQUENCES)('%s', (_name, sequence) => {
   test.each(SEQUENCE_RULES.map(rule => [rule.id, rule] as const))('%s', (_id, rule) => {

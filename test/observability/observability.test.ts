@@ -137,8 +137,8 @@ describe('Observability', () => {
       expect(JSON.stringify(alarms.BrokerMemory.Metrics)).toContain('RabbitMQMemLimit');
       // The fullest node's disk, not the nodes' sum.
       expect(alarms.BrokerDisk).toMatchObject({ Threshold: 5 * 1024 ** 3, ComparisonOperator: 'LessThanThreshold' });
-      expect(alarms.BrokerDisk.Metrics[0].Expression).toBe(
-        `SELECT MIN(RabbitMQDiskFree) FROM SCHEMA("AWS/AmazonMQ", Broker, Node) WHERE Broker = '${platform.messaging.rabbitMqBroker!.brokerName}'`);
+      expect(alarms.BrokerDisk.Metrics[0].Expression).toEqual(Stack.of(platform).resolve(
+        `SELECT MIN(RabbitMQDiskFree) FROM SCHEMA("AWS/AmazonMQ", Broker, Node) WHERE Broker = '${platform.messaging.rabbitMqBroker!.brokerName}'`));
     });
 
     test('installs Container Insights and X-Ray with a Pod Identity role, and injects nothing into the services\' pods', () => {

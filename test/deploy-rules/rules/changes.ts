@@ -1,4 +1,4 @@
-import { DeployedObject, DeployedResource, Deployment, isLiteral } from '../deployment';
+import { DeployedObject, DeployedResource, Deployment, isLiteral, references } from '../deployment';
 import { where } from '../rule';
 import { SequenceRule, Step, stepsOf } from '../sequence';
 
@@ -182,12 +182,20 @@ const NAMES: Record<string, string> = {
  */
 const AUTO_IMPORTABLE = new Set(['AWS::ECR::Repository', 'AWS::Logs::LogGroup', 'AWS::S3::Bucket', 'AWS::KMS::Alias', 'AWS::Backup::BackupVault']);
 
-/** The literal name of `resource`, with its type and region, if it has one. */
+/**
+ * The name of `resource`, with its type and region, if it is the same on every
+ * create: literal, or made of the stack's pseudo parameters only.
+ */
 function fixedName(resource: DeployedResource): string | undefined {
   const property = NAMES[resource.type];
   const name = property ? resource.properties[property] : undefined;
-  return name !== undefined && isLiteral(name) ? `${resource.type} '${name}' in ${resource.template.region ?? 'the stack\'s region'}` : undefined;
+  if (name === undefined || references(name).length > 0) return undefined;
+  const text = isLiteral(name) ? `'${name}'` : JSON.stringify(name);
+  return `${resource.type} ${text} in ${resource.template.region ?? 'the stack\'s region'}`;
 }
+
+/** Whether a name holds the stack's ID, which is new each time the stack is created. */
+const perStackCreate = (name: string) => name.includes('AWS::StackId');
 
 /** Whether CloudFormation keeps `resource` when `step` removes (`'delete'`) or replaces it. */
 function kept(resource: DeployedResource, how: 'delete' | 'replace'): boolean {
@@ -209,23 +217,27 @@ export const retainedNamesAreNotReused: SequenceRule = {
   source: 'https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html; ' +
     'https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/import-resources-automatically.html',
   check(deployments: Deployment[]): string[] {
-    const left = new Map<string, string>();
+    const left = new Map<string, { by: string; path: string }>();
     const violations: string[] = [];
     for (const step of stepsOf(deployments)) {
+      // A stack created again (after its deletion) has a new ID: names made from it are new.
+      for (const [name, { path }] of left) {
+        if (perStackCreate(name) && !step.before.templates.some(template => template.path === path)) left.delete(name);
+      }
       for (const resource of step.after.resources()) {
         const name = fixedName(resource);
         const earlier = name && left.get(name);
         const before = step.same(resource);
         if (!earlier || (before && !step.replaces(before))) continue;
         if (step.after.importsExistingResources && AUTO_IMPORTABLE.has(resource.type) && ['Retain', 'RetainExceptOnCreate'].includes(resource.resource.DeletionPolicy)) continue;
-        violations.push(`${step.name}: ${where(resource)}: creates ${name}, which ${earlier} kept: "already exists"`);
+        violations.push(`${step.name}: ${where(resource)}: creates ${name}, which ${earlier.by} kept: "already exists"`);
       }
       for (const resource of step.before.resources()) {
         const name = fixedName(resource);
         if (!name) continue;
         const after = step.same(resource);
         if ((!after && kept(resource, 'delete')) || (after && step.replaces(resource) && kept(resource, 'replace'))) {
-          left.set(name, `${step.name} ${after ? 'replaced' : 'removed'} and`);
+          left.set(name, { by: `${step.name} ${after ? 'replaced' : 'removed'} and`, path: resource.template.path });
         }
       }
       for (const resource of step.after.resources()) {
