@@ -85,6 +85,28 @@ export interface ClusterOptions {
   readonly kubernetesVersion?: eks.KubernetesVersion;
 
   /**
+   * The EKS AMI release the nodes run (`1.35.2-20261118`: the cluster's Kubernetes
+   * version, then the AMI's build date). Setting a newer release rolls the nodes
+   * onto it, `maxUnavailable` a third at a time; the newest for a version is
+   * `aws ssm get-parameter --name /aws/service/eks/optimized-ami/<version>/amazon-linux-2023/x86_64/standard/recommended/release_version`.
+   * The node groups always run the cluster's Kubernetes version: an upgrade of
+   * `kubernetesVersion` rolls them after the control plane.
+   *
+   * @default - the newest release of the cluster's version when the node groups are created or upgraded; kept until then
+   */
+  readonly nodeReleaseVersion?: string;
+
+  /**
+   * What the cluster does when its Kubernetes version leaves standard support.
+   * `STANDARD`: EKS upgrades the control plane to the next version itself (the
+   * platform's versions table warns 90 days before). `EXTENDED`: it stays, for 12
+   * more months at $0.60 an hour instead of $0.10.
+   *
+   * @default ClusterSupportType.STANDARD
+   */
+  readonly supportType?: ClusterSupportType;
+
+  /**
    * The Lambda layer with `kubectl` and `helm` that applies Kubernetes objects.
    *
    * @default - the kubectl 1.35 layer of `@aws-cdk/lambda-layer-kubectl-v35`
@@ -220,3 +242,11 @@ export interface ClusterProps extends ClusterOptions {
 }
 
 /** The default spot types: one shape, 2 vCPU and 4 GiB, in several families. */
+
+/** What an EKS cluster does when its Kubernetes version leaves standard support. */
+export enum ClusterSupportType {
+  /** EKS upgrades the control plane to the next version at the end of standard support. */
+  STANDARD = 'STANDARD',
+  /** The version stays for 12 more months of extended support, billed at $0.60 an hour. */
+  EXTENDED = 'EXTENDED',
+}

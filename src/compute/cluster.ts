@@ -8,7 +8,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IDependable } from 'constructs';
-import { ClusterProps, NodeGroupSize } from './cluster-options';
+import { ClusterProps, ClusterSupportType, NodeGroupSize } from './cluster-options';
 import { addAddon, addScheduledActions, clusterPodIdentity, installLoadBalancerController, lookUpAutoScalingGroupName, validateSchedules } from './cluster-parts';
 import { NodeScaling } from './node-scaling';
 import { IWorkloadCluster, WorkloadBinding } from './workload-cluster';
@@ -132,6 +132,7 @@ export class Cluster extends Construct implements IWorkloadCluster {
 
   /** The Auto Scaling group names looked up so far, by node group. */
   private readonly autoScalingGroupNames = new Map<eks.Nodegroup, string>();
+  private readonly nodeReleaseVersion?: string;
 
   constructor(scope: Construct, id: string, props: ClusterProps) {
     super(scope, id);
@@ -161,6 +162,19 @@ export class Cluster extends Construct implements IWorkloadCluster {
     this.nodeScaling = props.nodeScaling ?? NodeScaling.clusterAutoscaler();
     const kubernetesVersion = props.kubernetesVersion ?? KUBERNETES_VERSION;
     this.kubernetesVersion = kubernetesVersion;
+    const supportType = props.supportType ?? ClusterSupportType.STANDARD;
+    if (!Object.values(ClusterSupportType).includes(supportType)) {
+      throw new ConfigurationError(`\`supportType\` ('${supportType}') must be ClusterSupportType.STANDARD or ClusterSupportType.EXTENDED.`);
+    }
+    if (props.nodeReleaseVersion !== undefined && !kubernetesVersion.version.startsWith('$')) {
+      const release = /^(\d+\.\d+)\.\d+-\d{8}$/.exec(props.nodeReleaseVersion);
+      if (!release || release[1] !== kubernetesVersion.version) {
+        throw new ConfigurationError(`\`nodeReleaseVersion\` ('${props.nodeReleaseVersion}') must be an EKS AMI release of Kubernetes ${kubernetesVersion.version}, ` +
+          `such as '${kubernetesVersion.version}.0-20261118': find the newest with \`aws ssm get-parameter --name ` +
+          `/aws/service/eks/optimized-ami/${kubernetesVersion.version}/amazon-linux-2023/x86_64/standard/recommended/release_version\`.`);
+      }
+    }
+    this.nodeReleaseVersion = props.nodeReleaseVersion;
     const minor = (version: string) => Number(version.split('.')[1]);
     if (!props.kubectlLayer && Math.abs(minor(kubernetesVersion.version) - minor(KUBECTL_LAYER_MINOR)) > 1) {
       Annotations.of(this).addWarningV2('codelearn:kubectl-layer-skew',
@@ -213,6 +227,8 @@ export class Cluster extends Construct implements IWorkloadCluster {
     Annotations.of(this.eksCluster).acknowledgeWarning('@aws-cdk/aws-eks:clusterMustManuallyTagSubnet',
       'The subnet tags let the Load Balancer Controller find subnets for load balancers it creates; this one only binds targets (TargetGroupBinding).');
     const cfnCluster = this.eksCluster.node.defaultChild as eks.CfnCluster;
+    // Said, not left to EKS's default (EXTENDED), so that no cluster slides into paid extended support.
+    cfnCluster.upgradePolicy = { supportType };
     // The control plane logs to this group by name: it must exist, with its retention
     // and key, before EKS would create one without them.
     cfnCluster.node.addDependency(this.logGroup);
@@ -400,10 +416,14 @@ export class Cluster extends Construct implements IWorkloadCluster {
       nodeRole: this.nodeRole,
       subnets,
       amiType: eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
+      releaseVersion: this.nodeReleaseVersion,
       launchTemplateSpec: { id: launchTemplate.launchTemplateId!, version: launchTemplate.latestVersionNumber },
       maxUnavailablePercentage: 33,
       enableNodeAutoRepair: true,
     });
+    // The nodes follow the control plane: without a version, an upgrade of the
+    // cluster leaves them behind, and EKS refuses the next one.
+    (nodegroup.node.defaultChild as eks.CfnNodegroup).version = this.kubernetesVersion.version;
     // Networking, kube-proxy and the Pod Identity agent run on every node: nodes
     // start with them instead of joining without a pod network.
     for (const name of ADDONS_WITHOUT_NODES) {

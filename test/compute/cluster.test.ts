@@ -5,7 +5,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Cluster, ClusterOptions, Network, NodeScaling, NodeScalingStrategy, PlatformProfile } from '../../src';
+import { Cluster, ClusterOptions, ClusterSupportType, Network, NodeScaling, NodeScalingStrategy, PlatformProfile } from '../../src';
 import { TEST_ENV, testStack } from '../support/app';
 
 function setup(props: ClusterOptions & { profile?: PlatformProfile } = {}, stack: Stack = testStack({ env: TEST_ENV })) {
@@ -33,6 +33,17 @@ const podIdentityTrust = (namespace: string, serviceAccount: string) => ({
 describe('Cluster', () => {
   describe('with defaults', () => {
     const { cluster, template, stack } = setup();
+
+    test('says its support policy, and its node groups follow its Kubernetes version', () => {
+      // Standard support only: at its end EKS upgrades the control plane, instead of billing extended support.
+      template.hasResourceProperties('AWS::EKS::Cluster', { Version: '1.35', UpgradePolicy: { SupportType: 'STANDARD' } });
+      template.resourcePropertiesCountIs('AWS::EKS::Nodegroup', { Version: '1.35', ReleaseVersion: Match.absent() }, 2);
+      const { template: pinned } = setup({
+        kubernetesVersion: eks.KubernetesVersion.V1_34, nodeReleaseVersion: '1.34.2-20261118', supportType: ClusterSupportType.EXTENDED,
+      });
+      pinned.hasResourceProperties('AWS::EKS::Cluster', { Version: '1.34', UpgradePolicy: { SupportType: 'EXTENDED' } });
+      pinned.resourcePropertiesCountIs('AWS::EKS::Nodegroup', { Version: '1.34', ReleaseVersion: '1.34.2-20261118' }, 2);
+    });
 
     test('publishes Container Insights metrics by cluster name', () => {
       expect(stack.resolve(cluster.metricInsights('node_cpu_utilization'))).toMatchObject({
@@ -487,6 +498,12 @@ describe('Cluster', () => {
         'list them with `aws eks describe-addon-versions --addon-name <add-on> --kubernetes-version <version>`.'],
       ['an autoscaler image that is no version', { nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion: '9.99.0', imageTag: 'latest' }) },
         '`clusterAutoscaler.imageTag` (\'latest\') is not an autoscaler version such as \'v1.35.0\'.'],
+      ['a node release of another Kubernetes version', { nodeReleaseVersion: '1.34.2-20261118' },
+        '`nodeReleaseVersion` (\'1.34.2-20261118\') must be an EKS AMI release of Kubernetes 1.35, such as \'1.35.0-20261118\': find the newest with ' +
+        '`aws ssm get-parameter --name /aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/standard/recommended/release_version`.'],
+      ['a node release that is no release', { nodeReleaseVersion: 'latest' },
+        '`nodeReleaseVersion` (\'latest\') must be an EKS AMI release of Kubernetes 1.35, such as \'1.35.0-20261118\': find the newest with ' +
+        '`aws ssm get-parameter --name /aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/standard/recommended/release_version`.'],
       ['a Kubernetes version without a known chart', { kubernetesVersion: eks.KubernetesVersion.V1_33 },
         'The library knows no Cluster Autoscaler chart for Kubernetes 1.33: set `nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion, imageTag })` ' +
         'to a chart of https://kubernetes.github.io/autoscaler and the autoscaler version it ships (its appVersion).'],

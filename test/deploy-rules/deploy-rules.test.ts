@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
@@ -11,6 +11,7 @@ import { Deployment } from './deployment';
 import { RULES } from './rules';
 import { cacheAuthenticatesOneWay, cacheUsersCanSignIn, dataStoresUpgradeInPlace, restoredWritersInherit, restoreTestsCanRun, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore } from './rules/data';
 import { listenerRulesAreAccepted } from './rules/edge';
+import { nodeGroupsFollowTheControlPlane } from './rules/kubernetes';
 import { cacheConnectNamesCacheAndUser } from './rules/identity';
 import { sparseCountsAreFilled } from './rules/observability';
 import { testApp } from '../support/app';
@@ -28,6 +29,17 @@ describe.each(CONFIGURATIONS.map(configuration => [`${configuration.name} (${con
 });
 
 describe('a rule finds what it describes', () => {
+  test('node-groups-follow-the-control-plane: a node group without a version, a cluster without a support policy', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Eks');
+    const cluster = new CfnResource(stack, 'Cluster', { type: 'AWS::EKS::Cluster', properties: { Version: '1.35', RoleArn: 'arn', ResourcesVpcConfig: {} } });
+    new CfnResource(stack, 'Nodes', { type: 'AWS::EKS::Nodegroup', properties: { ClusterName: cluster.ref, NodeRole: 'arn', Subnets: [] } });
+    expect(nodeGroupsFollowTheControlPlane.check(Deployment.of('eks', app))).toEqual([
+      'Eks/Cluster: no UpgradePolicy.SupportType: EKS\'s default is EXTENDED',
+      'Eks/Nodes: Version undefined is not its cluster\'s ("1.35")',
+    ]);
+  });
+
   test('sparse-counts-are-filled: an error rate of an unfilled 5xx count', () => {
     const app = testApp();
     const stack = new Stack(app, 'Alarms');

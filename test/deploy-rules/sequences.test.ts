@@ -1,11 +1,11 @@
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Deployment } from './deployment';
-import { bindingsKeepTheirTargetGroup, retainedNamesAreNotReused, SEQUENCE_RULES, updatesLeaveNothingBehind } from './rules/changes';
+import { bindingsKeepTheirTargetGroup, retainedNamesAreNotReused, SEQUENCE_RULES, updatesLeaveNothingBehind, upgradesMoveOneMinorAtATime } from './rules/changes';
 import { CodeLearnPlatform, CodeLearnPlatformProps, PlatformProfile, ServiceDefinition } from '../../src';
 import { TEST_ENV, testApp } from '../support/app';
 
@@ -149,5 +149,20 @@ describe('a sequence rule finds what it describes', () => {
     expect(retainedNamesAreNotReused.check([withGroup('two replicas'), without(), withGroup('two again')])).toEqual([
       expect.stringMatching(/^one replica → two again: .*Logs: creates AWS::Logs::LogGroup '\/codelearn\/replica2' in us-east-1, which two replicas → one replica removed and kept: "already exists"$/),
     ]);
+  });
+
+  test('upgrades-move-one-minor-at-a-time: two minor versions at once, and a node group left behind', () => {
+    const cluster = (name: string, version: string, nodes: string | undefined) => {
+      const app = testApp();
+      const stack = new Stack(app, 'Stack', { env: TEST_ENV });
+      const control = new CfnResource(stack, 'Cluster', { type: 'AWS::EKS::Cluster', properties: { Version: version, RoleArn: 'arn', ResourcesVpcConfig: {} } });
+      new CfnResource(stack, 'Nodes', { type: 'AWS::EKS::Nodegroup', properties: { ClusterName: control.ref, Version: nodes, NodeRole: 'arn', Subnets: [] } });
+      return Deployment.of(name, app);
+    };
+    expect(upgradesMoveOneMinorAtATime.check([cluster('1.33', '1.33', '1.33'), cluster('1.35', '1.35', undefined)])).toEqual([
+      '1.33 → 1.35: Stack/Cluster: Kubernetes 1.33 to 1.35: EKS moves one minor version up per update',
+      '1.33 → 1.35: Stack/Nodes: stays on its first version while the cluster moves to 1.35',
+    ]);
+    expect(upgradesMoveOneMinorAtATime.check([cluster('1.34', '1.34', '1.34'), cluster('1.35', '1.35', '1.35')])).toEqual([]);
   });
 });

@@ -249,5 +249,40 @@ export const retainedNamesAreNotReused: SequenceRule = {
   },
 };
 
+/**
+ * EKS moves a control plane one minor version per update, and refuses an update
+ * while the managed node groups lag; a node group updates in place (a rolling
+ * replacement of its nodes) when its `Version` follows, after the cluster, which
+ * it references.
+ */
+export const upgradesMoveOneMinorAtATime: SequenceRule = {
+  id: 'upgrades-move-one-minor-at-a-time',
+  constraint: 'Between two deploys a cluster\'s Kubernetes version rises by one minor version at most, never falls, and its node groups move with it in place.',
+  source: 'https://docs.aws.amazon.com/eks/latest/userguide/update-cluster.html; https://docs.aws.amazon.com/eks/latest/userguide/update-managed-node-group.html',
+  check(deployments: Deployment[]): string[] {
+    const minor = (version: any) => Number(String(version).split('.')[1]);
+    const violations: string[] = [];
+    for (const step of stepsOf(deployments)) {
+      for (const cluster of step.before.resources('AWS::EKS::Cluster')) {
+        const after = step.same(cluster);
+        if (!after || step.replaces(cluster)) continue;
+        const change = minor(after.properties.Version) - minor(cluster.properties.Version);
+        if (change > 1 || change < 0) {
+          violations.push(`${step.name}: ${where(cluster)}: Kubernetes ${cluster.properties.Version} to ${after.properties.Version}: EKS moves one minor version up per update`);
+        }
+        if (change === 0) continue;
+        for (const group of step.after.resources('AWS::EKS::Nodegroup')) {
+          const before = step.same(group);
+          if (before && step.replaces(before)) violations.push(`${step.name}: ${where(group)}: the upgrade replaces the node group instead of rolling it`);
+          if (group.properties.Version !== after.properties.Version) {
+            violations.push(`${step.name}: ${where(group)}: stays on ${group.properties.Version ?? 'its first version'} while the cluster moves to ${after.properties.Version}`);
+          }
+        }
+      }
+    }
+    return violations;
+  },
+};
+
 /** Every rule over sequences of deploys. */
-export const SEQUENCE_RULES: SequenceRule[] = [updatesLeaveNothingBehind, bindingsKeepTheirTargetGroup, retainedNamesAreNotReused];
+export const SEQUENCE_RULES: SequenceRule[] = [updatesLeaveNothingBehind, bindingsKeepTheirTargetGroup, retainedNamesAreNotReused, upgradesMoveOneMinorAtATime];

@@ -1,7 +1,7 @@
 import { cacheAuthenticatesOneWay, cacheUsersCanSignIn, dataStoresUpgradeInPlace, restoredWritersInherit, restoreTestsCanRun, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore, replicasGrowWithTheWriter, replicasOfUnmanagedPasswords, replicationOfKmsObjectsNamesAKey } from './data';
 import { ipRulesSeeViewers, listenerRulesAreAccepted } from './edge';
 import { cacheConnectNamesCacheAndUser, databaseUsersExist, kafkaClientsFindTheBrokers, keyGrantsOnlyForAwsResources, keyPolicyPrincipalsExist, onePodIdentityAssociationPerServiceAccount, proxyLogsInAsItsClients } from './identity';
-import { bindingsGateReadiness, chartsWaitForTheirPods, configMapReferencesExist, weightedTargetsKeepTwoPods } from './kubernetes';
+import { bindingsGateReadiness, chartsWaitForTheirPods, configMapReferencesExist, nodeGroupsFollowTheControlPlane, weightedTargetsKeepTwoPods } from './kubernetes';
 import { dataStoresRestrictEgress, eksSubnetsInSupportedZones, vpcOriginAdmitsCloudFront } from './network';
 import { alarmTopicsAcceptCloudWatch, metricMathIsValid, metricsArePublished, sparseCountsAreFilled } from './observability';
 import { nestedStackParametersAreStrings, rolledBackCreateCanBeRetried } from './stacks';
@@ -46,6 +46,7 @@ export const RULES: DeployRule[] = [
   bindingsGateReadiness,
   weightedTargetsKeepTwoPods,
   configMapReferencesExist,
+  nodeGroupsFollowTheControlPlane,
   autoscalerChartImageAndClusterInStep,
   emptyDirsDoNotBlockScaleDown,
   podsRunAsNumericUsers,

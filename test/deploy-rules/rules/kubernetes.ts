@@ -144,3 +144,31 @@ export const configMapReferencesExist: DeployRule = {
     return violations;
   },
 };
+
+/**
+ * EKS upgrades a cluster one minor version at a time and refuses an upgrade while
+ * a managed node group is more than its skew behind ("Nodegroups must be updated
+ * to match cluster version"); a node group without `Version` stays on the version
+ * it was created with. And a cluster without `UpgradePolicy` enters extended
+ * support, billed six times the standard rate, when standard support ends.
+ */
+export const nodeGroupsFollowTheControlPlane: DeployRule = {
+  id: 'node-groups-follow-the-control-plane',
+  constraint: 'Every managed node group sets `Version` to its cluster\'s `Version`, and every cluster says its `UpgradePolicy.SupportType`.',
+  source: 'https://docs.aws.amazon.com/eks/latest/userguide/update-managed-node-group.html; ' +
+    'https://docs.aws.amazon.com/eks/latest/userguide/extended-support-control.html',
+  check(deployment: Deployment): string[] {
+    const violations: string[] = [];
+    for (const cluster of deployment.resources('AWS::EKS::Cluster')) {
+      if (!cluster.properties.UpgradePolicy?.SupportType) violations.push(`${where(cluster)}: no UpgradePolicy.SupportType: EKS's default is EXTENDED`);
+    }
+    for (const group of deployment.resources('AWS::EKS::Nodegroup')) {
+      const cluster = deployment.referenced(group.template, group.properties.ClusterName, 'AWS::EKS::Cluster');
+      if (!cluster) continue;
+      if (group.properties.Version === undefined || JSON.stringify(group.properties.Version) !== JSON.stringify(cluster.properties.Version)) {
+        violations.push(`${where(group)}: Version ${JSON.stringify(group.properties.Version)} is not its cluster's (${JSON.stringify(cluster.properties.Version)})`);
+      }
+    }
+    return violations;
+  },
+};
