@@ -1,9 +1,9 @@
 import { Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { CodeLearnPlatform, MessageBroker, PlatformProfile } from '../src';
-import { FUNCTION_RUNTIME, newestRuntimeOfFamily } from '../src/private/runtimes';
 import { allTemplates, Flags, TEST_ENV, testStack } from './support/app';
 import { complianceFindings, unusedAcknowledgements } from './support/nag';
+import { FUNCTION_RUNTIME, newestRuntimeOfFamily } from '../src/private/runtimes';
 
 /**
  * A newer aws-cdk-lib adds Lambda runtimes (2.277 added nodejs26.x), and

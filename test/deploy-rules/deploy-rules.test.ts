@@ -11,8 +11,8 @@ import { Deployment } from './deployment';
 import { RULES } from './rules';
 import { cacheAuthenticatesOneWay, cacheUsersCanSignIn, dataStoresUpgradeInPlace, restoredWritersInherit, restoreTestsCanRun, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore } from './rules/data';
 import { listenerRulesAreAccepted } from './rules/edge';
-import { nodeGroupsFollowTheControlPlane } from './rules/kubernetes';
 import { cacheConnectNamesCacheAndUser } from './rules/identity';
+import { nodeGroupsFollowTheControlPlane } from './rules/kubernetes';
 import { sparseCountsAreFilled } from './rules/observability';
 import { testApp } from '../support/app';
 

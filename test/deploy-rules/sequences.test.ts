@@ -152,17 +152,17 @@ describe('a sequence rule finds what it describes', () => {
   });
 
   test('upgrades-move-one-minor-at-a-time: two minor versions at once, and a node group left behind', () => {
-    const cluster = (name: string, version: string, nodes: string | undefined) => {
+    const eksCluster = (name: string, version: string, nodes: string | undefined) => {
       const app = testApp();
       const stack = new Stack(app, 'Stack', { env: TEST_ENV });
       const control = new CfnResource(stack, 'Cluster', { type: 'AWS::EKS::Cluster', properties: { Version: version, RoleArn: 'arn', ResourcesVpcConfig: {} } });
       new CfnResource(stack, 'Nodes', { type: 'AWS::EKS::Nodegroup', properties: { ClusterName: control.ref, Version: nodes, NodeRole: 'arn', Subnets: [] } });
       return Deployment.of(name, app);
     };
-    expect(upgradesMoveOneMinorAtATime.check([cluster('1.33', '1.33', '1.33'), cluster('1.35', '1.35', undefined)])).toEqual([
+    expect(upgradesMoveOneMinorAtATime.check([eksCluster('1.33', '1.33', '1.33'), eksCluster('1.35', '1.35', undefined)])).toEqual([
       '1.33 → 1.35: Stack/Cluster: Kubernetes 1.33 to 1.35: EKS moves one minor version up per update',
       '1.33 → 1.35: Stack/Nodes: stays on its first version while the cluster moves to 1.35',
     ]);
-    expect(upgradesMoveOneMinorAtATime.check([cluster('1.34', '1.34', '1.34'), cluster('1.35', '1.35', '1.35')])).toEqual([]);
+    expect(upgradesMoveOneMinorAtATime.check([eksCluster('1.34', '1.34', '1.34'), eksCluster('1.35', '1.35', '1.35')])).toEqual([]);
   });
 });

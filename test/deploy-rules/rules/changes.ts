@@ -285,4 +285,6 @@ export const upgradesMoveOneMinorAtATime: SequenceRule = {
 };
 
 /** Every rule over sequences of deploys. */
-export const SEQUENCE_RULES: SequenceRule[] = [updatesLeaveNothingBehind, bindingsKeepTheirTargetGroup, retainedNamesAreNotReused, upgradesMoveOneMinorAtATime];
+export const SEQUENCE_RULES: SequenceRule[] = [
+  updatesLeaveNothingBehind, bindingsKeepTheirTargetGroup, retainedNamesAreNotReused, upgradesMoveOneMinorAtATime,
+];
