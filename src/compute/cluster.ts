@@ -14,6 +14,7 @@ import { NodeScaling } from './node-scaling';
 import { IWorkloadCluster, WorkloadBinding } from './workload-cluster';
 import { parseIpv4Cidr } from '../private/cidr';
 import { ConfigurationError } from '../private/errors';
+import { checkSupport } from '../private/support';
 import { namespaceOnce } from '../private/k8s';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, acknowledgeCustomResourceHandler, acknowledgeManagedPolicies } from '../private/nag';
@@ -175,6 +176,13 @@ export class Cluster extends Construct implements IWorkloadCluster {
       }
     }
     this.nodeReleaseVersion = props.nodeReleaseVersion;
+    checkSupport(this, 'kubernetesVersion', 'Amazon EKS Kubernetes', kubernetesVersion.version, {
+      extended: supportType === ClusterSupportType.EXTENDED,
+      fix: supportType === ClusterSupportType.EXTENDED
+        ? 'Upgrade one minor version at a time (docs/operations.md, "Upgrade Kubernetes").'
+        : 'Upgrade one minor version at a time (docs/operations.md, "Upgrade Kubernetes"); EKS upgrades the control plane itself at the end of standard support. ' +
+          'To stay, set `supportType: ClusterSupportType.EXTENDED` (billed as extended support).',
+    });
     const minor = (version: string) => Number(version.split('.')[1]);
     if (!props.kubectlLayer && Math.abs(minor(kubernetesVersion.version) - minor(KUBECTL_LAYER_MINOR)) > 1) {
       Annotations.of(this).addWarningV2('codelearn:kubectl-layer-skew',

@@ -10,6 +10,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { DataStoreProps } from './data-store-props';
 import { ConfigurationError } from '../private/errors';
+import { checkSupport } from '../private/support';
 import { grantReadSecret } from '../private/grants';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
@@ -216,6 +217,8 @@ export class Cache extends Construct implements ec2.IConnectable {
     const snapshotDays = requireWholeDays('snapshotRetention', props.snapshotRetention ?? Duration.days(15), 15, 35,
       'HIPAA and NIST 800-53 ask for 15 days of cache backups, and ElastiCache keeps at most 35');
     validateEngineVersion(engineVersion);
+    checkSupport(this, 'engineVersion', engine === CacheEngine.VALKEY ? 'Amazon ElastiCache for Valkey' : 'Amazon ElastiCache for Redis OSS', engineVersion,
+      { fix: `Choose a newer \`engineVersion\` (the default is '${DEFAULT_VERSIONS[engine]}'); a new major version replaces the cache (docs/operations.md).` });
     this.authentication = props.authentication ?? CacheAuthentication.IAM;
     if (this.authentication === CacheAuthentication.IAM) {
       requireIamVersion(engine, engineVersion);

@@ -14,6 +14,7 @@ import { AwsCalls } from '../private/aws-calls';
 import { DatabaseUsers } from '../private/database-users';
 import { PLAIN_IDENTIFIER } from '../private/database-users/postgres';
 import { ConfigurationError } from '../private/errors';
+import { checkSupport } from '../private/support';
 import { grantReadSecret, grantThroughSharedPolicy } from '../private/grants';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
@@ -170,7 +171,11 @@ export class Database extends Construct implements ec2.IConnectable {
     // RDS adds 'db.' to the EC2 type.
     requireInstanceType('instanceType', instanceType.toString(), 'db');
     this.maxConnections = estimatedMaxConnections(instanceType.toString());
-    const engine = rds.DatabaseInstanceEngine.postgres({ version: props.engineVersion ?? rds.PostgresEngineVersion.VER_15 });
+    const engineVersion = props.engineVersion ?? rds.PostgresEngineVersion.VER_15;
+    checkSupport(this, 'engineVersion', 'Amazon RDS for PostgreSQL', engineVersion.postgresMajorVersion, {
+      fix: 'Upgrade the major version (docs/operations.md, "PostgreSQL 15 to 16"); past it, RDS bills RDS Extended Support, and upgrades the writer itself when that ends.',
+    });
+    const engine = rds.DatabaseInstanceEngine.postgres({ version: engineVersion });
 
     this.encryptionKey = props.encryptionKey ?? customerManagedKey(this, 'Key', `Encrypts the PostgreSQL database of ${this.node.path}: storage, secret, Performance Insights, backups and logs`);
     allowCloudWatchLogs(this.encryptionKey);

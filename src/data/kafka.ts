@@ -11,7 +11,11 @@ import type { KafkaOptions } from './message-broker';
 import { allowCloudWatchLogs } from '../private/keys';
 import { acknowledgeGrantedWildcards } from '../private/nag';
 import { closeDefaultEgress } from '../private/security-groups';
+import { checkSupport } from '../private/support';
 import { requireInstanceType, requireWholeNumber } from '../private/validate';
+
+/** The Apache Kafka version of a new MSK cluster: the newest 3.x, with no end of support announced (src/private/support.ts). */
+const KAFKA_VERSION = '3.9.x';
 
 const KAFKA_IAM_PORT = 9098;
 
@@ -22,8 +26,10 @@ const KAFKA_IAM_PORT = 9098;
  */
 export function bindKafka(scope: Construct, options: KafkaOptions, context: BrokerContext): BoundBroker {
   const { defaults, encryptionKey, securityGroup, subnets } = context;
-  const kafkaVersion = options.kafkaVersion ?? '3.6.0';
-  validateVersion('kafkaVersion', kafkaVersion, /^\d+\.\d+\.(\d+|x)$/, '3.6.0');
+  const kafkaVersion = options.kafkaVersion ?? KAFKA_VERSION;
+  validateVersion('kafkaVersion', kafkaVersion, /^\d+\.\d+\.(\d+|x)$/, KAFKA_VERSION);
+  checkSupport(scope, 'kafkaVersion', 'Amazon MSK Apache Kafka', kafkaVersion,
+    { fix: `Upgrade the cluster to a supported version (\`kafkaVersion: '${KAFKA_VERSION}'\`, the default; MSK upgrades in place, broker by broker).` });
   // MSK names instance types with the prefix, which the cluster adds.
   requireInstanceType('instanceType', (options.instanceType ?? defaults.kafkaInstanceType).toString(), 'kafka');
   const instanceType = `kafka.${options.instanceType ?? defaults.kafkaInstanceType}`;

@@ -61,7 +61,7 @@ export interface KafkaOptions {
   /**
    * The Apache Kafka version.
    *
-   * @default '3.6.0'
+   * @default '3.9.x'
    */
   readonly kafkaVersion?: string;
 

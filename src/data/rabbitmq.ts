@@ -12,6 +12,7 @@ import type { RabbitMqOptions } from './message-broker';
 import { adoptLogGroup } from '../private/adopted-log-group';
 import { AwsCalls } from '../private/aws-calls';
 import { ConfigurationError } from '../private/errors';
+import { checkSupport } from '../private/support';
 import { grantReadSecret } from '../private/grants';
 import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
 import { egressSubnets } from '../private/subnets';
@@ -29,6 +30,8 @@ export function bindRabbitMq(scope: Construct, options: RabbitMqOptions, context
   const cluster = defaults.rabbitMqCluster;
   const engineVersion = options.engineVersion ?? '3.13';
   validateVersion('engineVersion', engineVersion, /^\d+\.\d+$/, '3.13');
+  checkSupport(scope, 'engineVersion', 'Amazon MQ for RabbitMQ', engineVersion,
+    { fix: 'Choose a supported `engineVersion`: Amazon MQ upgrades minor versions in place; a major version needs a new broker (docs/operations.md).' });
   // Amazon MQ names instance types with the prefix, which the broker adds.
   requireInstanceType('instanceType', (options.instanceType ?? defaults.rabbitMqInstanceType).toString(), 'mq');
   const instanceType = `mq.${options.instanceType ?? defaults.rabbitMqInstanceType}`;

@@ -504,7 +504,7 @@ describe('Cluster', () => {
       ['a node release that is no release', { nodeReleaseVersion: 'latest' },
         '`nodeReleaseVersion` (\'latest\') must be an EKS AMI release of Kubernetes 1.35, such as \'1.35.0-20261118\': find the newest with ' +
         '`aws ssm get-parameter --name /aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/standard/recommended/release_version`.'],
-      ['a Kubernetes version without a known chart', { kubernetesVersion: eks.KubernetesVersion.V1_33 },
+      ['a Kubernetes version without a known chart', { kubernetesVersion: eks.KubernetesVersion.V1_33, supportType: ClusterSupportType.EXTENDED },
         'The library knows no Cluster Autoscaler chart for Kubernetes 1.33: set `nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion, imageTag })` ' +
         'to a chart of https://kubernetes.github.io/autoscaler and the autoscaler version it ships (its appVersion).'],
     ];
@@ -523,12 +523,16 @@ describe('Cluster', () => {
     });
 
     test('warns when the autoscaler does not match the cluster\'s Kubernetes version, or the kubectl layer is more than a minor version off', () => {
-      const { stack } = setup({ kubernetesVersion: eks.KubernetesVersion.V1_34, nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion: '9.59.0' }) });
+      const { stack } = setup({
+        kubernetesVersion: eks.KubernetesVersion.V1_34, supportType: ClusterSupportType.EXTENDED, nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion: '9.59.0' }),
+      });
       Annotations.fromStack(stack).hasWarning('/Test/Compute', Match.stringLikeRegexp(
         '^The Cluster Autoscaler v1.35.0 does not match the cluster\'s Kubernetes 1.34'));
       // kubectl 1.35 works with 1.34: one minor version of skew.
       Annotations.fromStack(stack).hasNoWarning('/Test/Compute', Match.stringLikeRegexp('^The cluster runs Kubernetes'));
-      const { stack: older } = setup({ kubernetesVersion: eks.KubernetesVersion.V1_33, nodeScaling: NodeScaling.cpuTargetTracking() });
+      const { stack: older } = setup({
+        kubernetesVersion: eks.KubernetesVersion.V1_33, supportType: ClusterSupportType.EXTENDED, nodeScaling: NodeScaling.cpuTargetTracking(),
+      });
       Annotations.fromStack(older).hasWarning('/Test/Compute', Match.stringLikeRegexp(
         '^The cluster runs Kubernetes 1.33 with the kubectl 1.35 layer: kubectl supports one minor version of skew'));
     });

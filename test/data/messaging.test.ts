@@ -215,11 +215,11 @@ describe('Messaging', () => {
       });
     });
 
-    test('runs MSK 3.6.0 with one kafka.m5.large broker per zone and 100 GiB volumes', () => {
+    test('runs MSK 3.9.x with one kafka.m5.large broker per zone and 100 GiB volumes', () => {
       expect(messaging.engine).toBe(MessageBrokerEngine.KAFKA);
       template.hasResource('AWS::MSK::Cluster', {
         Properties: Match.objectLike({
-          KafkaVersion: '3.6.0',
+          KafkaVersion: '3.9.x',
           NumberOfBrokerNodes: 2,
           ClusterName: Match.stringLikeRegexp('^Test-Messaging-'),
           BrokerNodeGroupInfo: {
@@ -312,13 +312,13 @@ describe('Messaging', () => {
     new Messaging(stack, 'Messaging', {
       vpc: network.vpc,
       profile: PlatformProfile.DEVELOPMENT,
-      broker: MessageBroker.kafka({ instanceType: new ec2.InstanceType('m7g.large'), kafkaVersion: '3.7.x', brokersPerAz: 2, volumeSize: 500 }),
+      broker: MessageBroker.kafka({ instanceType: new ec2.InstanceType('m7g.large'), kafkaVersion: '3.8.x', brokersPerAz: 2, volumeSize: 500 }),
       logRetention: logs.RetentionDays.THREE_MONTHS,
       encryptionKey: new kms.Key(stack, 'BroughtKey', { enableKeyRotation: true }),
     });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::MSK::Cluster', {
-      KafkaVersion: '3.7.x',
+      KafkaVersion: '3.8.x',
       NumberOfBrokerNodes: 6,
       BrokerNodeGroupInfo: Match.objectLike({ InstanceType: 'kafka.m7g.large', StorageInfo: { EBSStorageInfo: { VolumeSize: 500 } } }),
       EncryptionInfo: Match.objectLike({ EncryptionAtRest: { DataVolumeKMSKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BroughtKey'), 'Arn'] } } }),
@@ -335,7 +335,7 @@ describe('Messaging', () => {
       ['a RabbitMQ version with a patch', () => MessageBroker.rabbitMq({ engineVersion: '3.13.7' }),
         '`engineVersion` (\'3.13.7\') is not a version this broker takes: write it as \'3.13\'.'],
       ['a Kafka version without a patch', () => MessageBroker.kafka({ kafkaVersion: '3.6' }),
-        '`kafkaVersion` (\'3.6\') is not a version this broker takes: write it as \'3.6.0\'.'],
+        '`kafkaVersion` (\'3.6\') is not a version this broker takes: write it as \'3.9.x\'.'],
       ['an MSK type for RabbitMQ', () => MessageBroker.rabbitMq({ instanceType: new ec2.InstanceType('kafka.m5.large') }),
         '`instanceType` (\'kafka.m5.large\') is an MSK type; this takes an Amazon MQ type without its \'mq.\' prefix, such as \'m7g.large\' for \'mq.m7g.large\'.'],
       ['the prefix the broker adds', () => MessageBroker.rabbitMq({ instanceType: new ec2.InstanceType('mq.m7g.large') }),

@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Deployment } from './deployment';
 import { bindingsKeepTheirTargetGroup, retainedNamesAreNotReused, SEQUENCE_RULES, updatesLeaveNothingBehind, upgradesMoveOneMinorAtATime } from './rules/changes';
-import { CodeLearnPlatform, CodeLearnPlatformProps, PlatformProfile, ServiceDefinition } from '../../src';
+import { ClusterSupportType, CodeLearnPlatform, CodeLearnPlatformProps, PlatformProfile, ServiceDefinition } from '../../src';
 import { TEST_ENV, testApp } from '../support/app';
 
 /**
@@ -67,7 +67,8 @@ const SEQUENCES: Array<[string, () => Deployment[]]> = [
     redeploy(),
   ]],
   ['Kubernetes upgraded', () => [
-    platform('Kubernetes 1.34', { cluster: { kubernetesVersion: eks.KubernetesVersion.V1_34 } }),
+    // 1.34 left standard support on 2026-12-02: a cluster still on it is in extended support.
+    platform('Kubernetes 1.34', { cluster: { kubernetesVersion: eks.KubernetesVersion.V1_34, supportType: ClusterSupportType.EXTENDED } }),
     platform('default'),
   ]],
 ];
