@@ -1,8 +1,11 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { ClusterSupportType, CodeLearnPlatform, MessageBroker } from '../src';
+import { LOAD_BALANCER_CONTROLLER } from '../src/compute/cluster-parts';
 import { checkSupport, SUPPORT, supportOf, WARNING_DAYS } from '../src/private/support';
 import { KUBERNETES_VERSION } from '../src/private/versions';
 import { testApp } from './support/app';
@@ -60,5 +63,13 @@ describe('versions and their end of support', () => {
     expect(platform({ cluster: { kubernetesVersion: eks.KubernetesVersion.V1_34 } })).toThrow(
       /^Amazon EKS Kubernetes 1.34 \(`cluster.kubernetesVersion`\) reaches its end of support on 2026-12-02 .*To stay, set `supportType: ClusterSupportType.EXTENDED`/);
     expect(platform({ cluster: { kubernetesVersion: eks.KubernetesVersion.V1_34, supportType: ClusterSupportType.EXTENDED } })).not.toThrow();
+  });
+
+  test('the Load Balancer Controller\'s CRD upgrade step names the chart the platform installs', () => {
+    // Helm never upgrades a chart's crds/: docs/operations.md gives the step, for this chart version.
+    const operations = fs.readFileSync(path.join(__dirname, '..', 'docs', 'operations.md'), 'utf8');
+    const chart = LOAD_BALANCER_CONTROLLER.helmChartVersion;
+    expect(operations).toContain(`helm show crds eks/aws-load-balancer-controller --version ${chart} | kubectl apply --server-side -f -`);
+    expect(operations).toContain(`the platform installs chart ${chart}, controller ${LOAD_BALANCER_CONTROLLER.version}`);
   });
 });

@@ -23,7 +23,8 @@ import { CLUSTER_AUTOSCALER_CHARTS, CLUSTER_AUTOSCALER_FOR_KUBERNETES, minorOf }
  * every logical ID) is the cluster's.
  */
 
-const LOAD_BALANCER_CONTROLLER = eks.AlbControllerVersion.V2_17_1;
+/** The Load Balancer Controller the cluster installs, and its chart: docs/operations.md gives the CRD step for it. */
+export const LOAD_BALANCER_CONTROLLER = eks.AlbControllerVersion.V2_17_1;
 /** How long a chart's pods may take to be ready: within the kubectl provider's 15-minute invocation. */
 const CHART_TIMEOUT = Duration.minutes(10);
 
