@@ -1,6 +1,7 @@
 import { DeployedObject, DeployedResource, Deployment, isLiteral, references } from '../deployment';
 import { where } from '../rule';
 import { SequenceRule, Step, stepsOf } from '../sequence';
+import { NAME_PROPERTIES } from './stacks';
 
 /**
  * The kinds `kubectl apply --prune` deletes when no `--prune-allowlist` is given
@@ -158,21 +159,6 @@ export const bindingsKeepTheirTargetGroup: SequenceRule = {
   },
 };
 
-/** The property that names a resource, for the types the platform names. */
-const NAMES: Record<string, string> = {
-  'AWS::Logs::LogGroup': 'LogGroupName',
-  'AWS::ECR::Repository': 'RepositoryName',
-  'AWS::Backup::BackupVault': 'BackupVaultName',
-  'AWS::RDS::DBInstance': 'DBInstanceIdentifier',
-  'AWS::RDS::DBParameterGroup': 'DBParameterGroupName',
-  'AWS::S3::Bucket': 'BucketName',
-  'AWS::SecretsManager::Secret': 'Name',
-  'AWS::KMS::Alias': 'AliasName',
-  'AWS::AmazonMQ::Broker': 'BrokerName',
-  'AWS::MSK::Cluster': 'ClusterName',
-  'AWS::ElastiCache::ReplicationGroup': 'ReplicationGroupId',
-  'AWS::EKS::Cluster': 'Name',
-};
 
 /**
  * Resource types CloudFormation imports when a change set is made with
@@ -187,8 +173,8 @@ const AUTO_IMPORTABLE = new Set(['AWS::ECR::Repository', 'AWS::Logs::LogGroup', 
  * create: literal, or made of the stack's pseudo parameters only.
  */
 function fixedName(resource: DeployedResource): string | undefined {
-  const property = NAMES[resource.type];
-  const name = property ? resource.properties[property] : undefined;
+  const property = NAME_PROPERTIES[resource.type];
+  const name = property?.split('.').reduce((value, key) => value?.[key], resource.properties);
   if (name === undefined || references(name).length > 0) return undefined;
   const text = isLiteral(name) ? `'${name}'` : JSON.stringify(name);
   return `${resource.type} ${text} in ${resource.template.region ?? 'the stack\'s region'}`;

@@ -33,7 +33,7 @@ export const nestedStackParametersAreStrings: DeployRule = {
 };
 
 /** The property that names each resource type, when a template sets it. */
-const NAME_PROPERTIES: Record<string, string> = {
+export const NAME_PROPERTIES: Record<string, string> = {
   'AWS::Logs::LogGroup': 'LogGroupName',
   'AWS::AmazonMQ::Broker': 'BrokerName',
   'AWS::ECR::Repository': 'RepositoryName',
