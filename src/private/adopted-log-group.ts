@@ -2,7 +2,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { Construct, IDependable } from 'constructs';
+import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { AwsCalls } from './aws-calls';
 import { allowCloudWatchLogs } from './keys';
 
@@ -56,14 +56,15 @@ export function adoptLogGroup(scope: Construct, id: string, options: AdoptedLogG
   const key = calls.call(scope, `${id}Key`, both('associateKmsKey', { logGroupName, kmsKeyId: encryptionKey.keyArn }), [statement('logs:AssociateKmsKey')]);
   // The group exists (made here, kept from before, or made by the service) before its key is set.
   key.node.addDependency(create);
-  const ready = new Construct(scope, `${id}Ready`);
-  ready.node.addDependency(create, key);
+  // The calls themselves, not an empty construct: a dependency on a construct
+  // reaches only the resources beneath it.
+  const ready = new DependencyGroup(create, key);
   if (retention !== logs.RetentionDays.INFINITE) {
     const retain = calls.call(scope, `${id}Retention`, both('putRetentionPolicy', { logGroupName, retentionInDays: retention }),
       [statement('logs:PutRetentionPolicy')]);
     // The group exists before its retention is set.
     retain.node.addDependency(create);
-    ready.node.addDependency(retain);
+    ready.add(retain);
   }
   return { logGroup: logs.LogGroup.fromLogGroupName(scope, `${id}Group`, logGroupName), ready };
 }

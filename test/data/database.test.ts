@@ -508,6 +508,15 @@ describe('Database', () => {
             .toEqual(['associateKmsKey', 'createLogGroup', 'putRetentionPolicy']);
         }
       }
+      // Each replica is created after its groups have their key and retention: RDS would otherwise make them bare.
+      const calls = template.findResources('Custom::AWS');
+      const replicas = template.findResources('AWS::RDS::DBInstance', { Properties: { SourceDBInstanceIdentifier: Match.anyValue() } });
+      for (const [replica, identifier] of database.readReplicaIdentifiers.entries()) {
+        const own = Object.keys(calls).filter(id => JSON.stringify(calls[id].Properties.Create).includes(`/aws/rds/instance/${identifier}/`));
+        expect(own).toHaveLength(6);
+        const logicalId = Object.keys(replicas).find(id => replicas[id].Properties.DBInstanceIdentifier === identifier);
+        expect(replicas[logicalId ?? `replica ${replica + 1}`].DependsOn).toEqual(expect.arrayContaining(own));
+      }
       expect(database.readReplicas).toHaveLength(3);
       expect(database.readReplicaIdentifiers.map(id => id.replace(/^.*-/, ''))).toEqual(['replica1', 'replica2', 'replica3']);
     });
