@@ -151,7 +151,7 @@ describe('CodeLearnPlatform', () => {
       '`repositoryPrefix` (\'Code Learn\') is not an ECR repository name: use lowercase letters, digits, \'.\', \'_\', \'-\' and \'/\' between them, such as \'codelearn-dev\'.'));
   });
 
-  test('every key lets principals create grants only for AWS resources', () => {
+  test('every key lets principals create grants only for AWS resources, and denies the rest (CT.KMS.PR.3)', () => {
     const stack = testStack();
     new CodeLearnPlatform(stack, 'Platform');
     const keys = Template.fromStack(stack).findResources('AWS::KMS::Key');
@@ -166,9 +166,19 @@ describe('CodeLearnPlatform', () => {
     expect(viaSecretsManager.filter((statement: any) => [statement.Action].flat().includes('kms:CreateGrant'))).toEqual([
       expect.objectContaining({ Action: 'kms:CreateGrant', Condition: expect.objectContaining({ Bool: { 'kms:GrantIsForAWSResource': true } }) }),
     ]);
+    // This stack's eight; the CloudFront WAF's key, in us-east-1, is read by the deploy rule key-grants-only-for-aws-resources.
+    expect(Object.keys(keys)).toHaveLength(8);
     for (const key of Object.values(keys)) {
+      // AWS Control Tower's CT.KMS.PR.3, in the form its Guard rule matches; the account keeps kms:*.
+      expect(key.Properties.KeyPolicy.Statement).toEqual(expect.arrayContaining([
+        expect.objectContaining({ Effect: 'Allow', Action: 'kms:*', Principal: { AWS: expect.anything() } }),
+        {
+          Sid: 'GrantsOnlyForAwsServices', Effect: 'Deny', Principal: '*', Action: 'kms:CreateGrant', Resource: '*',
+          Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+        },
+      ]));
       for (const statement of key.Properties.KeyPolicy.Statement) {
-        if ([statement.Action].flat().includes('kms:CreateGrant')) {
+        if (statement.Effect === 'Allow' && [statement.Action].flat().includes('kms:CreateGrant')) {
           expect(statement.Condition.Bool).toEqual(expect.objectContaining({ 'kms:GrantIsForAWSResource': true }));
         }
       }

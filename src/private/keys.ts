@@ -32,7 +32,30 @@ export function customerManagedKey(scope: Construct, id: string, description: st
   removalPolicy: RemovalPolicy = RemovalPolicy.RETAIN): kms.Key {
   const key = new kms.Key(scope, id, { description, enableKeyRotation: true, removalPolicy });
   grantsOnlyForAwsResources(key);
+  denyGrantsBeyondAwsServices(key);
   return key;
+}
+
+/**
+ * The statement AWS Control Tower's CT.KMS.PR.3 (`kms_create_grant_aws_service_check`)
+ * looks for: nobody creates a grant on the key unless an AWS service integrated
+ * with KMS asks for it (`kms:GrantIsForAWSResource`) or a service principal calls
+ * itself (`aws:PrincipalIsAWSService`). The account root keeps `kms:*`, so IAM
+ * policies still delegate everything else. Every grant the platform relies on is
+ * made by a service for a resource: EBS volumes of the nodes (EC2 for the Auto
+ * Scaling role and the EBS CSI driver), EKS secrets encryption, RDS, ElastiCache,
+ * Amazon MQ, MSK, Secrets Manager and AWS Backup.
+ */
+export function denyGrantsBeyondAwsServices(key: kms.IKey): void {
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    sid: 'GrantsOnlyForAwsServices',
+    effect: iam.Effect.DENY,
+    principals: [new iam.StarPrincipal()],
+    actions: ['kms:CreateGrant'],
+    resources: ['*'],
+    // Strings, as the control compares them; IfExists, as the grant key is absent outside grant calls.
+    conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+  }));
 }
 
 /**

@@ -4,6 +4,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CONFIGURATIONS, deploymentOf } from './configurations';
@@ -11,7 +12,7 @@ import { Deployment } from './deployment';
 import { RULES } from './rules';
 import { cacheAuthenticatesOneWay, cacheUsersCanSignIn, dataStoresUpgradeInPlace, restoredWritersInherit, restoreTestsCanRun, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore } from './rules/data';
 import { listenerRulesAreAccepted } from './rules/edge';
-import { cacheConnectNamesCacheAndUser } from './rules/identity';
+import { cacheConnectNamesCacheAndUser, keyGrantsOnlyForAwsResources } from './rules/identity';
 import { nodeGroupsFollowTheControlPlane } from './rules/kubernetes';
 import { sparseCountsAreFilled } from './rules/observability';
 import { testApp } from '../support/app';
@@ -37,6 +38,25 @@ describe('a rule finds what it describes', () => {
     expect(nodeGroupsFollowTheControlPlane.check(Deployment.of('eks', app))).toEqual([
       'Eks/Cluster: no UpgradePolicy.SupportType: EKS\'s default is EXTENDED',
       'Eks/Nodes: Version undefined is not its cluster\'s ("1.35")',
+    ]);
+  });
+
+  test('key-grants-only-for-aws-resources: a key as aws-cdk-lib makes it, a grant to anyone, a Deny the control would not match', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Keys');
+    new kms.Key(stack, 'Plain');
+    const open = new kms.Key(stack, 'Open');
+    open.addToResourcePolicy(new iam.PolicyStatement({ principals: [new iam.AccountRootPrincipal()], actions: ['kms:CreateGrant'], resources: ['*'] }));
+    const near = new kms.Key(stack, 'Near');
+    near.addToResourcePolicy(new iam.PolicyStatement({
+      effect: iam.Effect.DENY, principals: [new iam.StarPrincipal()], actions: ['kms:CreateGrant'], resources: ['*'],
+      conditions: { Bool: { 'kms:GrantIsForAWSResource': false, 'aws:PrincipalIsAWSService': false } },
+    }));
+    expect(keyGrantsOnlyForAwsResources.check(Deployment.of('keys', app))).toEqual([
+      'Keys/Plain: does not deny grants that no AWS service asks for (CT.KMS.PR.3)',
+      expect.stringMatching(/^Keys\/Open: lets .*root.* create grants for any grantee$/),
+      'Keys/Open: does not deny grants that no AWS service asks for (CT.KMS.PR.3)',
+      'Keys/Near: does not deny grants that no AWS service asks for (CT.KMS.PR.3)',
     ]);
   });
 

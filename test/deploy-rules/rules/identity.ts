@@ -212,20 +212,36 @@ export const databaseUsersExist: DeployRule = {
 };
 
 /**
- * A key that lets a principal create grants lets it do so only for AWS resources:
- * with `kms:GrantIsForAWSResource`, a grant can go to a service acting for the
- * principal (EBS, RDS, Secrets Manager), never to another principal. The key
- * administrators' `kms:*` is the exception.
+ * A key lets grants be made only for AWS resources. A statement that allows
+ * `kms:CreateGrant` (other than the administrators' `kms:*`) carries
+ * `kms:GrantIsForAWSResource`, and every key denies grants that neither a service
+ * acting for a resource nor a service principal asks for: the statement AWS
+ * Control Tower's CT.KMS.PR.3 requires, in the form its Guard rule matches
+ * (Principal `*`, Resource `*`, `BoolIfExists` with the string `false` on both keys,
+ * nothing else).
  */
 export const keyGrantsOnlyForAwsResources: DeployRule = {
   id: 'key-grants-only-for-aws-resources',
-  constraint: 'Every key policy statement that allows `kms:CreateGrant` (other than the administrators\' `kms:*`) carries `Bool: { kms:GrantIsForAWSResource: true }`.',
-  source: 'https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource',
+  constraint: 'Every key policy statement that allows `kms:CreateGrant` (other than the administrators\' `kms:*`) carries ' +
+    '`Bool: { kms:GrantIsForAWSResource: true }`, and every key has CT.KMS.PR.3\'s Deny of `kms:CreateGrant` for principals that are not AWS services.',
+  source: 'https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource; ' +
+    'https://docs.aws.amazon.com/controltower/latest/controlreference/kms-rules.html (CT.KMS.PR.3, rule kms_create_grant_aws_service_check)',
   check(deployment: Deployment): string[] {
-    return deployment.resources('AWS::KMS::Key').flatMap(key => list(key.properties.KeyPolicy?.Statement)
-      .filter((statement: any) => statement.Effect === 'Allow' && list(statement.Action).includes('kms:CreateGrant'))
-      .filter((statement: any) => statement.Condition?.Bool?.['kms:GrantIsForAWSResource'] !== true)
-      .map((statement: any) => `${where(key)}: lets ${JSON.stringify(statement.Principal)} create grants for any grantee`));
+    return deployment.resources('AWS::KMS::Key').flatMap(key => {
+      const statements = list(key.properties.KeyPolicy?.Statement);
+      const open = statements
+        .filter((statement: any) => statement.Effect === 'Allow' && list(statement.Action).includes('kms:CreateGrant'))
+        .filter((statement: any) => statement.Condition?.Bool?.['kms:GrantIsForAWSResource'] !== true)
+        .map((statement: any) => `${where(key)}: lets ${JSON.stringify(statement.Principal)} create grants for any grantee`);
+      const denies = statements.some((statement: any) => statement.Effect === 'Deny'
+        && list(statement.Action).every(action => action === 'kms:CreateGrant')
+        && (statement.Principal === '*' || statement.Principal?.AWS === '*')
+        && list(statement.Resource).every(resource => resource === '*')
+        && Object.keys(statement.Condition ?? {}).join() === 'BoolIfExists'
+        && Object.entries(statement.Condition.BoolIfExists).map(([name, value]) => `${name}=${value}`).sort().join()
+          === 'aws:PrincipalIsAWSService=false,kms:GrantIsForAWSResource=false');
+      return denies ? open : [...open, `${where(key)}: does not deny grants that no AWS service asks for (CT.KMS.PR.3)`];
+    });
   },
 };
 
