@@ -14,13 +14,13 @@ import { NodeScaling } from './node-scaling';
 import { IWorkloadCluster, WorkloadBinding } from './workload-cluster';
 import { parseIpv4Cidr } from '../private/cidr';
 import { ConfigurationError } from '../private/errors';
-import { checkSupport } from '../private/support';
 import { namespaceOnce } from '../private/k8s';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, acknowledgeCustomResourceHandler, acknowledgeManagedPolicies } from '../private/nag';
 import { ManagedPolicyGrantee } from '../private/pod-identity';
 import { isProduction, profileDefaults } from '../private/profile';
 import { acknowledgeRuntimeChoice } from '../private/runtimes';
+import { checkSupport } from '../private/support';
 import { requireAddonVersion, requireInstanceType, requireKubernetesName, requireWholeNumber } from '../private/validate';
 import { KUBECTL_LAYER_MINOR, KUBERNETES_VERSION } from '../private/versions';
 

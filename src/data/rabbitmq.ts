@@ -12,10 +12,10 @@ import type { RabbitMqOptions } from './message-broker';
 import { adoptLogGroup } from '../private/adopted-log-group';
 import { AwsCalls } from '../private/aws-calls';
 import { ConfigurationError } from '../private/errors';
-import { checkSupport } from '../private/support';
 import { grantReadSecret } from '../private/grants';
 import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
 import { egressSubnets } from '../private/subnets';
+import { checkSupport } from '../private/support';
 import { requireInstanceType } from '../private/validate';
 
 const AMQPS_PORT = 5671;

@@ -228,12 +228,12 @@ export const keyGrantsOnlyForAwsResources: DeployRule = {
     'https://docs.aws.amazon.com/controltower/latest/controlreference/kms-rules.html (CT.KMS.PR.3, rule kms_create_grant_aws_service_check)',
   check(deployment: Deployment): string[] {
     return deployment.resources('AWS::KMS::Key').flatMap(key => {
-      const statements = list(key.properties.KeyPolicy?.Statement);
-      const open = statements
+      const keyStatements = list(key.properties.KeyPolicy?.Statement);
+      const open = keyStatements
         .filter((statement: any) => statement.Effect === 'Allow' && list(statement.Action).includes('kms:CreateGrant'))
         .filter((statement: any) => statement.Condition?.Bool?.['kms:GrantIsForAWSResource'] !== true)
         .map((statement: any) => `${where(key)}: lets ${JSON.stringify(statement.Principal)} create grants for any grantee`);
-      const denies = statements.some((statement: any) => statement.Effect === 'Deny'
+      const denies = keyStatements.some((statement: any) => statement.Effect === 'Deny'
         && list(statement.Action).every(action => action === 'kms:CreateGrant')
         && (statement.Principal === '*' || statement.Principal?.AWS === '*')
         && list(statement.Resource).every(resource => resource === '*')
