@@ -25,7 +25,7 @@ export interface CodeLearnPlatformProps {
   /**
    * The profile whose defaults every part uses. Moving a deployed platform from
    * development to production keeps the database (it becomes Multi-AZ in place)
-   * and the cache (it gains replicas online), and replaces the broker with a
+   * and the cache (it gains a shard online), and replaces the broker with a
    * three-node cluster: drain its queues first (docs/operations.md, "Change a
    * running platform").
    *
@@ -189,7 +189,7 @@ export class CodeLearnPlatform extends Construct {
 
     if (this.profile === PlatformProfile.DEVELOPMENT) {
       Annotations.of(this).addWarningV2('codelearn:development-profile',
-        'The development profile trades availability for cost (one NAT gateway, one small node group without spot, a single-AZ database without replica or proxy, one cache node, a single-node broker, shorter log retention). ' +
+        'The development profile trades availability for cost (one NAT gateway, one small node group without spot, a single-AZ database without replica or proxy, one cache shard of small nodes, a single-node broker, shorter log retention). ' +
         'Do not serve production traffic from it.');
     }
 

@@ -127,9 +127,10 @@ export const CHANGES: Change[] = [
     verdicts: {
       'Platform/PlatformCacheReplicationGroup': {
         diff: 'replace',
-        outcome: 'in place',
-        why: 'Since July 2026 CloudFormation applies ReplicasPerNodeGroup in place, online (cloudformation-coverage-roadmap #918); ' +
-          'the registry data of `cdk diff` still says "replace". Change it in a deploy of its own.',
+        outcome: 'refused',
+        why: 'The registry data says a new ReplicasPerNodeGroup replaces the group; the only evidence of in-place is one roadmap comment ' +
+          '(cloudformation-coverage-roadmap #918), for the property changed alone. Either CloudFormation applies it online, or it refuses ' +
+          'the replacement (the ID is fixed) and the deploy fails with the cache untouched: never a new, empty cache.',
       },
     },
   },
@@ -139,10 +140,23 @@ export const CHANGES: Change[] = [
     verdicts: {
       'Platform/PlatformCacheReplicationGroup': {
         diff: 'replace',
+        outcome: 'refused',
+        why: 'CloudFormation replaces a replication group whose engine changes, and refuses to under the fixed ID: the deploy fails and ' +
+          'the cache is untouched. Bump `cache.generation` with the engine to accept a new, empty Valkey cache with a new endpoint (the old ' +
+          'one is snapshotted). ElastiCache can upgrade Redis OSS to Valkey in place (`aws elasticache modify-replication-group --engine ' +
+          'valkey`), but the stack would then drift.',
+      },
+    },
+  },
+  {
+    name: 'cache engine with a new generation (Redis OSS 7.1 to Valkey 8.0, generation 1 to 2)',
+    after: { cache: { engine: CacheEngine.VALKEY, generation: 2 } },
+    verdicts: {
+      'Platform/PlatformCacheReplicationGroup': {
+        diff: 'replace',
         outcome: 'replaced',
-        why: 'CloudFormation replaces a replication group whose engine changes: a new, empty Valkey cache with a new endpoint (the old one is ' +
-          'snapshotted). ElastiCache can upgrade Redis OSS to Valkey in place (`aws elasticache modify-replication-group --engine valkey`), ' +
-          'but the stack would then drift: accept the empty cache, or do not change it.',
+        why: 'The new generation is a new ID, which lets CloudFormation replace the group: a new, empty Valkey cache with a new endpoint; ' +
+          'the old one is snapshotted (`UpdateReplacePolicy: Snapshot`) and deleted. The services get the new endpoint on the same deploy.',
       },
     },
   },
@@ -261,9 +275,10 @@ export const CHANGES: Change[] = [
         why: 'Multi-AZ is added online (RDS creates the standby from a snapshot; writes may slow meanwhile); the database is kept.',
       },
       'Platform/PlatformCacheReplicationGroup': {
-        diff: 'replace',
+        diff: 'may replace',
         outcome: 'in place',
-        why: 'A replica per shard is added online (ReplicasPerNodeGroup, in place since July 2026).',
+        why: 'A second shard is added online (`UseOnlineResharding`) and the node type scaled up online; both profiles have one replica ' +
+          'per shard, so ReplicasPerNodeGroup does not change. Deploy the profile in steps if both change at once fails (docs/operations.md).',
       },
       'Platform/PlatformMessagingBroker': {
         diff: 'replace',
@@ -336,9 +351,10 @@ export const CHANGES: Change[] = [
     verdicts: {
       'Platform/PlatformCacheReplicationGroup': {
         diff: 'may replace',
-        outcome: 'replaced',
+        outcome: 'refused',
         why: 'CloudFormation cannot move a replication group between user groups and an AUTH token in place (cloudformation-coverage-roadmap #2356; ' +
-          'the registry says "may replace"): a new, empty cache with a new endpoint, the old one snapshotted. Choose it at the first deploy.',
+          'the registry says "may replace"), and refuses the replacement under the fixed ID. Bump `cache.generation` with it to accept a new, ' +
+          'empty cache with a new endpoint, the old one snapshotted; or choose it at the first deploy.',
       },
     },
   },

@@ -22,7 +22,6 @@ const configurations: [string, (stack: Stack) => void][] = [
   ['a Cluster alone', stack => new Cluster(stack, 'Cluster', { vpc: new Network(stack, 'Network').vpc })],
   ['a Database alone', stack => new Database(stack, 'Database', { vpc: new Network(stack, 'Network').vpc })],
   ['a Cache alone', stack => new Cache(stack, 'Cache', { vpc: new Network(stack, 'Network').vpc })],
-  ['a Cache without replicas', stack => new Cache(stack, 'Cache', { vpc: new Network(stack, 'Network').vpc, replicasPerShard: 0 })],
   ['an Observability alone', stack => new Observability(stack, 'Observability', { alarmEmails: ['oncall@example.com'] })],
   ['a Microservice with an Edge on a Cluster', stack => {
     const network = new Network(stack, 'Network');

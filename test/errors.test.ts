@@ -66,7 +66,7 @@ const cases: [string, () => CodeLearnPlatformProps, string][] = [
   ['storage: a backup lock longer than the backups live', () => ({ storage: { backupsObjectLock: s3.ObjectLockRetention.governance(Duration.days(400)) } }),
     '`storage.backupsObjectLock` (400 days) must be a whole number of days from 1 to 365: a backup cannot expire while it is locked, ' +
     'and backups expire after 365 days (`backupRetention`).'],
-  ['cache: too many replicas', () => ({ cache: { replicasPerShard: 6 } }), '`cache.replicasPerShard` (6) must be a whole number from 0 to 5.'],
+  ['cache: too many replicas', () => ({ cache: { replicasPerShard: 6 } }), '`cache.replicasPerShard` (6) must be a whole number from 1 to 5.'],
   ['cache: short snapshot retention', () => ({ cache: { snapshotRetention: Duration.days(7) } }),
     '`cache.snapshotRetention` (7 days) must be a whole number of days from 15 to 35: HIPAA and NIST 800-53 ask for 15 days of cache backups, and ElastiCache keeps at most 35.'],
   ['messaging: a Kafka option given to RabbitMQ', () => ({ messaging: { broker: MessageBroker.rabbitMq({ brokersPerAz: 2 } as RabbitMqOptions) } }),

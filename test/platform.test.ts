@@ -173,7 +173,11 @@ describe('CodeLearnPlatform', () => {
       expect(key.Properties.KeyPolicy.Statement).toEqual(expect.arrayContaining([
         expect.objectContaining({ Effect: 'Allow', Action: 'kms:*', Principal: { AWS: expect.anything() } }),
         {
-          Sid: 'GrantsOnlyForAwsServices', Effect: 'Deny', Principal: '*', Action: 'kms:CreateGrant', Resource: '*',
+          Sid: 'GrantsOnlyForAwsServices',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'kms:CreateGrant',
+          Resource: '*',
           Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
         },
       ]));
@@ -194,7 +198,7 @@ describe('CodeLearnPlatform', () => {
     template.resourceCountIs('AWS::RDS::DBInstance', 1);
     template.resourceCountIs('AWS::RDS::DBProxy', 0);
     template.hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: false });
-    template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { NumNodeGroups: 1, ReplicasPerNodeGroup: 0 });
+    template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { NumNodeGroups: 1, ReplicasPerNodeGroup: 1 });
     template.hasResourceProperties('AWS::AmazonMQ::Broker', { DeploymentMode: 'SINGLE_INSTANCE' });
     template.resourceCountIs('AWS::EKS::Nodegroup', 1);
     Annotations.fromStack(stack).hasWarning('/Test/Platform', Match.stringLikeRegexp('^The development profile trades availability for cost'));

@@ -43,7 +43,7 @@ const props: fc.Arbitrary<CodeLearnPlatformProps> = fc.record({
   }),
   cache: fc.record({
     shards: field(fc.integer({ min: 1, max: 3 }), fc.constant(0)),
-    replicasPerShard: field(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 6, max: 9 })),
+    replicasPerShard: field(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 6, max: 9 })),
   }),
   services: field(
     fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 1, max: 100 }), fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }))

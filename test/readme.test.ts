@@ -71,7 +71,7 @@ describe('the README\'s programs', () => {
       .map(message => String(message.entry.data).replace(/ \[ack: .*$/, ''));
     // The only warnings are the ones the README explains: an environment-agnostic
     // stack's CloudFront IP rules, and the development profile's trade-offs.
-    const explained = /^(The stack is environment-agnostic: the rate limit and IP reputation rules|The development profile trades|The cluster runs one small|The database runs in one|The cache has no replicas|The broker runs)/;
+    const explained = /^(The stack is environment-agnostic: the rate limit and IP reputation rules|The development profile trades|The cluster runs one small|The database runs in one|The broker runs)/;
     expect(warnings.filter(warning => !explained.test(warning))).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 import * as crypto from 'crypto';
-import { Annotations, ArnFormat, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
@@ -10,12 +10,12 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { DataStoreProps } from './data-store-props';
 import { ConfigurationError } from '../private/errors';
-import { checkSupport } from '../private/support';
 import { grantReadSecret } from '../private/grants';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
 import { profileDefaults } from '../private/profile';
 import { dataSubnets } from '../private/subnets';
+import { checkSupport } from '../private/support';
 import { requireInstanceType, requireWholeDays, requireWholeNumber } from '../private/validate';
 
 /**
@@ -94,14 +94,33 @@ export interface CacheOptions {
   readonly shards?: number;
 
   /**
-   * How many replicas each shard has, from 0 to 5. With one or more, the cache is
-   * Multi-AZ with automatic failover. Changed online on deploy (CloudFormation
-   * applies it in place since July 2026, though `cdk diff` still says "replace");
-   * change it in a deploy of its own.
+   * How many replicas each shard has, from 1 to 5: the cache is Multi-AZ with
+   * automatic failover. Not 0: a cluster-mode replication group without replicas
+   * is created, but ElastiCache then refuses every update of it ("must have at
+   * least one read replica to enable autofailover").
    *
-   * @default - 1 in production, 0 in development
+   * The registry data that `cdk diff` and CloudFormation read says a new count
+   * replaces the replication group. The cache's ID is fixed, so such a
+   * replacement is refused and the deploy fails with the cache untouched; change
+   * the count in a deploy of its own (docs/operations.md), and bump `generation`
+   * only to accept a new, empty cache.
+   *
+   * @default 1
    */
   readonly replicasPerShard?: number;
+
+  /**
+   * The cache's generation, from 1 to 99, part of its replication group ID. A
+   * change that CloudFormation can only make by replacing the replication group
+   * (a new engine, key or authentication, or a replica count it will not apply in
+   * place) fails the deploy while the generation stays: the ID is fixed, and
+   * CloudFormation does not replace a resource under the same name. Bump it in the
+   * same deploy to accept the replacement: a new, empty cache with a new endpoint;
+   * the old one is snapshotted, then deleted.
+   *
+   * @default 1
+   */
+  readonly generation?: number;
 
   /**
    * How long daily snapshots are kept, from 15 to 35 days.
@@ -205,6 +224,13 @@ export class Cache extends Construct implements ec2.IConnectable {
   /** How many replicas each shard has. */
   public readonly replicasPerShard: number;
 
+  /**
+   * The replication group's ID, fixed so that CloudFormation refuses to replace
+   * the cache (a replacement would empty it): the stack's name, a hash of the
+   * stack, the cache's path and its `generation`, at most 40 characters.
+   */
+  public readonly replicationGroupId: string;
+
   private readonly users = new Map<string, elasticache.CfnUser>();
 
   constructor(scope: Construct, id: string, props: CacheProps) {
@@ -224,13 +250,20 @@ export class Cache extends Construct implements ec2.IConnectable {
       requireIamVersion(engine, engineVersion);
     }
     requireWholeNumber('shards', shards, 1, 90);
-    requireWholeNumber('replicasPerShard', replicas, 0, 5);
+    if (replicas === 0) {
+      throw new ConfigurationError('`replicasPerShard` (0) would make a cache that cannot be updated: ElastiCache refuses every change to a ' +
+        'cluster-mode replication group without replicas ("must have at least one read replica to enable autofailover", ' +
+        'cloudformation-coverage-roadmap #1275), and cluster mode cannot turn automatic failover off. Use 1 or more.');
+    }
+    requireWholeNumber('replicasPerShard', replicas, 1, 5);
+    const generation = props.generation ?? 1;
+    requireWholeNumber('generation', generation, 1, 99);
     const nodeType = `cache.${props.nodeType ?? defaults.nodeType}`;
     // ElastiCache names node types with the prefix, which the cache adds.
     requireInstanceType('nodeType', (props.nodeType ?? defaults.nodeType).toString(), 'cache');
     this.shards = shards;
     this.replicasPerShard = replicas;
-    const multiAz = replicas > 0;
+    this.replicationGroupId = this.elastiCacheId(generation === 1 ? 'cache' : `cache-g${generation}`, 'builtin');
     const logRetention = props.logRetention ?? profileDefaults(props.profile).logRetention;
 
     this.encryptionKey = props.encryptionKey ?? customerManagedKey(this, 'Key', `Encrypts the cache of ${this.node.path}: data at rest, AUTH token and logs`);
@@ -295,6 +328,7 @@ export class Cache extends Construct implements ec2.IConnectable {
 
     this.replicationGroup = new elasticache.CfnReplicationGroup(this, 'ReplicationGroup', {
       replicationGroupDescription: `Cache of ${this.node.path}`,
+      replicationGroupId: this.replicationGroupId,
       engine,
       engineVersion,
       cacheNodeType: nodeType,
@@ -303,7 +337,7 @@ export class Cache extends Construct implements ec2.IConnectable {
       numNodeGroups: shards,
       replicasPerNodeGroup: replicas,
       automaticFailoverEnabled: true,
-      multiAzEnabled: multiAz,
+      multiAzEnabled: true,
       cacheSubnetGroupName: subnetGroup.ref,
       securityGroupIds: [securityGroup.securityGroupId],
       port: CACHE_PORT,
@@ -335,13 +369,6 @@ export class Cache extends Construct implements ec2.IConnectable {
           'The rule looks only for an AUTH token, which user groups replace: ElastiCache refuses both on one replication group.',
       });
     }
-    if (!multiAz) {
-      acknowledge(this.replicationGroup, {
-        'AwsSolutions-AEC4': 'No replicas by choice (`replicasPerShard: 0` or the development profile), to save cost; synthesis warns about it.',
-      });
-      Annotations.of(this).addWarningV2('codelearn:cache-no-replicas',
-        'The cache has no replicas: a node failure loses its shard\'s data and the cache is down until the node is replaced. Use replicasPerShard for production.');
-    }
   }
 
   /** The configuration endpoint that cluster-mode clients connect to. */
@@ -359,7 +386,7 @@ export class Cache extends Construct implements ec2.IConnectable {
     const ids: string[] = [];
     for (let shard = 1; shard <= this.shards; shard++) {
       for (let member = 1; member <= this.replicasPerShard + 1; member++) {
-        ids.push(`${this.replicationGroup.ref}-${String(shard).padStart(4, '0')}-${String(member).padStart(3, '0')}`);
+        ids.push(`${this.replicationGroupId}-${String(shard).padStart(4, '0')}-${String(member).padStart(3, '0')}`);
       }
     }
     return ids;

@@ -59,7 +59,8 @@ const PROFILE_DEFAULTS: Record<PlatformProfile, ProfileDefaults> = {
     cluster: { instanceSize: ec2.InstanceSize.LARGE, nodes: { minSize: 1, maxSize: 3, desiredSize: 1 }, spot: false, detailedMonitoring: false },
     service: { minReplicas: 1, cpu: '100m', memory: '256Mi' },
     database: { multiAz: false, readReplicas: 0, proxy: false, backupVaultLock: false, backupMonitoring: false, restoreTesting: false },
-    cache: { shards: 1, replicasPerShard: 0, nodeType: 't3.micro' },
+    // A replica even here: ElastiCache refuses updates to a cluster-mode cache without one.
+    cache: { shards: 1, replicasPerShard: 1, nodeType: 't3.micro' },
     messaging: { rabbitMqInstanceType: 't3.micro', rabbitMqCluster: false, kafkaInstanceType: 't3.small' },
     edge: { priceClass: cloudfront.PriceClass.PRICE_CLASS_100 },
   },

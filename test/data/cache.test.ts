@@ -194,17 +194,34 @@ describe('Cache', () => {
     });
   });
 
-  test('development profile: one small shard without replicas, and a warning', () => {
+  test('development profile: one small shard with one replica, a shape ElastiCache can update', () => {
     const { template, stack } = setup({ profile: PlatformProfile.DEVELOPMENT });
     template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
       CacheNodeType: 'cache.t3.micro',
       NumNodeGroups: 1,
-      ReplicasPerNodeGroup: 0,
-      MultiAZEnabled: false,
+      ReplicasPerNodeGroup: 1,
+      MultiAZEnabled: true,
       AutomaticFailoverEnabled: true,
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
-    Annotations.fromStack(stack).hasWarning('/Test/Cache', Match.stringLikeRegexp('^The cache has no replicas'));
+    Annotations.fromStack(stack).hasNoWarning('/Test/Cache', Match.anyValue());
+  });
+
+  describe('a fixed replication group ID, so that CloudFormation refuses to replace the cache', () => {
+    test('from the stack, the path and the generation, at most 40 characters', () => {
+      const { cache, template } = setup();
+      expect(cache.replicationGroupId).toMatch(/^test-cache-[0-9a-f]{8}$/);
+      template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { ReplicationGroupId: cache.replicationGroupId });
+      // Node IDs are the group's with the shard and member: ElastiCache's 50-character limit on cluster IDs holds.
+      expect(cache.nodeIds[0]).toBe(`${cache.replicationGroupId}-0001-001`);
+      const next = setup({ generation: 2 }).cache;
+      expect(next.replicationGroupId).toMatch(/^test-cache-g2-[0-9a-f]{8}$/);
+      expect(next.replicationGroupId).not.toBe(cache.replicationGroupId);
+      const longStack = testStack({ stackName: 'a'.repeat(128) });
+      const long = new Cache(longStack, 'Cache', { vpc: new ec2.Vpc(longStack, 'Vpc'), generation: 99 });
+      expect(long.replicationGroupId.length).toBeLessThanOrEqual(40);
+      expect(long.replicationGroupId).toMatch(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/);
+    });
   });
 
   test('with every option: Valkey, sizes, retention, key and removal policy', () => {
@@ -290,8 +307,12 @@ describe('Cache', () => {
     const cases: [string, CacheOptions, string][] = [
       ['no shard', { shards: 0 }, '`shards` (0) must be a whole number from 1 to 90.'],
       ['too many shards', { shards: 91 }, '`shards` (91) must be a whole number from 1 to 90.'],
-      ['negative replicas', { replicasPerShard: -1 }, '`replicasPerShard` (-1) must be a whole number from 0 to 5.'],
-      ['too many replicas', { replicasPerShard: 6 }, '`replicasPerShard` (6) must be a whole number from 0 to 5.'],
+      ['negative replicas', { replicasPerShard: -1 }, '`replicasPerShard` (-1) must be a whole number from 1 to 5.'],
+      ['too many replicas', { replicasPerShard: 6 }, '`replicasPerShard` (6) must be a whole number from 1 to 5.'],
+      ['no replicas', { replicasPerShard: 0 }, '`replicasPerShard` (0) would make a cache that cannot be updated: ElastiCache refuses every change to ' +
+        'a cluster-mode replication group without replicas ("must have at least one read replica to enable autofailover", ' +
+        'cloudformation-coverage-roadmap #1275), and cluster mode cannot turn automatic failover off. Use 1 or more.'],
+      ['generation 0', { generation: 0 }, '`generation` (0) must be a whole number from 1 to 99.'],
       ['a short snapshot retention', { snapshotRetention: Duration.days(7) },
         '`snapshotRetention` (7 days) must be a whole number of days from 15 to 35: HIPAA and NIST 800-53 ask for 15 days of cache backups, and ElastiCache keeps at most 35.'],
       ['a version without minor', { engineVersion: '7' }, '`engineVersion` (\'7\') must be written as major.minor, such as \'7.1\'.'],

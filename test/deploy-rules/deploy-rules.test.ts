@@ -10,7 +10,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CONFIGURATIONS, deploymentOf } from './configurations';
 import { Deployment } from './deployment';
 import { RULES } from './rules';
-import { cacheAuthenticatesOneWay, cacheUsersCanSignIn, dataStoresUpgradeInPlace, restoredWritersInherit, restoreTestsCanRun, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore } from './rules/data';
+import { cacheAuthenticatesOneWay, cachesStayUpdatable, cacheUsersCanSignIn, dataStoresUpgradeInPlace, restoredWritersInherit, restoreTestsCanRun, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore } from './rules/data';
 import { listenerRulesAreAccepted } from './rules/edge';
 import { cacheConnectNamesCacheAndUser, keyGrantsOnlyForAwsResources } from './rules/identity';
 import { nodeGroupsFollowTheControlPlane } from './rules/kubernetes';
@@ -49,7 +49,10 @@ describe('a rule finds what it describes', () => {
     open.addToResourcePolicy(new iam.PolicyStatement({ principals: [new iam.AccountRootPrincipal()], actions: ['kms:CreateGrant'], resources: ['*'] }));
     const near = new kms.Key(stack, 'Near');
     near.addToResourcePolicy(new iam.PolicyStatement({
-      effect: iam.Effect.DENY, principals: [new iam.StarPrincipal()], actions: ['kms:CreateGrant'], resources: ['*'],
+      effect: iam.Effect.DENY,
+      principals: [new iam.StarPrincipal()],
+      actions: ['kms:CreateGrant'],
+      resources: ['*'],
       conditions: { Bool: { 'kms:GrantIsForAWSResource': false, 'aws:PrincipalIsAWSService': false } },
     }));
     expect(keyGrantsOnlyForAwsResources.check(Deployment.of('keys', app))).toEqual([
@@ -57,6 +60,23 @@ describe('a rule finds what it describes', () => {
       expect.stringMatching(/^Keys\/Open: lets .*root.* create grants for any grantee$/),
       'Keys/Open: does not deny grants that no AWS service asks for (CT.KMS.PR.3)',
       'Keys/Near: does not deny grants that no AWS service asks for (CT.KMS.PR.3)',
+    ]);
+  });
+
+  test('caches-stay-updatable: a cache without replicas, one without an ID, one with an ID ElastiCache refuses', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Caches');
+    const group = (id: string, props: Partial<elasticache.CfnReplicationGroupProps>) => new elasticache.CfnReplicationGroup(stack, id, {
+      replicationGroupDescription: id, clusterMode: 'enabled', numNodeGroups: 1, replicasPerNodeGroup: 1, ...props,
+    });
+    group('Lonely', { replicasPerNodeGroup: 0, replicationGroupId: 'lonely' });
+    group('Anonymous', {});
+    group('Shouting', { replicationGroupId: 'Shouting--Cache' });
+    group('Fine', { replicationGroupId: 'fine-cache-1234abcd' });
+    expect(cachesStayUpdatable.check(Deployment.of('caches', app))).toEqual([
+      'Caches/Lonely: ReplicasPerNodeGroup 0: ElastiCache refuses every update without a replica',
+      'Caches/Anonymous: no literal ReplicationGroupId, so a replacement would go through and empty the cache',
+      'Caches/Shouting: ReplicationGroupId \'Shouting--Cache\' is not a letter, then lowercase letters, digits and single hyphens, at most 40',
     ]);
   });
 

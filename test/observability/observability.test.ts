@@ -123,7 +123,7 @@ describe('Observability', () => {
       }
       // Per node: ElastiCache publishes engine and host metrics by CacheClusterId and CacheNodeId.
       const node = (member: string) => [
-        { Name: 'CacheClusterId', Value: { 'Fn::Join': ['', [{ Ref: expect.stringMatching(/^PlatformCacheReplicationGroup/) }, member]] } },
+        { Name: 'CacheClusterId', Value: `${platform.cache.replicationGroupId}${member}` },
         { Name: 'CacheNodeId', Value: '0001' },
       ];
       expect(alarms.CacheNode1Evictions).toMatchObject({ MetricName: 'Evictions', Statistic: 'Sum', Threshold: 0, Dimensions: node('-0001-001') });

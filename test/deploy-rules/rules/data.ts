@@ -193,6 +193,42 @@ export const cacheAuthenticatesOneWay: DeployRule = {
 };
 
 /**
+ * A cluster-mode cache stays updatable and is never emptied by a replacement.
+ * ElastiCache creates a cluster-mode replication group without replicas, then
+ * refuses every update of it ("must have at least one read replica to enable
+ * autofailover"; failover cannot be turned off in cluster mode). And a
+ * replacement (engine, key, sign-in, perhaps the replica count) would be a new,
+ * empty cache: under a literal `ReplicationGroupId` CloudFormation refuses it
+ * instead ("cannot update a stack when a custom-named resource requires
+ * replacing"). The ID must fit the rules ElastiCache sets, and leave room for the
+ * node IDs (`<id>-0001-001`, 50 characters at most).
+ */
+export const cachesStayUpdatable: DeployRule = {
+  id: 'caches-stay-updatable',
+  constraint: 'A cluster-mode replication group has `ReplicasPerNodeGroup` of 1 or more and a literal `ReplicationGroupId` ' +
+    '(a letter, then lowercase letters, digits and single hyphens, at most 40 characters).',
+  source: 'https://github.com/aws-cloudformation/cloudformation-coverage-roadmap/issues/1275; ' +
+    'https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_CreateReplicationGroup.html (ReplicationGroupId); ' +
+    'https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html',
+  check(deployment: Deployment): string[] {
+    const violations: string[] = [];
+    for (const group of deployment.resources('AWS::ElastiCache::ReplicationGroup')) {
+      if (group.properties.ClusterMode !== 'enabled') continue;
+      if (!(Number(group.properties.ReplicasPerNodeGroup) >= 1)) {
+        violations.push(`${where(group)}: ReplicasPerNodeGroup ${group.properties.ReplicasPerNodeGroup}: ElastiCache refuses every update without a replica`);
+      }
+      const id = group.properties.ReplicationGroupId;
+      if (typeof id !== 'string') {
+        violations.push(`${where(group)}: no literal ReplicationGroupId, so a replacement would go through and empty the cache`);
+      } else if (!/^[a-z](?!.*--)[a-z0-9-]{0,39}$/.test(id) || id.endsWith('-')) {
+        violations.push(`${where(group)}: ReplicationGroupId '${id}' is not a letter, then lowercase letters, digits and single hyphens, at most 40`);
+      }
+    }
+    return violations;
+  },
+};
+
+/**
  * What ElastiCache checks of users and user groups: a Redis-engine user group
  * holds a user named `default` (the platform's is disabled), an IAM user's ID
  * equals its name, IDs are unique in the account and region and of the allowed

@@ -1,4 +1,4 @@
-import { cacheAuthenticatesOneWay, cacheUsersCanSignIn, dataStoresUpgradeInPlace, restoredWritersInherit, restoreTestsCanRun, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore, replicasGrowWithTheWriter, replicasOfUnmanagedPasswords, replicationOfKmsObjectsNamesAKey } from './data';
+import { cacheAuthenticatesOneWay, cachesStayUpdatable, cacheUsersCanSignIn, dataStoresUpgradeInPlace, restoredWritersInherit, restoreTestsCanRun, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore, replicasGrowWithTheWriter, replicasOfUnmanagedPasswords, replicationOfKmsObjectsNamesAKey } from './data';
 import { ipRulesSeeViewers, listenerRulesAreAccepted } from './edge';
 import { cacheConnectNamesCacheAndUser, databaseUsersExist, kafkaClientsFindTheBrokers, keyGrantsOnlyForAwsResources, keyPolicyPrincipalsExist, onePodIdentityAssociationPerServiceAccount, proxyLogsInAsItsClients } from './identity';
 import { bindingsGateReadiness, chartsWaitForTheirPods, configMapReferencesExist, nodeGroupsFollowTheControlPlane, weightedTargetsKeepTwoPods } from './kubernetes';
@@ -28,6 +28,7 @@ export const RULES: DeployRule[] = [
   lockedVaultsKeepWhatPlansStore,
   lockedBucketsStayUsable,
   cacheAuthenticatesOneWay,
+  cachesStayUpdatable,
   cacheUsersCanSignIn,
   cacheConnectNamesCacheAndUser,
   restoreTestsCanRun,
