@@ -72,7 +72,9 @@ export class PlatformServices extends Construct {
     // they deploy with the service, and the platform's stack does not grow with the
     // number of services.
     withPropertyPrefix('edge', this.props.edgeOptions, () => edge.addRoute(service, 'Route', service.route));
-    observability.watchService(service, { name: service.serviceName, targetGroup: service.targetGroup, latencyObjective: service.latencyObjective });
+    observability.watchService(service, {
+      name: service.serviceName, targetGroup: service.targetGroup, latencyObjective: service.latencyObjective, pods: service.pods,
+    });
 
     for (const kind of new Set(access ?? [])) {
       this.connect(service, kind);

@@ -180,6 +180,12 @@ export const CHANGES: Change[] = [
     after: { cluster: { nodes: { maxSize: 10 } } },
   },
   {
+    // In place in the template; MSK refuses it when auto scaling has grown the volumes past 200 GiB (docs/operations.md).
+    name: 'Kafka `volumeSize` (100 to 200 GiB)',
+    before: { messaging: { broker: MessageBroker.kafka() } },
+    after: { messaging: { broker: MessageBroker.kafka({ volumeSize: 200 }) } },
+  },
+  {
     name: 'message broker (RabbitMQ to Kafka)',
     after: { messaging: { broker: MessageBroker.kafka() } },
     verdicts: {

@@ -230,3 +230,19 @@ export interface MicroserviceProps extends MicroserviceOptions {
    */
   readonly namespace?: string;
 }
+
+/**
+ * Where a service's pods run, as Container Insights names them: by cluster,
+ * namespace and workload (its `PodName` dimension holds the Deployment's name for
+ * every pod the Deployment owns).
+ */
+export interface ServicePods {
+  /** The EKS cluster's name. */
+  readonly clusterName: string;
+
+  /** The pods' namespace. */
+  readonly namespace: string;
+
+  /** The Deployments of the service: its own, and its canary's while it has one. */
+  readonly deployments: string[];
+}

@@ -5,7 +5,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IDependable } from 'constructs';
 import { Cluster } from './cluster';
-import { CanaryOptions, MicroserviceProps } from './microservice-options';
+import { CanaryOptions, MicroserviceProps, ServicePods } from './microservice-options';
 import type { EdgeRoute } from '../edge/route';
 import { ConfigurationError } from '../private/errors';
 import * as k8s from '../private/k8s';
@@ -133,6 +133,13 @@ export class Microservice extends Construct implements iam.IGrantable {
    */
   public readonly canaryManifest?: eks.KubernetesManifest;
 
+  /**
+   * Where the service's pods run, as Container Insights names them: the cluster,
+   * the namespace and the Deployments (the service's, and `<name>-canary` with a
+   * canary), for `Observability.watchService`'s restart alarms.
+   */
+  public readonly pods: ServicePods;
+
   private readonly environment: k8s.EnvVar[] = [];
   private readonly pending: IDependable[] = [];
 
@@ -243,6 +250,11 @@ export class Microservice extends Construct implements iam.IGrantable {
     }
 
     const cluster = props.cluster.bindWorkload(namespace);
+    this.pods = {
+      clusterName: cluster.eksCluster.clusterName,
+      namespace,
+      deployments: props.canary ? [props.name, `${props.name}-canary`] : [props.name],
+    };
     const identity = podIdentityRole(this, 'Role', {
       clusterName: cluster.eksCluster.clusterName,
       clusterArn: cluster.eksCluster.clusterArn,

@@ -1,4 +1,5 @@
-import { Arn, ArnFormat, Duration, Fn, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Arn, ArnFormat, Aws, CfnCondition, Duration, Fn, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -20,6 +21,16 @@ const KAFKA_VERSION = '3.9.x';
 const KAFKA_IAM_PORT = 9098;
 
 /**
+ * The broker storage utilization MSK grows the volumes at: AWS recommends 50 to
+ * 60% (https://docs.aws.amazon.com/msk/latest/developerguide/msk-autoexpand-details.html),
+ * as a growth can follow another only after six hours.
+ */
+export const KAFKA_STORAGE_TARGET_PERCENT = 60;
+
+/** The Regions where MSK has no storage auto scaling (https://docs.aws.amazon.com/msk/latest/developerguide/msk-autoexpand.html). */
+export const KAFKA_NO_STORAGE_SCALING_REGIONS = ['ap-northeast-3', 'af-south-1', 'ap-southeast-5'];
+
+/**
  * Amazon MSK in `scope`: TLS between clients and brokers and inside the cluster,
  * IAM authentication, volumes encrypted with the broker key, broker logs in an
  * encrypted log group.
@@ -37,6 +48,8 @@ export function bindKafka(scope: Construct, options: KafkaOptions, context: Brok
   requireWholeNumber('brokersPerAz', brokersPerAz, 1, 5);
   const volumeSize = options.volumeSize ?? 100;
   requireWholeNumber('volumeSize', volumeSize, 1, 16384, 'GiB');
+  const maxVolumeSize = options.maxVolumeSize ?? Math.min(16384, volumeSize * 4);
+  requireWholeNumber('maxVolumeSize', maxVolumeSize, volumeSize, 16384, 'GiB');
   const zones = new Set(subnets.subnets.map(subnet => subnet.availabilityZone)).size;
 
   // Brokers talk to each other on the TLS and IAM ports.
@@ -71,6 +84,7 @@ export function bindKafka(scope: Construct, options: KafkaOptions, context: Brok
     loggingInfo: { brokerLogs: { cloudWatchLogs: { enabled: true, logGroup: logGroup.logGroupName } } },
   });
   cluster.applyRemovalPolicy(context.removalPolicy);
+  if (maxVolumeSize > volumeSize) scaleStorage(scope, cluster, volumeSize, maxVolumeSize);
 
   return {
     clientPort: ec2.Port.tcp(KAFKA_IAM_PORT),
@@ -91,6 +105,47 @@ export function bindKafka(scope: Construct, options: KafkaOptions, context: Brok
       ...props,
     }),
   };
+}
+
+/**
+ * Grows the brokers' volumes from `volumeSize` up to `maxVolumeSize` GiB as they
+ * fill (Application Auto Scaling target tracking; MSK never scales in). The
+ * scalable target runs with Application Auto Scaling's service-linked role for
+ * MSK, which registering creates. In a Region without MSK storage scaling
+ * there is none; in a stack of no fixed Region, a condition leaves it out there.
+ */
+function scaleStorage(scope: Construct, cluster: msk.CfnCluster, volumeSize: number, maxVolumeSize: number): void {
+  const region = Stack.of(scope).region;
+  if (!Token.isUnresolved(region) && KAFKA_NO_STORAGE_SCALING_REGIONS.includes(region)) {
+    Annotations.of(scope).addWarningV2('codelearn:kafka-storage-scaling',
+      `MSK has no storage auto scaling in ${region}: the brokers keep their ${volumeSize} GiB volumes. ` +
+      'Watch the BrokerDisk alarm and raise `volumeSize` yourself.');
+    return;
+  }
+  const target = new autoscaling.CfnScalableTarget(scope, 'StorageScaling', {
+    serviceNamespace: 'kafka',
+    scalableDimension: 'kafka:broker-storage:VolumeSize',
+    resourceId: cluster.attrArn,
+    minCapacity: volumeSize,
+    maxCapacity: maxVolumeSize,
+  });
+  const policy = new autoscaling.CfnScalingPolicy(scope, 'StorageScalingPolicy', {
+    policyName: 'broker-storage-utilization',
+    policyType: 'TargetTrackingScaling',
+    scalingTargetId: target.ref,
+    targetTrackingScalingPolicyConfiguration: {
+      predefinedMetricSpecification: { predefinedMetricType: 'KafkaBrokerStorageUtilization' },
+      targetValue: KAFKA_STORAGE_TARGET_PERCENT,
+      disableScaleIn: true,
+    },
+  });
+  if (Token.isUnresolved(region)) {
+    const supported = new CfnCondition(scope, 'StorageScalingSupported', {
+      expression: Fn.conditionNot(Fn.conditionOr(...KAFKA_NO_STORAGE_SCALING_REGIONS.map(name => Fn.conditionEquals(Aws.REGION, name)))),
+    });
+    target.cfnOptions.condition = supported;
+    policy.cfnOptions.condition = supported;
+  }
 }
 
 /** The ARNs of every topic and every consumer group of `cluster`. */

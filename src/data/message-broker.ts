@@ -73,15 +73,26 @@ export interface KafkaOptions {
   readonly brokersPerAz?: number;
 
   /**
-   * The EBS volume of each broker, in GiB, from 1 to 16384.
+   * The EBS volume of each broker, in GiB, from 1 to 16384: the size a new
+   * cluster starts with. MSK grows the volumes on its own (storage auto scaling)
+   * and never shrinks them, so after a growth only a larger value deploys.
    *
    * @default 100
    */
   readonly volumeSize?: number;
+
+  /**
+   * The largest EBS volume, in GiB, that storage auto scaling may grow each
+   * broker's to, from `volumeSize` to 16384. Set it to `volumeSize` to turn auto
+   * scaling off.
+   *
+   * @default - four times `volumeSize`, at most 16384
+   */
+  readonly maxVolumeSize?: number;
 }
 
 const RABBITMQ_OPTIONS: (keyof RabbitMqOptions)[] = ['instanceType', 'engineVersion', 'username'];
-const KAFKA_OPTIONS: (keyof KafkaOptions)[] = ['instanceType', 'kafkaVersion', 'brokersPerAz', 'volumeSize'];
+const KAFKA_OPTIONS: (keyof KafkaOptions)[] = ['instanceType', 'kafkaVersion', 'brokersPerAz', 'volumeSize', 'maxVolumeSize'];
 
 /**
  * The message broker of the platform's event-driven communication: Amazon MQ for

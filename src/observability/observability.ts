@@ -8,7 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { Cluster } from '../compute';
+import { Cluster, ServicePods } from '../compute';
 import { Cache, Database, MessageBrokerEngine, Messaging } from '../data';
 import { Edge } from '../edge';
 import { ObservabilityProps } from './observability-options';
@@ -68,6 +68,13 @@ export interface WatchedService {
    * @default - the observability's `latencyObjective`
    */
   readonly latencyObjective?: Duration;
+
+  /**
+   * The service's pods, for an alarm on their restarts: one a Deployment.
+   *
+   * @default - no restart alarm
+   */
+  readonly pods?: ServicePods;
 }
 
 /** The graphs of the dashboard's Services section, a line a service on each. */
@@ -76,6 +83,7 @@ interface ServiceGraphs {
   readonly p99: cloudwatch.GraphWidget;
   readonly errors: cloudwatch.GraphWidget;
   readonly unhealthy: cloudwatch.GraphWidget;
+  readonly restarts: cloudwatch.GraphWidget;
 }
 
 /**
@@ -174,7 +182,7 @@ export class Observability extends Construct {
     this.dashboard.addWidgets(this.servicesSection);
     for (const service of props.services ?? []) {
       this.watchServiceIn(this, pascalCase(service.serviceName),
-        { name: service.serviceName, targetGroup: service.targetGroup, latencyObjective: service.latencyObjective });
+        { name: service.serviceName, targetGroup: service.targetGroup, latencyObjective: service.latencyObjective, pods: service.pods });
     }
     if (props.cluster) this.observabilityAddon = this.watchCluster(props.cluster, props.addonVersion);
     if (props.applicationSignals) {
@@ -312,6 +320,17 @@ export class Observability extends Construct {
         `${name}: at least one pod fails the load balancer's health check for 3 of 3 minutes.`),
     ];
     const graphs = this.serviceGraphs ?? this.addServicesSection();
+    for (const deployment of service.pods?.deployments ?? []) {
+      const suffix = deployment === name ? '' : pascalCase(deployment.startsWith(`${name}-`) ? deployment.slice(name.length + 1) : deployment);
+      const restarts = podRestarts(service.pods!, deployment);
+      alarms.push(this.createAlarm(scope, `${prefix}${suffix}Restarts`, `${pascalCase(name)}${suffix}Restarts`, {
+        metric: restarts,
+        threshold: 1,
+        comparison: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        description: `${deployment}: its containers restarted in each of the last 3 five-minute periods: a crash loop.`,
+      }));
+      graphs.restarts.addLeftMetric(restarts);
+    }
     const labelled = (metric: cloudwatch.Metric) => metric.with({ label: name });
     graphs.requests.addLeftMetric(labelled(requests));
     graphs.p99.addLeftMetric(labelled(p99));
@@ -334,9 +353,11 @@ export class Observability extends Construct {
       p99: graph('p99 response time by service'),
       errors: graph('5xx responses by service'),
       unhealthy: graph('Unhealthy pods by service'),
+      restarts: graph('Container restarts by Deployment (new in 5 minutes)'),
     };
     this.servicesSection.addWidget(new cloudwatch.TextWidget({ markdown: '## Services', width: 24, height: 1 }));
     this.servicesSection.addWidget(new cloudwatch.Row(graphs.requests, graphs.p99, graphs.errors, graphs.unhealthy));
+    this.servicesSection.addWidget(new cloudwatch.Row(graphs.restarts));
     this.serviceGraphs = graphs;
     return graphs;
   }
@@ -375,17 +396,12 @@ export class Observability extends Construct {
     const insight = (metricName: string, statistic: string = 'Average') => cluster.metricInsights(metricName, { statistic });
     this.watch('NodeCpu', insight('node_cpu_utilization'), 80, 'The nodes\' average CPU is above 80% for 15 minutes: the cluster is short of capacity.');
     this.watch('NodeMemory', insight('node_memory_utilization'), 80, 'The nodes\' average memory is above 80% for 15 minutes.');
-    // Container Insights publishes restarts per pod: the query sums the cluster's pods.
-    const restarts = new cloudwatch.MathExpression({
-      expression: `SELECT SUM(pod_number_of_container_restarts) FROM SCHEMA(ContainerInsights, ClusterName, Namespace, PodName) WHERE ClusterName = '${cluster.clusterName}'`,
-      label: 'container restarts',
-      period: Duration.minutes(5),
-    });
-    this.watch('PodRestarts', restarts, 5, 'More than 5 container restarts in 5 minutes, for 15 minutes: a crash loop.');
+    // Restarts are alarmed per service (their Deployments'), on the increase: the
+    // count Container Insights publishes is a total since each pod started.
     this.section('Cluster', [
       this.graph('Node CPU and memory (%)', [insight('node_cpu_utilization'), insight('node_memory_utilization')]),
       this.graph('Pod CPU and memory (%)', [insight('pod_cpu_utilization'), insight('pod_memory_utilization')]),
-      this.graph('Nodes, pods and restarts', [insight('cluster_node_count'), insight('cluster_failed_node_count')], [restarts]),
+      this.graph('Nodes', [insight('cluster_node_count'), insight('cluster_failed_node_count')]),
     ]);
     return addon;
   }
@@ -482,22 +498,61 @@ export class Observability extends Construct {
       this.watch('BrokerDisk', diskFree, 5 * 1024 ** 3,
         'Less than 5 GiB of free disk on a broker node: publishers will be blocked.', cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD);
       this.section('Messaging', [
-        this.graph('Messages ready and unacknowledged', [metric('MessageReadyCount', 'Sum'), metric('MessageUnacknowledgedCount', 'Sum')]),
-        this.graph('Connections and consumers', [metric('ConnectionCount', 'Sum'), metric('ConsumerCount', 'Sum')]),
+        // Counts of the moment, published each minute: the period's highest, not their sum.
+        this.graph('Messages ready and unacknowledged', [metric('MessageReadyCount', 'Maximum'), metric('MessageUnacknowledgedCount', 'Maximum')]),
+        this.graph('Connections and consumers', [metric('ConnectionCount', 'Maximum'), metric('ConsumerCount', 'Maximum')]),
         this.graph('Broker CPU and memory (%)', [metric('SystemCpuUtilization'), memory], [diskFree]),
       ]);
     } else if (messaging.kafkaCluster) {
       const metric = (metricName: string, statistic: string = 'Average') => messaging.metric(metricName, { statistic, period });
       this.watch('BrokerOfflinePartitions', metric('OfflinePartitionsCount', 'Maximum'), 0, 'Kafka has offline partitions.');
-      this.watch('BrokerController', metric('ActiveControllerCount', 'Sum'), 1,
+      this.watch('BrokerController', metric('ActiveControllerCount', 'Maximum'), 1,
         'Kafka has no active controller.', cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD);
+      // The fullest broker's data volume, whatever the number of brokers: storage
+      // auto scaling grows the volumes at 60%, so 85% means it cannot keep up or
+      // has reached maxVolumeSize.
+      const diskUsed = new cloudwatch.MathExpression({
+        expression: `SELECT MAX(KafkaDataLogsDiskUsed) FROM SCHEMA("AWS/Kafka", "Broker ID", "Cluster Name") WHERE "Cluster Name" = '${messaging.kafkaCluster.clusterName}'`,
+        label: 'data volume used by the fullest broker (%)',
+        period,
+      });
+      this.watch('BrokerDisk', diskUsed, 85, 'A Kafka broker\'s data volume is more than 85% full: storage scaling cannot keep up, or the ' +
+        'volumes reached maxVolumeSize. A full volume stops the broker.');
       this.section('Messaging', [
-        this.graph('Kafka partitions', [metric('GlobalPartitionCount'), metric('OfflinePartitionsCount', 'Maximum')]),
+        this.graph('Kafka partitions', [metric('GlobalPartitionCount'), metric('OfflinePartitionsCount', 'Maximum')], [diskUsed]),
         this.graph('Kafka under-replicated partitions by broker', Array.from({ length: messaging.kafkaCluster.numberOfBrokerNodes }, (_, index) =>
           messaging.metricKafkaBroker('UnderReplicatedPartitions', index + 1, { period, label: `broker ${index + 1}` })!)),
       ]);
     }
   }
+}
+
+/**
+ * The containers restarts of one Deployment's pods in each five minutes.
+ * Container Insights publishes `pod_number_of_container_restarts` per pod as the
+ * total since the pod started, by `PodName`, which it sets to the Deployment's
+ * name for every pod the Deployment owns: the highest total of its pods grows
+ * while one of them restarts, and `DIFF` turns the total into the increase
+ * (negative when a rollout replaces the pods, which never breaches).
+ */
+function podRestarts(pods: ServicePods, deployment: string): cloudwatch.MathExpression {
+  const period = Duration.minutes(5);
+  // A graph holds several Deployments: each needs its own metric ID.
+  const id = `restarts_${deployment.replace(/[^A-Za-z0-9]/g, '_')}`;
+  return new cloudwatch.MathExpression({
+    expression: `DIFF(${id})`,
+    usingMetrics: {
+      [id]: new cloudwatch.Metric({
+        namespace: 'ContainerInsights',
+        metricName: 'pod_number_of_container_restarts',
+        dimensionsMap: { ClusterName: pods.clusterName, Namespace: pods.namespace, PodName: deployment },
+        statistic: 'Maximum',
+        period,
+      }),
+    },
+    label: deployment,
+    period,
+  });
 }
 
 /**

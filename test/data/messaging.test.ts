@@ -1,5 +1,5 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -237,6 +237,29 @@ describe('Messaging', () => {
       template.resourceCountIs('AWS::SecretsManager::Secret', 0);
     });
 
+    test('grows the brokers\' volumes up to four times their size at 60% used, and never shrinks them', () => {
+      template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+        ServiceNamespace: 'kafka',
+        ScalableDimension: 'kafka:broker-storage:VolumeSize',
+        ResourceId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MessagingCluster'), 'Arn'] },
+        MinCapacity: 100,
+        MaxCapacity: 400,
+        // Application Auto Scaling's service-linked role for MSK, which registering creates.
+        RoleARN: Match.absent(),
+      });
+      template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+        PolicyType: 'TargetTrackingScaling',
+        ScalingTargetId: { Ref: Match.stringLikeRegexp('^MessagingStorageScaling') },
+        TargetTrackingScalingPolicyConfiguration: {
+          PredefinedMetricSpecification: { PredefinedMetricType: 'KafkaBrokerStorageUtilization' },
+          TargetValue: 60,
+          DisableScaleIn: true,
+        },
+      });
+      // A stack of a known Region needs no condition.
+      expect(template.toJSON().Conditions ?? {}).toEqual({});
+    });
+
     test('encrypts volumes with the key and all traffic with TLS, and authenticates with IAM only', () => {
       template.hasResourceProperties('AWS::MSK::Cluster', {
         EncryptionInfo: {
@@ -326,12 +349,30 @@ describe('Messaging', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90, LogGroupName: Match.absent() });
   });
 
+  test('Kafka storage scaling: off at maxVolumeSize, absent where MSK has none, conditional in a stack of no Region', () => {
+    const synth = (env: { account?: string; region?: string } | undefined, options: KafkaOptions = {}) => {
+      const stack = testStack({ env });
+      const network = new Network(stack, 'Network', env?.region ? {} : { availabilityZones: ['eu-west-1a', 'eu-west-1b'] } as any);
+      new Messaging(stack, 'Messaging', { vpc: network.vpc, broker: MessageBroker.kafka(options) });
+      return { stack, template: Template.fromStack(stack) };
+    };
+    synth(TEST_ENV, { volumeSize: 200, maxVolumeSize: 200 }).template.resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 0);
+    synth(TEST_ENV, { volumeSize: 5000 }).template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MaxCapacity: 16384 });
+    const osaka = synth({ account: '123456789012', region: 'ap-northeast-3' });
+    osaka.template.resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 0);
+    Annotations.fromStack(osaka.stack).hasWarning('/Test/Messaging', Match.stringLikeRegexp('MSK has no storage auto scaling in ap-northeast-3'));
+    const agnostic = synth(undefined).template;
+    agnostic.hasResource('AWS::ApplicationAutoScaling::ScalableTarget', { Condition: Match.stringLikeRegexp('^MessagingStorageScalingSupported') });
+    agnostic.hasResource('AWS::ApplicationAutoScaling::ScalingPolicy', { Condition: Match.stringLikeRegexp('^MessagingStorageScalingSupported') });
+    expect(JSON.stringify(agnostic.toJSON().Conditions)).toContain('ap-southeast-5');
+  });
+
   describe('fails on bad input', () => {
     const cases: [string, () => MessageBroker, string][] = [
       ['a Kafka option given to RabbitMQ', () => MessageBroker.rabbitMq({ brokersPerAz: 2 } as RabbitMqOptions),
         '`brokersPerAz` is not an option of MessageBroker.rabbitMq() (it takes `instanceType`, `engineVersion`, `username`): use MessageBroker.kafka() for it, or remove it.'],
       ['a RabbitMQ option given to Kafka', () => MessageBroker.kafka({ username: 'x' } as KafkaOptions),
-        '`username` is not an option of MessageBroker.kafka() (it takes `instanceType`, `kafkaVersion`, `brokersPerAz`, `volumeSize`): use MessageBroker.rabbitMq() for it, or remove it.'],
+        '`username` is not an option of MessageBroker.kafka() (it takes `instanceType`, `kafkaVersion`, `brokersPerAz`, `volumeSize`, `maxVolumeSize`): use MessageBroker.rabbitMq() for it, or remove it.'],
       ['a RabbitMQ version with a patch', () => MessageBroker.rabbitMq({ engineVersion: '3.13.7' }),
         '`engineVersion` (\'3.13.7\') is not a version this broker takes: write it as \'3.13\'.'],
       ['a Kafka version without a patch', () => MessageBroker.kafka({ kafkaVersion: '3.6' }),
@@ -350,6 +391,8 @@ describe('Messaging', () => {
         '`brokersPerAz` (0) must be a whole number from 1 to 5.'],
       ['an empty volume', () => MessageBroker.kafka({ volumeSize: 0 }),
         '`volumeSize` (0) must be a whole number of GiB from 1 to 16384.'],
+      ['a maximum below the volume', () => MessageBroker.kafka({ volumeSize: 200, maxVolumeSize: 150 }),
+        '`maxVolumeSize` (150) must be a whole number of GiB from 200 to 16384.'],
     ];
     test.each(cases)('%s', (_name, broker, message) => {
       const stack = testStack();

@@ -100,7 +100,7 @@ export const PUBLISHED_METRICS: PublishedMetric[] = [
     'https://docs.aws.amazon.com/waf/latest/developerguide/waf-metrics.html'),
   ...rows('AWS/Kafka', ['ActiveControllerCount', 'OfflinePartitionsCount', 'GlobalPartitionCount'], [['Cluster Name']],
     'https://docs.aws.amazon.com/msk/latest/developerguide/metrics-details.html'),
-  ...rows('AWS/Kafka', ['UnderReplicatedPartitions'], [['Cluster Name', 'Broker ID']],
+  ...rows('AWS/Kafka', ['UnderReplicatedPartitions', 'KafkaDataLogsDiskUsed'], [['Cluster Name', 'Broker ID']],
     'https://docs.aws.amazon.com/msk/latest/developerguide/metrics-details.html'),
   ...rows('AWS/AmazonMQ', ['RabbitMQMemUsed', 'RabbitMQMemLimit', 'RabbitMQDiskFree', 'RabbitMQDiskFreeLimit', 'SystemCpuUtilization'],
     [['Broker'], ['Broker', 'Node']], 'https://docs.aws.amazon.com/amazon-mq/latest/developer-guide/rabbitmq-logging-monitoring.html'),

@@ -1,16 +1,18 @@
 import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as msk from 'aws-cdk-lib/aws-msk';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CONFIGURATIONS, deploymentOf } from './configurations';
 import { Deployment } from './deployment';
 import { RULES } from './rules';
-import { cacheAuthenticatesOneWay, cachesStayUpdatable, cacheUsersCanSignIn, dataStoresUpgradeInPlace, restoredWritersInherit, restoreTestsCanRun, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore } from './rules/data';
+import { cacheAuthenticatesOneWay, cachesStayUpdatable, kafkaStorageScalingIsAccepted, cacheUsersCanSignIn, dataStoresUpgradeInPlace, restoredWritersInherit, restoreTestsCanRun, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore } from './rules/data';
 import { listenerRulesAreAccepted } from './rules/edge';
 import { cacheConnectNamesCacheAndUser, keyGrantsOnlyForAwsResources } from './rules/identity';
 import { nodeGroupsFollowTheControlPlane } from './rules/kubernetes';
@@ -77,6 +79,43 @@ describe('a rule finds what it describes', () => {
       'Caches/Lonely: ReplicasPerNodeGroup 0: ElastiCache refuses every update without a replica',
       'Caches/Anonymous: no literal ReplicationGroupId, so a replacement would go through and empty the cache',
       'Caches/Shouting: ReplicationGroupId \'Shouting--Cache\' is not a letter, then lowercase letters, digits and single hyphens, at most 40',
+    ]);
+  });
+
+  test('kafka-storage-scaling-is-accepted: a maximum past 16 TiB, scale-in on, a target in Osaka, one with no condition in a stack of no Region', () => {
+    const app = testApp();
+    const scaled = (stack: Stack, volumeSize: number, maxCapacity: number, disableScaleIn: boolean) => {
+      const cluster = new msk.CfnCluster(stack, 'Cluster', {
+        clusterName: 'c',
+        kafkaVersion: '3.9.x',
+        numberOfBrokerNodes: 2,
+        brokerNodeGroupInfo: { instanceType: 'kafka.m5.large', clientSubnets: ['a', 'b'], storageInfo: { ebsStorageInfo: { volumeSize } } },
+      });
+      const target = new appscaling.CfnScalableTarget(stack, 'Target', {
+        serviceNamespace: 'kafka',
+        scalableDimension: 'kafka:broker-storage:VolumeSize',
+        resourceId: cluster.attrArn,
+        minCapacity: volumeSize,
+        maxCapacity,
+      });
+      new appscaling.CfnScalingPolicy(stack, 'Policy', {
+        policyName: 'p',
+        policyType: 'TargetTrackingScaling',
+        scalingTargetId: target.ref,
+        targetTrackingScalingPolicyConfiguration: {
+          predefinedMetricSpecification: { predefinedMetricType: 'KafkaBrokerStorageUtilization' }, targetValue: 60, disableScaleIn,
+        },
+      });
+    };
+    scaled(new Stack(app, 'Big', { env: { account: '123456789012', region: 'eu-west-1' } }), 100, 20000, false);
+    scaled(new Stack(app, 'Osaka', { env: { account: '123456789012', region: 'ap-northeast-3' } }), 100, 400, true);
+    scaled(new Stack(app, 'Anywhere'), 100, 400, true);
+    scaled(new Stack(app, 'Fine', { env: { account: '123456789012', region: 'eu-west-1' } }), 100, 400, true);
+    expect(kafkaStorageScalingIsAccepted.check(Deployment.of('kafka', app))).toEqual([
+      'Big/Target: capacity 100 to 20000 GiB for volumes of 100 GiB',
+      'Big/Target: needs one target tracking policy on KafkaBrokerStorageUtilization at 10 to 80%, scale-in disabled',
+      'Osaka/Target: MSK has no storage scaling in ap-northeast-3',
+      'Anywhere/Target: no condition keeps it out of the Regions without MSK storage scaling',
     ]);
   });
 

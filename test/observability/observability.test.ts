@@ -59,20 +59,20 @@ describe('Observability', () => {
     test('alarms on what pages someone, every alarm on the topic', () => {
       expect(Object.keys(alarms).sort()).toEqual([
         'Alb5xxRate', 'AlbLatencyP99',
-        'ApiGatewayErrorRate', 'ApiGatewayLatencyP99', 'ApiGatewayUnhealthyTargets',
+        'ApiGatewayErrorRate', 'ApiGatewayLatencyP99', 'ApiGatewayRestarts', 'ApiGatewayUnhealthyTargets',
         'BrokerDisk', 'BrokerMemory',
         // One alarm of each kind per cache node: ElastiCache publishes per node (2 shards x 2 nodes).
         ...[1, 2, 3, 4].flatMap(node => [`CacheNode${node}EngineCpu`, `CacheNode${node}Evictions`, `CacheNode${node}Memory`]),
         'CloudFront5xxRate',
         'DatabaseBackupJobsFailed', 'DatabaseConnections', 'DatabaseCpu', 'DatabaseFreeStorage', 'DatabaseReplica1Lag', 'DatabaseRestoreJobsFailed',
-        'GroupServiceErrorRate', 'GroupServiceLatencyP99', 'GroupServiceUnhealthyTargets',
-        'NodeCpu', 'NodeMemory', 'PodRestarts',
-        'PostServiceErrorRate', 'PostServiceLatencyP99', 'PostServiceUnhealthyTargets',
-        'UserServiceErrorRate', 'UserServiceLatencyP99', 'UserServiceUnhealthyTargets',
+        'GroupServiceErrorRate', 'GroupServiceLatencyP99', 'GroupServiceRestarts', 'GroupServiceUnhealthyTargets',
+        'NodeCpu', 'NodeMemory',
+        'PostServiceErrorRate', 'PostServiceLatencyP99', 'PostServiceRestarts', 'PostServiceUnhealthyTargets',
+        'UserServiceErrorRate', 'UserServiceLatencyP99', 'UserServiceRestarts', 'UserServiceUnhealthyTargets',
       ]);
       // Every alarm of the templates is in the map: the platform's and each service's.
-      mergedTemplate(stack).resourceCountIs('AWS::CloudWatch::Alarm', 38);
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 38 - 4 * 3);
+      mergedTemplate(stack).resourceCountIs('AWS::CloudWatch::Alarm', 41);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 41 - 4 * 4);
       // A service's alarms reach the topic through their nested stack's parameter.
       const topic = /^(referencetoTest)?PlatformObservabilityAlarmTopic/;
       for (const alarm of Object.values(alarms)) {
@@ -81,7 +81,7 @@ describe('Observability', () => {
         expect(alarm.TreatMissingData).toBe('notBreaching');
         expect(alarm.AlarmDescription).toBeTruthy();
       }
-      expect(Object.keys(platform.observability.alarms)).toHaveLength(38);
+      expect(Object.keys(platform.observability.alarms)).toHaveLength(41);
     });
 
     test('holds the sub-second goal: p99 over 1 s pages, per service too', () => {
@@ -130,10 +130,34 @@ describe('Observability', () => {
       expect(alarms.CacheNode4Memory).toMatchObject({ MetricName: 'DatabaseMemoryUsagePercentage', Threshold: 80, Dimensions: node('-0002-002') });
       expect(alarms.CacheNode2EngineCpu).toMatchObject({ MetricName: 'EngineCPUUtilization', Threshold: 80, Dimensions: node('-0001-002') });
       expect(alarms.NodeCpu).toMatchObject({ Namespace: 'ContainerInsights', MetricName: 'node_cpu_utilization', Threshold: 80 });
-      // Restarts are published per pod: a Metrics Insights query sums the cluster's.
-      expect(alarms.PodRestarts.Threshold).toBe(5);
-      expect(alarms.PodRestarts.Metrics[0].Expression).toBe(
-        `SELECT SUM(pod_number_of_container_restarts) FROM SCHEMA(ContainerInsights, ClusterName, Namespace, PodName) WHERE ClusterName = '${platform.cluster.clusterName}'`);
+      // Restarts are a total since each pod started: the alarm is on its increase, per Deployment.
+      expect(alarms.UserServiceRestarts).toMatchObject({
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 3,
+        TreatMissingData: 'notBreaching',
+      });
+      expect(alarms.UserServiceRestarts.Metrics).toEqual([
+        { Id: 'expr_1', Expression: 'DIFF(restarts_user_service)', Label: 'user-service', ReturnData: true },
+        {
+          Id: 'restarts_user_service',
+          MetricStat: {
+            Metric: {
+              Namespace: 'ContainerInsights',
+              MetricName: 'pod_number_of_container_restarts',
+              Dimensions: [
+                { Name: 'ClusterName', Value: expect.anything() },
+                { Name: 'Namespace', Value: 'codelearn' },
+                { Name: 'PodName', Value: 'user-service' },
+              ],
+            },
+            Period: 300,
+            Stat: 'Maximum',
+          },
+          ReturnData: false,
+        },
+      ]);
       expect(JSON.stringify(alarms.BrokerMemory.Metrics)).toContain('RabbitMQMemLimit');
       // The fullest node's disk, not the nodes' sum.
       expect(alarms.BrokerDisk).toMatchObject({ Threshold: 5 * 1024 ** 3, ComparisonOperator: 'LessThanThreshold' });
@@ -174,12 +198,17 @@ describe('Observability', () => {
         'WAF allowed and blocked', 'ALB target response time', 'RDS Proxy connections', 'Cache engine CPU by node']) {
         expect(body).toContain(section);
       }
-      // One section compares the services: four graphs with a line per service.
-      for (const title of ['Requests by service', 'p99 response time by service', '5xx responses by service', 'Unhealthy pods by service']) {
+      // One section compares the services: five graphs with a line per service (restarts: per Deployment).
+      for (const title of ['Requests by service', 'p99 response time by service', '5xx responses by service', 'Unhealthy pods by service',
+        'Container restarts by Deployment (new in 5 minutes)']) {
         expect(body).toContain(title);
       }
       for (const service of ['api-gateway', 'user-service', 'post-service', 'group-service']) {
-        expect(body.split(`\\"label\\":\\"${service}\\"`)).toHaveLength(5);
+        expect(body.split(`\\"label\\":\\"${service}\\"`)).toHaveLength(6);
+      }
+      // Counts of the moment are drawn at their highest, not summed over the period.
+      for (const gauge of ['MessageReadyCount', 'MessageUnacknowledgedCount', 'ConnectionCount', 'ConsumerCount']) {
+        expect(body).toMatch(new RegExp(`\\\\"${gauge}\\\\".{0,200}?\\\\"stat\\\\":\\\\"Maximum\\\\"`));
       }
       expect(body).not.toContain('## Service api-gateway');
       // CloudFront's cache hit rate exists only with its paid additional metrics, which the platform does not turn on.
@@ -217,17 +246,36 @@ describe('Observability', () => {
       expect(Stack.of(observability.alarms[name])).toBe(watch);
     }
     // Three a service, and the edge's: ALB 5xx rate and p99, CloudFront 5xx (a us-east-1 stack).
-    Template.fromStack(watch).resourceCountIs('AWS::CloudWatch::Alarm', 3 * 2 + 3);
+    Template.fromStack(watch).resourceCountIs('AWS::CloudWatch::Alarm', 4 * 2 + 3);
     Template.fromStack(front).resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 2);
     Template.fromStack(apps).resourceCountIs('AWS::CloudWatch::Alarm', 0);
     Template.fromStack(apps).resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 0);
   });
 
+  test('a canary\'s Deployment has a restart alarm of its own, for as long as it runs', () => {
+    const stack = testStack({ env: TEST_ENV });
+    const services = CodeLearnPlatform.defaultServices().map(service => service.name === 'post-service' ? { ...service, canary: { weight: 20 } } : service);
+    const platform = new CodeLearnPlatform(stack, 'Platform', { services });
+    const alarms = alarmsOf(platform.observability);
+    const podName = (alarm: any) => alarm.Metrics[1].MetricStat.Metric.Dimensions.find((d: any) => d.Name === 'PodName').Value;
+    expect(podName(alarms.PostServiceRestarts)).toBe('post-service');
+    expect(podName(alarms.PostServiceCanaryRestarts)).toBe('post-service-canary');
+    expect(platform.services['post-service'].pods.deployments).toEqual(['post-service', 'post-service-canary']);
+    expect(Object.keys(alarms).filter(name => name.endsWith('CanaryRestarts'))).toEqual(['PostServiceCanaryRestarts']);
+  });
+
   test('with Kafka: partition and controller alarms', () => {
     const stack = testStack({ env: TEST_ENV });
     const platform = new CodeLearnPlatform(stack, 'Platform', { messaging: { broker: MessageBroker.kafka() } });
-    expect(Object.keys(platform.observability.alarms)).toEqual(expect.arrayContaining(['BrokerOfflinePartitions', 'BrokerController']));
+    expect(Object.keys(platform.observability.alarms)).toEqual(expect.arrayContaining(['BrokerOfflinePartitions', 'BrokerController', 'BrokerDisk']));
     expect(Object.keys(platform.observability.alarms)).not.toContain('BrokerMemory');
+    const alarms = alarmsOf(platform.observability);
+    // A gauge each broker publishes every minute: its highest, not the period's sum.
+    expect(alarms.BrokerController).toMatchObject({ MetricName: 'ActiveControllerCount', Statistic: 'Maximum', Threshold: 1 });
+    // The fullest broker's volume, whatever the number of brokers.
+    expect(alarms.BrokerDisk).toMatchObject({ Threshold: 85, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(alarms.BrokerDisk.Metrics[0].Expression).toBe('SELECT MAX(KafkaDataLogsDiskUsed) FROM SCHEMA("AWS/Kafka", "Broker ID", "Cluster Name") ' +
+      `WHERE "Cluster Name" = '${platform.messaging.kafkaCluster!.clusterName}'`);
   });
 
   test('a service that declares its latency objective gets it; CloudFront alarms only in us-east-1', () => {

@@ -228,6 +228,55 @@ export const cachesStayUpdatable: DeployRule = {
   },
 };
 
+/** The Regions where MSK has no storage auto scaling. */
+const NO_KAFKA_STORAGE_SCALING = ['ap-northeast-3', 'af-south-1', 'ap-southeast-5'];
+
+/**
+ * What Application Auto Scaling and MSK accept of broker storage scaling: the
+ * target is an MSK cluster's ARN, its minimum is the volume the cluster starts
+ * with and its maximum at most 16384 GiB; the one policy is target tracking on
+ * `KafkaBrokerStorageUtilization` from 10 to 80%, scale-in off (MSK never
+ * shrinks a volume); and no target is made in a Region without MSK storage
+ * scaling (a stack of no Region carries a condition instead).
+ */
+export const kafkaStorageScalingIsAccepted: DeployRule = {
+  id: 'kafka-storage-scaling-is-accepted',
+  constraint: 'A kafka:broker-storage:VolumeSize target names an MSK cluster, starts at its VolumeSize and ends at 16384 GiB or less; ' +
+    'its policy tracks KafkaBrokerStorageUtilization at 10 to 80% with scale-in disabled; none exists where MSK has no storage scaling.',
+  source: 'https://docs.aws.amazon.com/msk/latest/developerguide/msk-autoexpand.html; ' +
+    'https://docs.aws.amazon.com/msk/latest/developerguide/msk-autoexpand-details.html (10% to 80%, 16 TiB); ' +
+    'https://docs.aws.amazon.com/autoscaling/application/userguide/services-that-can-integrate-msk.html',
+  check(deployment: Deployment): string[] {
+    const violations: string[] = [];
+    for (const target of deployment.resources('AWS::ApplicationAutoScaling::ScalableTarget')) {
+      const p = target.properties;
+      if (p.ServiceNamespace !== 'kafka') continue;
+      const cluster = deployment.target(target.template, p.ResourceId);
+      if (p.ScalableDimension !== 'kafka:broker-storage:VolumeSize' || cluster?.type !== 'AWS::MSK::Cluster') {
+        violations.push(`${where(target)}: not the broker storage of an MSK cluster`);
+        continue;
+      }
+      const volume = cluster.properties.BrokerNodeGroupInfo?.StorageInfo?.EBSStorageInfo?.VolumeSize;
+      if (p.MinCapacity !== volume || !(p.MaxCapacity > volume && p.MaxCapacity <= 16384)) {
+        violations.push(`${where(target)}: capacity ${p.MinCapacity} to ${p.MaxCapacity} GiB for volumes of ${volume} GiB`);
+      }
+      const region = target.template.region;
+      if (region && NO_KAFKA_STORAGE_SCALING.includes(region)) violations.push(`${where(target)}: MSK has no storage scaling in ${region}`);
+      if (!region && !target.resource.Condition) violations.push(`${where(target)}: no condition keeps it out of the Regions without MSK storage scaling`);
+      const policies = deployment.resources('AWS::ApplicationAutoScaling::ScalingPolicy')
+        .filter(policy => policy.template === target.template &&
+          deployment.target(policy.template, policy.properties.ScalingTargetId)?.logicalId === target.logicalId);
+      const tracking = policies.map(policy => policy.properties.TargetTrackingScalingPolicyConfiguration);
+      if (policies.length !== 1 || !tracking.every(config =>
+        config?.PredefinedMetricSpecification?.PredefinedMetricType === 'KafkaBrokerStorageUtilization' &&
+        config.TargetValue >= 10 && config.TargetValue <= 80 && config.DisableScaleIn === true)) {
+        violations.push(`${where(target)}: needs one target tracking policy on KafkaBrokerStorageUtilization at 10 to 80%, scale-in disabled`);
+      }
+    }
+    return violations;
+  },
+};
+
 /**
  * What ElastiCache checks of users and user groups: a Redis-engine user group
  * holds a user named `default` (the platform's is disabled), an IAM user's ID

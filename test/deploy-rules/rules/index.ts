@@ -1,4 +1,4 @@
-import { cacheAuthenticatesOneWay, cachesStayUpdatable, cacheUsersCanSignIn, dataStoresUpgradeInPlace, restoredWritersInherit, restoreTestsCanRun, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore, replicasGrowWithTheWriter, replicasOfUnmanagedPasswords, replicationOfKmsObjectsNamesAKey } from './data';
+import { cacheAuthenticatesOneWay, cachesStayUpdatable, kafkaStorageScalingIsAccepted, cacheUsersCanSignIn, dataStoresUpgradeInPlace, restoredWritersInherit, restoreTestsCanRun, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore, replicasGrowWithTheWriter, replicasOfUnmanagedPasswords, replicationOfKmsObjectsNamesAKey } from './data';
 import { ipRulesSeeViewers, listenerRulesAreAccepted } from './edge';
 import { cacheConnectNamesCacheAndUser, databaseUsersExist, kafkaClientsFindTheBrokers, keyGrantsOnlyForAwsResources, keyPolicyPrincipalsExist, onePodIdentityAssociationPerServiceAccount, proxyLogsInAsItsClients } from './identity';
 import { bindingsGateReadiness, chartsWaitForTheirPods, configMapReferencesExist, nodeGroupsFollowTheControlPlane, weightedTargetsKeepTwoPods } from './kubernetes';
@@ -29,6 +29,7 @@ export const RULES: DeployRule[] = [
   lockedBucketsStayUsable,
   cacheAuthenticatesOneWay,
   cachesStayUpdatable,
+  kafkaStorageScalingIsAccepted,
   cacheUsersCanSignIn,
   cacheConnectNamesCacheAndUser,
   restoreTestsCanRun,
