@@ -3,7 +3,7 @@ import { awscdk, javascript, JsonFile, release } from 'projen';
 const cdkVersion = '2.276.0';
 const constructsVersion = '10.5.1';
 const cdkNagVersion = '3.0.2';
-const kubectlLayerVersion = '2.2.2';
+const kubectlLayerVersion = '2.0.1';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-codelearn-platform',
@@ -26,8 +26,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   // Peer dependencies: jsii modules the library uses at runtime, shared with the
   // user's app. cdk-nag runs the compliance packs (ComplianceChecks); the kubectl
-  // layer matches the cluster's Kubernetes version (1.35).
-  peerDeps: [`cdk-nag@^${cdkNagVersion}`, `@aws-cdk/lambda-layer-kubectl-v35@^${kubectlLayerVersion}`],
+  // layer matches the cluster's Kubernetes version (1.36).
+  peerDeps: [`cdk-nag@^${cdkNagVersion}`, `@aws-cdk/lambda-layer-kubectl-v36@^${kubectlLayerVersion}`],
   // kubernetes-models 4.5 validates Kubernetes objects against their schemas in
   // the tests (5.x needs Node 22).
   // fast-check 3 (CommonJS; 4 is ESM only) generates platform props for property tests.
@@ -115,7 +115,7 @@ project.testTask.prependSpawn(typecheck);
 // `npx projen test` leaves the tree as it found it; `npx projen eslint --fix` fixes.
 
 // projen takes every @aws-cdk/* package for a CDK v1 module and warns; the kubectl
-// layer (@aws-cdk/lambda-layer-kubectl-v35) is a CDK v2 package, aws-cdk-lib's own
+// layer (@aws-cdk/lambda-layer-kubectl-v36) is a CDK v2 package, aws-cdk-lib's own
 // peer. That one warning is dropped; a real CDK v1 dependency still warns.
 const warn = project.logger.warn.bind(project.logger);
 project.logger.warn = (...text: any[]) => {

@@ -43,7 +43,7 @@ export interface CodeLearnPlatformProps {
   /**
    * The EKS cluster, its node groups and node scaling.
    *
-   * @default - Kubernetes 1.35, private endpoint, t3.medium on-demand nodes (2 to 10) and a spot group, Cluster Autoscaler
+   * @default - Kubernetes 1.36, private endpoint, t3.medium on-demand nodes (2 to 10) and a spot group, Cluster Autoscaler
    */
   readonly cluster?: ClusterOptions;
 

@@ -80,12 +80,12 @@ export interface ClusterOptions {
   /**
    * The Kubernetes version. A different version needs the matching `kubectlLayer`.
    *
-   * @default eks.KubernetesVersion.V1_35
+   * @default eks.KubernetesVersion.V1_36
    */
   readonly kubernetesVersion?: eks.KubernetesVersion;
 
   /**
-   * The EKS AMI release the nodes run (`1.35.2-20261118`: the cluster's Kubernetes
+   * The EKS AMI release the nodes run (`1.36.2-20261118`: the cluster's Kubernetes
    * version, then the AMI's build date). Setting a newer release rolls the nodes
    * onto it, `maxUnavailable` a third at a time; the newest for a version is
    * `aws ssm get-parameter --name /aws/service/eks/optimized-ami/<version>/amazon-linux-2023/x86_64/standard/recommended/release_version`.
@@ -109,7 +109,7 @@ export interface ClusterOptions {
   /**
    * The Lambda layer with `kubectl` and `helm` that applies Kubernetes objects.
    *
-   * @default - the kubectl 1.35 layer of `@aws-cdk/lambda-layer-kubectl-v35`
+   * @default - the kubectl 1.36 layer of `@aws-cdk/lambda-layer-kubectl-v36`
    */
   readonly kubectlLayer?: lambda.ILayerVersion;
 

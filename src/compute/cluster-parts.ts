@@ -14,7 +14,7 @@ import { acknowledge, acknowledgeManagedPolicies, findingValue } from '../privat
 import { pascalCase } from '../private/names';
 import { podIdentityPrincipal, podIdentityRole } from '../private/pod-identity';
 import { requireWholeNumber } from '../private/validate';
-import { CLUSTER_AUTOSCALER_CHARTS, CLUSTER_AUTOSCALER_FOR_KUBERNETES, minorOf } from '../private/versions';
+import { CLUSTER_AUTOSCALER_CHARTS, CLUSTER_AUTOSCALER_FOR_KUBERNETES, imagesOf, minorOf } from '../private/versions';
 
 /*
  * What the cluster installs into itself: its add-ons, the AWS Load Balancer
@@ -297,25 +297,28 @@ export function validateSchedules(schedules: ScheduledNodeScaling[]): void {
 
 /**
  * The Cluster Autoscaler chart and image: the chart for the cluster's Kubernetes
- * version, and always the image of the autoscaler version that chart ships.
+ * version, and always an image whose API reads that chart's permissions grant:
+ * its own, or a newer one the table says its rules serve.
  */
 function clusterAutoscalerVersions(options: ClusterAutoscalerOptions, kubernetesMinor: string): { chartVersion: string; imageTag: string } {
-  const chartVersion = options.chartVersion ?? CLUSTER_AUTOSCALER_FOR_KUBERNETES[kubernetesMinor];
+  const chartVersion = options.chartVersion ?? CLUSTER_AUTOSCALER_FOR_KUBERNETES[kubernetesMinor]?.chart;
   if (!chartVersion) {
     throw new ConfigurationError(`The library knows no Cluster Autoscaler chart for Kubernetes ${kubernetesMinor}: set \`nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion, imageTag })\` ` +
       'to a chart of https://kubernetes.github.io/autoscaler and the autoscaler version it ships (its appVersion).');
   }
-  const shipped = CLUSTER_AUTOSCALER_CHARTS[chartVersion];
-  const imageTag = options.imageTag ?? shipped;
+  const chart = CLUSTER_AUTOSCALER_CHARTS[chartVersion];
+  const images = chart ? imagesOf(chart) : [];
+  // Unless told: the image of the cluster's minor version the chart serves, else the chart's own.
+  const imageTag = options.imageTag ?? images.find(image => minorOf(image) === kubernetesMinor) ?? chart?.appVersion;
   if (!imageTag) {
     throw new ConfigurationError(`\`clusterAutoscaler.chartVersion\` ('${chartVersion}') is not a chart the library knows: set \`imageTag\` to the autoscaler ` +
-      'version it ships (its appVersion, such as \'v1.35.0\'), so that image and permissions match.');
+      'version it ships (its appVersion, such as \'v1.36.1\'), so that image and permissions match.');
   }
   if (!minorOf(imageTag)) {
-    throw new ConfigurationError(`\`clusterAutoscaler.imageTag\` ('${imageTag}') is not an autoscaler version such as 'v1.35.0'.`);
+    throw new ConfigurationError(`\`clusterAutoscaler.imageTag\` ('${imageTag}') is not an autoscaler version such as 'v1.36.1'.`);
   }
-  if (shipped && minorOf(imageTag) !== minorOf(shipped)) {
-    throw new ConfigurationError(`\`clusterAutoscaler.imageTag\` ('${imageTag}') is not the autoscaler version chart ${chartVersion} ships (${shipped}): ` +
+  if (chart && !images.some(image => minorOf(image) === minorOf(imageTag))) {
+    throw new ConfigurationError(`\`clusterAutoscaler.imageTag\` ('${imageTag}') is not an autoscaler version chart ${chartVersion} runs (${images.join(' or ')}): ` +
       `the chart's permissions are written for its own version. Remove \`imageTag\`, or choose the chart that ships ${minorOf(imageTag)}.`);
   }
   return { chartVersion, imageTag };

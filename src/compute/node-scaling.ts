@@ -25,18 +25,19 @@ export interface ClusterAutoscalerOptions {
   /**
    * The version of the `cluster-autoscaler` Helm chart (https://kubernetes.github.io/autoscaler).
    * A chart carries the permissions of its own autoscaler version, so the platform
-   * runs the image of that version.
+   * runs the image of that version, or of a newer one whose reads the library
+   * checked those permissions grant (9.59.0 runs v1.35.0 and v1.36.1).
    *
-   * @default - the chart for the cluster's Kubernetes version: '9.59.0' (autoscaler v1.35.0) for 1.35
+   * @default - the chart for the cluster's Kubernetes version: '9.59.0' (autoscaler v1.36.1) for 1.36, '9.59.0' (v1.35.0) for 1.35
    */
   readonly chartVersion?: string;
 
   /**
-   * The Cluster Autoscaler image tag. It must be a patch of the version the chart
-   * ships (synthesis fails otherwise), and is needed only for a chart the library
+   * The Cluster Autoscaler image tag. It must be a patch of a version the chart
+   * runs (synthesis fails otherwise), and is needed only for a chart the library
    * does not know.
    *
-   * @default - the autoscaler version the chart ships
+   * @default - the version the chart runs for the cluster's Kubernetes version, else the one it ships
    */
   readonly imageTag?: string;
 

@@ -36,8 +36,8 @@ describe('Cluster', () => {
 
     test('says its support policy, and its node groups follow its Kubernetes version', () => {
       // Standard support only: at its end EKS upgrades the control plane, instead of billing extended support.
-      template.hasResourceProperties('AWS::EKS::Cluster', { Version: '1.35', UpgradePolicy: { SupportType: 'STANDARD' } });
-      template.resourcePropertiesCountIs('AWS::EKS::Nodegroup', { Version: '1.35', ReleaseVersion: Match.absent() }, 2);
+      template.hasResourceProperties('AWS::EKS::Cluster', { Version: '1.36', UpgradePolicy: { SupportType: 'STANDARD' } });
+      template.resourcePropertiesCountIs('AWS::EKS::Nodegroup', { Version: '1.36', ReleaseVersion: Match.absent() }, 2);
       const { template: pinned } = setup({
         kubernetesVersion: eks.KubernetesVersion.V1_34, nodeReleaseVersion: '1.34.2-20261118', supportType: ClusterSupportType.EXTENDED,
       });
@@ -51,11 +51,11 @@ describe('Cluster', () => {
       });
     });
 
-    test('creates a private Kubernetes 1.35 cluster with envelope-encrypted secrets, access entries and every log type', () => {
+    test('creates a private Kubernetes 1.36 cluster with envelope-encrypted secrets, access entries and every log type', () => {
       template.hasResource('AWS::EKS::Cluster', {
         Properties: Match.objectLike({
           Name: cluster.clusterName,
-          Version: '1.35',
+          Version: '1.36',
           AccessConfig: { AuthenticationMode: 'API' },
           EncryptionConfig: [{ Provider: { KeyArn: arnOf('ComputeKey') }, Resources: ['secrets'] }],
           ResourcesVpcConfig: Match.objectLike({
@@ -247,15 +247,16 @@ describe('Cluster', () => {
       });
     });
 
-    test('runs the autoscaler its chart ships, of the cluster\'s Kubernetes version, with requests', () => {
-      // Chart 9.59.0 ships autoscaler 1.35 and the RBAC rules 1.35 needs (resource.k8s.io).
+    test('runs the autoscaler of the cluster\'s Kubernetes version on a chart whose rules serve it, with requests', () => {
+      // Chart 9.59.0 ships autoscaler 1.35 with the RBAC rules 1.35 needs (resource.k8s.io);
+      // no chart ships 1.36 yet, and 1.36.1 reads nothing more (src/private/versions.ts).
       template.hasResourceProperties('Custom::AWSCDK-EKS-HelmChart', {
         Chart: 'cluster-autoscaler',
         Repository: 'https://kubernetes.github.io/autoscaler',
         Version: '9.59.0',
         Namespace: 'kube-system',
         Values: Match.serializedJson(Match.objectLike({
-          image: { tag: 'v1.35.0' },
+          image: { tag: 'v1.36.1' },
           autoDiscovery: { clusterName: cluster.clusterName },
           resources: { requests: { cpu: '100m', memory: '300Mi' }, limits: { memory: '600Mi' } },
         })),
@@ -485,11 +486,14 @@ describe('Cluster', () => {
       ['an endpoint CIDR that is none', { publicEndpointCidrs: ['999.0.0.0/8'] },
         '`publicEndpointCidrs` has \'999.0.0.0/8\': list IPv4 CIDR blocks narrower than 0.0.0.0/0, such as \'203.0.113.0/24\'.'],
       ['an autoscaler image its chart does not ship', { nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion: '9.52.1', imageTag: 'v1.35.0' }) },
-        '`clusterAutoscaler.imageTag` (\'v1.35.0\') is not the autoscaler version chart 9.52.1 ships (v1.34.1): the chart\'s permissions are ' +
+        '`clusterAutoscaler.imageTag` (\'v1.35.0\') is not an autoscaler version chart 9.52.1 runs (v1.34.1): the chart\'s permissions are ' +
         'written for its own version. Remove `imageTag`, or choose the chart that ships 1.35.'],
+      ['an autoscaler 1.36 on a chart whose rules do not serve it', { nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion: '9.58.0', imageTag: 'v1.36.1' }) },
+        '`clusterAutoscaler.imageTag` (\'v1.36.1\') is not an autoscaler version chart 9.58.0 runs (v1.35.0): the chart\'s permissions are ' +
+        'written for its own version. Remove `imageTag`, or choose the chart that ships 1.36.'],
       ['an unknown chart without its image', { nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion: '9.99.0' }) },
         '`clusterAutoscaler.chartVersion` (\'9.99.0\') is not a chart the library knows: set `imageTag` to the autoscaler version it ships ' +
-        '(its appVersion, such as \'v1.35.0\'), so that image and permissions match.'],
+        '(its appVersion, such as \'v1.36.1\'), so that image and permissions match.'],
       ['an add-on the cluster does not install', { addonVersions: { 'aws-efs-csi-driver': 'v2.1.0-eksbuild.1' } },
         '`addonVersions` names \'aws-efs-csi-driver\', which is not an add-on of the cluster: use \'vpc-cni\', \'kube-proxy\', ' +
         '\'eks-pod-identity-agent\', \'coredns\', \'metrics-server\', \'aws-ebs-csi-driver\'.'],
@@ -497,13 +501,13 @@ describe('Cluster', () => {
         '`addonVersions.vpc-cni` (\'1.20\') is not an EKS add-on version such as \'v1.20.4-eksbuild.2\': ' +
         'list them with `aws eks describe-addon-versions --addon-name <add-on> --kubernetes-version <version>`.'],
       ['an autoscaler image that is no version', { nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion: '9.99.0', imageTag: 'latest' }) },
-        '`clusterAutoscaler.imageTag` (\'latest\') is not an autoscaler version such as \'v1.35.0\'.'],
+        '`clusterAutoscaler.imageTag` (\'latest\') is not an autoscaler version such as \'v1.36.1\'.'],
       ['a node release of another Kubernetes version', { nodeReleaseVersion: '1.34.2-20261118' },
-        '`nodeReleaseVersion` (\'1.34.2-20261118\') must be an EKS AMI release of Kubernetes 1.35, such as \'1.35.0-20261118\': find the newest with ' +
-        '`aws ssm get-parameter --name /aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/standard/recommended/release_version`.'],
+        '`nodeReleaseVersion` (\'1.34.2-20261118\') must be an EKS AMI release of Kubernetes 1.36, such as \'1.36.0-20261118\': find the newest with ' +
+        '`aws ssm get-parameter --name /aws/service/eks/optimized-ami/1.36/amazon-linux-2023/x86_64/standard/recommended/release_version`.'],
       ['a node release that is no release', { nodeReleaseVersion: 'latest' },
-        '`nodeReleaseVersion` (\'latest\') must be an EKS AMI release of Kubernetes 1.35, such as \'1.35.0-20261118\': find the newest with ' +
-        '`aws ssm get-parameter --name /aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/standard/recommended/release_version`.'],
+        '`nodeReleaseVersion` (\'latest\') must be an EKS AMI release of Kubernetes 1.36, such as \'1.36.0-20261118\': find the newest with ' +
+        '`aws ssm get-parameter --name /aws/service/eks/optimized-ami/1.36/amazon-linux-2023/x86_64/standard/recommended/release_version`.'],
       ['a Kubernetes version without a known chart', { kubernetesVersion: eks.KubernetesVersion.V1_33, supportType: ClusterSupportType.EXTENDED },
         'The library knows no Cluster Autoscaler chart for Kubernetes 1.33: set `nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion, imageTag })` ' +
         'to a chart of https://kubernetes.github.io/autoscaler and the autoscaler version it ships (its appVersion).'],
@@ -528,13 +532,16 @@ describe('Cluster', () => {
       });
       Annotations.fromStack(stack).hasWarning('/Test/Compute', Match.stringLikeRegexp(
         '^The Cluster Autoscaler v1.35.0 does not match the cluster\'s Kubernetes 1.34'));
-      // kubectl 1.35 works with 1.34: one minor version of skew.
-      Annotations.fromStack(stack).hasNoWarning('/Test/Compute', Match.stringLikeRegexp('^The cluster runs Kubernetes'));
-      const { stack: older } = setup({
-        kubernetesVersion: eks.KubernetesVersion.V1_33, supportType: ClusterSupportType.EXTENDED, nodeScaling: NodeScaling.cpuTargetTracking(),
-      });
-      Annotations.fromStack(older).hasWarning('/Test/Compute', Match.stringLikeRegexp(
-        '^The cluster runs Kubernetes 1.33 with the kubectl 1.35 layer: kubectl supports one minor version of skew'));
+      // kubectl 1.36 works with 1.35: one minor version of skew.
+      const { stack: previous } = setup({ kubernetesVersion: eks.KubernetesVersion.V1_35 });
+      Annotations.fromStack(previous).hasNoWarning('/Test/Compute', Match.stringLikeRegexp('^The cluster runs Kubernetes'));
+      Annotations.fromStack(previous).hasNoWarning('/Test/Compute', Match.stringLikeRegexp('^The Cluster Autoscaler'));
+      Annotations.fromStack(stack).hasWarning('/Test/Compute', Match.stringLikeRegexp(
+        '^The cluster runs Kubernetes 1.34 with the kubectl 1.36 layer: kubectl supports one minor version of skew'));
+      // A chart whose rules serve only 1.35 runs 1.35 on a 1.36 cluster, and says so.
+      const { stack: olderChart } = setup({ nodeScaling: NodeScaling.clusterAutoscaler({ chartVersion: '9.58.0' }) });
+      Annotations.fromStack(olderChart).hasWarning('/Test/Compute', Match.stringLikeRegexp(
+        '^The Cluster Autoscaler v1.35.0 does not match the cluster\'s Kubernetes 1.36'));
     });
 
     test('a CPU target outside 10-90', () => {

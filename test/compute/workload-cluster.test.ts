@@ -1,4 +1,4 @@
-import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
+import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
 import { CfnWaitConditionHandle } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -12,10 +12,10 @@ function setup(options: { agent?: boolean; controller?: boolean } = {}) {
   const stack = testStack({ env: TEST_ENV });
   const vpc = new ec2.Vpc(stack, 'Vpc', { availabilityZones: ['us-east-1a', 'us-east-1b'] });
   const eksCluster = new eks.Cluster(stack, 'Mine', {
-    version: eks.KubernetesVersion.V1_35,
+    version: eks.KubernetesVersion.V1_36,
     vpc,
     defaultCapacityType: eks.DefaultCapacityType.NODEGROUP,
-    kubectlProviderOptions: { kubectlLayer: new KubectlV35Layer(stack, 'Kubectl') },
+    kubectlProviderOptions: { kubectlLayer: new KubectlV36Layer(stack, 'Kubectl') },
   });
   const agent = options.agent ? new eks.Addon(stack, 'Agent', { cluster: eksCluster, addonName: 'eks-pod-identity-agent' }) : undefined;
   // Stands in for the controller's Helm release.

@@ -68,7 +68,9 @@ const SEQUENCES: Array<[string, () => Deployment[]]> = [
   ]],
   ['Kubernetes upgraded', () => [
     // 1.34 left standard support on 2026-12-02: a cluster still on it is in extended support.
+    // It reaches the default (1.36) one minor version at a time, through 1.35.
     platform('Kubernetes 1.34', { cluster: { kubernetesVersion: eks.KubernetesVersion.V1_34, supportType: ClusterSupportType.EXTENDED } }),
+    platform('Kubernetes 1.35', { cluster: { kubernetesVersion: eks.KubernetesVersion.V1_35 } }),
     platform('default'),
   ]],
 ];

@@ -1,4 +1,4 @@
-import { CLUSTER_AUTOSCALER_CHARTS, minorOf } from '../../../src/private/versions';
+import { CLUSTER_AUTOSCALER_CHARTS, imagesOf, minorOf } from '../../../src/private/versions';
 import { DeployedObject, DeployedResource, Deployment, flatten, statements } from '../deployment';
 import { DeployRule, list, where } from '../rule';
 
@@ -9,20 +9,23 @@ function objectsOf(deployment: Deployment, kind: string): DeployedObject[] {
 /**
  * A Cluster Autoscaler chart carries the RBAC rules of its own autoscaler
  * version: a newer image that watches objects the rules do not let it read waits
- * forever (1.35 and `resource.k8s.io`) while its health check answers 200. And
- * the autoscaler supports the Kubernetes minor version of its own number.
+ * forever (1.35 and `resource.k8s.io`) while its health check answers 200, unless
+ * the versions table shows the rules serve it. And the autoscaler supports the
+ * Kubernetes minor version of its own number.
  */
 export const autoscalerChartImageAndClusterInStep: DeployRule = {
   id: 'autoscaler-chart-image-and-cluster-in-step',
-  constraint: 'The Cluster Autoscaler runs the version its chart ships, and that version\'s minor is the cluster\'s Kubernetes minor.',
-  source: 'https://github.com/kubernetes/autoscaler/tree/master/cluster-autoscaler#releases; charts/cluster-autoscaler/Chart.yaml (appVersion) of each chart version',
+  constraint: 'The Cluster Autoscaler runs a version its chart\'s RBAC rules serve, and that version\'s minor is the cluster\'s Kubernetes minor.',
+  source: 'https://github.com/kubernetes/autoscaler/tree/master/cluster-autoscaler#releases; charts/cluster-autoscaler/Chart.yaml (appVersion) and templates/clusterrole.yaml of each chart version; ' +
+    'cloudprovider/aws/examples/cluster-autoscaler-autodiscover.yaml (the rules each autoscaler release needs)',
   check(deployment: Deployment): string[] {
     const violations: string[] = [];
     for (const { resource, values } of deployment.helmCharts().filter(chart => chart.resource.properties.Chart === 'cluster-autoscaler')) {
-      const shipped = CLUSTER_AUTOSCALER_CHARTS[resource.properties.Version];
+      const chart = CLUSTER_AUTOSCALER_CHARTS[resource.properties.Version];
       const image = values.image?.tag;
-      if (!shipped || minorOf(image ?? '') !== minorOf(shipped)) {
-        violations.push(`${where(resource)}: chart ${resource.properties.Version} ships ${shipped ?? 'an unknown version'}, the image is ${image ?? 'the chart\'s default'}`);
+      const served = chart ? imagesOf(chart) : [];
+      if (!served.some(version => minorOf(version) === minorOf(image ?? ''))) {
+        violations.push(`${where(resource)}: chart ${resource.properties.Version} runs ${served.join(' or ') || 'an unknown version'}, the image is ${image ?? 'the chart\'s default'}`);
       }
       const cluster = deployment.referenced(resource.template, resource.properties.ClusterName, 'AWS::EKS::Cluster')
         ?? deployment.resources('AWS::EKS::Cluster')[0];
