@@ -178,6 +178,9 @@ const ID_LENGTH = 40;
 /** The users one user group holds, its default user included. */
 const MAX_GROUP_USERS = 100;
 
+/** A shard's members at most: its primary and five replicas. */
+const MAX_MEMBERS_PER_SHARD = 6;
+
 /**
  * ElastiCache for Redis (or Valkey) in cluster mode: several shards with a replica
  * each, Multi-AZ with automatic failover, encrypted in transit (required) and at
@@ -379,8 +382,9 @@ export class Cache extends Construct implements ec2.IConnectable {
   /**
    * The IDs of the cache's nodes, as ElastiCache names the member clusters of a
    * cluster-mode replication group: `<group>-<shard>-<member>`, such as
-   * `mygroup-0001-001` (the shard's first node) and `mygroup-0001-002`. Nodes
-   * that ElastiCache adds later (a replica added online) take new numbers.
+   * `mygroup-0001-001` (the shard's first node) and `mygroup-0001-002`, as they
+   * are when the cache is created. ElastiCache numbers the members it adds or
+   * removes later itself: alarms use `metricShard`, which reads every number.
    */
   public get nodeIds(): string[] {
     const ids: string[] = [];
@@ -405,6 +409,29 @@ export class Cache extends Construct implements ec2.IConnectable {
       statistic: 'Average',
       period: Duration.minutes(5),
       ...props,
+    });
+  }
+
+  /**
+   * The highest value of a node metric among the members of one shard (`shard`
+   * from 1 to `shards`), for alarms that follow the shard's members: ElastiCache
+   * numbers the members it adds or removes itself, so this reads all six a shard
+   * can hold (`-001`, its first primary, to `-006`; a shard has at most five
+   * replicas), and a member that does not exist adds no data. `statistic` is that
+   * of each member's metric.
+   */
+  public metricShard(metricName: string, shard: number, props: cloudwatch.MetricOptions = {}): cloudwatch.MathExpression {
+    requireWholeNumber('shard', shard, 1, this.shards);
+    const group = `${this.replicationGroupId}-${String(shard).padStart(4, '0')}`;
+    const members: { [id: string]: cloudwatch.IMetric } = {};
+    for (let member = 1; member <= MAX_MEMBERS_PER_SHARD; member++) {
+      members[`m${member}`] = this.metricNode(metricName, `${group}-${String(member).padStart(3, '0')}`, props);
+    }
+    return new cloudwatch.MathExpression({
+      expression: `MAX([${Object.keys(members).join(', ')}])`,
+      usingMetrics: members,
+      label: props.label ?? `${metricName}, highest member of shard ${group.slice(-4)}`,
+      period: props.period ?? Duration.minutes(5),
     });
   }
 

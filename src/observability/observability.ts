@@ -462,16 +462,17 @@ export class Observability extends Construct {
   }
 
   private watchCache(cache: Cache): void {
-    // ElastiCache publishes per node: an alarm for each node of every shard.
-    cache.nodeIds.forEach((nodeId, index) => {
-      const node = `CacheNode${index + 1}`;
-      const which = `Cache node ${nodeId.replace(/^.*-(\d{4})-(\d{3})$/, 'shard $1, member $2')}`;
-      this.watch(`${node}EngineCpu`, cache.metricNode('EngineCPUUtilization', nodeId), 80, `${which}: engine CPU above 80% for 15 minutes.`);
-      this.watch(`${node}Memory`, cache.metricNode('DatabaseMemoryUsagePercentage', nodeId), 80,
-        `${which}: more than 80% of its memory used for 15 minutes.`);
-      this.watch(`${node}Evictions`, cache.metricNode('Evictions', nodeId, { statistic: 'Sum' }), 0,
-        `${which}: evicts keys, so the cache is too small for its data.`);
-    });
+    // ElastiCache publishes per node, and numbers the members a shard gains or
+    // loses itself: an alarm of each kind per shard, on its highest member.
+    for (let shard = 1; shard <= cache.shards; shard++) {
+      const id = `CacheShard${shard}`;
+      const which = `Cache shard ${String(shard).padStart(4, '0')}`;
+      this.watch(`${id}EngineCpu`, cache.metricShard('EngineCPUUtilization', shard), 80, `${which}: a member's engine CPU above 80% for 15 minutes.`);
+      this.watch(`${id}Memory`, cache.metricShard('DatabaseMemoryUsagePercentage', shard), 80,
+        `${which}: a member uses more than 80% of its memory for 15 minutes.`);
+      this.watch(`${id}Evictions`, cache.metricShard('Evictions', shard, { statistic: 'Sum' }), 0,
+        `${which}: a member evicts keys, so the cache is too small for its data.`);
+    }
     const each = (metricName: string, statistic: string = 'Average') =>
       cache.nodeIds.map(nodeId => cache.metricNode(metricName, nodeId, { statistic, label: nodeId }));
     this.section('Cache', [

@@ -1,5 +1,6 @@
 import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -205,6 +206,21 @@ describe('Cache', () => {
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     Annotations.fromStack(stack).hasNoWarning('/Test/Cache', Match.anyValue());
+  });
+
+  test('a shard\'s metric reads every member number a shard can hold, whatever its replicas, so its alarms follow them', () => {
+    const stack = testStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc');
+    const one = new Cache(stack, 'One', { vpc, shards: 2, replicasPerShard: 1 });
+    const expression = one.metricShard('EngineCPUUtilization', 2);
+    expect(expression.expression).toBe('MAX([m1, m2, m3, m4, m5, m6])');
+    expect(Object.values(expression.usingMetrics).map(metric => (metric as cloudwatch.Metric).dimensions)).toEqual(
+      [1, 2, 3, 4, 5, 6].map(member => ({ CacheClusterId: `${one.replicationGroupId}-0002-00${member}`, CacheNodeId: '0001' })));
+    expect(expression.period.toMinutes()).toBe(5);
+    // Five replicas, the most a shard holds: the same six members, so a replica change leaves the alarms as they are.
+    const five = new Cache(stack, 'Five', { vpc, shards: 2, replicasPerShard: 5 });
+    expect(Object.keys(five.metricShard('EngineCPUUtilization', 2).usingMetrics)).toHaveLength(6);
+    expect(() => one.metricShard('EngineCPUUtilization', 3)).toThrow('`shard` (3) must be a whole number from 1 to 2.');
   });
 
   describe('a fixed replication group ID, so that CloudFormation refuses to replace the cache', () => {

@@ -16,7 +16,7 @@ import { cacheAuthenticatesOneWay, cachesStayUpdatable, kafkaStorageScalingIsAcc
 import { listenerRulesAreAccepted } from './rules/edge';
 import { cacheConnectNamesCacheAndUser, keyGrantsOnlyForAwsResources } from './rules/identity';
 import { nodeGroupsFollowTheControlPlane } from './rules/kubernetes';
-import { sparseCountsAreFilled } from './rules/observability';
+import { alarmsFitPutMetricAlarm, sparseCountsAreFilled } from './rules/observability';
 import { testApp } from '../support/app';
 
 /**
@@ -116,6 +116,26 @@ describe('a rule finds what it describes', () => {
       'Big/Target: needs one target tracking policy on KafkaBrokerStorageUtilization at 10 to 80%, scale-in disabled',
       'Osaka/Target: MSK has no storage scaling in ap-northeast-3',
       'Anywhere/Target: no condition keeps it out of the Regions without MSK storage scaling',
+    ]);
+  });
+
+  test('alarms-fit-put-metric-alarm: eleven metrics, two results, two periods', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Alarms');
+    const metric = (index: number, period = 300) => ({
+      id: `m${index}`,
+      returnData: false,
+      metricStat: { metric: { namespace: 'AWS/ElastiCache', metricName: 'Evictions', dimensions: [{ name: 'CacheClusterId', value: `c-${index}` }] }, period, stat: 'Sum' },
+    });
+    const alarm = (id: string, metrics: any[]) => new cloudwatch.CfnAlarm(stack, id, { comparisonOperator: 'GreaterThanThreshold', evaluationPeriods: 1, threshold: 0, metrics });
+    const ids = (count: number) => Array.from({ length: count }, (_, index) => `m${index + 1}`).join(', ');
+    alarm('Six', [{ id: 'e', expression: `MAX([${ids(6)}])` }, ...[1, 2, 3, 4, 5, 6].map(index => metric(index))]);
+    alarm('Eleven', [{ id: 'e', expression: `MAX([${ids(11)}])` }, ...Array.from({ length: 11 }, (_, index) => metric(index + 1))]);
+    alarm('TwoResults', [{ id: 'e', expression: 'MAX([m1, m2])' }, { ...metric(1), returnData: true }, metric(2, 60)]);
+    expect(alarmsFitPutMetricAlarm.check(Deployment.of('alarms', app))).toEqual([
+      'Alarms/Eleven: 11 metrics, an alarm reads 10',
+      'Alarms/TwoResults: 2 queries return data, an alarm needs exactly one',
+      'Alarms/TwoResults: its metrics have 2 periods, an alarm\'s share one',
     ]);
   });
 

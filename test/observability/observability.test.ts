@@ -61,8 +61,8 @@ describe('Observability', () => {
         'Alb5xxRate', 'AlbLatencyP99',
         'ApiGatewayErrorRate', 'ApiGatewayLatencyP99', 'ApiGatewayRestarts', 'ApiGatewayUnhealthyTargets',
         'BrokerDisk', 'BrokerMemory',
-        // One alarm of each kind per cache node: ElastiCache publishes per node (2 shards x 2 nodes).
-        ...[1, 2, 3, 4].flatMap(node => [`CacheNode${node}EngineCpu`, `CacheNode${node}Evictions`, `CacheNode${node}Memory`]),
+        // One alarm of each kind per cache shard, on its highest member (2 shards).
+        ...[1, 2].flatMap(shard => [`CacheShard${shard}EngineCpu`, `CacheShard${shard}Evictions`, `CacheShard${shard}Memory`]),
         'CloudFront5xxRate',
         'DatabaseBackupJobsFailed', 'DatabaseConnections', 'DatabaseCpu', 'DatabaseFreeStorage', 'DatabaseReplica1Lag', 'DatabaseRestoreJobsFailed',
         'GroupServiceErrorRate', 'GroupServiceLatencyP99', 'GroupServiceRestarts', 'GroupServiceUnhealthyTargets',
@@ -71,8 +71,8 @@ describe('Observability', () => {
         'UserServiceErrorRate', 'UserServiceLatencyP99', 'UserServiceRestarts', 'UserServiceUnhealthyTargets',
       ]);
       // Every alarm of the templates is in the map: the platform's and each service's.
-      mergedTemplate(stack).resourceCountIs('AWS::CloudWatch::Alarm', 41);
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 41 - 4 * 4);
+      mergedTemplate(stack).resourceCountIs('AWS::CloudWatch::Alarm', 35);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 35 - 4 * 4);
       // A service's alarms reach the topic through their nested stack's parameter.
       const topic = /^(referencetoTest)?PlatformObservabilityAlarmTopic/;
       for (const alarm of Object.values(alarms)) {
@@ -81,7 +81,7 @@ describe('Observability', () => {
         expect(alarm.TreatMissingData).toBe('notBreaching');
         expect(alarm.AlarmDescription).toBeTruthy();
       }
-      expect(Object.keys(platform.observability.alarms)).toHaveLength(41);
+      expect(Object.keys(platform.observability.alarms)).toHaveLength(35);
     });
 
     test('holds the sub-second goal: p99 over 1 s pages, per service too', () => {
@@ -121,14 +121,36 @@ describe('Observability', () => {
           EvaluationPeriods: 1,
         });
       }
-      // Per node: ElastiCache publishes engine and host metrics by CacheClusterId and CacheNodeId.
-      const node = (member: string) => [
-        { Name: 'CacheClusterId', Value: `${platform.cache.replicationGroupId}${member}` },
-        { Name: 'CacheNodeId', Value: '0001' },
+      // ElastiCache publishes engine and host metrics by CacheClusterId and CacheNodeId, and
+      // numbers a shard's members itself: each shard's alarm takes the highest of all six
+      // members a shard can hold, whichever exist.
+      const shard = (metricName: string, group: string, statistic = 'Average') => [
+        { Id: 'expr_1', Expression: 'MAX([m1, m2, m3, m4, m5, m6])', ReturnData: true, Label: `${metricName}, highest member of shard ${group}` },
+        ...[1, 2, 3, 4, 5, 6].map(member => ({
+          Id: `m${member}`,
+          ReturnData: false,
+          MetricStat: {
+            Metric: {
+              Namespace: 'AWS/ElastiCache',
+              MetricName: metricName,
+              Dimensions: [
+                { Name: 'CacheClusterId', Value: `${platform.cache.replicationGroupId}-${group}-00${member}` },
+                { Name: 'CacheNodeId', Value: '0001' },
+              ],
+            },
+            Period: 300,
+            Stat: statistic,
+          },
+        })),
       ];
-      expect(alarms.CacheNode1Evictions).toMatchObject({ MetricName: 'Evictions', Statistic: 'Sum', Threshold: 0, Dimensions: node('-0001-001') });
-      expect(alarms.CacheNode4Memory).toMatchObject({ MetricName: 'DatabaseMemoryUsagePercentage', Threshold: 80, Dimensions: node('-0002-002') });
-      expect(alarms.CacheNode2EngineCpu).toMatchObject({ MetricName: 'EngineCPUUtilization', Threshold: 80, Dimensions: node('-0001-002') });
+      for (const [name, metricName, group, threshold, statistic] of [
+        ['CacheShard1Evictions', 'Evictions', '0001', 0, 'Sum'],
+        ['CacheShard2Memory', 'DatabaseMemoryUsagePercentage', '0002', 80, 'Average'],
+        ['CacheShard1EngineCpu', 'EngineCPUUtilization', '0001', 80, 'Average'],
+      ] as const) {
+        expect(alarms[name]).toMatchObject({ Threshold: threshold, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 3 });
+        expect(alarms[name].Metrics).toEqual(shard(metricName, group, statistic));
+      }
       expect(alarms.NodeCpu).toMatchObject({ Namespace: 'ContainerInsights', MetricName: 'node_cpu_utilization', Threshold: 80 });
       // Restarts are a total since each pod started: the alarm is on its increase, per Deployment.
       expect(alarms.UserServiceRestarts).toMatchObject({

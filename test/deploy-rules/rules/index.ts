@@ -3,7 +3,7 @@ import { ipRulesSeeViewers, listenerRulesAreAccepted } from './edge';
 import { cacheConnectNamesCacheAndUser, databaseUsersExist, kafkaClientsFindTheBrokers, keyGrantsOnlyForAwsResources, keyPolicyPrincipalsExist, onePodIdentityAssociationPerServiceAccount, proxyLogsInAsItsClients } from './identity';
 import { bindingsGateReadiness, chartsWaitForTheirPods, configMapReferencesExist, nodeGroupsFollowTheControlPlane, weightedTargetsKeepTwoPods } from './kubernetes';
 import { dataStoresRestrictEgress, eksSubnetsInSupportedZones, vpcOriginAdmitsCloudFront } from './network';
-import { alarmTopicsAcceptCloudWatch, metricMathIsValid, metricsArePublished, sparseCountsAreFilled } from './observability';
+import { alarmsFitPutMetricAlarm, alarmTopicsAcceptCloudWatch, metricMathIsValid, metricsArePublished, sparseCountsAreFilled } from './observability';
 import { nestedStackParametersAreStrings, rolledBackCreateCanBeRetried } from './stacks';
 import {
   addonsDoNotInjectIntoRestrictedPods, autoscalerChartImageAndClusterInStep, emptyDirsDoNotBlockScaleDown, livenessApartFromReadiness,
@@ -43,6 +43,7 @@ export const RULES: DeployRule[] = [
   alarmTopicsAcceptCloudWatch,
   metricsArePublished,
   metricMathIsValid,
+  alarmsFitPutMetricAlarm,
   sparseCountsAreFilled,
   chartsWaitForTheirPods,
   bindingsGateReadiness,

@@ -170,3 +170,40 @@ export const sparseCountsAreFilled: DeployRule = {
     return violations;
   },
 };
+
+/** Metrics Insights alarms an account may have in a Region, by default. */
+const METRICS_INSIGHTS_ALARMS = 200;
+
+/**
+ * PutMetricAlarm takes at most 20 queries in `Metrics`, at most 10 of them
+ * metrics (`MetricStat`), exactly one of them returning data, every metric of one
+ * period; and an account has 200 Metrics Insights alarms in a Region unless it
+ * asks for more. A math alarm over a shard's members, or a Metrics Insights query
+ * per broker, fails the deploy past these.
+ */
+export const alarmsFitPutMetricAlarm: DeployRule = {
+  id: 'alarms-fit-put-metric-alarm',
+  constraint: 'An alarm has at most 20 queries, at most 10 metrics, one result and one period; a deployment at most 200 Metrics Insights alarms.',
+  source: 'https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html (Metrics); ' +
+    'https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-limits.html',
+  check(deployment: Deployment): string[] {
+    const violations: string[] = [];
+    let insights = 0;
+    for (const alarm of deployment.resources('AWS::CloudWatch::Alarm')) {
+      const queries: any[] = list(alarm.properties.Metrics);
+      if (queries.length === 0) continue;
+      const metrics = queries.filter(query => query.MetricStat);
+      const periods = new Set(metrics.map(query => JSON.stringify(query.MetricStat.Period)));
+      const results = queries.filter(query => query.ReturnData !== false);
+      if (queries.length > 20) violations.push(`${where(alarm)}: ${queries.length} queries, PutMetricAlarm takes 20`);
+      if (metrics.length > 10) violations.push(`${where(alarm)}: ${metrics.length} metrics, an alarm reads 10`);
+      if (results.length !== 1) violations.push(`${where(alarm)}: ${results.length} queries return data, an alarm needs exactly one`);
+      if (periods.size > 1) violations.push(`${where(alarm)}: its metrics have ${periods.size} periods, an alarm's share one`);
+      if (queries.some(query => typeof query.Expression === 'string' && /^\s*SELECT\b/i.test(query.Expression))) insights++;
+    }
+    if (insights > METRICS_INSIGHTS_ALARMS) {
+      violations.push(`${deployment.name}: ${insights} Metrics Insights alarms, ${METRICS_INSIGHTS_ALARMS} an account has in a Region by default`);
+    }
+    return violations;
+  },
+};
