@@ -486,9 +486,20 @@ export class Observability extends Construct {
     const period = Duration.minutes(5);
     if (messaging.engine === MessageBrokerEngine.RABBITMQ && messaging.rabbitMqBroker) {
       const metric = (metricName: string, statistic: string = 'Average') => messaging.metric(metricName, { statistic, period });
-      const memory = rate('used', 'limit', { used: metric('RabbitMQMemUsed', 'Maximum'), limit: metric('RabbitMQMemLimit', 'Maximum') },
-        'memory used (% of limit)', period);
-      this.watch('BrokerMemory', memory, 80, 'The broker uses more than 80% of its memory limit: publishers will soon be blocked.');
+      // Amazon MQ sums RabbitMQMemUsed and RabbitMQMemLimit over a cluster's three
+      // nodes, and RabbitMQ blocks every publisher once any one node passes its
+      // limit: the fullest node's memory (a Metrics Insights query of the per-node
+      // metric, whose node names are known only at run time) against one node's
+      // limit, the sum's third (the nodes are of one instance type).
+      const nodes = messaging.rabbitMqBroker.deploymentMode === 'CLUSTER_MULTI_AZ' ? 3 : 1;
+      const fullest = new cloudwatch.MathExpression({
+        expression: `SELECT MAX(RabbitMQMemUsed) FROM SCHEMA("AWS/AmazonMQ", Broker, Node) WHERE Broker = '${messaging.rabbitMqBroker.brokerName}'`,
+        label: 'memory used by the fullest node',
+        period,
+      });
+      const memory = rate('fullest', nodes === 1 ? 'limit' : `(limit / ${nodes})`, { fullest, limit: metric('RabbitMQMemLimit', 'Maximum') },
+        'memory used by the fullest node (% of its limit)', period);
+      this.watch('BrokerMemory', memory, 80, 'A broker node uses more than 80% of its memory limit: publishers will soon be blocked.');
       // Amazon MQ publishes disk per node too, and node names are known only at run
       // time: the query takes the lowest free disk of the broker's nodes.
       const diskFree = new cloudwatch.MathExpression({

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
-import { Cluster, CodeLearnPlatform, Database, Edge, MessageBroker, Microservice, Network, Observability, ObservabilityOptions, Storage } from '../../src';
+import { Cluster, CodeLearnPlatform, Database, Edge, MessageBroker, Microservice, Network, Observability, ObservabilityOptions, PlatformProfile, Storage } from '../../src';
 import { mergedTemplate, TEST_ENV, testApp, testStack } from '../support/app';
 
 /**
@@ -180,7 +180,27 @@ describe('Observability', () => {
           ReturnData: false,
         },
       ]);
-      expect(JSON.stringify(alarms.BrokerMemory.Metrics)).toContain('RabbitMQMemLimit');
+      // The fullest node against one node's limit: Amazon MQ sums both over a cluster's three nodes.
+      expect(alarms.BrokerMemory.Metrics).toEqual([
+        { Id: 'expr_1', Expression: 'IF((limit / 3) > 0, 100 * fullest / (limit / 3), 0)', Label: 'memory used by the fullest node (% of its limit)', ReturnData: true },
+        {
+          Id: 'fullest',
+          Expression: Stack.of(platform).resolve(
+            `SELECT MAX(RabbitMQMemUsed) FROM SCHEMA("AWS/AmazonMQ", Broker, Node) WHERE Broker = '${platform.messaging.rabbitMqBroker!.brokerName}'`),
+          Label: 'memory used by the fullest node',
+          Period: 300,
+          ReturnData: false,
+        },
+        {
+          Id: 'limit',
+          MetricStat: {
+            Metric: { Namespace: 'AWS/AmazonMQ', MetricName: 'RabbitMQMemLimit', Dimensions: [{ Name: 'Broker', Value: expect.anything() }] },
+            Period: 300,
+            Stat: 'Maximum',
+          },
+          ReturnData: false,
+        },
+      ]);
       // The fullest node's disk, not the nodes' sum.
       expect(alarms.BrokerDisk).toMatchObject({ Threshold: 5 * 1024 ** 3, ComparisonOperator: 'LessThanThreshold' });
       expect(alarms.BrokerDisk.Metrics[0].Expression).toEqual(Stack.of(platform).resolve(
@@ -284,6 +304,13 @@ describe('Observability', () => {
     expect(podName(alarms.PostServiceCanaryRestarts)).toBe('post-service-canary');
     expect(platform.services['post-service'].pods.deployments).toEqual(['post-service', 'post-service-canary']);
     expect(Object.keys(alarms).filter(name => name.endsWith('CanaryRestarts'))).toEqual(['PostServiceCanaryRestarts']);
+  });
+
+  test('a single-instance broker (development): its one node against its whole limit', () => {
+    const stack = testStack({ env: TEST_ENV });
+    const platform = new CodeLearnPlatform(stack, 'Platform', { profile: PlatformProfile.DEVELOPMENT });
+    expect(platform.messaging.rabbitMqBroker!.deploymentMode).toBe('SINGLE_INSTANCE');
+    expect(alarmsOf(platform.observability).BrokerMemory.Metrics[0].Expression).toBe('IF(limit > 0, 100 * fullest / limit, 0)');
   });
 
   test('with Kafka: partition and controller alarms', () => {
