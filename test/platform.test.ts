@@ -151,7 +151,7 @@ describe('CodeLearnPlatform', () => {
       '`repositoryPrefix` (\'Code Learn\') is not an ECR repository name: use lowercase letters, digits, \'.\', \'_\', \'-\' and \'/\' between them, such as \'codelearn-dev\'.'));
   });
 
-  test('every key lets principals create grants only for AWS resources, and denies the rest (CT.KMS.PR.3)', () => {
+  test('every key lets principals create grants only for AWS resources, and denies the rest (CT.KMS.PR.3), but the EKS secrets key', () => {
     const stack = testStack();
     new CodeLearnPlatform(stack, 'Platform');
     const keys = Template.fromStack(stack).findResources('AWS::KMS::Key');
@@ -168,9 +168,13 @@ describe('CodeLearnPlatform', () => {
     ]);
     // This stack's eight; the CloudFront WAF's key, in us-east-1, is read by the deploy rule key-grants-only-for-aws-resources.
     expect(Object.keys(keys)).toHaveLength(8);
-    for (const key of Object.values(keys)) {
+    // EKS creates the secrets-encryption grant as the cluster's creator, without
+    // kms:GrantIsForAWSResource: the cluster's key has no Deny conditioned on it.
+    const [[clusterKeyId, clusterKey]] = Object.entries(keys).filter(([id]) => id.startsWith('PlatformClusterKey'));
+    expect(clusterKey.Properties.KeyPolicy.Statement.filter((statement: any) => statement.Effect === 'Deny')).toEqual([]);
+    for (const [id, key] of Object.entries(keys).filter(([keyId]) => keyId !== clusterKeyId)) {
       // AWS Control Tower's CT.KMS.PR.3, in the form its Guard rule matches; the account keeps kms:*.
-      expect(key.Properties.KeyPolicy.Statement).toEqual(expect.arrayContaining([
+      expect([id, key.Properties.KeyPolicy.Statement]).toEqual([id, expect.arrayContaining([
         expect.objectContaining({ Effect: 'Allow', Action: 'kms:*', Principal: { AWS: expect.anything() } }),
         {
           Sid: 'GrantsOnlyForAwsServices',
@@ -180,7 +184,9 @@ describe('CodeLearnPlatform', () => {
           Resource: '*',
           Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
         },
-      ]));
+      ])]);
+    }
+    for (const key of Object.values(keys)) {
       for (const statement of key.Properties.KeyPolicy.Statement) {
         if (statement.Effect === 'Allow' && [statement.Action].flat().includes('kms:CreateGrant')) {
           expect(statement.Condition.Bool).toEqual(expect.objectContaining({ 'kms:GrantIsForAWSResource': true }));

@@ -193,7 +193,16 @@ export class Cluster extends Construct implements IWorkloadCluster {
     const clusterName = Names.uniqueResourceName(this, { maxLength: 100, separator: '-' });
     this.name = clusterName;
 
-    this.encryptionKey = props.encryptionKey ?? customerManagedKey(this, 'Key', `Encrypts the Kubernetes secrets, node volumes and control-plane logs of ${this.node.path}`);
+    // No CT.KMS.PR.3 Deny on this key: EKS creates its secrets-encryption grant as the
+    // principal that creates the cluster, and "doesn't support the policy condition
+    // kms:GrantIsForAWSResource ... creating a cluster doesn't work" (EKS user guide,
+    // "Encrypt Kubernetes secrets with KMS on existing clusters"). Control Tower's
+    // CT.KMS.PR.3 reports this one key; the other statements still confine grants.
+    this.encryptionKey = props.encryptionKey ?? customerManagedKey(this, 'Key',
+      `Encrypts the Kubernetes secrets, node volumes and control-plane logs of ${this.node.path}`, RemovalPolicy.RETAIN, {
+        grantsBeyondAwsResources: 'EKS secrets encryption: EKS creates its grant as the cluster\'s creator, without kms:GrantIsForAWSResource ' +
+          '(https://docs.aws.amazon.com/eks/latest/userguide/enable-kms.html).',
+      });
     allowCloudWatchLogs(this.encryptionKey);
     allowEbsVolumes(this.encryptionKey);
 

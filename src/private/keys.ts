@@ -24,15 +24,26 @@ export function allowCloudWatchLogs(key: kms.IKey): void {
   }));
 }
 
+/** How a part's key differs from the rule. */
+export interface CustomerManagedKeyOptions {
+  /**
+   * Why the key lets a caller create grants that no AWS service marks as for an
+   * AWS resource: the service that needs it, and where it says so. The key then
+   * has no CT.KMS.PR.3 Deny.
+   */
+  readonly grantsBeyondAwsResources?: string;
+}
+
 /**
  * The customer-managed key a part creates when the user brings none: rotation on,
- * retained unless the part's removal policy says otherwise.
+ * retained unless the part's removal policy says otherwise, and grants only for
+ * AWS resources unless `options` says which service needs more, and why.
  */
 export function customerManagedKey(scope: Construct, id: string, description: string,
-  removalPolicy: RemovalPolicy = RemovalPolicy.RETAIN): kms.Key {
+  removalPolicy: RemovalPolicy = RemovalPolicy.RETAIN, options: CustomerManagedKeyOptions = {}): kms.Key {
   const key = new kms.Key(scope, id, { description, enableKeyRotation: true, removalPolicy });
   grantsOnlyForAwsResources(key);
-  denyGrantsBeyondAwsServices(key);
+  if (!options.grantsBeyondAwsResources) denyGrantsBeyondAwsServices(key);
   return key;
 }
 
@@ -43,8 +54,10 @@ export function customerManagedKey(scope: Construct, id: string, description: st
  * itself (`aws:PrincipalIsAWSService`). The account root keeps `kms:*`, so IAM
  * policies still delegate everything else. Every grant the platform relies on is
  * made by a service for a resource: EBS volumes of the nodes (EC2 for the Auto
- * Scaling role and the EBS CSI driver), EKS secrets encryption, RDS, ElastiCache,
- * Amazon MQ, MSK, Secrets Manager and AWS Backup.
+ * Scaling role and the EBS CSI driver), RDS, ElastiCache, Amazon MQ, MSK, Secrets
+ * Manager and AWS Backup. EKS secrets encryption is the exception: EKS creates
+ * its grant as the principal that creates the cluster, without
+ * `kms:GrantIsForAWSResource`, so the cluster's key goes without this statement.
  */
 export function denyGrantsBeyondAwsServices(key: kms.IKey): void {
   key.addToResourcePolicy(new iam.PolicyStatement({

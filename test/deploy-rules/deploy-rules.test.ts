@@ -2,6 +2,7 @@ import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as eks from 'aws-cdk-lib/aws-eks';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -17,6 +18,7 @@ import { listenerRulesAreAccepted } from './rules/edge';
 import { cacheConnectNamesCacheAndUser, keyGrantsOnlyForAwsResources } from './rules/identity';
 import { nodeGroupsFollowTheControlPlane } from './rules/kubernetes';
 import { alarmsFitPutMetricAlarm, sparseCountsAreFilled } from './rules/observability';
+import { denyGrantsBeyondAwsServices } from '../../src/private/keys';
 import { testApp } from '../support/app';
 
 /**
@@ -57,11 +59,24 @@ describe('a rule finds what it describes', () => {
       resources: ['*'],
       conditions: { Bool: { 'kms:GrantIsForAWSResource': false, 'aws:PrincipalIsAWSService': false } },
     }));
+    // An EKS cluster's secrets key: the Deny that every other key needs makes the cluster's create fail.
+    const secrets = new kms.Key(stack, 'Secrets');
+    denyGrantsBeyondAwsServices(secrets);
+    const bare = new kms.Key(stack, 'Bare');
+    for (const [id, key] of [['Cluster', secrets], ['Other', bare]] as const) {
+      new eks.CfnCluster(stack, id, {
+        roleArn: 'arn:aws:iam::123456789012:role/eks',
+        resourcesVpcConfig: { subnetIds: ['subnet-1'] },
+        encryptionConfig: [{ provider: { keyArn: key.keyArn }, resources: ['secrets'] }],
+      });
+    }
     expect(keyGrantsOnlyForAwsResources.check(Deployment.of('keys', app))).toEqual([
       'Keys/Plain: does not deny grants that no AWS service asks for (CT.KMS.PR.3)',
       expect.stringMatching(/^Keys\/Open: lets .*root.* create grants for any grantee$/),
       'Keys/Open: does not deny grants that no AWS service asks for (CT.KMS.PR.3)',
       'Keys/Near: does not deny grants that no AWS service asks for (CT.KMS.PR.3)',
+      'Keys/Secrets: encrypts an EKS cluster\'s secrets, and denies CreateGrant without kms:GrantIsForAWSResource: EKS creates that grant without it, ' +
+        'so the cluster\'s create fails',
     ]);
   });
 

@@ -218,15 +218,23 @@ export const databaseUsersExist: DeployRule = {
  * acting for a resource nor a service principal asks for: the statement AWS
  * Control Tower's CT.KMS.PR.3 requires, in the form its Guard rule matches
  * (Principal `*`, Resource `*`, `BoolIfExists` with the string `false` on both keys,
- * nothing else).
+ * nothing else). Except the key of an EKS cluster's secrets: EKS creates that grant
+ * as the cluster's creator without `kms:GrantIsForAWSResource`, and a key policy
+ * that conditions CreateGrant on it makes the cluster's create fail.
  */
 export const keyGrantsOnlyForAwsResources: DeployRule = {
   id: 'key-grants-only-for-aws-resources',
   constraint: 'Every key policy statement that allows `kms:CreateGrant` (other than the administrators\' `kms:*`) carries ' +
-    '`Bool: { kms:GrantIsForAWSResource: true }`, and every key has CT.KMS.PR.3\'s Deny of `kms:CreateGrant` for principals that are not AWS services.',
+    '`Bool: { kms:GrantIsForAWSResource: true }`, and every key has CT.KMS.PR.3\'s Deny of `kms:CreateGrant` for principals that are not AWS services, ' +
+    'but an EKS cluster\'s secrets key, whose CreateGrant no Deny conditions on `kms:GrantIsForAWSResource`.',
   source: 'https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource; ' +
-    'https://docs.aws.amazon.com/controltower/latest/controlreference/kms-rules.html (CT.KMS.PR.3, rule kms_create_grant_aws_service_check)',
+    'https://docs.aws.amazon.com/controltower/latest/controlreference/kms-rules.html (CT.KMS.PR.3, rule kms_create_grant_aws_service_check); ' +
+    'https://docs.aws.amazon.com/eks/latest/userguide/enable-kms.html ("Amazon EKS doesn\'t support the policy condition kms:GrantIsForAWSResource")',
   check(deployment: Deployment): string[] {
+    const secretsKeys = new Set(deployment.resources('AWS::EKS::Cluster')
+      .flatMap(cluster => list(cluster.properties.EncryptionConfig)
+        .map((config: any) => deployment.target(cluster.template, config.Provider?.KeyArn)))
+      .filter((key): key is NonNullable<typeof key> => key?.type === 'AWS::KMS::Key'));
     return deployment.resources('AWS::KMS::Key').flatMap(key => {
       const keyStatements = list(key.properties.KeyPolicy?.Statement);
       const open = keyStatements
@@ -240,6 +248,12 @@ export const keyGrantsOnlyForAwsResources: DeployRule = {
         && Object.keys(statement.Condition ?? {}).join() === 'BoolIfExists'
         && Object.entries(statement.Condition.BoolIfExists).map(([name, value]) => `${name}=${value}`).sort().join()
           === 'aws:PrincipalIsAWSService=false,kms:GrantIsForAWSResource=false');
+      if ([...secretsKeys].some(secrets => secrets.logicalId === key.logicalId && secrets.template === key.template)) {
+        const conditioned = keyStatements.some((statement: any) => statement.Effect === 'Deny' && list(statement.Action).includes('kms:CreateGrant')
+          && JSON.stringify(statement.Condition ?? {}).includes('kms:GrantIsForAWSResource'));
+        return conditioned ? [...open, `${where(key)}: encrypts an EKS cluster's secrets, and denies CreateGrant without kms:GrantIsForAWSResource: ` +
+          'EKS creates that grant without it, so the cluster\'s create fails'] : open;
+      }
       return denies ? open : [...open, `${where(key)}: does not deny grants that no AWS service asks for (CT.KMS.PR.3)`];
     });
   },
