@@ -136,7 +136,7 @@ export class Microservice extends Construct implements iam.IGrantable {
   /**
    * Where the service's pods run, as Container Insights names them: the cluster,
    * the namespace and the Deployments (the service's, and `<name>-canary` with a
-   * canary), for `Observability.watchService`'s restart alarms.
+   * canary), for `Observability.watchService`'s crash-loop alarms.
    */
   public readonly pods: ServicePods;
 

@@ -48,6 +48,13 @@ export interface PlatformAlarmOptions {
    * @default 3
    */
   readonly evaluationPeriods?: number;
+
+  /**
+   * How many of those periods must breach for the alarm to fire.
+   *
+   * @default - 3, or all of them when there are fewer than 3
+   */
+  readonly datapointsToAlarm?: number;
 }
 
 
@@ -70,9 +77,9 @@ export interface WatchedService {
   readonly latencyObjective?: Duration;
 
   /**
-   * The service's pods, for an alarm on their restarts: one a Deployment.
+   * The service's pods, for an alarm on their crash loops: one a Deployment.
    *
-   * @default - no restart alarm
+   * @default - no crash-loop alarm
    */
   readonly pods?: ServicePods;
 }
@@ -83,7 +90,7 @@ interface ServiceGraphs {
   readonly p99: cloudwatch.GraphWidget;
   readonly errors: cloudwatch.GraphWidget;
   readonly unhealthy: cloudwatch.GraphWidget;
-  readonly restarts: cloudwatch.GraphWidget;
+  readonly crashLoops: cloudwatch.GraphWidget;
 }
 
 /**
@@ -222,7 +229,7 @@ export class Observability extends Construct {
       threshold,
       comparisonOperator: comparison,
       evaluationPeriods,
-      datapointsToAlarm: Math.min(evaluationPeriods, 3),
+      datapointsToAlarm: spec.datapointsToAlarm ?? Math.min(evaluationPeriods, 3),
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       alarmDescription: description,
     });
@@ -322,14 +329,16 @@ export class Observability extends Construct {
     const graphs = this.serviceGraphs ?? this.addServicesSection();
     for (const deployment of service.pods?.deployments ?? []) {
       const suffix = deployment === name ? '' : pascalCase(deployment.startsWith(`${name}-`) ? deployment.slice(name.length + 1) : deployment);
-      const restarts = podRestarts(service.pods!, deployment);
-      alarms.push(this.createAlarm(scope, `${prefix}${suffix}Restarts`, `${pascalCase(name)}${suffix}Restarts`, {
-        metric: restarts,
+      const crashLooping = podsCrashLooping(service.pods!, deployment);
+      alarms.push(this.createAlarm(scope, `${prefix}${suffix}CrashLoop`, `${pascalCase(name)}${suffix}CrashLoop`, {
+        metric: crashLooping,
         threshold: 1,
         comparison: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        description: `${deployment}: its containers restarted in each of the last 3 five-minute periods: a crash loop.`,
+        datapointsToAlarm: 2,
+        description: `${deployment}: a container of its pods waits in CrashLoopBackOff (it keeps exiting, and Kubernetes backs off ` +
+          'restarting it) in 2 of the last 3 five-minute periods.',
       }));
-      graphs.restarts.addLeftMetric(restarts);
+      graphs.crashLoops.addLeftMetric(crashLooping.with({ label: deployment }));
     }
     const labelled = (metric: cloudwatch.Metric) => metric.with({ label: name });
     graphs.requests.addLeftMetric(labelled(requests));
@@ -353,11 +362,11 @@ export class Observability extends Construct {
       p99: graph('p99 response time by service'),
       errors: graph('5xx responses by service'),
       unhealthy: graph('Unhealthy pods by service'),
-      restarts: graph('Container restarts by Deployment (new in 5 minutes)'),
+      crashLoops: graph('Containers in CrashLoopBackOff by Deployment'),
     };
     this.servicesSection.addWidget(new cloudwatch.TextWidget({ markdown: '## Services', width: 24, height: 1 }));
     this.servicesSection.addWidget(new cloudwatch.Row(graphs.requests, graphs.p99, graphs.errors, graphs.unhealthy));
-    this.servicesSection.addWidget(new cloudwatch.Row(graphs.restarts));
+    this.servicesSection.addWidget(new cloudwatch.Row(graphs.crashLoops));
     this.serviceGraphs = graphs;
     return graphs;
   }
@@ -396,8 +405,7 @@ export class Observability extends Construct {
     const insight = (metricName: string, statistic: string = 'Average') => cluster.metricInsights(metricName, { statistic });
     this.watch('NodeCpu', insight('node_cpu_utilization'), 80, 'The nodes\' average CPU is above 80% for 15 minutes: the cluster is short of capacity.');
     this.watch('NodeMemory', insight('node_memory_utilization'), 80, 'The nodes\' average memory is above 80% for 15 minutes.');
-    // Restarts are alarmed per service (their Deployments'), on the increase: the
-    // count Container Insights publishes is a total since each pod started.
+    // Crash loops are alarmed per service (their Deployments'), not cluster-wide.
     this.section('Cluster', [
       this.graph('Node CPU and memory (%)', [insight('node_cpu_utilization'), insight('node_memory_utilization')]),
       this.graph('Pod CPU and memory (%)', [insight('pod_cpu_utilization'), insight('pod_memory_utilization')]),
@@ -540,30 +548,21 @@ export class Observability extends Construct {
 }
 
 /**
- * The containers restarts of one Deployment's pods in each five minutes.
- * Container Insights publishes `pod_number_of_container_restarts` per pod as the
- * total since the pod started, by `PodName`, which it sets to the Deployment's
- * name for every pod the Deployment owns: the highest total of its pods grows
- * while one of them restarts, and `DIFF` turns the total into the increase
- * (negative when a rollout replaces the pods, which never breaches).
+ * How many containers of one Deployment's pods wait in CrashLoopBackOff, at the
+ * most in each five minutes. Container Insights (enhanced observability) publishes
+ * the gauge per pod by `PodName`, which it sets to the Deployment's name for every
+ * pod the Deployment owns. A gauge, not the restart count: that one is a total
+ * since each pod started, and its highest over a Deployment's pods moves only
+ * when the pod with the most restarts restarts again, so a new pod that crashes
+ * below an older pod's total would never show.
  */
-function podRestarts(pods: ServicePods, deployment: string): cloudwatch.MathExpression {
-  const period = Duration.minutes(5);
-  // A graph holds several Deployments: each needs its own metric ID.
-  const id = `restarts_${deployment.replace(/[^A-Za-z0-9]/g, '_')}`;
-  return new cloudwatch.MathExpression({
-    expression: `DIFF(${id})`,
-    usingMetrics: {
-      [id]: new cloudwatch.Metric({
-        namespace: 'ContainerInsights',
-        metricName: 'pod_number_of_container_restarts',
-        dimensionsMap: { ClusterName: pods.clusterName, Namespace: pods.namespace, PodName: deployment },
-        statistic: 'Maximum',
-        period,
-      }),
-    },
-    label: deployment,
-    period,
+function podsCrashLooping(pods: ServicePods, deployment: string): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: 'ContainerInsights',
+    metricName: 'pod_container_status_waiting_reason_crash_loop_back_off',
+    dimensionsMap: { ClusterName: pods.clusterName, Namespace: pods.namespace, PodName: deployment },
+    statistic: 'Maximum',
+    period: Duration.minutes(5),
   });
 }
 

@@ -95,6 +95,10 @@ export const PUBLISHED_METRICS: PublishedMetric[] = [
   // Published per pod only (the ClusterName roll-up exists only in some agent modes).
   ...rows('ContainerInsights', ['pod_number_of_container_restarts'], [['PodName', 'Namespace', 'ClusterName']],
     'https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-metrics-EKS.html'),
+  // A gauge of enhanced observability, per pod (the agent's pod metric declaration,
+  // with pod_number_of_container_restarts), and by Deployment under PodName.
+  ...rows('ContainerInsights', ['pod_container_status_waiting_reason_crash_loop_back_off'], [['PodName', 'Namespace', 'ClusterName']],
+    'https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-metrics-enhanced-EKS.html'),
   // Regional web ACLs carry Region; CloudFront-scope ones do not. WebACL is the ACL's metric name.
   ...rows('AWS/WAFV2', ['AllowedRequests', 'BlockedRequests'], [['WebACL', 'Rule', 'Region'], ['WebACL', 'Rule']],
     'https://docs.aws.amazon.com/waf/latest/developerguide/waf-metrics.html'),

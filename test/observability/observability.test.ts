@@ -59,16 +59,16 @@ describe('Observability', () => {
     test('alarms on what pages someone, every alarm on the topic', () => {
       expect(Object.keys(alarms).sort()).toEqual([
         'Alb5xxRate', 'AlbLatencyP99',
-        'ApiGatewayErrorRate', 'ApiGatewayLatencyP99', 'ApiGatewayRestarts', 'ApiGatewayUnhealthyTargets',
+        'ApiGatewayCrashLoop', 'ApiGatewayErrorRate', 'ApiGatewayLatencyP99', 'ApiGatewayUnhealthyTargets',
         'BrokerDisk', 'BrokerMemory',
         // One alarm of each kind per cache shard, on its highest member (2 shards).
         ...[1, 2].flatMap(shard => [`CacheShard${shard}EngineCpu`, `CacheShard${shard}Evictions`, `CacheShard${shard}Memory`]),
         'CloudFront5xxRate',
         'DatabaseBackupJobsFailed', 'DatabaseConnections', 'DatabaseCpu', 'DatabaseFreeStorage', 'DatabaseReplica1Lag', 'DatabaseRestoreJobsFailed',
-        'GroupServiceErrorRate', 'GroupServiceLatencyP99', 'GroupServiceRestarts', 'GroupServiceUnhealthyTargets',
+        'GroupServiceCrashLoop', 'GroupServiceErrorRate', 'GroupServiceLatencyP99', 'GroupServiceUnhealthyTargets',
         'NodeCpu', 'NodeMemory',
-        'PostServiceErrorRate', 'PostServiceLatencyP99', 'PostServiceRestarts', 'PostServiceUnhealthyTargets',
-        'UserServiceErrorRate', 'UserServiceLatencyP99', 'UserServiceRestarts', 'UserServiceUnhealthyTargets',
+        'PostServiceCrashLoop', 'PostServiceErrorRate', 'PostServiceLatencyP99', 'PostServiceUnhealthyTargets',
+        'UserServiceCrashLoop', 'UserServiceErrorRate', 'UserServiceLatencyP99', 'UserServiceUnhealthyTargets',
       ]);
       // Every alarm of the templates is in the map: the platform's and each service's.
       mergedTemplate(stack).resourceCountIs('AWS::CloudWatch::Alarm', 35);
@@ -152,34 +152,24 @@ describe('Observability', () => {
         expect(alarms[name].Metrics).toEqual(shard(metricName, group, statistic));
       }
       expect(alarms.NodeCpu).toMatchObject({ Namespace: 'ContainerInsights', MetricName: 'node_cpu_utilization', Threshold: 80 });
-      // Restarts are a total since each pod started: the alarm is on its increase, per Deployment.
-      expect(alarms.UserServiceRestarts).toMatchObject({
+      // Per Deployment, a gauge of containers in CrashLoopBackOff: the restart count is a total
+      // since each pod started, whose highest over the pods hides a new pod's crashes.
+      expect(alarms.UserServiceCrashLoop).toEqual(expect.objectContaining({
+        Namespace: 'ContainerInsights',
+        MetricName: 'pod_container_status_waiting_reason_crash_loop_back_off',
+        Dimensions: [
+          { Name: 'ClusterName', Value: expect.anything() },
+          { Name: 'Namespace', Value: 'codelearn' },
+          { Name: 'PodName', Value: 'user-service' },
+        ],
+        Statistic: 'Maximum',
+        Period: 300,
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         EvaluationPeriods: 3,
-        DatapointsToAlarm: 3,
+        DatapointsToAlarm: 2,
         TreatMissingData: 'notBreaching',
-      });
-      expect(alarms.UserServiceRestarts.Metrics).toEqual([
-        { Id: 'expr_1', Expression: 'DIFF(restarts_user_service)', Label: 'user-service', ReturnData: true },
-        {
-          Id: 'restarts_user_service',
-          MetricStat: {
-            Metric: {
-              Namespace: 'ContainerInsights',
-              MetricName: 'pod_number_of_container_restarts',
-              Dimensions: [
-                { Name: 'ClusterName', Value: expect.anything() },
-                { Name: 'Namespace', Value: 'codelearn' },
-                { Name: 'PodName', Value: 'user-service' },
-              ],
-            },
-            Period: 300,
-            Stat: 'Maximum',
-          },
-          ReturnData: false,
-        },
-      ]);
+      }));
       // The fullest node against one node's limit: Amazon MQ sums both over a cluster's three nodes.
       expect(alarms.BrokerMemory.Metrics).toEqual([
         { Id: 'expr_1', Expression: 'IF((limit / 3) > 0, 100 * fullest / (limit / 3), 0)', Label: 'memory used by the fullest node (% of its limit)', ReturnData: true },
@@ -240,9 +230,9 @@ describe('Observability', () => {
         'WAF allowed and blocked', 'ALB target response time', 'RDS Proxy connections', 'Cache engine CPU by node']) {
         expect(body).toContain(section);
       }
-      // One section compares the services: five graphs with a line per service (restarts: per Deployment).
+      // One section compares the services: five graphs with a line per service (crash loops: per Deployment).
       for (const title of ['Requests by service', 'p99 response time by service', '5xx responses by service', 'Unhealthy pods by service',
-        'Container restarts by Deployment (new in 5 minutes)']) {
+        'Containers in CrashLoopBackOff by Deployment']) {
         expect(body).toContain(title);
       }
       for (const service of ['api-gateway', 'user-service', 'post-service', 'group-service']) {
@@ -294,16 +284,16 @@ describe('Observability', () => {
     Template.fromStack(apps).resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 0);
   });
 
-  test('a canary\'s Deployment has a restart alarm of its own, for as long as it runs', () => {
+  test('a canary\'s Deployment has a crash-loop alarm of its own, for as long as it runs', () => {
     const stack = testStack({ env: TEST_ENV });
     const services = CodeLearnPlatform.defaultServices().map(service => service.name === 'post-service' ? { ...service, canary: { weight: 20 } } : service);
     const platform = new CodeLearnPlatform(stack, 'Platform', { services });
     const alarms = alarmsOf(platform.observability);
-    const podName = (alarm: any) => alarm.Metrics[1].MetricStat.Metric.Dimensions.find((d: any) => d.Name === 'PodName').Value;
-    expect(podName(alarms.PostServiceRestarts)).toBe('post-service');
-    expect(podName(alarms.PostServiceCanaryRestarts)).toBe('post-service-canary');
+    const podName = (alarm: any) => alarm.Dimensions.find((d: any) => d.Name === 'PodName').Value;
+    expect(podName(alarms.PostServiceCrashLoop)).toBe('post-service');
+    expect(podName(alarms.PostServiceCanaryCrashLoop)).toBe('post-service-canary');
     expect(platform.services['post-service'].pods.deployments).toEqual(['post-service', 'post-service-canary']);
-    expect(Object.keys(alarms).filter(name => name.endsWith('CanaryRestarts'))).toEqual(['PostServiceCanaryRestarts']);
+    expect(Object.keys(alarms).filter(name => name.endsWith('CanaryCrashLoop'))).toEqual(['PostServiceCanaryCrashLoop']);
   });
 
   test('a single-instance broker (development): its one node against its whole limit', () => {
