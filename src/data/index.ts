@@ -1,3 +1,4 @@
+export * from './broker-options';
 export * from './cache';
 export * from './data-store-props';
 export * from './database';
