@@ -69,6 +69,40 @@ describe('the seams between the tiers (docs/architecture.md, "Rules")', () => {
     expect(found).toEqual([]);
   });
 
+  test('no file imports itself through others, type-only imports included: no import circle', () => {
+    // The file each relative import (or re-export) of `file` names, relative to src/.
+    const targets = (file: string): string[] => {
+      const text = fs.readFileSync(path.join(SRC, file), 'utf8');
+      return [...text.matchAll(/^(?:import|export)[^;]*? from '(\.[^']*)';/gm)].map(([, specifier]) => {
+        const target = path.relative(SRC, path.resolve(path.join(SRC, path.dirname(file)), specifier));
+        return fs.existsSync(path.join(SRC, `${target}.ts`)) ? `${target}.ts` : path.join(target, 'index.ts');
+      });
+    };
+    const circles: string[] = [];
+    const done = new Set<string>();
+    const visit = (file: string, trail: string[]): void => {
+      if (trail.includes(file)) {
+        circles.push([...trail.slice(trail.indexOf(file)), file].join(' → '));
+        return;
+      }
+      if (done.has(file)) return;
+      for (const target of targets(file)) visit(target, [...trail, file]);
+      done.add(file);
+    };
+    sources().forEach(file => visit(file, []));
+    expect(circles).toEqual([]);
+    // It sees what it checks: the strategies reach the target they bind to through the factory.
+    expect(targets(path.join('compute', 'node-scaling.ts'))).toContain(path.join('compute', 'node-scaling-target.ts'));
+  });
+
+  test('each node scaling strategy is a file of its own that knows the cluster only through INodeScalingTarget', () => {
+    for (const strategy of ['cluster-autoscaler.ts', 'cpu-target-tracking.ts']) {
+      const text = fs.readFileSync(path.join(SRC, 'compute', strategy), 'utf8');
+      expect([strategy, /from '\.\/cluster'|from '\.\/node-scaling'/.test(text)]).toEqual([strategy, false]);
+      expect(text).toMatch(/implements INodeScaling\b/);
+    }
+  });
+
   describe('the data stores are siblings', () => {
     const text = sources().map(file => ({ file, text: fs.readFileSync(path.join(SRC, file), 'utf8') }));
 

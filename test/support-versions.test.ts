@@ -6,7 +6,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { ClusterSupportType, CodeLearnPlatform, MessageBroker } from '../src';
 import { testApp } from './support/app';
-import { LOAD_BALANCER_CONTROLLER } from '../src/compute/cluster-parts';
+import { LOAD_BALANCER_CONTROLLER } from '../src/compute/load-balancer-controller';
 import { checkSupport, SUPPORT, supportOf, WARNING_DAYS } from '../src/private/support';
 import { KUBERNETES_VERSION } from '../src/private/versions';
 

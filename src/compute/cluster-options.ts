@@ -3,7 +3,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { NodeScaling } from './node-scaling';
+import { INodeScaling } from './node-scaling-target';
 import { PlatformProfile } from '../profile';
 
 /**
@@ -186,7 +186,7 @@ export interface ClusterOptions {
    *
    * @default - NodeScaling.clusterAutoscaler()
    */
-  readonly nodeScaling?: NodeScaling;
+  readonly nodeScaling?: INodeScaling;
 
   /**
    * Scheduled changes of the on-demand node group's size.

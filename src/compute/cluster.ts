@@ -8,16 +8,19 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IDependable } from 'constructs';
+import { addAddon } from './addons';
 import { ClusterProps, ClusterSupportType, NodeGroupSize } from './cluster-options';
-import { addAddon, addScheduledActions, clusterPodIdentity, installLoadBalancerController, lookUpAutoScalingGroupName, validateSchedules } from './cluster-parts';
+import { installLoadBalancerController } from './load-balancer-controller';
+import { addScheduledActions, lookUpAutoScalingGroupName, validateSchedules } from './node-groups';
 import { NodeScaling } from './node-scaling';
+import { INodeScaling, INodeScalingTarget, ServiceAccountRole } from './node-scaling-target';
 import { IWorkloadCluster, WorkloadBinding } from './workload-cluster';
 import { parseIpv4Cidr } from '../private/cidr';
 import { ConfigurationError } from '../private/errors';
 import { namespaceOnce } from '../private/k8s';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, acknowledgeCustomResourceHandler, acknowledgeManagedPolicies } from '../private/nag';
-import { ManagedPolicyGrantee } from '../private/pod-identity';
+import { ManagedPolicyGrantee, podIdentityRole } from '../private/pod-identity';
 import { isProduction, profileDefaults } from '../private/profile';
 import { acknowledgeRuntimeChoice } from '../private/runtimes';
 import { checkSupport } from '../private/support';
@@ -70,7 +73,7 @@ const ADDONS_ON_NODES = ['coredns', 'metrics-server', 'aws-ebs-csi-driver'];
  *   nodes: { minSize: 3, maxSize: 20 },
  * });
  */
-export class Cluster extends Construct implements IWorkloadCluster {
+export class Cluster extends Construct implements IWorkloadCluster, INodeScalingTarget {
   /**
    * The label every node carries with its capacity, `on-demand` or `spot`, and the
    * key of the spot nodes' `NoSchedule` taint: a pod of your own tolerates
@@ -112,7 +115,7 @@ export class Cluster extends Construct implements IWorkloadCluster {
   }
 
   /** The node scaling strategy in use. */
-  public readonly nodeScaling: NodeScaling;
+  public readonly nodeScaling: INodeScaling;
 
   /**
    * The AWS Load Balancer Controller's Helm release. Objects that use its
@@ -323,10 +326,8 @@ export class Cluster extends Construct implements IWorkloadCluster {
    * The name of the Auto Scaling group of one of this cluster's node groups,
    * looked up at deploy time (EKS names it then), once per group. For node
    * scaling strategies and schedules.
-   *
-   * @internal
    */
-  public _autoScalingGroupName(nodes: eks.Nodegroup): string {
+  public autoScalingGroupName(nodes: eks.Nodegroup): string {
     let name = this.autoScalingGroupNames.get(nodes);
     if (name === undefined) {
       const id = nodes === this.onDemandNodes ? 'OnDemand' : nodes === this.spotNodes ? 'Spot' : undefined;
@@ -359,8 +360,24 @@ export class Cluster extends Construct implements IWorkloadCluster {
   public addPodIdentityRole(id: string, namespace: string, serviceAccount: string): IPodIdentity {
     requireKubernetesName('namespace', namespace);
     requireKubernetesName('serviceAccount', serviceAccount);
-    const role = clusterPodIdentity(this, id, namespace, serviceAccount).role;
+    const role = this.addServiceAccountRole(id, namespace, serviceAccount).role;
     return { role, grantPrincipal: new ManagedPolicyGrantee(role, role, `Permissions of ${namespace}/${serviceAccount}`) };
+  }
+
+  /**
+   * A role that pods of `serviceAccount` in `namespace` assume through EKS Pod
+   * Identity, with its association (after the Pod Identity agent), in this
+   * cluster's scope under `id`: for the cluster's own controllers and its node
+   * scaling strategy.
+   */
+  public addServiceAccountRole(id: string, namespace: string, serviceAccount: string): ServiceAccountRole {
+    return podIdentityRole(this, id, {
+      clusterName: this.eksCluster.clusterName,
+      clusterArn: this.eksCluster.clusterArn,
+      namespace,
+      serviceAccount,
+      agent: this.podIdentityAgent,
+    });
   }
 
 

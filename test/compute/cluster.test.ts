@@ -5,7 +5,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Cluster, ClusterOptions, ClusterSupportType, Network, NodeScaling, NodeScalingStrategy, PlatformProfile } from '../../src';
+import { Cluster, ClusterOptions, ClusterSupportType, INodeScalingTarget, Network, NodeScaling, NodeScalingStrategy, PlatformProfile } from '../../src';
 import { TEST_ENV, testStack } from '../support/app';
 
 function setup(props: ClusterOptions & { profile?: PlatformProfile } = {}, stack: Stack = testStack({ env: TEST_ENV })) {
@@ -404,17 +404,17 @@ describe('Cluster', () => {
     /** Stands in for Karpenter: records what it was bound to and leaves a marker. */
     class OwnScaling extends NodeScaling {
       public readonly strategy = NodeScalingStrategy.CUSTOM;
-      public bound?: Cluster;
+      public bound?: INodeScalingTarget;
       constructor() {
         super();
       }
-      public bind(cluster: Cluster): void {
+      public bind(cluster: INodeScalingTarget): void {
         this.bound = cluster;
         new CfnWaitConditionHandle(cluster, 'OwnScaling');
         // A strategy may size the node groups through their Auto Scaling groups, looked up once each.
-        expect(cluster._autoScalingGroupName(cluster.onDemandNodes)).toBe(cluster._autoScalingGroupName(cluster.onDemandNodes));
+        expect(cluster.autoScalingGroupName(cluster.onDemandNodes)).toBe(cluster.autoScalingGroupName(cluster.onDemandNodes));
         const stranger = cluster.eksCluster.addNodegroupCapacity('Stranger', { minSize: 0 });
-        expect(() => cluster._autoScalingGroupName(stranger)).toThrow(new Error(
+        expect(() => cluster.autoScalingGroupName(stranger)).toThrow(new Error(
           'Test/Compute/Cluster/NodegroupStranger is not a node group of Test/Compute, or the cluster is not built yet.'));
       }
     }
