@@ -4,8 +4,15 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { INodeScalingTarget } from './node-scaling-target';
 import { acknowledge, findingValue } from '../private/nag';
 
-/** The Load Balancer Controller the cluster installs, and its chart: docs/operations.md gives the CRD step for it. */
-export const LOAD_BALANCER_CONTROLLER = eks.AlbControllerVersion.V2_17_1;
+/**
+ * The Load Balancer Controller the cluster installs, and its chart: docs/operations.md
+ * gives the CRD step for it. v3.5.0 (2026-08-03) is the newest chart of
+ * https://aws.github.io/eks-charts, released after Kubernetes 1.36; aws-cdk-lib's
+ * newest constant is v3.2.2. Its IAM policy document is the same as v2.17's, its
+ * Gateway API controllers switch themselves off when the Gateway API CRDs are
+ * absent, and this platform uses only its TargetGroupBinding reconciler.
+ */
+export const LOAD_BALANCER_CONTROLLER = eks.AlbControllerVersion.of('v3.5.0', '3.5.0');
 /** How long the controller's pods may take to be ready: within the kubectl provider's 15-minute invocation. */
 const CHART_TIMEOUT = Duration.minutes(10);
 

@@ -212,7 +212,8 @@ describe('Cluster', () => {
         Repository: 'https://aws.github.io/eks-charts',
         Namespace: 'kube-system',
         Release: 'aws-load-balancer-controller',
-        Version: eks.AlbControllerVersion.V2_17_1.helmChartVersion,
+        // The newest chart (v3.5.0), released after Kubernetes 1.36.
+        Version: '3.5.0',
       });
       template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', {
         Namespace: 'kube-system', ServiceAccount: 'aws-load-balancer-controller', RoleArn: arnOf('ComputeLoadBalancerControllerRole'),
