@@ -1,13 +1,15 @@
 import { Fn, NestedStack, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
-import { Cluster, Microservice } from './compute';
+import { Cluster, InternetAccess, Microservice } from './compute';
 import { Cache, Database, Messaging, Storage } from './data';
 import { Edge } from './edge';
 import { Observability } from './observability';
-import { withPropertyPrefix } from './private/errors';
+import { ConfigurationError, withPropertyPrefix } from './private/errors';
 import * as k8s from './private/k8s';
 import { pascalCase } from './private/names';
+import { CLOUDWATCH_AGENT } from './private/network-policy';
 import { profileDefaults } from './private/profile';
 import { serviceRepository } from './private/repository';
 import { PlatformProfile } from './profile';
@@ -50,9 +52,10 @@ export class PlatformServices extends Construct {
    */
   public add(definition: ServiceDefinition, index: number): Microservice {
     const { cluster, edge, observability } = this.props;
-    const { access, ...given } = definition;
+    const { access, calls: _calls, ...given } = definition;
+    const internetAccess = this.internetAccessOf(definition, index);
     // The development profile's one node holds every service at one small pod each.
-    const options = { ...profileDefaults(this.props.profile).service, ...given };
+    const options = { ...profileDefaults(this.props.profile).service, ...given, internetAccess };
     // Each service is a nested stack of its own, so the platform's stack grows by
     // two resources a service (the stack and the repository) and every template
     // stays small whatever the number of services. The repository holds the images:
@@ -62,11 +65,12 @@ export class PlatformServices extends Construct {
     const repository = options.image ? undefined : serviceRepository(unit, 'Repository', `${this.props.repositoryPrefix}/${definition.name}`);
     const stack = new NestedStack(unit, 'Stack', { description: `The ${definition.name} service of ${this.node.scope!.node.path}` });
     const service = withPropertyPrefix(`services[${index}]`, options,
-      () => new Microservice(stack, 'Service', { ...options, repository, cluster }), definition.name);
+      () => new Microservice(stack, 'Service', { ...options, repository, cluster, loadBalancerCidrs: edge.loadBalancerCidrs }), definition.name);
     service.addEnvironment('AWS_REGION', Stack.of(this).region);
     // Traces and metrics go to the CloudWatch agent of the observability add-on (OTLP over HTTP).
     service.addEnvironment('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://cloudwatch-agent.amazon-cloudwatch:4316');
     service.addEnvironment('OTEL_SERVICE_NAME', definition.name);
+    service.allowEgressToPods(CLOUDWATCH_AGENT.namespace, CLOUDWATCH_AGENT.labels, ec2.Port.tcp(CLOUDWATCH_AGENT.port));
 
     // The route and the alarms live in the service's scope, so in its nested stack:
     // they deploy with the service, and the platform's stack does not grow with the
@@ -80,6 +84,39 @@ export class PlatformServices extends Construct {
       this.connect(service, kind);
     }
     return service;
+  }
+
+  /**
+   * Opens each call that a service's `calls` declares, once every service is
+   * added: the caller's policy lets it out to the callee's pods, and the callee's
+   * lets it in.
+   */
+  public connectCalls(definitions: ServiceDefinition[], services: { [name: string]: Microservice }): void {
+    for (const definition of definitions) {
+      for (const callee of new Set(definition.calls ?? [])) {
+        services[callee].allowCallsFrom(services[definition.name]);
+      }
+    }
+  }
+
+  /**
+   * What `definition` may reach beyond the cluster: as it says, or HTTPS when a
+   * store of its `access` is reached through AWS APIs (S3, Secrets Manager, MSK's
+   * bootstrap brokers), otherwise nothing.
+   */
+  private internetAccessOf(definition: ServiceDefinition, index: number): InternetAccess {
+    const { cache } = this.props;
+    const throughApis = [...new Set(definition.access ?? [])].filter(kind =>
+      [DataAccess.UPLOADS, DataAccess.STATIC_ASSETS, DataAccess.MESSAGING].includes(kind)
+      || (kind === DataAccess.CACHE && cache.authToken !== undefined));
+    if (definition.internetAccess === undefined) {
+      return throughApis.length > 0 ? InternetAccess.HTTPS : InternetAccess.NONE;
+    }
+    if (definition.internetAccess === InternetAccess.NONE && throughApis.length > 0) {
+      throw new ConfigurationError(`\`services[${index}].internetAccess\` is NONE, but its \`access\` has ${throughApis.join(' and ')}, ` +
+        'which the pods reach through AWS APIs over HTTPS (S3, Secrets Manager, MSK): set it to HTTPS, or leave it out.');
+    }
+    return definition.internetAccess;
   }
 
   /**
@@ -129,6 +166,7 @@ export class PlatformServices extends Construct {
         service.addEnvironment('DATABASE_PORT', '5432');
         service.addEnvironment('DATABASE_NAME', database.databaseName);
         service.addEnvironment('DATABASE_USER', user);
+        service.allowEgressTo(database.subnetCidrs, database.connections.defaultPort!);
         break;
       }
       case DataAccess.CACHE:
@@ -138,6 +176,7 @@ export class PlatformServices extends Construct {
         for (const [name, value] of Object.entries(cache.connectionEnvironment(service.serviceName))) {
           service.addEnvironment(name, value);
         }
+        service.allowEgressTo(cache.subnetCidrs, cache.connections.defaultPort!);
         break;
       case DataAccess.MESSAGING: {
         messaging.grantConnect(service);
@@ -155,6 +194,7 @@ export class PlatformServices extends Construct {
         for (const [name, value] of Object.entries(environment)) {
           service.addEnvironment(name, value);
         }
+        service.allowEgressTo(messaging.subnetCidrs, messaging.connections.defaultPort!);
         break;
       }
       case DataAccess.UPLOADS:

@@ -139,14 +139,16 @@ export interface CodeLearnPlatformProps {
  */
 export class CodeLearnPlatform extends Construct {
   /**
-   * The specification's four services: the API gateway (the default route) and
-   * the user, post and group services under `/api/users/*`, `/api/posts/*` and
-   * `/api/groups/*`. Extend or replace the list through `services`.
+   * The specification's four services: the API gateway (the default route, which
+   * calls the other three inside the cluster) and the user, post and group
+   * services under `/api/users/*`, `/api/posts/*` and `/api/groups/*`. Extend or
+   * replace the list through `services`.
    */
   public static defaultServices(): ServiceDefinition[] {
     const backend = [DataAccess.DATABASE, DataAccess.CACHE, DataAccess.MESSAGING];
     return [
-      { name: 'api-gateway', access: [DataAccess.CACHE] },
+      // The gateway forwards to the backends inside the cluster, as the specification draws it.
+      { name: 'api-gateway', access: [DataAccess.CACHE], calls: ['user-service', 'post-service', 'group-service'] },
       { name: 'user-service', path: '/api/users/*', access: [...backend, DataAccess.UPLOADS] },
       { name: 'post-service', path: '/api/posts/*', access: [...backend, DataAccess.UPLOADS] },
       { name: 'group-service', path: '/api/groups/*', access: backend },
@@ -296,6 +298,7 @@ export class CodeLearnPlatform extends Construct {
     definitions.forEach((definition, index) => {
       this.services[definition.name] = services.add(definition, index);
     });
+    services.connectCalls(definitions, this.services);
 
     this.addOutputs();
 
@@ -357,6 +360,17 @@ function validateServices(services: ServiceDefinition[]): void {
       throw new ConfigurationError(`\`services\` lists '${service.name}' twice: give each service its own name.`);
     }
     names.add(service.name);
+  });
+  services.forEach((service, index) => {
+    for (const callee of service.calls ?? []) {
+      if (callee === service.name) {
+        throw new ConfigurationError(`\`services[${index}].calls\` names '${callee}', the service itself: remove it (a service does not call itself through a policy).`);
+      }
+      if (!names.has(callee)) {
+        throw new ConfigurationError(`\`services[${index}].calls\` names '${callee}', which is not a service of the platform: ` +
+          `name one of ${[...names].map(name => `'${name}'`).join(', ')}, or add '${callee}' to \`services\`.`);
+      }
+    }
   });
   // The edge checks each route as it is added; checking them all here first names
   // the platform's property, \`services\`, in the message.

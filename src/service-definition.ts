@@ -46,4 +46,15 @@ export interface ServiceDefinition extends MicroserviceOptions {
    * @default - none
    */
   readonly access?: DataAccess[];
+
+  /**
+   * The platform's services this one calls inside the cluster, at
+   * `http://<name>.<namespace>:<port>` (the callee's container port, which its
+   * Service also listens on: the VPC CNI applies policies to a Service's traffic
+   * only on a port equal to the container's): the network policies of both let
+   * the call through.
+   *
+   * @default - none: the service calls no other service
+   */
+  readonly calls?: string[];
 }

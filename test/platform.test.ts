@@ -296,8 +296,8 @@ describe('CodeLearnPlatform', () => {
     });
 
     test('every Kubernetes object the platform applies is valid against its schema', () => {
-      // The namespace, six objects a service, and the ConfigMaps of the replicas' and the broker's endpoints.
-      expect(objects.length).toBe(1 + 4 * 6 + 2);
+      // The namespace and its default-deny policy, seven objects a service, and the ConfigMaps of the replicas' and the broker's endpoints.
+      expect(objects.length).toBe(2 + 4 * 7 + 2);
       for (const object of objects) {
         expect(() => validateKubernetesObject(object)).not.toThrow();
       }

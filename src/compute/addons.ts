@@ -2,6 +2,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { IConstruct } from 'constructs';
+import { ConfigurationError } from '../private/errors';
 import { acknowledgeManagedPolicies } from '../private/nag';
 import { pascalCase } from '../private/names';
 import { podIdentityPrincipal } from '../private/pod-identity';
@@ -12,15 +13,30 @@ export interface AddonTarget extends IConstruct {
   readonly encryptionKey: kms.IKey;
 }
 
-/** An EKS add-on of `cluster`, with its own Pod Identity role where it needs AWS permissions. */
+/** The first VPC CNI release whose node agent enforces network policies. */
+const NETWORK_POLICY_CNI = [1, 14];
+
+/**
+ * An EKS add-on of `cluster`, with its own Pod Identity role where it needs AWS
+ * permissions. The VPC CNI enforces the services' network policies.
+ */
 export function addAddon(cluster: AddonTarget, name: string, cfnCluster: eks.CfnCluster, version: string | undefined): eks.CfnAddon {
   const podIdentity = addonPodIdentity(cluster, name);
+  if (name === 'vpc-cni' && version !== undefined) {
+    const [major, minor] = (/^v(\d+)\.(\d+)\./.exec(version) ?? []).slice(1).map(Number);
+    if (major === undefined || major < NETWORK_POLICY_CNI[0] || (major === NETWORK_POLICY_CNI[0] && minor < NETWORK_POLICY_CNI[1])) {
+      throw new ConfigurationError(`\`addonVersions['vpc-cni']\` ('${version}') does not enforce network policies, which the services rely on: ` +
+        'use v1.14.0 or later (such as \'v1.20.4-eksbuild.2\'), or leave it out for the newest version EKS offers.');
+    }
+  }
   const addon = new eks.CfnAddon(cluster, `Addon${pascalCase(name)}`, {
     clusterName: cfnCluster.ref,
     addonName: name,
     addonVersion: version,
     resolveConflicts: 'OVERWRITE',
     podIdentityAssociations: podIdentity && [podIdentity],
+    // The node agent enforces every NetworkPolicy; without it they are only objects.
+    configurationValues: name === 'vpc-cni' ? JSON.stringify({ enableNetworkPolicy: 'true' }) : undefined,
   });
   return addon;
 }

@@ -37,6 +37,26 @@ export interface CanaryOptions {
 }
 
 /**
+ * What a service may reach beyond the cluster and the data stores it is given,
+ * as its network policy admits it. A network policy addresses IP ranges, not
+ * names: AWS's public endpoints share their addresses with the rest of the
+ * internet, so reaching AWS APIs means reaching HTTPS hosts.
+ */
+export enum InternetAccess {
+  /** Nothing: only what the platform (or `allowEgressTo`) opens for it. */
+  NONE = 'NONE',
+
+  /**
+   * TCP 443 to any address: AWS APIs (through the NAT gateways, the S3 gateway
+   * endpoint or the VPC's interface endpoints) and any other HTTPS host.
+   */
+  HTTPS = 'HTTPS',
+
+  /** TCP 443 to any address, and every port of every address outside the VPC. */
+  ALL = 'ALL',
+}
+
+/**
  * What a user may set on one service.
  */
 export interface MicroserviceOptions {
@@ -201,6 +221,19 @@ export interface MicroserviceOptions {
   readonly canary?: CanaryOptions;
 
   /**
+   * What the service may reach beyond the cluster and the data stores it is
+   * given. Its pods always resolve names (CoreDNS) and get their credentials (the
+   * Pod Identity agent); everything else is denied unless opened.
+   *
+   * @default - `InternetAccess.HTTPS` for a `Microservice` of your own, which may
+   * call the AWS APIs of whatever is granted to it; in `CodeLearnPlatform`,
+   * `HTTPS` when `access` has a store reached through AWS APIs (UPLOADS and
+   * STATIC_ASSETS: S3; MESSAGING on RabbitMQ, and CACHE with an AUTH token: their
+   * secret in Secrets Manager), otherwise `NONE`
+   */
+  readonly internetAccess?: InternetAccess;
+
+  /**
    * Environment variables of the container.
    *
    * @default - none besides what the platform adds
@@ -224,11 +257,21 @@ export interface MicroserviceProps extends MicroserviceOptions {
   readonly repository?: ecr.IRepository;
 
   /**
-   * The Kubernetes namespace.
+   * The Kubernetes namespace. It belongs to the services: it denies all traffic
+   * to and from any pod that no service's network policy opens.
    *
    * @default 'codelearn'
    */
   readonly namespace?: string;
+
+  /**
+   * The IPv4 ranges the load balancer's nodes send requests and health checks
+   * from: the CIDR blocks of its subnets. The service's network policy admits
+   * them on its port.
+   *
+   * @default - the CIDR block of the cluster's VPC
+   */
+  readonly loadBalancerCidrs?: string[];
 }
 
 /**

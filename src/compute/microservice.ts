@@ -1,14 +1,16 @@
 import { Duration } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IDependable } from 'constructs';
 import { Cluster } from './cluster';
-import { CanaryOptions, MicroserviceProps, ServicePods } from './microservice-options';
+import { CanaryOptions, InternetAccess, MicroserviceProps, ServicePods } from './microservice-options';
 import type { EdgeRoute } from '../edge/route';
 import { ConfigurationError } from '../private/errors';
 import * as k8s from '../private/k8s';
+import * as policy from '../private/network-policy';
 import { ManagedPolicyGrantee, podIdentityRole } from '../private/pod-identity';
 import { serviceRepository } from '../private/repository';
 import { requireCpu, requireImage, requirePathPattern, requireImageTag, requireKubernetesName, requireLatency, requireMemory, requireWholeNumber } from '../private/validate';
@@ -32,6 +34,10 @@ const DEFAULT_CPU_LIMIT = '1';
  * - Service, HorizontalPodAutoscaler (70% CPU), PodDisruptionBudget.
  * - A ServiceAccount with its own Pod Identity role: the service gets only what
  *   is granted to `grantPrincipal`.
+ * - A NetworkPolicy that admits the load balancer on the service's port, and
+ *   lets the pods resolve names, get their credentials and reach the internet as
+ *   `internetAccess` says; `allowEgressTo` and `allowCallsFrom` open the rest.
+ *   The namespace denies everything else.
  * - An IP target group with the service's health check, and the
  *   TargetGroupBinding that registers the pods in it; the edge tier routes to it.
  * - An ECR repository (scan on push, immutable tags, encrypted, lifecycle rules),
@@ -140,6 +146,12 @@ export class Microservice extends Construct implements iam.IGrantable {
    */
   public readonly pods: ServicePods;
 
+  /** What the service's network policy lets it reach beyond the cluster. */
+  public readonly internetAccess: InternetAccess;
+
+  /** What the service's network policy admits in, and lets out; rendered at synthesis. */
+  private readonly ingress: policy.KubernetesPolicyRule[] = [];
+  private readonly egress: policy.KubernetesPolicyRule[] = [];
   private readonly environment: k8s.EnvVar[] = [];
   private readonly pending: IDependable[] = [];
 
@@ -265,7 +277,7 @@ export class Microservice extends Construct implements iam.IGrantable {
     this.role = identity.role;
     // Pods ask for their credentials as they start: the manifest waits for what is granted.
     this.grantPrincipal = new ManagedPolicyGrantee(this, this.role, `Permissions of the ${props.name} service`,
-      policy => this.waitFor(policy));
+      granted => this.waitFor(granted));
 
     const targetGroup = (groupId: string) => new elbv2.ApplicationTargetGroup(this, groupId, {
       vpc: cluster.eksCluster.vpc,
@@ -303,6 +315,32 @@ export class Microservice extends Construct implements iam.IGrantable {
     for (const [name, value] of Object.entries(props.environment ?? {})) {
       this.addEnvironment(name, value);
     }
+
+    // The load balancer's nodes send the requests and the health checks.
+    const vpcCidr = () => {
+      try {
+        return cluster.eksCluster.vpc.vpcCidrBlock;
+      } catch {
+        throw new ConfigurationError(`The VPC of the cluster of ${props.name} has no CIDR block, which its network policy needs: ` +
+          'import it with `vpcCidrBlock`, or give the service `loadBalancerCidrs` (and no `internetAccess: ALL`).');
+      }
+    };
+    const loadBalancerCidrs = props.loadBalancerCidrs ?? [vpcCidr()];
+    if (loadBalancerCidrs.length === 0) {
+      throw new ConfigurationError('`loadBalancerCidrs` is empty: the network policy would admit no load balancer, and every health check would fail. ' +
+        'Give the CIDR blocks of the load balancer\'s subnets, or leave it out for the VPC\'s block.');
+    }
+    this.ingress.push(policy.ingressRule({ peers: policy.addresses(loadBalancerCidrs), ports: [{ protocol: 'TCP', port }] }));
+    this.egress.push(...policy.baseEgress().map(policy.egressRule));
+    const internet = props.internetAccess ?? InternetAccess.HTTPS;
+    if (internet !== InternetAccess.NONE) {
+      this.egress.push(policy.egressRule({ peers: policy.addresses([policy.ANYWHERE]), ports: [{ protocol: 'TCP', port: 443 }] }));
+    }
+    if (internet === InternetAccess.ALL) {
+      // Outside the VPC only: its data stores are reached through `allowEgressTo`, or not at all.
+      this.egress.push(policy.egressRule({ peers: policy.addresses([policy.ANYWHERE], [vpcCidr()]), ports: [] }));
+    }
+    this.internetAccess = internet;
 
     const stable: k8s.WorkloadSpec = {
       name: props.name,
@@ -349,9 +387,12 @@ export class Microservice extends Construct implements iam.IGrantable {
       manifest.node.addDependency(binding);
       return manifest;
     };
-    this.manifest = track('Manifest', stable, [k8s.serviceAccount(stable)]);
+    // The policy comes first: the pods it selects start under it.
+    this.manifest = track('Manifest', stable, [policy.servicePolicy(props.name, namespace, this.ingress, this.egress), k8s.serviceAccount(stable)]);
     // Pods start after their namespace and their Pod Identity association exist.
     this.manifest.node.addDependency(cluster.namespaceObject, identity.association, ...this.pending);
+    // The namespace denies what no policy opens once this service's policy is in.
+    cluster.namespaceDefaultDeny.node.addDependency(this.manifest);
     if (props.canary && this.canaryTargetGroup) {
       this.canaryManifest = track('CanaryManifest', {
         ...stable,
@@ -363,6 +404,46 @@ export class Microservice extends Construct implements iam.IGrantable {
       // The canary runs as the service's account, with what the stable track waits for.
       this.canaryManifest.node.addDependency(this.manifest);
     }
+  }
+
+  /**
+   * Lets the service's pods open connections to `cidrs` on `port`, such as a data
+   * store of your own: `allowEgressTo(['10.0.224.0/24'], ec2.Port.tcp(5432))`.
+   * The platform calls it for each store in a service's `access`.
+   */
+  public allowEgressTo(cidrs: string[], port: ec2.Port): void {
+    if (cidrs.length === 0) {
+      throw new ConfigurationError(`${this.serviceName}: \`allowEgressTo\` was given no CIDR block for port ${port}: name the ranges the pods may reach.`);
+    }
+    this.egress.push(policy.egressRule({ peers: policy.addresses(cidrs), ports: [policyPort(port)] }));
+  }
+
+  /**
+   * Lets the service's pods open connections on `port` to the pods labelled
+   * `labels` in `namespace`, such as an agent the platform runs in a namespace of
+   * its own.
+   */
+  public allowEgressToPods(namespace: string, labels: { [name: string]: string }, port: ec2.Port): void {
+    this.egress.push(policy.egressRule({ peers: [policy.podsIn(namespace, { matchLabels: labels })], ports: [policyPort(port)] }));
+  }
+
+  /**
+   * Lets the pods of `caller` (and of its canary) call this service's pods on its
+   * port, through the Kubernetes Service at `http://<name>.<namespace>:<port>`
+   * (the VPC CNI applies policies to a Service's traffic only on a port equal to
+   * the container's, which the Service listens on besides 80): both services'
+   * network policies open the call.
+   */
+  public allowCallsFrom(caller: Microservice): void {
+    if (caller === this) {
+      throw new ConfigurationError(`${this.serviceName} cannot be its own caller: its pods reach each other through the load balancer's path, not a policy.`);
+    }
+    this.ingress.push(policy.ingressRule({
+      peers: [policy.podsIn(caller.namespace, policy.servicePods(caller.serviceName))], ports: [{ protocol: 'TCP', port: this.port }],
+    }));
+    caller.egress.push(policy.egressRule({
+      peers: [policy.podsIn(this.namespace, policy.servicePods(this.serviceName))], ports: [{ protocol: 'TCP', port: this.port }],
+    }));
   }
 
   /**
@@ -402,6 +483,16 @@ export class Microservice extends Construct implements iam.IGrantable {
     }
     this.environment.push(variable);
   }
+}
+
+/** `port` as a network policy writes it: TCP or UDP, one port or a range. */
+function policyPort(port: ec2.Port): policy.PolicyPort {
+  const rule = port.toRuleJson();
+  const protocol = rule.ipProtocol === 'tcp' ? 'TCP' : rule.ipProtocol === 'udp' ? 'UDP' : undefined;
+  if (!protocol || typeof rule.fromPort !== 'number' || typeof rule.toPort !== 'number' || rule.fromPort < 1) {
+    throw new ConfigurationError(`A network policy rule was given port ${port}: it admits TCP or UDP ports. Use ec2.Port.tcp(n) or ec2.Port.tcpRange(from, to).`);
+  }
+  return rule.toPort > rule.fromPort ? { protocol, port: rule.fromPort, endPort: rule.toPort } : { protocol, port: rule.fromPort };
 }
 
 /** A canary that takes traffic keeps two pods by default; a warm one, one. */

@@ -14,7 +14,7 @@ import { grantReadSecret } from '../private/grants';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
 import { profileDefaults } from '../private/profile';
-import { dataSubnets } from '../private/subnets';
+import { dataSubnets, subnetCidrs } from '../private/subnets';
 import { checkSupport } from '../private/support';
 import { requireInstanceType, requireWholeDays, requireWholeNumber } from '../private/validate';
 
@@ -218,6 +218,17 @@ export class Cache extends Construct implements ec2.IConnectable {
   /** Who may connect: allowing a peer opens the cache port. */
   public readonly connections: ec2.Connections;
 
+  /**
+   * The IPv4 CIDR blocks of the subnets the cache runs in: where its clients
+   * connect to, as a service's network policy lets them (`Microservice.allowEgressTo`
+   * with `connections.defaultPort`).
+   */
+  public get subnetCidrs(): string[] {
+    return subnetCidrs(this.placement.vpc, this.placement.selection, this.node.path);
+  }
+
+  private readonly placement: { vpc: ec2.IVpc; selection: ec2.SubnetSelection };
+
   /** The log groups of the slow and engine logs, keyed by log type. */
   public readonly logGroups: { [type: string]: logs.ILogGroup } = {};
 
@@ -308,10 +319,11 @@ export class Cache extends Construct implements ec2.IConnectable {
       allowAllOutbound: false,
     });
     this.connections = new ec2.Connections({ securityGroups: [securityGroup], defaultPort: ec2.Port.tcp(CACHE_PORT) });
+    this.placement = { vpc: props.vpc, selection: props.vpcSubnets ?? dataSubnets(props.vpc) };
 
     const subnetGroup = new elasticache.CfnSubnetGroup(this, 'SubnetGroup', {
       description: `Subnets of the cache of ${this.node.path}`,
-      subnetIds: props.vpc.selectSubnets(props.vpcSubnets ?? dataSubnets(props.vpc)).subnetIds,
+      subnetIds: props.vpc.selectSubnets(this.placement.selection).subnetIds,
     });
 
     const logDeliveryConfigurations = LOG_TYPES.map(type => {

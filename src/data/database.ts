@@ -21,7 +21,7 @@ import { grantReadSecret, grantThroughSharedPolicy } from '../private/grants';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/nag';
 import { profileDefaults } from '../private/profile';
-import { dataSubnets } from '../private/subnets';
+import { dataSubnets, subnetCidrs } from '../private/subnets';
 import { checkSupport } from '../private/support';
 import { requireInstanceType, requireWholeDays, requireWholeNumber } from '../private/validate';
 import { PlatformProfile } from '../profile';
@@ -97,6 +97,17 @@ export class Database extends Construct implements ec2.IConnectable {
    */
   public readonly connections: ec2.Connections;
 
+  /**
+   * The IPv4 CIDR blocks of the subnets the writer, the replicas and the proxy runs in: where its clients
+   * connect to, as a service's network policy lets them (`Microservice.allowEgressTo`
+   * with `connections.defaultPort`).
+   */
+  public get subnetCidrs(): string[] {
+    return subnetCidrs(this.placement.vpc, this.placement.selection, this.node.path);
+  }
+
+  private readonly placement: { vpc: ec2.IVpc; selection: ec2.SubnetSelection };
+
   /** The name of the database created in the instance. */
   public readonly databaseName: string;
 
@@ -167,6 +178,7 @@ export class Database extends Construct implements ec2.IConnectable {
     this.rotationSubnets = props.rotationSubnets
       ?? (props.vpc.privateSubnets.length > 0 ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : props.vpcSubnets ?? dataSubnets(props.vpc));
     const vpcSubnets = props.vpcSubnets ?? dataSubnets(props.vpc);
+    this.placement = { vpc: props.vpc, selection: vpcSubnets };
     const instanceType = props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.BURSTABLE3, ec2.InstanceSize.MEDIUM);
     // RDS adds 'db.' to the EC2 type.
     requireInstanceType('instanceType', instanceType.toString(), 'db');

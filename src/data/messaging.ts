@@ -17,7 +17,7 @@ import { ConfigurationError } from '../private/errors';
 import { grantReadSecret } from '../private/grants';
 import { customerManagedKey } from '../private/keys';
 import { profileDefaults } from '../private/profile';
-import { dataSubnets } from '../private/subnets';
+import { dataSubnets, subnetCidrs } from '../private/subnets';
 
 /**
  * What a user may set on the messaging tier.
@@ -92,6 +92,17 @@ export class Messaging extends Construct implements ec2.IConnectable {
    */
   public readonly connections: ec2.Connections;
 
+  /**
+   * The IPv4 CIDR blocks of the subnets the broker runs in: where its clients
+   * connect to, as a service's network policy lets them (`Microservice.allowEgressTo`
+   * with `connections.defaultPort`).
+   */
+  public get subnetCidrs(): string[] {
+    return subnetCidrs(this.placement.vpc, this.placement.selection, this.node.path);
+  }
+
+  private readonly placement: { vpc: ec2.IVpc; selection: ec2.SubnetSelection };
+
   /** The key of the credentials, volumes and logs. */
   public readonly encryptionKey: kms.IKey;
 
@@ -133,6 +144,7 @@ export class Messaging extends Construct implements ec2.IConnectable {
     this.engine = broker.engine;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
     const subnets = props.vpc.selectSubnets(props.vpcSubnets ?? dataSubnets(props.vpc));
+    this.placement = { vpc: props.vpc, selection: props.vpcSubnets ?? dataSubnets(props.vpc) };
 
     this.encryptionKey = props.encryptionKey ?? customerManagedKey(this, 'Key', `Encrypts the message broker of ${this.node.path}`);
 

@@ -25,6 +25,7 @@ import { acknowledge, acknowledgeControlRule, HIPAA_AND_NIST } from '../private/
 import { pascalCase } from '../private/names';
 import { profileDefaults } from '../private/profile';
 import { checkPaths, LAST_PRIORITY, routePriorities } from '../private/routes';
+import { subnetCidrs } from '../private/subnets';
 import { requirePathPattern, requireWholeNumber } from '../private/validate';
 import { DEFAULT_RULE_GROUPS, IP_RULE_GROUPS, logWebAcl, managedRules, validateRuleGroups, visibility, webAclMetricName } from '../private/web-acl';
 
@@ -75,6 +76,16 @@ const NOT_FOUND = elbv2.ListenerAction.fixedResponse(404, { contentType: 'text/p
 export class Edge extends Construct {
   /** The internal Application Load Balancer. */
   public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+
+  /**
+   * The IPv4 CIDR blocks of the load balancer's subnets, which its nodes send
+   * requests and health checks from: a service's `loadBalancerCidrs`.
+   */
+  public get loadBalancerCidrs(): string[] {
+    return subnetCidrs(this.placement.vpc, this.placement.selection, this.node.path);
+  }
+
+  private readonly placement: { vpc: ec2.IVpc; selection: ec2.SubnetSelection };
 
   /** The load balancer's listener: HTTPS with a domain, HTTP otherwise. */
   public readonly listener: elbv2.ApplicationListener;
@@ -173,6 +184,7 @@ export class Edge extends Construct {
     allowCloudWatchLogs(key);
     const retention = props.logRetention ?? profileDefaults(props.profile).logRetention;
     const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+    this.placement = { vpc: props.vpc, selection: vpcSubnets };
 
     // CloudFront's VPC origin connects from CloudFront's origin-facing addresses,
     // not from the VPC's block: the group admits that managed prefix list, on the

@@ -88,6 +88,20 @@ export function namespace(name: string): KubernetesObject {
   };
 }
 
+/**
+ * The policy that denies every pod of `inNamespace` all traffic in and out, which
+ * each workload's own policy then opens as it needs: a pod that no other policy
+ * selects reaches nothing and is reached by nothing.
+ */
+export function defaultDeny(inNamespace: string): KubernetesObject {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'default-deny', namespace: inNamespace, labels: { 'app.kubernetes.io/part-of': 'codelearn' } },
+    spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+  };
+}
+
 export function configMap(name: string, inNamespace: string, data: Record<string, string>): KubernetesObject {
   return {
     apiVersion: 'v1',
@@ -233,7 +247,13 @@ export function service(spec: WorkloadSpec): KubernetesObject {
     spec: {
       type: 'ClusterIP',
       selector: selectorLabels(spec.name),
-      ports: [{ name: 'http', port: spec.servicePort, targetPort: 'http', protocol: 'TCP' }],
+      // Port 80 for the load balancer's binding; the container's own port too, for calls from other
+      // services: the VPC CNI applies a network policy to a Service's traffic only where its port is the
+      // container's (EKS user guide, "Restrict Pod network traffic with Kubernetes network policies").
+      ports: [
+        { name: 'http', port: spec.servicePort, targetPort: 'http', protocol: 'TCP' },
+        { name: 'direct', port: spec.port, targetPort: 'http', protocol: 'TCP' },
+      ],
     },
   };
 }
@@ -285,7 +305,8 @@ export function targetGroupBinding(spec: WorkloadSpec): KubernetesObject {
 
 /**
  * The Namespace object `name` of `cluster`, in `scope` as `Namespace<Name>`,
- * made on the first call and found in `namespaces` after.
+ * made on the first call and found in `namespaces` after; with it, its
+ * default-deny policy as `Namespace<Name>DefaultDeny` (`defaultDenyOf`).
  */
 export function namespaceOnce(scope: Construct, cluster: eks.ICluster, namespaces: Map<string, eks.KubernetesManifest>,
   name: string, created?: (manifest: eks.KubernetesManifest) => void): eks.KubernetesManifest {
@@ -298,7 +319,21 @@ export function namespaceOnce(scope: Construct, cluster: eks.ICluster, namespace
       overwrite: true,
     });
     created?.(manifest);
+    // No traffic to or from a pod that no policy opens. A manifest of its own, which
+    // each workload's manifest comes before (\`defaultDenyOf\`): on a running
+    // platform, no pod is cut off before its own policy lets its traffic through.
+    const deny = new eks.KubernetesManifest(scope, `Namespace${pascalCase(name)}DefaultDeny`, {
+      cluster,
+      manifest: [defaultDeny(name)],
+      overwrite: true,
+    });
+    deny.node.addDependency(manifest);
     namespaces.set(name, manifest);
   }
   return manifest;
+}
+
+/** The default-deny policy of the namespace `name` that `namespaceOnce` made in `scope`. */
+export function defaultDenyOf(scope: Construct, name: string): eks.KubernetesManifest {
+  return scope.node.findChild(`Namespace${pascalCase(name)}DefaultDeny`) as eks.KubernetesManifest;
 }

@@ -26,9 +26,10 @@ describe('Microservice', () => {
     const [deployment] = objectsOf(template, 'Deployment');
     const container = deployment.spec.template.spec.containers[0];
 
-    test('applies a namespace and six objects, each valid against its Kubernetes schema', () => {
+    test('applies a namespace, its default-deny policy and seven objects, each valid against its Kubernetes schema', () => {
       expect(objects.map(object => `${object.kind}/${object.metadata.name}`).sort()).toEqual([
-        'Deployment/user-service', 'HorizontalPodAutoscaler/user-service', 'Namespace/codelearn', 'PodDisruptionBudget/user-service',
+        'Deployment/user-service', 'HorizontalPodAutoscaler/user-service', 'Namespace/codelearn', 'NetworkPolicy/default-deny', 'NetworkPolicy/user-service',
+        'PodDisruptionBudget/user-service',
         'Service/user-service', 'ServiceAccount/user-service', 'TargetGroupBinding/user-service-8080',
       ]);
       for (const object of objects) {
@@ -49,7 +50,7 @@ describe('Microservice', () => {
         .flatMap(([, resource]) => kubernetesObjects({ Resources: { M: resource } }).map(object => object.kind));
       // kubectl's prune does not delete a TargetGroupBinding (a custom resource): only deleting its manifest does.
       expect(kindsOf('UsersBinding8080')).toEqual(['TargetGroupBinding']);
-      expect(kindsOf('UsersManifest')).toEqual(['ServiceAccount', 'Service', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']);
+      expect(kindsOf('UsersManifest')).toEqual(['NetworkPolicy', 'ServiceAccount', 'Service', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']);
       const [manifestId, manifest] = Object.entries(manifests).find(([id]) => id.startsWith('UsersManifest'))!;
       const [bindingId, binding] = Object.entries(manifests).find(([id]) => id.startsWith('UsersBinding8080'))!;
       expect(manifest.DependsOn).toContain(bindingId);

@@ -155,6 +155,8 @@ export class Deployment {
       if (seen.has(key(next))) continue;
       seen.add(key(next));
       if (next !== resource && key(next) === key(dependency)) return true;
+      // A nested stack's resource completes once every resource of its template has.
+      if (next !== resource && next.type === 'AWS::CloudFormation::Stack' && this.holds(next, dependency.template)) return true;
       for (const id of [next.resource.DependsOn ?? []].flat()) {
         const found = this.find(next.template, id);
         if (found) todo.push(found);
@@ -168,6 +170,14 @@ export class Deployment {
         const stackResource = this.find(next.template.parent.template, next.template.parent.logicalId);
         if (stackResource) todo.push(stackResource);
       }
+    }
+    return false;
+  }
+
+  /** Whether `template` is the nested stack of the stack resource `stack`, or nested deeper in it. */
+  private holds(stack: DeployedResource, template: DeployedTemplate): boolean {
+    for (let current: DeployedTemplate | undefined = template; current?.parent; current = current.parent.template) {
+      if (current.parent.template === stack.template && current.parent.logicalId === stack.logicalId) return true;
     }
     return false;
   }

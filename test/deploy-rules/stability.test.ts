@@ -22,7 +22,9 @@ describe('each service\'s resources depend on that service alone', () => {
   const original = templatesOf(services);
 
   test.each([
-    ['removing a service', services.filter(service => service.name !== 'user-service')],
+    // The gateway's calls go with the service: a call to a service that is not there fails synthesis.
+    ['removing a service', services.filter(service => service.name !== 'user-service')
+      .map(service => ({ ...service, calls: service.calls?.filter(callee => callee !== 'user-service') }))],
     ['adding a service before the others', [{ name: 'feed-service', path: '/api/feed/*' }, ...services]],
     ['reversing the order', [...services].reverse()],
   ])('%s', (_name, variant) => {

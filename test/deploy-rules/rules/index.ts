@@ -3,6 +3,7 @@ import { ipRulesSeeViewers, listenerRulesAreAccepted } from './edge';
 import { cacheConnectNamesCacheAndUser, databaseUsersExist, kafkaClientsFindTheBrokers, keyGrantsOnlyForAwsResources, keyPolicyPrincipalsExist, onePodIdentityAssociationPerServiceAccount, proxyLogsInAsItsClients } from './identity';
 import { bindingsGateReadiness, chartsWaitForTheirPods, configMapReferencesExist, nodeGroupsFollowTheControlPlane, weightedTargetsKeepTwoPods } from './kubernetes';
 import { dataStoresRestrictEgress, eksSubnetsInSupportedZones, vpcOriginAdmitsCloudFront } from './network';
+import { namespacesDenyByDefault, networkPoliciesAreEnforced, podsReachWhatTheyUse } from './network-policies';
 import { alarmsFitPutMetricAlarm, alarmTopicsAcceptCloudWatch, metricMathIsValid, metricsArePublished, sparseCountsAreFilled } from './observability';
 import { nestedStackParametersAreStrings, rolledBackCreateCanBeRetried } from './stacks';
 import {
@@ -40,6 +41,9 @@ export const RULES: DeployRule[] = [
   listenerRulesAreAccepted,
   dataStoresRestrictEgress,
   eksSubnetsInSupportedZones,
+  networkPoliciesAreEnforced,
+  namespacesDenyByDefault,
+  podsReachWhatTheyUse,
   alarmTopicsAcceptCloudWatch,
   metricsArePublished,
   metricMathIsValid,

@@ -1,0 +1,99 @@
+import { KubernetesObject } from './k8s';
+
+/**
+ * Kubernetes NetworkPolicies of the platform's namespaces and services, as
+ * plain values. The VPC CNI's network policy agent enforces them on each pod's
+ * interface: traffic a policy does not allow is dropped, in and out.
+ */
+
+/** The EKS Pod Identity agent, on every node's link-local address (docs.aws.amazon.com/eks/latest/userguide/pod-id-how-it-works.html). */
+export const POD_IDENTITY_AGENT = { cidr: '169.254.170.23/32', port: 80 };
+
+/** The CloudWatch agent of the amazon-cloudwatch-observability add-on: its namespace, its pods' label and its OTLP over HTTP port. */
+export const CLOUDWATCH_AGENT = {
+  namespace: 'amazon-cloudwatch',
+  labels: { 'app.kubernetes.io/name': 'cloudwatch-agent' },
+  port: 4316,
+};
+
+/** CoreDNS, as the coredns add-on labels its pods in kube-system. */
+const DNS = { namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' }, port: 53 };
+
+/** Every IPv4 address. */
+export const ANYWHERE = '0.0.0.0/0';
+
+/** A port a rule admits: TCP or UDP, one port or a range up to `endPort`. */
+export interface PolicyPort {
+  readonly protocol: 'TCP' | 'UDP';
+  readonly port: number;
+  readonly endPort?: number;
+}
+
+/** A peer of a rule: pods (by namespace and labels), or an address range. */
+export type PolicyPeer =
+  | { readonly podSelector: object; readonly namespaceSelector?: object }
+  | { readonly ipBlock: { readonly cidr: string; readonly except?: string[] } };
+
+/** One rule: its peers and its ports (every port when there are none). */
+export interface PolicyRule {
+  readonly peers: PolicyPeer[];
+  readonly ports: PolicyPort[];
+}
+
+/** The pods of a service and of its canary, which both policies of a call select. */
+export function servicePods(name: string): object {
+  return { matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In', values: [name, `${name}-canary`] }] };
+}
+
+/** The pods that `podSelector` selects in the namespace `namespace`. */
+export function podsIn(namespace: string, podSelector: object): PolicyPeer {
+  return { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } }, podSelector };
+}
+
+/** Each of `cidrs` as a peer, with the ranges of `except` cut out. */
+export function addresses(cidrs: string[], except?: string[]): PolicyPeer[] {
+  return cidrs.map(cidr => ({ ipBlock: except && except.length > 0 ? { cidr, except } : { cidr } }));
+}
+
+/** The egress every pod needs to run: names resolved by CoreDNS, credentials from the Pod Identity agent. */
+export function baseEgress(): PolicyRule[] {
+  return [
+    { peers: [podsIn(DNS.namespace, { matchLabels: DNS.labels })], ports: [{ protocol: 'UDP', port: DNS.port }, { protocol: 'TCP', port: DNS.port }] },
+    { peers: addresses([POD_IDENTITY_AGENT.cidr]), ports: [{ protocol: 'TCP', port: POD_IDENTITY_AGENT.port }] },
+  ];
+}
+
+/** A rule as Kubernetes writes it: peers (`from` for ingress, `to` for egress) and ports. */
+export interface KubernetesPolicyRule {
+  readonly from?: PolicyPeer[];
+  readonly to?: PolicyPeer[];
+  readonly ports?: PolicyPort[];
+}
+
+/** `rule` as an ingress rule. */
+export function ingressRule(rule: PolicyRule): KubernetesPolicyRule {
+  return rule.ports.length > 0 ? { from: rule.peers, ports: rule.ports } : { from: rule.peers };
+}
+
+/** `rule` as an egress rule. */
+export function egressRule(rule: PolicyRule): KubernetesPolicyRule {
+  return rule.ports.length > 0 ? { to: rule.peers, ports: rule.ports } : { to: rule.peers };
+}
+
+/**
+ * The policy of one service: it selects the service's pods and its canary's,
+ * and admits exactly the rules of `ingress` and `egress`. The lists may grow
+ * until synthesis, which renders them as they are then.
+ */
+export function servicePolicy(name: string, namespace: string, ingress: KubernetesPolicyRule[], egress: KubernetesPolicyRule[]): KubernetesObject {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: {
+      name,
+      namespace,
+      labels: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': 'codelearn', 'app.kubernetes.io/managed-by': 'aws-cdk' },
+    },
+    spec: { podSelector: servicePods(name), policyTypes: ['Ingress', 'Egress'], ingress, egress },
+  };
+}
