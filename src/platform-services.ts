@@ -2,7 +2,7 @@ import { Fn, NestedStack, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
-import { Cluster, InternetAccess, Microservice } from './compute';
+import { Cluster, InternetAccess, Microservice, NamespaceDefaultDeny } from './compute';
 import { Cache, Database, Messaging, Storage } from './data';
 import { Edge } from './edge';
 import { Observability } from './observability';
@@ -41,6 +41,7 @@ export interface PlatformServicesProps {
  */
 export class PlatformServices extends Construct {
   private readonly configMaps = new Map<string, eks.KubernetesManifest>();
+  private readonly denies = new Map<string, NamespaceDefaultDeny>();
 
   constructor(scope: Construct, id: string, private readonly props: PlatformServicesProps) {
     super(scope, id);
@@ -71,6 +72,8 @@ export class PlatformServices extends Construct {
     service.addEnvironment('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://cloudwatch-agent.amazon-cloudwatch:4316');
     service.addEnvironment('OTEL_SERVICE_NAME', definition.name);
     service.allowEgressToPods(CLOUDWATCH_AGENT.namespace, CLOUDWATCH_AGENT.labels, ec2.Port.tcp(CLOUDWATCH_AGENT.port));
+    // The namespace denies what no policy opens, once this service's policy is in.
+    this.defaultDeny(service.namespace).addService(service);
 
     // The route and the alarms live in the service's scope, so in its nested stack:
     // they deploy with the service, and the platform's stack does not grow with the
@@ -97,6 +100,16 @@ export class PlatformServices extends Construct {
         services[callee].allowCallsFrom(services[definition.name]);
       }
     }
+  }
+
+  /** The default-deny policy of `namespace`, made once, in the platform's scope (never the cluster's). */
+  private defaultDeny(namespace: string): NamespaceDefaultDeny {
+    let deny = this.denies.get(namespace);
+    if (!deny) {
+      deny = new NamespaceDefaultDeny(this, 'DefaultDeny', { cluster: this.props.cluster, namespace });
+      this.denies.set(namespace, deny);
+    }
+    return deny;
   }
 
   /**

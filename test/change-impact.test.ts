@@ -72,7 +72,11 @@ interface Change {
 const SERVICES = CodeLearnPlatform.defaultServices();
 const withServices = (services: ServiceDefinition[]): CodeLearnPlatformProps => ({ services });
 const feed: ServiceDefinition = { name: 'feed-service', path: '/api/feed/*', access: [DataAccess.DATABASE, DataAccess.CACHE] };
-const rename = (from: string, to: string) => SERVICES.map(service => service.name === from ? { ...service, name: to } : service);
+// A renamed service is renamed in the gateway's calls too: a call to a name that is gone fails synthesis.
+const rename = (from: string, to: string) => SERVICES.map(service => ({
+  ...(service.name === from ? { ...service, name: to } : service),
+  ...(service.calls ? { calls: service.calls.map(callee => (callee === from ? to : callee)) } : {}),
+}));
 const repath = (name: string, to: string) => SERVICES.map(service => service.name === name ? { ...service, path: to } : service);
 const canary = (weight: number) => SERVICES.map(service => service.name === 'post-service' ? { ...service, canary: { weight } } : service);
 

@@ -67,6 +67,8 @@ describe('deploy order', () => {
       'Cluster/Cluster/chart-LoadBalancerController': [],
       'Cluster/Cluster/chart-ClusterAutoscaler': [],
       'Cluster/NamespaceCodelearn': [],
+      // The namespace's deny goes last, after every service's policy: it waits as they do.
+      'Services/DefaultDeny/Manifest': ['Cache/ReplicationGroup', 'Database/Instance', ...proxy],
       // It also waits for the replicas' connect policy, attached to the services' roles:
       // pods read it only once they may connect.
       'Services/DatabaseReaders': ['Cache/ReplicationGroup', 'Database/Instance', ...proxy, 'Database/Replica1'],
@@ -97,8 +99,9 @@ describe('deploy order', () => {
     const stacks = graph.find(/^Test\/Platform\/Services\/\w+\/Stack\.NestedStack\/Stack\.NestedStackResource$/);
     expect(stacks.map(short)).toEqual(['ApiGateway', 'UserService', 'PostService', 'GroupService']
       .map(name => `Services/${name}/Stack.NestedStack/Stack.NestedStackResource`));
-    // The ConfigMaps the services share are the platform's, not a service's.
-    const owner = (node: GraphNode) => /^Test\/Platform\/Services\/(?!DatabaseReaders|BrokerEndpoints)(\w+)\//.exec(node.path)?.[1];
+    // The ConfigMaps the services share, and the namespace's deny (which waits for every
+    // service, and which no service waits for), are the platform's, not a service's.
+    const owner = (node: GraphNode) => /^Test\/Platform\/Services\/(?!DatabaseReaders|BrokerEndpoints|DefaultDeny)(\w+)\//.exec(node.path)?.[1];
     const violations = graph.find(/^Test\/Platform\/Services\//).filter(node => owner(node) !== undefined).flatMap(node => graph.waitsFor(node.id)
       .filter(dep => owner(dep) !== undefined && owner(dep) !== owner(node))
       .map(dep => `${short(node)} -> ${short(dep)}`));

@@ -17,7 +17,7 @@ import { INodeScaling, INodeScalingTarget, ServiceAccountRole } from './node-sca
 import { IWorkloadCluster, WorkloadBinding } from './workload-cluster';
 import { parseIpv4Cidr } from '../private/cidr';
 import { ConfigurationError } from '../private/errors';
-import { defaultDenyOf, namespaceOnce } from '../private/k8s';
+import { namespaceOnce } from '../private/k8s';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, acknowledgeCustomResourceHandler, acknowledgeManagedPolicies } from '../private/nag';
 import { ManagedPolicyGrantee, podIdentityRole } from '../private/pod-identity';
@@ -345,7 +345,6 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
     return {
       eksCluster: this.eksCluster,
       namespaceObject: this.addNamespace(namespaceName),
-      namespaceDefaultDeny: defaultDenyOf(this, namespaceName),
       podIdentityAgent: this.podIdentityAgent,
       loadBalancerController: this.loadBalancerController,
     };

@@ -1,5 +1,6 @@
 export * from './cluster';
 export * from './microservice';
+export * from './namespace-default-deny';
 export * from './node-scaling';
 export * from './node-scaling-target';
 export * from './cluster-autoscaler';

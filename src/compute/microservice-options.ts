@@ -257,8 +257,8 @@ export interface MicroserviceProps extends MicroserviceOptions {
   readonly repository?: ecr.IRepository;
 
   /**
-   * The Kubernetes namespace. It belongs to the services: it denies all traffic
-   * to and from any pod that no service's network policy opens.
+   * The Kubernetes namespace. Give it a `NamespaceDefaultDeny` (the platform
+   * does) so that a pod no service's policy selects is denied all traffic too.
    *
    * @default 'codelearn'
    */

@@ -391,8 +391,6 @@ export class Microservice extends Construct implements iam.IGrantable {
     this.manifest = track('Manifest', stable, [policy.servicePolicy(props.name, namespace, this.ingress, this.egress), k8s.serviceAccount(stable)]);
     // Pods start after their namespace and their Pod Identity association exist.
     this.manifest.node.addDependency(cluster.namespaceObject, identity.association, ...this.pending);
-    // The namespace denies what no policy opens once this service's policy is in.
-    cluster.namespaceDefaultDeny.node.addDependency(this.manifest);
     if (props.canary && this.canaryTargetGroup) {
       this.canaryManifest = track('CanaryManifest', {
         ...stable,

@@ -1,6 +1,6 @@
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct, DependencyGroup, IConstruct, IDependable } from 'constructs';
-import { defaultDenyOf, namespaceOnce } from '../private/k8s';
+import { namespaceOnce } from '../private/k8s';
 
 /**
  * What a workload (a `Microservice`) runs on and waits for in one namespace.
@@ -15,13 +15,6 @@ export interface WorkloadBinding {
 
   /** The workload's Namespace object, created once: the workload's objects wait for it. */
   readonly namespaceObject: IDependable;
-
-  /**
-   * The namespace's default-deny NetworkPolicy: it waits for the workload's own
-   * policy, so that on a running cluster no pod loses its traffic before its
-   * policy admits it.
-   */
-  readonly namespaceDefaultDeny: IConstruct;
 
   /** The EKS Pod Identity agent: the Pod Identity association waits for it. */
   readonly podIdentityAgent: IDependable;
@@ -109,7 +102,6 @@ export class WorkloadCluster extends Construct implements IWorkloadCluster {
     return {
       eksCluster: this.eksCluster,
       namespaceObject: this.addNamespace(namespaceName),
-      namespaceDefaultDeny: defaultDenyOf(this, namespaceName),
       podIdentityAgent: this.podIdentityAgent,
       loadBalancerController: this.loadBalancerController,
     };

@@ -305,8 +305,7 @@ export function targetGroupBinding(spec: WorkloadSpec): KubernetesObject {
 
 /**
  * The Namespace object `name` of `cluster`, in `scope` as `Namespace<Name>`,
- * made on the first call and found in `namespaces` after; with it, its
- * default-deny policy as `Namespace<Name>DefaultDeny` (`defaultDenyOf`).
+ * made on the first call and found in `namespaces` after.
  */
 export function namespaceOnce(scope: Construct, cluster: eks.ICluster, namespaces: Map<string, eks.KubernetesManifest>,
   name: string, created?: (manifest: eks.KubernetesManifest) => void): eks.KubernetesManifest {
@@ -319,21 +318,8 @@ export function namespaceOnce(scope: Construct, cluster: eks.ICluster, namespace
       overwrite: true,
     });
     created?.(manifest);
-    // No traffic to or from a pod that no policy opens. A manifest of its own, which
-    // each workload's manifest comes before (\`defaultDenyOf\`): on a running
-    // platform, no pod is cut off before its own policy lets its traffic through.
-    const deny = new eks.KubernetesManifest(scope, `Namespace${pascalCase(name)}DefaultDeny`, {
-      cluster,
-      manifest: [defaultDeny(name)],
-      overwrite: true,
-    });
-    deny.node.addDependency(manifest);
     namespaces.set(name, manifest);
   }
   return manifest;
 }
 
-/** The default-deny policy of the namespace `name` that `namespaceOnce` made in `scope`. */
-export function defaultDenyOf(scope: Construct, name: string): eks.KubernetesManifest {
-  return scope.node.findChild(`Namespace${pascalCase(name)}DefaultDeny`) as eks.KubernetesManifest;
-}

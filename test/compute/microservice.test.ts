@@ -26,9 +26,9 @@ describe('Microservice', () => {
     const [deployment] = objectsOf(template, 'Deployment');
     const container = deployment.spec.template.spec.containers[0];
 
-    test('applies a namespace, its default-deny policy and seven objects, each valid against its Kubernetes schema', () => {
+    test('applies a namespace and seven objects, each valid against its Kubernetes schema', () => {
       expect(objects.map(object => `${object.kind}/${object.metadata.name}`).sort()).toEqual([
-        'Deployment/user-service', 'HorizontalPodAutoscaler/user-service', 'Namespace/codelearn', 'NetworkPolicy/default-deny', 'NetworkPolicy/user-service',
+        'Deployment/user-service', 'HorizontalPodAutoscaler/user-service', 'Namespace/codelearn', 'NetworkPolicy/user-service',
         'PodDisruptionBudget/user-service',
         'Service/user-service', 'ServiceAccount/user-service', 'TargetGroupBinding/user-service-8080',
       ]);

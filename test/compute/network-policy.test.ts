@@ -43,7 +43,7 @@ describe('network policies', () => {
         spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
       }));
       const resources = Template.fromStack(stack).toJSON().Resources;
-      const [, deny] = Object.entries<any>(resources).find(([id]) => id.includes('NamespaceCodelearnDefaultDeny'))!;
+      const [, deny] = Object.entries<any>(resources).find(([id]) => id.startsWith('PlatformServicesDefaultDeny'))!;
       const services = Object.keys(resources).filter(id => /^PlatformServices.*NestedStackResource/.test(id));
       expect(services).toHaveLength(4);
       expect(deny.DependsOn).toEqual(expect.arrayContaining(services));

@@ -4,7 +4,7 @@ import { ByoVpcPlatformStack } from '../../examples/byo-vpc-platform';
 import { CustomServicesPlatformStack } from '../../examples/custom-services-platform';
 import { DefaultPlatformStack } from '../../examples/default-platform';
 import { DevelopmentPlatformStack } from '../../examples/development-platform';
-import { CacheAuthentication, Cluster, CodeLearnPlatform, DataAccess, Edge, MessageBroker, Microservice, Network, Storage } from '../../src';
+import { CacheAuthentication, Cluster, CodeLearnPlatform, DataAccess, Edge, MessageBroker, Microservice, NamespaceDefaultDeny, Network, Storage } from '../../src';
 import { Flags, testApp } from '../support/app';
 import { maximalPlatformProps } from '../support/fixtures';
 
@@ -68,6 +68,9 @@ export const CONFIGURATIONS: Configuration[] = [
       const storage = new Storage(stack, 'Storage');
       const gateway = new Microservice(stack, 'Gateway', { cluster, name: 'api-gateway' });
       const users = new Microservice(stack, 'Users', { cluster, name: 'user-service', path: '/api/users/*', canary: { weight: 50 } });
+      const deny = new NamespaceDefaultDeny(stack, 'DefaultDeny', { cluster });
+      deny.addService(gateway);
+      deny.addService(users);
       new Edge(stack, 'Edge', {
         vpc: network.vpc,
         routes: [gateway.route, users.route],
