@@ -13,8 +13,8 @@ export interface AddonTarget extends IConstruct {
   readonly encryptionKey: kms.IKey;
 }
 
-/** The first VPC CNI release whose node agent enforces network policies. */
-const NETWORK_POLICY_CNI = [1, 14];
+/** The first VPC CNI release whose node agent enforces network policies: v1.14.0-eksbuild.3 (EKS user guide). */
+const NETWORK_POLICY_CNI = [1, 14, 0, 3];
 
 /**
  * An EKS add-on of `cluster`, with its own Pod Identity role where it needs AWS
@@ -23,10 +23,12 @@ const NETWORK_POLICY_CNI = [1, 14];
 export function addAddon(cluster: AddonTarget, name: string, cfnCluster: eks.CfnCluster, version: string | undefined): eks.CfnAddon {
   const podIdentity = addonPodIdentity(cluster, name);
   if (name === 'vpc-cni' && version !== undefined) {
-    const [major, minor] = (/^v(\d+)\.(\d+)\./.exec(version) ?? []).slice(1).map(Number);
-    if (major === undefined || major < NETWORK_POLICY_CNI[0] || (major === NETWORK_POLICY_CNI[0] && minor < NETWORK_POLICY_CNI[1])) {
+    // Major, minor, patch and eksbuild (the cluster's checks make sure the version has that shape): the first that differs decides.
+    const parts = (/^v(\d+)\.(\d+)\.(\d+)-eksbuild\.(\d+)$/.exec(version) ?? []).slice(1).map(Number);
+    const order = NETWORK_POLICY_CNI.map((least, index) => Math.sign(parts[index] - least)).find(sign => sign !== 0) ?? 0;
+    if (parts.length === 4 && order < 0) {
       throw new ConfigurationError(`\`addonVersions['vpc-cni']\` ('${version}') does not enforce network policies, which the services rely on: ` +
-        'use v1.14.0 or later (such as \'v1.20.4-eksbuild.2\'), or leave it out for the newest version EKS offers.');
+        'use v1.14.0-eksbuild.3 or later (such as \'v1.20.4-eksbuild.2\'), or leave it out for the newest version EKS offers.');
     }
   }
   const addon = new eks.CfnAddon(cluster, `Addon${pascalCase(name)}`, {

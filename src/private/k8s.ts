@@ -247,12 +247,12 @@ export function service(spec: WorkloadSpec): KubernetesObject {
     spec: {
       type: 'ClusterIP',
       selector: selectorLabels(spec.name),
-      // Port 80 for the load balancer's binding; the container's own port too, for calls from other
-      // services: the VPC CNI applies a network policy to a Service's traffic only where its port is the
-      // container's (EKS user guide, "Restrict Pod network traffic with Kubernetes network policies").
+      // The container's own port first, for calls from other services; port 80 for the load balancer's
+      // binding. The VPC CNI admits a call to a Service's ClusterIP only on the first Service port whose
+      // target is the policy's port, and the EKS guide asks that this port be the container's.
       ports: [
+        { name: 'direct', port: spec.port, targetPort: spec.port, protocol: 'TCP' },
         { name: 'http', port: spec.servicePort, targetPort: 'http', protocol: 'TCP' },
-        { name: 'direct', port: spec.port, targetPort: 'http', protocol: 'TCP' },
       ],
     },
   };

@@ -9,10 +9,17 @@ import { KubernetesObject } from './k8s';
 /** The EKS Pod Identity agent, on every node's link-local address (docs.aws.amazon.com/eks/latest/userguide/pod-id-how-it-works.html). */
 export const POD_IDENTITY_AGENT = { cidr: '169.254.170.23/32', port: 80 };
 
-/** The CloudWatch agent of the amazon-cloudwatch-observability add-on: its namespace, its pods' label and its OTLP over HTTP port. */
+/**
+ * The CloudWatch agent of the amazon-cloudwatch-observability add-on: its
+ * namespace, a label of its Service's selector, and its OTLP over HTTP port. The
+ * agent runs on the node's network, and pods reach it through its Service's
+ * ClusterIP, which the VPC CNI admits only for a rule whose pod selector matches
+ * that Service's selector (the operator's selector labels: managed-by, instance,
+ * part-of, component; not `app.kubernetes.io/name`).
+ */
 export const CLOUDWATCH_AGENT = {
   namespace: 'amazon-cloudwatch',
-  labels: { 'app.kubernetes.io/name': 'cloudwatch-agent' },
+  labels: { 'app.kubernetes.io/instance': 'amazon-cloudwatch.cloudwatch-agent' },
   port: 4316,
 };
 

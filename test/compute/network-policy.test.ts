@@ -26,7 +26,7 @@ function summary(rules: any[] = []): string[] {
 
 const DNS = 'kube-system/kube-dns: UDP 53, TCP 53';
 const POD_IDENTITY = '169.254.170.23/32: TCP 80';
-const TELEMETRY = 'amazon-cloudwatch/cloudwatch-agent: TCP 4316';
+const TELEMETRY = 'amazon-cloudwatch/amazon-cloudwatch.cloudwatch-agent: TCP 4316';
 const HTTPS = '0.0.0.0/0: TCP 443';
 /** The data subnets and the private subnets of the test stack's two zones. */
 const DATA = '10.0.96.0/24 10.0.97.0/24';
@@ -140,7 +140,17 @@ describe('network policies', () => {
       const stack = testStack();
       const network = new Network(stack, 'Network');
       expect(() => new Cluster(stack, 'Compute', { vpc: network.vpc, workloadSecurityGroup: network.workloadSecurityGroup, addonVersions: { 'vpc-cni': 'v1.13.4-eksbuild.1' } }))
-        .toThrow('`addonVersions[\'vpc-cni\']` (\'v1.13.4-eksbuild.1\') does not enforce network policies, which the services rely on: use v1.14.0 or later (such as \'v1.20.4-eksbuild.2\'), or leave it out for the newest version EKS offers.');
+        .toThrow('`addonVersions[\'vpc-cni\']` (\'v1.13.4-eksbuild.1\') does not enforce network policies, which the services rely on: use v1.14.0-eksbuild.3 or later (such as \'v1.20.4-eksbuild.2\'), or leave it out for the newest version EKS offers.');
+    });
+
+    test.each([
+      ['v1.14.0-eksbuild.2', false], ['v1.14.0-eksbuild.3', true], ['v1.14.1-eksbuild.1', true], ['v1.20.4-eksbuild.2', true], ['v2.0.0-eksbuild.1', true],
+    ])('the VPC CNI %s enforces policies: %s', (version, enforces) => {
+      const stack = testStack();
+      const network = new Network(stack, 'Network');
+      const build = () => new Cluster(stack, 'Compute', { vpc: network.vpc, workloadSecurityGroup: network.workloadSecurityGroup, addonVersions: { 'vpc-cni': version } });
+      if (enforces) expect(build).not.toThrow();
+      else expect(build).toThrow(`\`addonVersions['vpc-cni']\` ('${version}') does not enforce network policies`);
     });
 
     test('a brought VPC whose subnets have no CIDR blocks', () => {

@@ -43,6 +43,7 @@ const DNS = {
   to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
   ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
 };
+const AGENT_SELECTOR = { 'app.kubernetes.io/instance': 'amazon-cloudwatch.cloudwatch-agent' };
 const AGENT = { to: [{ ipBlock: { cidr: '169.254.170.23/32' } }], ports: [{ protocol: 'TCP', port: 80 }] };
 
 describe('the network policy rules find what they describe', () => {
@@ -100,7 +101,7 @@ describe('the network policy rules find what they describe', () => {
       'apps/web: cannot reach CoreDNS on TCP 53',
       'apps/web: cannot reach the Pod Identity agent for its credentials',
       'apps/web: its environment names PostgreSQL, but no policy lets it out on TCP 5432',
-      'apps/web: cannot reach cloudwatch-agent.amazon-cloudwatch:4316, where it sends its traces and metrics',
+      'apps/web: cannot reach cloudwatch-agent.amazon-cloudwatch:4316, where it sends its traces and metrics: no rule on that port selects the labels of the Service\'s selector, so its ClusterIP is not admitted',
       'apps/web: UPLOADS_BUCKET are reached through AWS APIs, but no policy lets it out on HTTPS',
     ]);
     const subnet = { cidr: '10.0.96.0/24' };
@@ -111,10 +112,36 @@ describe('the network policy rules find what they describe', () => {
       manifest(stack, 'Web', [policy([DNS, AGENT,
         { to: [{ ipBlock: subnet }], ports: [{ protocol: 'TCP', port: 5432 }] },
         { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'TCP', port: 443 }] },
-        { to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'amazon-cloudwatch' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'cloudwatch-agent' } } }], ports: [{ protocol: 'TCP', port: 4316 }] }]), workload(env)]);
+        { to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'amazon-cloudwatch' } }, podSelector: { matchLabels: AGENT_SELECTOR } }], ports: [{ protocol: 'TCP', port: 4316 }] }]), workload(env)]);
     });
     // The database's second subnet is not opened.
     expect(podsReachWhatTheyUse.check(everything)).toEqual(['apps/web: cannot reach PostgreSQL on TCP 5432 in 10.0.97.0/24']);
+  });
+
+  test('pods-reach-what-they-use: a rule on the agent\'s pod name, not its Service\'s selector, and a call on a port the ClusterIP is not admitted on', () => {
+    const env = [{ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://cloudwatch-agent.amazon-cloudwatch:4316' }];
+    const callee = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'users', namespace: 'apps' },
+      spec: { selector: { 'app.kubernetes.io/name': 'users' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }, { name: 'direct', port: 8080, targetPort: 'http' }] },
+    };
+    const users = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'users', namespace: 'apps' },
+      spec: { template: { metadata: { labels: { 'app.kubernetes.io/name': 'users' } }, spec: { containers: [{ name: 'users', ports: [{ name: 'http', containerPort: 8080 }] }] } } },
+    };
+    const agentByName = { 'app.kubernetes.io/name': 'cloudwatch-agent' };
+    const deployment = deploymentOf(stack => {
+      manifest(stack, 'Web', [policy([DNS, AGENT,
+        { to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'amazon-cloudwatch' } }, podSelector: { matchLabels: agentByName } }], ports: [{ protocol: 'TCP', port: 4316 }] },
+        { to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'apps' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'users' } } }], ports: [{ protocol: 'TCP', port: 8080 }] }]), workload(env), callee, users]);
+    });
+    expect(podsReachWhatTheyUse.check(deployment)).toEqual([
+      'apps/web: cannot reach cloudwatch-agent.amazon-cloudwatch:4316, where it sends its traces and metrics: no rule on that port selects the labels of the Service\'s selector, so its ClusterIP is not admitted',
+      'apps/web: calls users.apps on 8080, but its ClusterIP is admitted on 80: the Service\'s first port whose target is 8080 must be 8080 itself',
+    ]);
   });
 
   test('selectors and blocks', () => {

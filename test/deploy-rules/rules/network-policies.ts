@@ -163,6 +163,32 @@ const STORES: { variable: string; what: string; port: (env: Record<string, strin
   },
 ];
 
+/**
+ * The selectors of the Services that add-ons make, which pods call by name: the
+ * VPC CNI admits a Service's ClusterIP only for a rule whose pod selector matches
+ * the Service's selector. The CloudWatch agent's comes from its operator
+ * (amazon-cloudwatch-agent-operator, manifestutils.SelectorLabels).
+ */
+const ADDON_SERVICES: Record<string, Record<string, string>> = {
+  'cloudwatch-agent.amazon-cloudwatch': {
+    'app.kubernetes.io/managed-by': 'amazon-cloudwatch-agent-operator',
+    'app.kubernetes.io/instance': 'amazon-cloudwatch.cloudwatch-agent',
+    'app.kubernetes.io/part-of': 'amazon-cloudwatch-agent',
+    'app.kubernetes.io/component': 'amazon-cloudwatch-agent',
+  },
+};
+
+/**
+ * The Service port through which the VPC CNI admits a call to `service`'s
+ * ClusterIP for a rule on `port`: the first whose target is that port, by number
+ * or by the name of a container port of `containers`.
+ */
+function admittedServicePort(service: any, port: number, containers: any[]): number | undefined {
+  const named = (name: string) => containers.flatMap(container => list(container.ports)).find((entry: any) => entry.name === name)?.containerPort;
+  return list(service.spec.ports).find((entry: any) =>
+    (typeof entry.targetPort === 'number' ? entry.targetPort : named(entry.targetPort ?? '')) === port)?.port;
+}
+
 /** The private and link-local ranges, which no AWS public endpoint is in. */
 const PRIVATE = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', '100.64.0.0/10'];
 
@@ -215,8 +241,32 @@ export const podsReachWhatTheyUse: DeployRule = {
         }
       }
       const otlp = /^https?:\/\/([a-z0-9-]+)\.([a-z0-9-]+)(?:\.svc[.a-z]*)?:(\d+)/.exec(env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '');
-      if (otlp && !toPods(otlp[2], { 'app.kubernetes.io/name': otlp[1] }, 'TCP', Number(otlp[3]))) {
-        violations.push(`${name}: cannot reach ${otlp[1]}.${otlp[2]}:${otlp[3]}, where it sends its traces and metrics`);
+      const agent = otlp && ADDON_SERVICES[`${otlp[1]}.${otlp[2]}`];
+      if (otlp && !agent) {
+        violations.push(`${name}: sends its traces and metrics to ${otlp[1]}.${otlp[2]}, a Service whose selector the rule does not know`);
+      } else if (otlp && agent && !toPods(otlp[2], agent, 'TCP', Number(otlp[3]))) {
+        violations.push(`${name}: cannot reach ${otlp[1]}.${otlp[2]}:${otlp[3]}, where it sends its traces and metrics: ` +
+          'no rule on that port selects the labels of the Service\'s selector, so its ClusterIP is not admitted');
+      }
+      // A call through a Service the deployment makes is admitted on one port of its ClusterIP.
+      for (const rule of egress) {
+        for (const peer of list(rule.to).filter((candidate: any) => candidate.podSelector)) {
+          for (const { object: service } of objectsOf(deployment, 'Service')) {
+            const namespace = service.metadata.namespace;
+            const inNamespace = selects(peer.namespaceSelector, { 'kubernetes.io/metadata.name': namespace });
+            if (!inNamespace || !selects(peer.podSelector, service.spec.selector ?? {})) continue;
+            const containers = objectsOf(deployment, 'Deployment').filter(({ object }) => object.metadata.namespace === namespace &&
+              selects({ matchLabels: service.spec.selector }, object.spec.template.metadata.labels ?? {}))
+              .flatMap(({ object }) => object.spec.template.spec.containers);
+            for (const entry of list(rule.ports)) {
+              const admitted = admittedServicePort(service, Number(entry.port), containers);
+              if (admitted !== Number(entry.port)) {
+                violations.push(`${name}: calls ${service.metadata.name}.${namespace} on ${entry.port}, but its ClusterIP is admitted on ` +
+                  `${admitted ?? 'no port'}: the Service's first port whose target is ${entry.port} must be ${entry.port} itself`);
+              }
+            }
+          }
+        }
       }
       const throughApis = THROUGH_APIS.filter(variable => named.has(variable));
       const https = egress.some((rule: any) => admitsPort(rule, 'TCP', 443) && list(rule.to).some((peer: any) => peer.ipBlock?.cidr === '0.0.0.0/0' &&
