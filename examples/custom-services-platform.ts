@@ -5,7 +5,8 @@ import { Construct } from 'constructs';
 import { CodeLearnPlatform, DataAccess } from '../src';
 
 /**
- * The specification's services plus one, a canary release, and a custom domain.
+ * The specification's services plus one, a canary release, a sandbox that runs
+ * learners' code for the post service, and a custom domain.
  * The stack may live in any region: the CloudFront certificate comes from us-east-1.
  */
 export class CustomServicesPlatformStack extends Stack {
@@ -24,7 +25,7 @@ export class CustomServicesPlatformStack extends Stack {
       edge: { domain: { domainName: 'learn.example.com', hostedZone, cloudFrontCertificate } },
       services: [
         ...CodeLearnPlatform.defaultServices().map(service => service.name === 'post-service'
-          ? { ...service, imageTag: '1.4.0', canary: { imageTag: '1.5.0', weight: 10 } }
+          ? { ...service, imageTag: '1.4.0', canary: { imageTag: '1.5.0', weight: 10 }, calls: ['code-runner'] }
           : service),
         {
           name: 'feed-service',
@@ -34,6 +35,8 @@ export class CustomServicesPlatformStack extends Stack {
           access: [DataAccess.CACHE, DataAccess.MESSAGING, DataAccess.STATIC_ASSETS],
         },
       ],
+      // Learners' code runs here, on nodes of its own, with no credentials and no network but the post service's calls.
+      sandboxes: [{ name: 'code-runner', imageTag: '0.9.0' }],
       observability: { alarmEmails: ['oncall@example.com'] },
       repositoryPrefix: 'codelearn-custom',
     });

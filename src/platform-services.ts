@@ -2,7 +2,7 @@ import { Fn, NestedStack, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
-import { Cluster, InternetAccess, Microservice, NamespaceDefaultDeny } from './compute';
+import { Cluster, InternetAccess, Microservice, NamespaceDefaultDeny, SandboxService, SandboxServiceOptions } from './compute';
 import { Cache, Database, Messaging, Storage } from './data';
 import { Edge } from './edge';
 import { Observability } from './observability';
@@ -90,14 +90,27 @@ export class PlatformServices extends Construct {
   }
 
   /**
-   * Opens each call that a service's `calls` declares, once every service is
-   * added: the caller's policy lets it out to the callee's pods, and the callee's
-   * lets it in.
+   * The sandbox of `options` (the `index`th of the platform's `sandboxes`), in a
+   * nested stack of its own, its repository beside the services'.
    */
-  public connectCalls(definitions: ServiceDefinition[], services: { [name: string]: Microservice }): void {
+  public addSandbox(options: SandboxServiceOptions, index: number): SandboxService {
+    const unit = new Construct(this, pascalCase(options.name));
+    const repository = options.image ? undefined : serviceRepository(unit, 'Repository', `${this.props.repositoryPrefix}/${options.name}`);
+    const stack = new NestedStack(unit, 'Stack', { description: `The ${options.name} sandbox of ${this.node.scope!.node.path}` });
+    return withPropertyPrefix(`sandboxes[${index}]`, options,
+      () => new SandboxService(stack, 'Sandbox', { ...options, repository, cluster: this.props.cluster }), options.name);
+  }
+
+  /**
+   * Opens each call that a service's `calls` declares, once every service and
+   * sandbox is added: the caller's policy lets it out to the callee's pods, and
+   * the callee's lets it in.
+   */
+  public connectCalls(definitions: ServiceDefinition[], services: { [name: string]: Microservice },
+    sandboxes: { [name: string]: SandboxService }): void {
     for (const definition of definitions) {
       for (const callee of new Set(definition.calls ?? [])) {
-        services[callee].allowCallsFrom(services[definition.name]);
+        (services[callee] ?? sandboxes[callee]).allowCallsFrom(services[definition.name]);
       }
     }
   }

@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ComplianceChecks } from './compliance-checks';
-import { Cluster, ClusterOptions, Microservice } from './compute';
+import { Cluster, ClusterOptions, Microservice, SandboxService, SandboxServiceOptions } from './compute';
 import { Cache, CacheAuthentication, CacheOptions, Database, DatabaseOptions, Messaging, MessagingOptions, Storage, StorageOptions } from './data';
 import { Edge, EdgeOptions } from './edge';
 import { Network, NetworkOptions } from './network';
@@ -14,7 +14,7 @@ import { ConfigurationError, withPropertyPrefix } from './private/errors';
 import { pascalCase } from './private/names';
 import { profileDefaults } from './private/profile';
 import { defaultRoute, routePriorities } from './private/routes';
-import { requireKubernetesName } from './private/validate';
+import { requireKubernetesName, requireOwnNamespace } from './private/validate';
 import { PlatformProfile } from './profile';
 import { DataAccess, ServiceDefinition } from './service-definition';
 
@@ -54,6 +54,16 @@ export interface CodeLearnPlatformProps {
    * @default CodeLearnPlatform.defaultServices()
    */
   readonly services?: ServiceDefinition[];
+
+  /**
+   * Sandboxes for code nobody reviewed, such as learners' submissions: each a
+   * `SandboxService` in a namespace of its own on the cluster's sandbox nodes,
+   * with no credentials, no data store and no network but the calls of the
+   * services that name it in their `calls`.
+   *
+   * @default - none
+   */
+  readonly sandboxes?: SandboxServiceOptions[];
 
   /**
    * The PostgreSQL database.
@@ -179,6 +189,9 @@ export class CodeLearnPlatform extends Construct {
   /** The services, by name. */
   public readonly services: { [name: string]: Microservice } = {};
 
+  /** The sandboxes, by name. */
+  public readonly sandboxes: { [name: string]: SandboxService } = {};
+
   /** The load balancer and the web ACL in front of the services. */
   public readonly edge: Edge;
 
@@ -256,7 +269,8 @@ export class CodeLearnPlatform extends Construct {
     this.messaging.allowFrom(this.network.workloadSecurityGroup, 'Workloads to the broker');
 
     const definitions = props.services ?? CodeLearnPlatform.defaultServices();
-    validateServices(definitions);
+    const sandboxes = props.sandboxes ?? [];
+    validateServices(definitions, sandboxes);
 
     this.edge = withPropertyPrefix('edge', props.edge, () => new Edge(this, 'Edge', {
       ...props.edge,
@@ -298,7 +312,10 @@ export class CodeLearnPlatform extends Construct {
     definitions.forEach((definition, index) => {
       this.services[definition.name] = services.add(definition, index);
     });
-    services.connectCalls(definitions, this.services);
+    sandboxes.forEach((sandbox, index) => {
+      this.sandboxes[sandbox.name] = services.addSandbox(sandbox, index);
+    });
+    services.connectCalls(definitions, this.services, this.sandboxes);
 
     this.addOutputs();
 
@@ -337,7 +354,7 @@ export class CodeLearnPlatform extends Construct {
     output('StaticAssetsBucket', this.storage.staticAssetsBucket.bucketName, 'Static assets, served by CloudFront under the static path');
     output('UploadsBucket', this.storage.uploadsBucket.bucketName, 'User uploads');
     output('BackupsBucket', this.storage.backupsBucket.bucketName, 'Backups');
-    for (const service of Object.values(this.services)) {
+    for (const service of [...Object.values(this.services), ...Object.values(this.sandboxes)]) {
       if (service.repository) {
         output(`Repository${pascalCase(service.serviceName)}`, service.repository.repositoryUri, `The ECR repository of ${service.serviceName}`);
       }
@@ -348,7 +365,7 @@ export class CodeLearnPlatform extends Construct {
   }
 }
 
-function validateServices(services: ServiceDefinition[]): void {
+function validateServices(services: ServiceDefinition[], sandboxes: SandboxServiceOptions[]): void {
   if (services.length === 0) {
     throw new ConfigurationError('`services` is empty: the platform needs at least the service that takes the default route.');
   }
@@ -361,14 +378,27 @@ function validateServices(services: ServiceDefinition[]): void {
     }
     names.add(service.name);
   });
+  sandboxes.forEach((sandbox, index) => {
+    requireKubernetesName(`sandboxes[${index}].name`, sandbox.name);
+    if (names.has(sandbox.name)) {
+      throw new ConfigurationError(`\`sandboxes[${index}].name\` ('${sandbox.name}') is also the name of a service or another sandbox: ` +
+        'each has its own ECR repository and stack, named after it. Rename one.');
+    }
+    // A sandbox's namespace is its name: not the services' one, nor the system's.
+    if (sandbox.name === 'codelearn') {
+      throw new ConfigurationError(`\`sandboxes[${index}].name\` ('codelearn') is the services' namespace, and a sandbox's namespace is its name: rename it.`);
+    }
+    requireOwnNamespace(`sandboxes[${index}].name`, sandbox.name);
+    names.add(sandbox.name);
+  });
   services.forEach((service, index) => {
     for (const callee of service.calls ?? []) {
       if (callee === service.name) {
         throw new ConfigurationError(`\`services[${index}].calls\` names '${callee}', the service itself: remove it (a service does not call itself through a policy).`);
       }
       if (!names.has(callee)) {
-        throw new ConfigurationError(`\`services[${index}].calls\` names '${callee}', which is not a service of the platform: ` +
-          `name one of ${[...names].map(name => `'${name}'`).join(', ')}, or add '${callee}' to \`services\`.`);
+        throw new ConfigurationError(`\`services[${index}].calls\` names '${callee}', which is not a service or sandbox of the platform: ` +
+          `name one of ${[...names].map(name => `'${name}'`).join(', ')}, or add '${callee}' to \`services\` or \`sandboxes\`.`);
       }
     }
   });

@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { INodeScaling } from './node-scaling-target';
+import { SandboxNodesOptions } from './sandbox-nodes';
 import { PlatformProfile } from '../profile';
 
 /**
@@ -180,6 +181,14 @@ export interface ClusterOptions {
    * @default - min 0, max 10, desired 0
    */
   readonly spotNodes?: NodeGroupSize;
+
+  /**
+   * The node group of the sandboxes (`SandboxService`): on-demand nodes tainted
+   * `codelearn.dev/workload=sandbox:NoSchedule`.
+   *
+   * @default - none, until a sandbox needs it: then 1 to 3 of the on-demand type, 1024 processes a pod
+   */
+  readonly sandboxNodes?: SandboxNodesOptions;
 
   /**
    * How the nodes scale.

@@ -14,7 +14,8 @@ import { installLoadBalancerController } from './load-balancer-controller';
 import { addScheduledActions, lookUpAutoScalingGroupName, validateSchedules } from './node-groups';
 import { NodeScaling } from './node-scaling';
 import { INodeScaling, INodeScalingTarget, ServiceAccountRole } from './node-scaling-target';
-import { IWorkloadCluster, WorkloadBinding } from './workload-cluster';
+import { SandboxNodesOptions } from './sandbox-nodes';
+import { IWorkloadCluster, SandboxBinding, WorkloadBinding } from './workload-cluster';
 import { parseIpv4Cidr } from '../private/cidr';
 import { ConfigurationError } from '../private/errors';
 import { namespaceOnce } from '../private/k8s';
@@ -23,9 +24,16 @@ import { acknowledge, acknowledgeControlRule, acknowledgeCustomResourceHandler, 
 import { ManagedPolicyGrantee, podIdentityRole } from '../private/pod-identity';
 import { isProduction, profileDefaults } from '../private/profile';
 import { acknowledgeRuntimeChoice } from '../private/runtimes';
+import { SANDBOX_KEY, SANDBOX_VALUE, sandboxNodeGroup, sandboxUserData } from '../private/sandbox-nodes';
 import { checkSupport } from '../private/support';
 import { requireAddonVersion, requireInstanceType, requireKubernetesName, requireWholeNumber } from '../private/validate';
 import { KUBECTL_LAYER_MINOR, KUBERNETES_VERSION } from '../private/versions';
+
+/** The root volume of every node. */
+const NODE_VOLUME_GIB = 50;
+
+/** The tag from which the Cluster Autoscaler learns a node group's local disk before it has a node. */
+const SANDBOX_EPHEMERAL_STORAGE_TAG = 'k8s.io/cluster-autoscaler/node-template/resources/ephemeral-storage';
 
 const SPOT_INSTANCE_TYPES = ['t3.medium', 't3a.medium', 'c5.large', 'c5a.large', 'c6i.large', 'c6a.large'];
 
@@ -81,6 +89,12 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
    */
   public static readonly CAPACITY_LABEL = CAPACITY_KEY;
 
+  /**
+   * The label the sandbox nodes carry, `codelearn.dev/workload=sandbox`, and the
+   * key of their `NoSchedule` taint: only a `SandboxService`'s pods tolerate it.
+   */
+  public static readonly SANDBOX_LABEL = SANDBOX_KEY;
+
   /** The EKS cluster. */
   public readonly eksCluster: eks.Cluster;
 
@@ -124,6 +138,14 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
   public readonly loadBalancerController: eks.HelmChart;
 
   private readonly namespaces = new Map<string, eks.KubernetesManifest>();
+
+  /** The namespaces of the sandboxes, which no other workload may use. */
+  private readonly sandboxNamespaces = new Set<string>();
+
+  private sandboxNodeGroup?: eks.Nodegroup;
+
+  /** What a node group of this cluster is made with. */
+  private readonly nodeDefaults: { instanceType: ec2.InstanceType; detailedMonitoring: boolean; vpcSubnets: ec2.SubnetSelection };
 
   /** The cluster's name, fixed at synth time (the control-plane log group is named after it). */
   private readonly name: string;
@@ -256,13 +278,16 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
     this.acknowledgeClusterFindings(cfnCluster);
 
     this.nodeRole = this.createNodeRole();
-    const launchTemplate = this.createLaunchTemplate(props.workloadSecurityGroup, props.detailedMonitoring ?? defaults.detailedMonitoring);
+    const detailedMonitoring = props.detailedMonitoring ?? defaults.detailedMonitoring;
+    const launchTemplate = this.createLaunchTemplate('NodeLaunchTemplate', props.workloadSecurityGroup, detailedMonitoring);
+    const instanceType = props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, defaults.instanceSize);
+    this.nodeDefaults = { instanceType, detailedMonitoring, vpcSubnets };
 
     for (const name of ADDONS_WITHOUT_NODES) {
       this.addAddon(name, cfnCluster, props.addonVersions?.[name]);
     }
     this.onDemandNodes = this.addNodeGroup('OnDemandNodes', launchTemplate, vpcSubnets, {
-      instanceTypes: [props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, defaults.instanceSize)],
+      instanceTypes: [instanceType],
       capacityType: eks.CapacityType.ON_DEMAND,
       ...onDemandSize,
       labels: { [CAPACITY_KEY]: 'on-demand' },
@@ -286,6 +311,9 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
 
     this.loadBalancerController = installLoadBalancerController(this, stack);
     this.vpcSubnets = vpcSubnets;
+    if (props.sandboxNodes) {
+      this.addSandboxNodes(props.sandboxNodes);
+    }
     this.nodeScaling.bind(this);
     validateSchedules(props.scheduledScaling ?? []);
     addScheduledActions(this, props.scheduledScaling ?? []);
@@ -318,8 +346,12 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
    * Standard.
    */
   public addNamespace(name: string): eks.KubernetesManifest {
+    return this.namespaceObject(name, true);
+  }
+
+  private namespaceObject(name: string, readinessGates: boolean): eks.KubernetesManifest {
     // Deleted before the nodes, so that the pods in it stop gracefully.
-    return namespaceOnce(this, this.eksCluster, this.namespaces, name, manifest => manifest.node.addDependency(this.onDemandNodes));
+    return namespaceOnce(this, this.eksCluster, this.namespaces, name, manifest => manifest.node.addDependency(this.onDemandNodes), readinessGates);
   }
 
   /**
@@ -340,8 +372,71 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
     return name;
   }
 
+  /**
+   * The node group of the sandboxes, when the cluster has one (`sandboxNodes`,
+   * `addSandboxNodes`, or the first `SandboxService`).
+   *
+   * @default - none
+   */
+  public get sandboxNodes(): eks.Nodegroup | undefined {
+    return this.sandboxNodeGroup;
+  }
+
+  /**
+   * Adds the node group of the sandboxes: on-demand nodes labelled and tainted
+   * `codelearn.dev/workload=sandbox:NoSchedule`, which carry only the cluster's
+   * security group (not the workloads', which the data stores admit), and whose
+   * kubelet caps the processes of each pod. Once per cluster; the first
+   * `SandboxService` adds it with the defaults if it is not there.
+   */
+  public addSandboxNodes(options: SandboxNodesOptions = {}): eks.Nodegroup {
+    if (this.sandboxNodeGroup) {
+      throw new ConfigurationError(`${this.node.path} has its sandbox nodes already: set \`sandboxNodes\` (or call \`addSandboxNodes\`) once, before any SandboxService.`);
+    }
+    const group = sandboxNodeGroup(options);
+    const launchTemplate = this.createLaunchTemplate('SandboxLaunchTemplate', undefined, this.nodeDefaults.detailedMonitoring, sandboxUserData(group));
+    this.sandboxNodeGroup = this.addNodeGroup('SandboxNodes', launchTemplate, this.nodeDefaults.vpcSubnets, {
+      instanceTypes: [group.instanceType ?? this.nodeDefaults.instanceType],
+      capacityType: eks.CapacityType.ON_DEMAND,
+      minSize: group.minSize,
+      maxSize: group.maxSize,
+      desiredSize: group.desiredSize,
+      labels: { [CAPACITY_KEY]: 'on-demand', [SANDBOX_KEY]: SANDBOX_VALUE },
+      taints: [{ key: SANDBOX_KEY, value: SANDBOX_VALUE, effect: eks.TaintEffect.NO_SCHEDULE }],
+      // Scaling up from zero, the Cluster Autoscaler plans a node from the group's tags (read with
+      // eks:DescribeNodegroup): without its disk, no pod that requests ephemeral storage would fit.
+      tags: { [SANDBOX_EPHEMERAL_STORAGE_TAG]: `${NODE_VOLUME_GIB}Gi` },
+    });
+    return this.sandboxNodeGroup;
+  }
+
+  /**
+   * Binds a sandbox in `namespaceName`, a namespace of its own: no other
+   * workload (a `Microservice`, another sandbox) may use it, before or after. Adds
+   * the sandbox nodes if the cluster has none.
+   */
+  public bindSandbox(namespaceName: string): SandboxBinding {
+    requireKubernetesName('namespace', namespaceName);
+    if (this.namespaces.has(namespaceName)) {
+      throw new ConfigurationError(`\`namespace\` ('${namespaceName}') of a sandbox is used by another workload of ${this.node.path}: ` +
+        'a sandbox runs alone in a namespace of its own. Give it another namespace (by default, its name).');
+    }
+    const nodes = this.sandboxNodeGroup ?? this.addSandboxNodes();
+    // No readiness gates: the sandbox has no target group, and the Load Balancer
+    // Controller's pod webhook, which the label calls, fails closed while it is down.
+    const namespaceObject = this.namespaceObject(namespaceName, false);
+    // Deleted before the sandbox nodes, so that the sandbox's pods stop gracefully.
+    namespaceObject.node.addDependency(nodes);
+    this.sandboxNamespaces.add(namespaceName);
+    return { eksCluster: this.eksCluster, namespaceObject, nodeLabel: { key: SANDBOX_KEY, value: SANDBOX_VALUE } };
+  }
+
   /** Binds a workload in `namespaceName`: this cluster, the namespace, the Pod Identity agent and the Load Balancer Controller. */
   public bindWorkload(namespaceName: string): WorkloadBinding {
+    if (this.sandboxNamespaces.has(namespaceName)) {
+      throw new ConfigurationError(`\`namespace\` ('${namespaceName}') is a sandbox's: its pods run untrusted code, and no other workload shares its namespace. ` +
+        'Give this one another namespace.');
+    }
     return {
       eksCluster: this.eksCluster,
       namespaceObject: this.addNamespace(namespaceName),
@@ -416,10 +511,12 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
     return role;
   }
 
-  private createLaunchTemplate(workloadSecurityGroup: ec2.ISecurityGroup | undefined, detailedMonitoring: boolean): ec2.LaunchTemplate {
+  private createLaunchTemplate(id: string, workloadSecurityGroup: ec2.ISecurityGroup | undefined, detailedMonitoring: boolean,
+    userData?: ec2.UserData): ec2.LaunchTemplate {
     // Security groups in a launch template replace the cluster security group that
     // EKS would otherwise attach, so it is listed explicitly.
-    const template = new ec2.LaunchTemplate(this, 'NodeLaunchTemplate', {
+    const template = new ec2.LaunchTemplate(this, id, {
+      userData,
       requireImdsv2: true,
       // One-minute EC2 metrics: node alarms and target tracking see a change within a
       // minute, not five (about $2.10 a node a month).
@@ -429,7 +526,7 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
       securityGroup: this.eksCluster.clusterSecurityGroup,
       blockDevices: [{
         deviceName: '/dev/xvda',
-        volume: ec2.BlockDeviceVolume.ebs(50, {
+        volume: ec2.BlockDeviceVolume.ebs(NODE_VOLUME_GIB, {
           encrypted: true,
           kmsKey: this.encryptionKey,
           volumeType: ec2.EbsDeviceVolumeType.GP3,

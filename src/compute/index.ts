@@ -8,3 +8,6 @@ export * from './cpu-target-tracking';
 export * from './workload-cluster';
 export * from './cluster-options';
 export * from './microservice-options';
+export * from './sandbox-nodes';
+export * from './sandbox-service';
+export * from './workload-options';

@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { IWorkloadCluster } from './workload-cluster';
+import { WorkloadOptions } from './workload-options';
 
 /**
  * A second version of a service that takes part of its traffic: a canary release,
@@ -59,7 +60,7 @@ export enum InternetAccess {
 /**
  * What a user may set on one service.
  */
-export interface MicroserviceOptions {
+export interface MicroserviceOptions extends WorkloadOptions {
   /**
    * The service's name: the Kubernetes name of its Deployment, Service and
    * ServiceAccount, and the last part of its ECR repository's name
@@ -90,69 +91,6 @@ export interface MicroserviceOptions {
   readonly priority?: number;
 
   /**
-   * A container image to run instead of the service's own ECR repository.
-   *
-   * @default - `<repository>:<imageTag>` from the ECR repository the service creates
-   */
-  readonly image?: string;
-
-  /**
-   * The tag of the image in the service's ECR repository. Tags are immutable:
-   * release a new version by pushing a new tag and changing this value.
-   *
-   * @default '1.0.0'
-   */
-  readonly imageTag?: string;
-
-  /**
-   * The port the container listens on.
-   *
-   * @default 8080
-   */
-  readonly port?: number;
-
-  /**
-   * The HTTP path that answers 2xx or 3xx when the service can serve requests:
-   * the readiness probe and the load balancer's health check. The startup and
-   * liveness probes only check that the port accepts connections, so that an
-   * outage of a dependency never restarts the pods.
-   *
-   * @default '/health'
-   */
-  readonly healthCheckPath?: string;
-
-  /**
-   * The numeric user ID the containers run as. It must not be 0: the namespace
-   * enforces the restricted Pod Security Standard, and the kubelet refuses
-   * `runAsNonRoot` for an image whose user is root or a name (`USER node`) unless
-   * the pod names a number.
-   *
-   * @default 10001
-   */
-  readonly runAsUser?: number;
-
-  /**
-   * The numeric group ID the containers run as; it also owns the writable `/tmp`.
-   *
-   * @default 10001
-   */
-  readonly runAsGroup?: number;
-
-  /**
-   * The fewest pods.
-   *
-   * @default 2
-   */
-  readonly minReplicas?: number;
-
-  /**
-   * The most pods.
-   *
-   * @default 10
-   */
-  readonly maxReplicas?: number;
-
-  /**
    * The average CPU utilization, in percent of the request, that the
    * HorizontalPodAutoscaler keeps (the specification's 70%).
    *
@@ -167,13 +105,6 @@ export interface MicroserviceOptions {
    * @default - memory does not drive scaling
    */
   readonly memoryTarget?: number;
-
-  /**
-   * CPU per pod: the request (what the scheduler reserves).
-   *
-   * @default '250m'
-   */
-  readonly cpu?: string;
 
   /**
    * Memory per pod: the request, and also the limit.
@@ -232,13 +163,6 @@ export interface MicroserviceOptions {
    * secret in Secrets Manager), otherwise `NONE`
    */
   readonly internetAccess?: InternetAccess;
-
-  /**
-   * Environment variables of the container.
-   *
-   * @default - none besides what the platform adds
-   */
-  readonly environment?: { [name: string]: string };
 }
 
 /**

@@ -7,17 +7,15 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IDependable } from 'constructs';
 import { Cluster } from './cluster';
 import { CanaryOptions, InternetAccess, MicroserviceProps, ServicePods } from './microservice-options';
+import { checkWorkload, workloadImage } from './workload-checks';
 import type { EdgeRoute } from '../edge/route';
 import { ConfigurationError } from '../private/errors';
 import * as k8s from '../private/k8s';
 import * as policy from '../private/network-policy';
 import { ManagedPolicyGrantee, podIdentityRole } from '../private/pod-identity';
-import { serviceRepository } from '../private/repository';
 import { requireCpu, requireImage, requirePathPattern, requireImageTag, requireKubernetesName, requireLatency, requireMemory, requireWholeNumber } from '../private/validate';
 
 const SERVICE_PORT = 80;
-/** The user and group services run as unless told: numeric, not root, outside the usual system range. */
-const DEFAULT_USER = 10001;
 
 /** What a pod requests, and may burst to, when its options do not say. */
 const DEFAULT_CPU = '250m';
@@ -159,7 +157,7 @@ export class Microservice extends Construct implements iam.IGrantable {
     super(scope, id);
     requireKubernetesName('name', props.name);
     const namespace = props.namespace ?? 'codelearn';
-    const port = props.port ?? 8080;
+    const { port, minReplicas, maxReplicas, healthCheckPath, runAsUser, runAsGroup } = checkWorkload(props, props.repository);
     // The binding's name is the pods' readiness gate ('target-health.elbv2.k8s.aws/<name>'), a qualified name of at most 63 characters.
     const longest = k8s.bindingName(props.canary ? `${props.name}-canary` : props.name, port);
     if (longest.length > 63) {
@@ -167,27 +165,11 @@ export class Microservice extends Construct implements iam.IGrantable {
         `(the name${props.canary ? ', \'-canary\'' : ''} and the port) names the pods' readiness gate, and Kubernetes stops those at 63 characters. ` +
         `Shorten \`name\` to ${63 - (longest.length - props.name.length)} characters.`);
     }
-    const minReplicas = props.minReplicas ?? 2;
-    const maxReplicas = props.maxReplicas ?? 10;
     const cpuTarget = props.cpuTarget ?? 70;
-    const healthCheckPath = props.healthCheckPath ?? '/health';
     const deregistrationDelay = props.deregistrationDelay ?? Duration.seconds(30);
-    requireWholeNumber('port', port, 1024, 65535);
-    requireWholeNumber('minReplicas', minReplicas, 1, 100);
-    requireWholeNumber('maxReplicas', maxReplicas, 1, 500);
-    if (maxReplicas < minReplicas) {
-      throw new ConfigurationError(`\`maxReplicas\` (${maxReplicas}) must be >= \`minReplicas\` (${minReplicas}).`);
-    }
     requireWholeNumber('cpuTarget', cpuTarget, 1, 100);
-    const runAsUser = props.runAsUser ?? DEFAULT_USER;
-    const runAsGroup = props.runAsGroup ?? DEFAULT_USER;
-    requireWholeNumber('runAsUser', runAsUser, 1, 2_147_483_647);
-    requireWholeNumber('runAsGroup', runAsGroup, 1, 2_147_483_647);
     if (props.memoryTarget !== undefined) {
       requireWholeNumber('memoryTarget', props.memoryTarget, 1, 100);
-    }
-    if (!healthCheckPath.startsWith('/')) {
-      throw new ConfigurationError(`\`healthCheckPath\` ('${healthCheckPath}') must start with '/'.`);
     }
     if (props.path !== undefined) requirePathPattern('path', props.path, '/api/users/*');
     if (props.path === '/*') {
@@ -198,8 +180,6 @@ export class Microservice extends Construct implements iam.IGrantable {
       throw new ConfigurationError(`\`path\` ('${props.path}') routes only that exact path, not what is below it: write '${props.path.replace(/\/?$/, '/*')}' ` +
         `(which also matches '${props.path.replace(/\/$/, '')}').`);
     }
-    if (props.imageTag !== undefined) requireImageTag('imageTag', props.imageTag);
-    if (props.image !== undefined) requireImage('image', props.image);
     if (props.canary?.imageTag !== undefined) requireImageTag('canary.imageTag', props.canary.imageTag);
     if (props.canary?.image !== undefined) requireImage('canary.image', props.canary.image);
     const cpu = requireCpu('cpu', props.cpu ?? DEFAULT_CPU);
@@ -215,12 +195,6 @@ export class Microservice extends Construct implements iam.IGrantable {
         throw new ConfigurationError('`priority` is set, but the service has no `path`: the default route always comes last. Remove `priority`, or give the service a path.');
       }
       requireWholeNumber('priority', props.priority, 1, 49_999);
-    }
-    if (props.image !== undefined && props.repository !== undefined) {
-      throw new ConfigurationError('`image` and `repository` are both set: the pods run one image. Remove `image` to run from the repository, or `repository`.');
-    }
-    if (props.image !== undefined && props.imageTag !== undefined) {
-      throw new ConfigurationError('`image` and `imageTag` are both set: the tag applies to the service\'s own repository. Put the tag in `image`, or remove `image`.');
     }
     if (props.canary) {
       requireWholeNumber('canary.weight', props.canary.weight, 0, 100);
@@ -241,11 +215,6 @@ export class Microservice extends Construct implements iam.IGrantable {
     }
     const delaySeconds = deregistrationDelay.toSeconds();
     requireWholeNumber('deregistrationDelay', delaySeconds, 0, 300, 'seconds');
-    for (const key of Object.keys(props.environment ?? {})) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-        throw new ConfigurationError(`\`environment\` has '${key}', which is not an environment variable name: use letters, digits and '_'.`);
-      }
-    }
 
     this.serviceName = props.name;
     this.port = port;
@@ -254,12 +223,7 @@ export class Microservice extends Construct implements iam.IGrantable {
     this.path = props.path;
     this.priority = props.priority;
 
-    if (props.image) {
-      this.image = props.image;
-    } else {
-      this.repository = props.repository ?? serviceRepository(this, 'Repository', `codelearn/${props.name}`);
-      this.image = this.repository.repositoryUriForTag(props.imageTag ?? '1.0.0');
-    }
+    ({ image: this.image, repository: this.repository } = workloadImage(this, props.name, props, props.repository));
 
     const cluster = props.cluster.bindWorkload(namespace);
     this.pods = {
@@ -410,10 +374,7 @@ export class Microservice extends Construct implements iam.IGrantable {
    * The platform calls it for each store in a service's `access`.
    */
   public allowEgressTo(cidrs: string[], port: ec2.Port): void {
-    if (cidrs.length === 0) {
-      throw new ConfigurationError(`${this.serviceName}: \`allowEgressTo\` was given no CIDR block for port ${port}: name the ranges the pods may reach.`);
-    }
-    this.egress.push(policy.egressRule({ peers: policy.addresses(cidrs), ports: [policyPort(port)] }));
+    this.egress.push(policy.egressTo(this.serviceName, cidrs, port));
   }
 
   /**
@@ -422,7 +383,7 @@ export class Microservice extends Construct implements iam.IGrantable {
    * its own.
    */
   public allowEgressToPods(namespace: string, labels: { [name: string]: string }, port: ec2.Port): void {
-    this.egress.push(policy.egressRule({ peers: [policy.podsIn(namespace, { matchLabels: labels })], ports: [policyPort(port)] }));
+    this.egress.push(policy.egressRule({ peers: [policy.podsIn(namespace, { matchLabels: labels })], ports: [policy.policyPort(port)] }));
   }
 
   /**
@@ -481,16 +442,6 @@ export class Microservice extends Construct implements iam.IGrantable {
     }
     this.environment.push(variable);
   }
-}
-
-/** `port` as a network policy writes it: TCP or UDP, one port or a range. */
-function policyPort(port: ec2.Port): policy.PolicyPort {
-  const rule = port.toRuleJson();
-  const protocol = rule.ipProtocol === 'tcp' ? 'TCP' : rule.ipProtocol === 'udp' ? 'UDP' : undefined;
-  if (!protocol || typeof rule.fromPort !== 'number' || typeof rule.toPort !== 'number' || rule.fromPort < 1) {
-    throw new ConfigurationError(`A network policy rule was given port ${port}: it admits TCP or UDP ports. Use ec2.Port.tcp(n) or ec2.Port.tcpRange(from, to).`);
-  }
-  return rule.toPort > rule.fromPort ? { protocol, port: rule.fromPort, endPort: rule.toPort } : { protocol, port: rule.fromPort };
 }
 
 /** A canary that takes traffic keeps two pods by default; a warm one, one. */

@@ -24,6 +24,30 @@ export interface WorkloadBinding {
 }
 
 /**
+ * What a sandbox runs on and waits for: the cluster, its own namespace, and the
+ * label of the nodes where it alone runs.
+ */
+export interface SandboxBinding {
+  /** The EKS cluster. */
+  readonly eksCluster: eks.ICluster;
+
+  /** The sandbox's Namespace object: its objects wait for it. */
+  readonly namespaceObject: IDependable;
+
+  /** The label (and taint) of the sandbox nodes: the sandbox's pods select and tolerate it. */
+  readonly nodeLabel: NodeLabel;
+}
+
+/** A Kubernetes node label. */
+export interface NodeLabel {
+  /** The label's key, such as `codelearn.dev/workload`. */
+  readonly key: string;
+
+  /** The label's value, such as `sandbox`. */
+  readonly value: string;
+}
+
+/**
  * A cluster that runs workloads: `Cluster` is one, and `WorkloadCluster` makes one
  * of an EKS cluster of your own.
  */

@@ -1,7 +1,7 @@
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
 import { pascalCase } from './names';
-import { requireKubernetesName } from './validate';
+import { requireKubernetesName, requireOwnNamespace } from './validate';
 
 /**
  * Kubernetes objects as plain typed values. Only the fields the platform writes
@@ -50,11 +50,30 @@ export interface WorkloadSpec {
   readonly preStopSeconds: number;
   readonly spot: boolean;
   readonly spotTaintKey: string;
-  readonly targetGroupArn: string;
-  readonly servicePort: number;
+  /** The target group the pods register in: none for a workload that only other pods call. */
+  readonly targetGroupArn?: string;
+  /** The Service's port for the load balancer's binding: none for a workload that only other pods call. */
+  readonly servicePort?: number;
+  /** Pods that run untrusted code, apart from every other workload. */
+  readonly sandbox?: SandboxPlacement;
   /** The numeric user and group the containers run as. */
   readonly runAsUser: number;
   readonly runAsGroup: number;
+}
+
+/**
+ * Where and how a sandbox's pods run: only on the nodes labelled and tainted
+ * `nodeKey=nodeValue`, without a service-account token or the environment
+ * variables of the namespace's Services, with a cap on local disk.
+ */
+export interface SandboxPlacement {
+  readonly nodeKey: string;
+  readonly nodeValue: string;
+  /** The request and limit of local disk (the writable layer, logs and /tmp). */
+  readonly ephemeralStorage: string;
+  /** The size of the writable /tmp. */
+  readonly tmpSize: string;
+  readonly runtimeClassName?: string;
 }
 
 /** The labels that select a workload's pods. */
@@ -72,7 +91,7 @@ function labels(name: string): Record<string, string> {
  * readiness gate: a new pod counts as ready only once the load balancer finds
  * it healthy, so a rolling update never retires old pods early.
  */
-export function namespace(name: string): KubernetesObject {
+export function namespace(name: string, readinessGates = true): KubernetesObject {
   return {
     apiVersion: 'v1',
     kind: 'Namespace',
@@ -81,7 +100,8 @@ export function namespace(name: string): KubernetesObject {
       labels: {
         'pod-security.kubernetes.io/enforce': 'restricted',
         'pod-security.kubernetes.io/warn': 'restricted',
-        'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled',
+        // Without target groups, a namespace leaves the controller's pod webhook out: it fails closed.
+        ...(readinessGates ? { 'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled' } : {}),
         'app.kubernetes.io/part-of': 'codelearn',
       },
     },
@@ -116,6 +136,8 @@ export function serviceAccount(spec: WorkloadSpec): KubernetesObject {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
     metadata: { name: spec.serviceAccountName, namespace: spec.namespace, labels: labels(spec.serviceAccountName) },
+    // A sandbox's pods hold no credential to the Kubernetes API.
+    ...(spec.sandbox ? { automountServiceAccountToken: false } : {}),
   };
 }
 
@@ -208,14 +230,21 @@ export function deployment(spec: WorkloadSpec): KubernetesObject {
               },
             },
           } : {}),
+          ...(spec.sandbox ? {
+            automountServiceAccountToken: false,
+            enableServiceLinks: false,
+            nodeSelector: { [spec.sandbox.nodeKey]: spec.sandbox.nodeValue },
+            tolerations: [{ key: spec.sandbox.nodeKey, operator: 'Equal', value: spec.sandbox.nodeValue, effect: 'NoSchedule' }],
+            ...(spec.sandbox.runtimeClassName ? { runtimeClassName: spec.sandbox.runtimeClassName } : {}),
+          } : {}),
           containers: [{
             name: spec.name,
             image: spec.image,
             ports: [{ name: 'http', containerPort: spec.port, protocol: 'TCP' }],
             env: spec.env,
             resources: {
-              requests: { cpu: spec.cpuRequest, memory: spec.memoryRequest },
-              limits: { cpu: spec.cpuLimit, memory: spec.memoryLimit },
+              requests: { cpu: spec.cpuRequest, memory: spec.memoryRequest, ...localDisk(spec) },
+              limits: { cpu: spec.cpuLimit, memory: spec.memoryLimit, ...localDisk(spec) },
             },
             startupProbe: listening(5, 30),
             readinessProbe: ready,
@@ -232,11 +261,16 @@ export function deployment(spec: WorkloadSpec): KubernetesObject {
             },
             volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
           }],
-          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } }],
+          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: spec.sandbox?.tmpSize ?? '256Mi' } }],
         },
       },
     },
   };
+}
+
+/** A sandbox's cap on local disk, as a request and a limit. */
+function localDisk(spec: WorkloadSpec): Record<string, string> {
+  return spec.sandbox ? { 'ephemeral-storage': spec.sandbox.ephemeralStorage } : {};
 }
 
 export function service(spec: WorkloadSpec): KubernetesObject {
@@ -252,7 +286,7 @@ export function service(spec: WorkloadSpec): KubernetesObject {
       // target is the policy's port, and the EKS guide asks that this port be the container's.
       ports: [
         { name: 'direct', port: spec.port, targetPort: spec.port, protocol: 'TCP' },
-        { name: 'http', port: spec.servicePort, targetPort: 'http', protocol: 'TCP' },
+        ...(spec.servicePort !== undefined ? [{ name: 'http', port: spec.servicePort, targetPort: 'http', protocol: 'TCP' }] : []),
       ],
     },
   };
@@ -291,6 +325,9 @@ export function podDisruptionBudget(spec: WorkloadSpec): KubernetesObject {
 
 /** Registers the Service's pods, by IP, in a target group that CDK owns. */
 export function targetGroupBinding(spec: WorkloadSpec): KubernetesObject {
+  if (spec.targetGroupArn === undefined || spec.servicePort === undefined) {
+    throw new Error(`${spec.name} has no target group to bind.`);
+  }
   return {
     apiVersion: 'elbv2.k8s.aws/v1beta1',
     kind: 'TargetGroupBinding',
@@ -305,16 +342,19 @@ export function targetGroupBinding(spec: WorkloadSpec): KubernetesObject {
 
 /**
  * The Namespace object `name` of `cluster`, in `scope` as `Namespace<Name>`,
- * made on the first call and found in `namespaces` after.
+ * made on the first call and found in `namespaces` after. `readinessGates`
+ * labels it for the Load Balancer Controller's readiness gates (for workloads
+ * behind target groups).
  */
 export function namespaceOnce(scope: Construct, cluster: eks.ICluster, namespaces: Map<string, eks.KubernetesManifest>,
-  name: string, created?: (manifest: eks.KubernetesManifest) => void): eks.KubernetesManifest {
+  name: string, created?: (manifest: eks.KubernetesManifest) => void, readinessGates = true): eks.KubernetesManifest {
   requireKubernetesName('namespace', name);
+  requireOwnNamespace('namespace', name);
   let manifest = namespaces.get(name);
   if (!manifest) {
     manifest = new eks.KubernetesManifest(scope, `Namespace${pascalCase(name)}`, {
       cluster,
-      manifest: [namespace(name)],
+      manifest: [namespace(name, readinessGates)],
       overwrite: true,
     });
     created?.(manifest);

@@ -1,3 +1,7 @@
+import { Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { parseIpv4Cidr } from './cidr';
+import { ConfigurationError } from './errors';
 import { KubernetesObject } from './k8s';
 
 /**
@@ -103,4 +107,30 @@ export function servicePolicy(name: string, namespace: string, ingress: Kubernet
     },
     spec: { podSelector: servicePods(name), policyTypes: ['Ingress', 'Egress'], ingress, egress },
   };
+}
+
+/** `port` as a network policy writes it: TCP or UDP, one port or a range. */
+export function policyPort(port: ec2.Port): PolicyPort {
+  const rule = port.toRuleJson();
+  const protocol = rule.ipProtocol === 'tcp' ? 'TCP' : rule.ipProtocol === 'udp' ? 'UDP' : undefined;
+  if (!protocol || typeof rule.fromPort !== 'number' || typeof rule.toPort !== 'number' || rule.fromPort < 1) {
+    throw new ConfigurationError(`A network policy rule was given port ${port}: it admits TCP or UDP ports. Use ec2.Port.tcp(n) or ec2.Port.tcpRange(from, to).`);
+  }
+  return rule.toPort > rule.fromPort ? { protocol, port: rule.fromPort, endPort: rule.toPort } : { protocol, port: rule.fromPort };
+}
+
+/**
+ * The egress rule of `owner`'s `allowEgressTo(cidrs, port)`: IPv4 CIDR blocks
+ * (or tokens that resolve to them), at least one.
+ */
+export function egressTo(owner: string, cidrs: string[], port: ec2.Port): KubernetesPolicyRule {
+  if (cidrs.length === 0) {
+    throw new ConfigurationError(`${owner}: \`allowEgressTo\` was given no CIDR block for port ${port}: name the ranges the pods may reach.`);
+  }
+  for (const cidr of cidrs) {
+    if (!Token.isUnresolved(cidr) && !parseIpv4Cidr(cidr)) {
+      throw new ConfigurationError(`${owner}: \`allowEgressTo\` was given '${cidr}', which is not an IPv4 CIDR block such as '10.0.224.0/24'.`);
+    }
+  }
+  return egressRule({ peers: addresses(cidrs), ports: [policyPort(port)] });
 }

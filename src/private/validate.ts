@@ -45,6 +45,18 @@ export function requireKubernetesName(name: string, value: string): void {
 }
 
 /** An EKS add-on version as `describe-addon-versions` lists it, such as `v1.20.4-eksbuild.2`. */
+/**
+ * A namespace the platform may make and label as its own: not one of Kubernetes
+ * (`default`, `kube-*`) or of the cluster's add-ons, which the restricted Pod
+ * Security Standard it applies would break.
+ */
+export function requireOwnNamespace(name: string, value: string): void {
+  if (value === 'default' || value.startsWith('kube-') || value === 'amazon-cloudwatch') {
+    throw new ConfigurationError(`\`${name}\` ('${value}') is a namespace of Kubernetes or of the cluster's add-ons: the platform would label it ` +
+      'under the restricted Pod Security Standard, and its pods would stop starting. Choose a namespace of your own, such as \'codelearn\'.');
+  }
+}
+
 export function requireAddonVersion(name: string, value: string): void {
   if (Token.isUnresolved(value)) return;
   if (!/^v\d+\.\d+\.\d+-eksbuild\.\d+$/.test(value)) {
@@ -83,8 +95,8 @@ export function requireCpu(name: string, value: string): number | undefined {
  * A memory quantity as Kubernetes reads it ('512Mi', '1Gi'), from 4 MiB to 1 TiB:
  * '512MB' is no quantity, and a bare '512' is 512 bytes.
  */
-export function requireMemory(name: string, value: string): void {
-  if (Token.isUnresolved(value)) return;
+export function requireMemory(name: string, value: string): number | undefined {
+  if (Token.isUnresolved(value)) return undefined;
   const bytes = /m$/.test(value) ? undefined : quantity(value);
   if (bytes === undefined) {
     const hint = /^(\d+(?:\.\d+)?)\s*([KMGT])i?B$/i.exec(value);
@@ -94,6 +106,7 @@ export function requireMemory(name: string, value: string): void {
   if (bytes < 4 * 2 ** 20 || bytes > 2 ** 40) {
     throw new ConfigurationError(`\`${name}\` ('${value}') is ${bytes} bytes: a container needs from 4Mi to 1Ti. Add a unit, such as '${value}Mi'.`);
   }
+  return bytes;
 }
 
 /** A tag Docker and ECR accept: letters, digits, '_', '.' and '-', not starting with '.' or '-', at most 128. */

@@ -127,7 +127,7 @@ describe('network policies', () => {
   describe('wrong inputs fail with what to change', () => {
     test.each<[string, ServiceDefinition[], string]>([
       ['a call to a service that is not there', [{ name: 'api-gateway', calls: ['user-service'] }],
-        '`services[0].calls` names \'user-service\', which is not a service of the platform: name one of \'api-gateway\', or add \'user-service\' to `services`.'],
+        '`services[0].calls` names \'user-service\', which is not a service or sandbox of the platform: name one of \'api-gateway\', or add \'user-service\' to `services` or `sandboxes`.'],
       ['a service that calls itself', [{ name: 'api-gateway', calls: ['api-gateway'] }],
         '`services[0].calls` names \'api-gateway\', the service itself: remove it (a service does not call itself through a policy).'],
       ['no internet for a service that reaches S3', [{ name: 'api-gateway', access: [DataAccess.UPLOADS], internetAccess: InternetAccess.NONE }],

@@ -1,10 +1,11 @@
 import { App, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Deployment } from './deployment';
 import { ByoVpcPlatformStack } from '../../examples/byo-vpc-platform';
 import { CustomServicesPlatformStack } from '../../examples/custom-services-platform';
 import { DefaultPlatformStack } from '../../examples/default-platform';
 import { DevelopmentPlatformStack } from '../../examples/development-platform';
-import { CacheAuthentication, Cluster, CodeLearnPlatform, DataAccess, Edge, MessageBroker, Microservice, NamespaceDefaultDeny, Network, Storage } from '../../src';
+import { CacheAuthentication, Cluster, CodeLearnPlatform, DataAccess, Edge, MessageBroker, Microservice, NamespaceDefaultDeny, Network, SandboxService, Storage } from '../../src';
 import { Flags, testApp } from '../support/app';
 import { maximalPlatformProps } from '../support/fixtures';
 
@@ -22,7 +23,7 @@ const EU_WEST_1 = { account: '123456789012', region: 'eu-west-1' };
  * Every configuration the tests synthesize: the default platform (with and
  * without the `cdk init` flags), the development profile, every example app, one
  * with every option set, one outside us-east-1, Kafka with a cache AUTH token,
- * and the parts alone.
+ * and the parts alone (a sandbox among them).
  */
 export const CONFIGURATIONS: Configuration[] = [
   { name: 'the default platform', flags: Flags.NONE, build: app => new DefaultPlatformStack(app, 'CodeLearn') },
@@ -71,6 +72,10 @@ export const CONFIGURATIONS: Configuration[] = [
       const deny = new NamespaceDefaultDeny(stack, 'DefaultDeny', { cluster });
       deny.addService(gateway);
       deny.addService(users);
+      // A sandbox with egress of its own, under a stronger runtime, called by the gateway.
+      const runner = new SandboxService(stack, 'Runner', { cluster, name: 'code-runner', runtimeClassName: 'gvisor' });
+      runner.allowCallsFrom(gateway);
+      runner.allowEgressTo(['203.0.113.0/24'], ec2.Port.tcp(443));
       new Edge(stack, 'Edge', {
         vpc: network.vpc,
         routes: [gateway.route, users.route],

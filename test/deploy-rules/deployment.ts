@@ -29,6 +29,8 @@ export interface DeployedResource {
 export interface DeployedObject {
   readonly resource: DeployedResource;
   readonly object: any;
+  /** Its place in its manifest, which kubectl applies in order (0 for a chart's). */
+  readonly index: number;
 }
 
 /**
@@ -134,7 +136,7 @@ export class Deployment {
   /** The Kubernetes objects of every aws-eks-v2 manifest, with references flattened to text. */
   public kubernetesObjects(): DeployedObject[] {
     return this.resources('Custom::AWSCDK-EKS-KubernetesResource').flatMap(resource =>
-      (JSON.parse(flatten(resource.properties.Manifest)) as any[]).map(object => ({ resource, object })));
+      (JSON.parse(flatten(resource.properties.Manifest)) as any[]).map((object, index) => ({ resource, object, index })));
   }
 
   /** The Helm charts, with their values parsed. */

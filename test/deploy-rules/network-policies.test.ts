@@ -1,17 +1,10 @@
 import { CfnResource, Stack } from 'aws-cdk-lib';
 import { Deployment } from './deployment';
+import { handWritten, manifest } from './hand-written';
 import { covers, namespacesDenyByDefault, networkPoliciesAreEnforced, podsReachWhatTheyUse, selects } from './rules/network-policies';
-import { testApp } from '../support/app';
 
-/** A stack of hand-written resources: a cluster, its vpc-cni add-on, and manifests of the given objects. */
 function deploymentOf(build: (stack: Stack) => void): Deployment {
-  const app = testApp();
-  build(new Stack(app, 'Policies'));
-  return Deployment.of('hand-written', app);
-}
-
-function manifest(stack: Stack, id: string, objects: object[]): CfnResource {
-  return new CfnResource(stack, id, { type: 'Custom::AWSCDK-EKS-KubernetesResource', properties: { Manifest: JSON.stringify(objects) } });
+  return handWritten('Policies', build);
 }
 
 const DENY = {
@@ -77,6 +70,15 @@ describe('the network policy rules find what they describe', () => {
       manifest(stack, 'Deny', [DENY]).addResourceDependency(web);
     });
     expect(namespacesDenyByDefault.check(ordered)).toEqual([]);
+    // In one manifest, kubectl applies the objects in order.
+    const denyFirst = deploymentOf(stack => {
+      manifest(stack, 'Web', [DENY, policy([DNS, AGENT]), workload([])]);
+    });
+    expect(namespacesDenyByDefault.check(denyFirst)).toEqual([expect.stringMatching(/^Policies\/Web: denies apps by default without waiting for Policies\/Web/)]);
+    const policyFirst = deploymentOf(stack => {
+      manifest(stack, 'Web', [policy([DNS, AGENT]), DENY, workload([])]);
+    });
+    expect(namespacesDenyByDefault.check(policyFirst)).toEqual([]);
   });
 
   test('namespaces-deny-by-default: pods that no policy of their own selects', () => {
@@ -95,6 +97,8 @@ describe('the network policy rules find what they describe', () => {
     ];
     const nothing = deploymentOf(stack => {
       manifest(stack, 'Web', [policy([]), workload(env)]);
+      // Its service account has a role, which the pods get from the agent.
+      new CfnResource(stack, 'Identity', { type: 'AWS::EKS::PodIdentityAssociation', properties: { Namespace: 'apps', ServiceAccount: 'default' } });
     });
     expect(podsReachWhatTheyUse.check(nothing)).toEqual([
       'apps/web: cannot reach CoreDNS on UDP 53',

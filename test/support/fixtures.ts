@@ -50,7 +50,9 @@ export function maximalPlatformProps(stack: Stack): CodeLearnPlatformProps {
       scheduledScaling: [{ name: 'weekday-morning', schedule: '0 7 * * MON-FRI', minSize: 4, desiredSize: 4 }],
       detailedMonitoring: true,
       addonVersions: { 'vpc-cni': 'v1.20.4-eksbuild.2', 'coredns': 'v1.12.4-eksbuild.1' },
+      sandboxNodes: { instanceType: new ec2.InstanceType('c6i.large'), minSize: 0, maxSize: 4, desiredSize: 0, podPidsLimit: 512 },
     },
+    sandboxes: [{ name: 'code-runner', runtimeClassName: 'gvisor', ephemeralStorage: '1Gi', environment: { LANGUAGES: 'python,javascript' } }],
     services: [
       ...CodeLearnPlatform.defaultServices(),
       {
@@ -59,6 +61,7 @@ export function maximalPlatformProps(stack: Stack): CodeLearnPlatformProps {
         spot: true,
         memoryTarget: 80,
         canary: { weight: 20 },
+        calls: ['code-runner'],
         access: [DataAccess.MESSAGING, DataAccess.STATIC_ASSETS, DataAccess.UPLOADS],
       },
     ],

@@ -5,6 +5,7 @@ import { bindingsGateReadiness, chartsWaitForTheirPods, configMapReferencesExist
 import { dataStoresRestrictEgress, eksSubnetsInSupportedZones, vpcOriginAdmitsCloudFront } from './network';
 import { namespacesDenyByDefault, networkPoliciesAreEnforced, podsReachWhatTheyUse } from './network-policies';
 import { alarmsFitPutMetricAlarm, alarmTopicsAcceptCloudWatch, metricMathIsValid, metricsArePublished, sparseCountsAreFilled } from './observability';
+import { sandboxesAreApart, sandboxNodesAreApart } from './sandbox';
 import { nestedStackParametersAreStrings, rolledBackCreateCanBeRetried } from './stacks';
 import {
   addonsDoNotInjectIntoRestrictedPods, autoscalerChartImageAndClusterInStep, emptyDirsDoNotBlockScaleDown, livenessApartFromReadiness,
@@ -44,6 +45,8 @@ export const RULES: DeployRule[] = [
   networkPoliciesAreEnforced,
   namespacesDenyByDefault,
   podsReachWhatTheyUse,
+  sandboxesAreApart,
+  sandboxNodesAreApart,
   alarmTopicsAcceptCloudWatch,
   metricsArePublished,
   metricMathIsValid,

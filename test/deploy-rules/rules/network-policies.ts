@@ -9,6 +9,15 @@ function objectsOf(deployment: Deployment, kind: string): DeployedObject[] {
   return deployment.kubernetesObjects().filter(entry => entry.object.kind === kind);
 }
 
+/** The label and taint of the nodes where only sandboxes run. */
+export const SANDBOX_NODES = { key: 'codelearn.dev/workload', value: 'sandbox' };
+
+/** Whether the Deployment `workload`'s pods tolerate the sandbox nodes' taint: it runs code nobody reviewed. */
+export function isSandbox(workload: any): boolean {
+  return list(workload.spec.template.spec.tolerations).some((toleration: any) =>
+    toleration.key === SANDBOX_NODES.key || (toleration.key === undefined && toleration.operator === 'Exists'));
+}
+
 /** Whether `selector` (a label selector: matchLabels, matchExpressions with In) selects a pod labelled `labels`. */
 export function selects(selector: any, labels: Record<string, string>): boolean {
   const matchLabels = Object.entries<string>(selector?.matchLabels ?? {}).every(([key, value]) => labels[key] === value);
@@ -127,7 +136,9 @@ export const namespacesDenyByDefault: DeployRule = {
       if (own.length === 0) violations.push(`${namespace}/${workload.metadata.name}: no policy selects its pods: the namespace's default denies them everything`);
       for (const deny of denies) {
         for (const policy of own) {
-          if (deny.resource !== policy.resource && !deployment.waitsFor(deny.resource, policy.resource)) {
+          // In one manifest, kubectl applies the objects in their order.
+          const together = deny.resource.template === policy.resource.template && deny.resource.logicalId === policy.resource.logicalId;
+          if (together ? deny.index < policy.index : !deployment.waitsFor(deny.resource, policy.resource)) {
             violations.push(`${where(deny.resource)}: denies ${namespace} by default without waiting for ${where(policy.resource)}, ` +
               `the policy of ${workload.metadata.name}: on a running platform its pods lose their traffic until it arrives`);
           }
@@ -202,7 +213,7 @@ const THROUGH_APIS = ['UPLOADS_BUCKET', 'STATIC_ASSETS_BUCKET', 'BROKER_CREDENTI
  */
 export const podsReachWhatTheyUse: DeployRule = {
   id: 'pods-reach-what-they-use',
-  constraint: 'Every Deployment\'s policies let it out to CoreDNS (UDP and TCP 53), the Pod Identity agent (169.254.170.23:80), each data store its environment names (its port, over the blocks of its subnets), ' +
+  constraint: 'Every Deployment\'s policies let it out to CoreDNS (UDP and TCP 53; a sandbox\'s excepted), the Pod Identity agent (169.254.170.23:80) when its service account has a Pod Identity association, each data store its environment names (its port, over the blocks of its subnets), ' +
     'the CloudWatch agent its OTLP endpoint names, and HTTPS for what it reaches through AWS APIs; and, behind a TargetGroupBinding, let in its port from every block of the load balancers\' subnets.',
   source: `${POLICIES}; https://docs.aws.amazon.com/eks/latest/userguide/pod-id-how-it-works.html; ` +
     'https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-register-targets.html',
@@ -226,10 +237,16 @@ export const podsReachWhatTheyUse: DeployRule = {
       const toBlock = (cidr: string, protocol: string, port: number) => egress.some((rule: any) =>
         admitsPort(rule, protocol, port) && list(rule.to).some((peer: any) => admitsBlock(peer, cidr)));
 
-      for (const protocol of ['UDP', 'TCP']) {
-        if (!toPods('kube-system', { 'k8s-app': 'kube-dns' }, protocol, 53)) violations.push(`${name}: cannot reach CoreDNS on ${protocol} 53`);
+      // A sandbox resolves no names and holds no credentials (sandboxes-are-apart says so).
+      if (!isSandbox(workload)) {
+        for (const protocol of ['UDP', 'TCP']) {
+          if (!toPods('kube-system', { 'k8s-app': 'kube-dns' }, protocol, 53)) violations.push(`${name}: cannot reach CoreDNS on ${protocol} 53`);
+        }
       }
-      if (!toBlock('169.254.170.23/32', 'TCP', 80)) violations.push(`${name}: cannot reach the Pod Identity agent for its credentials`);
+      const pod = workload.spec.template.spec;
+      const associated = deployment.resources('AWS::EKS::PodIdentityAssociation').some(association =>
+        association.properties.Namespace === workload.metadata.namespace && association.properties.ServiceAccount === (pod.serviceAccountName ?? 'default'));
+      if (associated && !toBlock('169.254.170.23/32', 'TCP', 80)) violations.push(`${name}: cannot reach the Pod Identity agent for its credentials`);
       for (const store of STORES.filter(candidate => named.has(candidate.variable))) {
         const port = store.port(env);
         const blocks = store.subnets(deployment);
