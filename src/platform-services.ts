@@ -97,8 +97,11 @@ export class PlatformServices extends Construct {
     const unit = new Construct(this, pascalCase(options.name));
     const repository = options.image ? undefined : serviceRepository(unit, 'Repository', `${this.props.repositoryPrefix}/${options.name}`);
     const stack = new NestedStack(unit, 'Stack', { description: `The ${options.name} sandbox of ${this.node.scope!.node.path}` });
-    return withPropertyPrefix(`sandboxes[${index}]`, options,
+    const sandbox = withPropertyPrefix(`sandboxes[${index}]`, options,
       () => new SandboxService(stack, 'Sandbox', { ...options, repository, cluster: this.props.cluster }), options.name);
+    // Its alarm lives in its nested stack, as a service's do.
+    this.props.observability.watchPods(sandbox, sandbox.serviceName, sandbox.pods);
+    return sandbox;
   }
 
   /**

@@ -4,6 +4,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
 import { Cluster } from './cluster';
 import { Microservice } from './microservice';
+import { ServicePods } from './microservice-options';
 import { checkWorkload, workloadImage } from './workload-checks';
 import { WorkloadOptions } from './workload-options';
 import { ConfigurationError } from '../private/errors';
@@ -132,6 +133,12 @@ export class SandboxService extends Construct {
    */
   public readonly repository?: ecr.IRepository;
 
+  /**
+   * Where the sandbox's pods run, as Container Insights names them, for
+   * `Observability.watchPods`'s crash-loop alarm.
+   */
+  public readonly pods: ServicePods;
+
   /** The Kubernetes objects: the network policies, ServiceAccount, Service, Deployment, HorizontalPodAutoscaler and PodDisruptionBudget. */
   public readonly manifest: eks.KubernetesManifest;
 
@@ -172,6 +179,7 @@ export class SandboxService extends Construct {
     ({ image: this.image, repository: this.repository } = workloadImage(this, props.name, props, props.repository));
 
     const binding = props.cluster.bindSandbox(namespace);
+    this.pods = { clusterName: props.cluster.clusterName, namespace, deployments: [props.name] };
     const spec: k8s.WorkloadSpec = {
       name: props.name,
       serviceAccountName: props.name,

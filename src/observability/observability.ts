@@ -327,25 +327,47 @@ export class Observability extends Construct {
         `${name}: at least one pod fails the load balancer's health check for 3 of 3 minutes.`),
     ];
     const graphs = this.serviceGraphs ?? this.addServicesSection();
-    for (const deployment of service.pods?.deployments ?? []) {
-      const suffix = deployment === name ? '' : pascalCase(deployment.startsWith(`${name}-`) ? deployment.slice(name.length + 1) : deployment);
-      const crashLooping = podsCrashLooping(service.pods!, deployment);
-      alarms.push(this.createAlarm(scope, `${prefix}${suffix}CrashLoop`, `${pascalCase(name)}${suffix}CrashLoop`, {
-        metric: crashLooping,
-        threshold: 1,
-        comparison: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        datapointsToAlarm: 2,
-        description: `${deployment}: a container of its pods waits in CrashLoopBackOff (it keeps exiting, and Kubernetes backs off ` +
-          'restarting it) in 2 of the last 3 five-minute periods.',
-      }));
-      graphs.crashLoops.addLeftMetric(crashLooping.with({ label: deployment }));
-    }
+    if (service.pods) alarms.push(...this.watchCrashLoops(scope, prefix, name, service.pods));
     const labelled = (metric: cloudwatch.Metric) => metric.with({ label: name });
     graphs.requests.addLeftMetric(labelled(requests));
     graphs.p99.addLeftMetric(labelled(p99));
     graphs.errors.addLeftMetric(labelled(errors));
     graphs.unhealthy.addLeftMetric(labelled(unhealthy));
     return alarms;
+  }
+
+  /**
+   * Watches the pods of a workload that no load balancer fronts, such as a
+   * `SandboxService`: an alarm for each of its Deployments on a container waiting
+   * in CrashLoopBackOff (`CrashLoop` in `scope`, named `<Name>CrashLoop` in
+   * `alarms`), and a line on the dashboard's crash-loop graph. Give the
+   * workload's own scope, as for `watchService`.
+   *
+   * @returns the workload's crash-loop alarms
+   */
+  public watchPods(scope: Construct, name: string, pods: ServicePods): cloudwatch.Alarm[] {
+    if (name === '' || Token.isUnresolved(name)) {
+      throw new ConfigurationError(`\`name\` ('${name}') must be a literal, non-empty name such as 'code-runner': it names the alarms.`);
+    }
+    return this.watchCrashLoops(scope, '', name, pods);
+  }
+
+  /** The crash-loop alarm of each Deployment of `pods`, and its line on the dashboard. */
+  private watchCrashLoops(scope: Construct, prefix: string, name: string, pods: ServicePods): cloudwatch.Alarm[] {
+    const graphs = this.serviceGraphs ?? this.addServicesSection();
+    return pods.deployments.map(deployment => {
+      const suffix = deployment === name ? '' : pascalCase(deployment.startsWith(`${name}-`) ? deployment.slice(name.length + 1) : deployment);
+      const crashLooping = podsCrashLooping(pods, deployment);
+      graphs.crashLoops.addLeftMetric(crashLooping.with({ label: deployment }));
+      return this.createAlarm(scope, `${prefix}${suffix}CrashLoop`, `${pascalCase(name)}${suffix}CrashLoop`, {
+        metric: crashLooping,
+        threshold: 1,
+        comparison: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        datapointsToAlarm: 2,
+        description: `${deployment}: a container of its pods waits in CrashLoopBackOff (it keeps exiting, and Kubernetes backs off ` +
+          'restarting it) in 2 of the last 3 five-minute periods.',
+      });
+    });
   }
 
   /**

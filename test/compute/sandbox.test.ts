@@ -255,6 +255,22 @@ describe('sandboxes in the platform', () => {
     expect(find(objects, 'NetworkPolicy', 'code-runner', 'code-runner').spec.ingress[0].from[0].podSelector.matchExpressions[0].values).toEqual(['post-service', 'post-service-canary']);
     expect(JSON.stringify(find(objects, 'NetworkPolicy', 'codelearn', 'post-service').spec.egress)).toContain('"kubernetes.io/metadata.name":"code-runner"');
     expect(JSON.stringify(find(objects, 'NetworkPolicy', 'codelearn', 'user-service').spec.egress)).not.toContain('code-runner');
+    // Its crash loops page, from its own nested stack, on the platform's topic.
+    const alarm = platform.observability.alarms.CodeRunnerCrashLoop;
+    expect(Stack.of(alarm)).toBe(Stack.of(platform.sandboxes['code-runner']));
+    const alarmTemplate = Template.fromStack(Stack.of(alarm));
+    alarmTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'pod_container_status_waiting_reason_crash_loop_back_off',
+      Namespace: 'ContainerInsights',
+      Dimensions: [
+        { Name: 'ClusterName', Value: Match.anyValue() },
+        { Name: 'Namespace', Value: 'code-runner' },
+        { Name: 'PodName', Value: 'code-runner' },
+      ],
+      Threshold: 1,
+      AlarmActions: [Match.anyValue()],
+    });
+    expect(Object.keys(platform.observability.alarms).filter(name => name.startsWith('CodeRunner'))).toEqual(['CodeRunnerCrashLoop']);
   });
 
   test.each([
