@@ -226,6 +226,9 @@ describe('SandboxService options', () => {
     ['a PID limit the node\'s daemons cannot live with', (cluster) => {
       cluster.addSandboxNodes({ podPidsLimit: 128 });
     }, '`sandboxNodes.podPidsLimit` (128) must be a whole number from 256 to 32768'],
+    ['a node group whose most is below its fewest', (cluster) => {
+      cluster.addSandboxNodes({ minSize: 4 });
+    }, '`sandboxNodes.maxSize` (3) must be >= `sandboxNodes.minSize` (4): raise maxSize or lower minSize.'],
     ['a node group that cannot hold its size', (cluster) => {
       cluster.addSandboxNodes({ minSize: 2, desiredSize: 1 });
     }, '`sandboxNodes.desiredSize` (1) must be a whole number from `sandboxNodes.minSize` (2) to `sandboxNodes.maxSize` (3).'],
