@@ -157,7 +157,8 @@ export class Microservice extends Construct implements iam.IGrantable {
     super(scope, id);
     requireKubernetesName('name', props.name);
     const namespace = props.namespace ?? 'codelearn';
-    const { port, minReplicas, maxReplicas, healthCheckPath, runAsUser, runAsGroup } = checkWorkload(props, props.repository);
+    const checked = checkWorkload(props, props.repository);
+    const { port, maxReplicas, healthCheckPath } = checked;
     // The binding's name is the pods' readiness gate ('target-health.elbv2.k8s.aws/<name>'), a qualified name of at most 63 characters.
     const longest = k8s.bindingName(props.canary ? `${props.name}-canary` : props.name, port);
     if (longest.length > 63) {
@@ -307,19 +308,17 @@ export class Microservice extends Construct implements iam.IGrantable {
     this.internetAccess = internet;
 
     const stable: k8s.WorkloadSpec = {
+      // Its port, probe path, replicas and user, as checked.
+      ...checked,
       name: props.name,
       serviceAccountName: props.name,
       namespace,
       image: this.image,
-      port,
-      healthCheckPath,
       env: this.environment,
       cpuRequest: props.cpu ?? DEFAULT_CPU,
       memoryRequest: props.memory ?? '512Mi',
       cpuLimit: props.cpuLimit ?? DEFAULT_CPU_LIMIT,
       memoryLimit: props.memory ?? '512Mi',
-      minReplicas,
-      maxReplicas,
       cpuTarget,
       memoryTarget: props.memoryTarget,
       preStopSeconds: Math.max(delaySeconds, 5),
@@ -327,8 +326,6 @@ export class Microservice extends Construct implements iam.IGrantable {
       spotTaintKey: Cluster.CAPACITY_LABEL,
       targetGroupArn: this.targetGroup.targetGroupArn,
       servicePort: SERVICE_PORT,
-      runAsUser,
-      runAsGroup,
     };
     // Each track is its own manifest, and each binding its own, named after its
     // target group's port: a manifest that leaves the template is deleted with

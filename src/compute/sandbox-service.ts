@@ -150,7 +150,8 @@ export class SandboxService extends Construct {
     super(scope, id);
     requireKubernetesName('name', props.name);
     const namespace = props.namespace ?? props.name;
-    const { port, minReplicas, maxReplicas, healthCheckPath, runAsUser, runAsGroup } = checkWorkload(props, props.repository);
+    const checked = checkWorkload(props, props.repository);
+    const { port } = checked;
     const cpu = props.cpu ?? '250m';
     const cpuLimit = props.cpuLimit ?? '500m';
     const cpus = requireCpu('cpu', cpu);
@@ -181,25 +182,21 @@ export class SandboxService extends Construct {
     const binding = props.cluster.bindSandbox(namespace);
     this.pods = { clusterName: props.cluster.clusterName, namespace, deployments: [props.name] };
     const spec: k8s.WorkloadSpec = {
+      // Its port, probe path, replicas and user, as checked.
+      ...checked,
       name: props.name,
       serviceAccountName: props.name,
       namespace,
       image: this.image,
-      port,
-      healthCheckPath,
       env: environment.map(([name, value]) => ({ name, value })),
       cpuRequest: cpu,
       memoryRequest: memory,
       cpuLimit,
       memoryLimit: memory,
-      minReplicas,
-      maxReplicas,
       cpuTarget: 70,
       preStopSeconds: 5,
       spot: false,
       spotTaintKey: Cluster.CAPACITY_LABEL,
-      runAsUser,
-      runAsGroup,
       sandbox: {
         nodeKey: binding.nodeLabel.key,
         nodeValue: binding.nodeLabel.value,

@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { Cluster, CodeLearnPlatform, Microservice, Network, SandboxService } from '../../src';
+import { Cluster, CodeLearnPlatform, Microservice, Network, Observability, SandboxService } from '../../src';
 import { allTemplates, testStack } from '../support/app';
 import { kubernetesObjects, validateKubernetesObject } from '../support/kubernetes';
 
@@ -238,6 +238,20 @@ describe('SandboxService options', () => {
     const network = new Network(stack, 'Network');
     const cluster = new Cluster(stack, 'Cluster', { vpc: network.vpc });
     expect(() => build(cluster, stack)).toThrow(message);
+  });
+});
+
+test('Observability.watchPods names its alarms after a literal name, and fails without one', () => {
+  const { stack, runner } = standalone();
+  const observability = new Observability(stack, 'Observability');
+  expect(() => observability.watchPods(runner, '', runner.pods)).toThrow(
+    '`name` (\'\') must be a literal, non-empty name such as \'code-runner\': it names the alarms.');
+  const [alarm] = observability.watchPods(runner, runner.serviceName, runner.pods);
+  expect(Object.keys(observability.alarms)).toContain('CodeRunnerCrashLoop');
+  expect(observability.alarms.CodeRunnerCrashLoop).toBe(alarm);
+  Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
+    MetricName: 'pod_container_status_waiting_reason_crash_loop_back_off',
+    Dimensions: Match.arrayWith([{ Name: 'Namespace', Value: 'code-runner' }, { Name: 'PodName', Value: 'code-runner' }]),
   });
 });
 
