@@ -36,6 +36,9 @@ function withPostService(change: Partial<ServiceDefinition>): ServiceDefinition[
   return CodeLearnPlatform.defaultServices().map(service => service.name === 'post-service' ? { ...service, ...change } : service);
 }
 
+/** The default platform with a sandbox that the post service calls. */
+const SANDBOX: CodeLearnPlatformProps = { services: withPostService({ calls: ['code-runner'] }), sandboxes: [{ name: 'code-runner' }] };
+
 const SEQUENCES: Array<[string, () => Deployment[]]> = [
   ['a canary started, promoted and started again', () => [
     platform('default'),
@@ -66,6 +69,12 @@ const SEQUENCES: Array<[string, () => Deployment[]]> = [
     Deployment.of('deleted', new App()),
     redeploy(),
   ]],
+  ['a sandbox added, removed, and added back importing its kept repository', () => [
+    platform('default'),
+    platform('a sandbox', SANDBOX),
+    platform('default'),
+    redeploy(SANDBOX),
+  ]],
   ['Kubernetes upgraded', () => [
     // 1.34 left standard support on 2026-12-02: a cluster still on it is in extended support.
     // It reaches the default (1.36) one minor version at a time, through 1.35.
@@ -75,10 +84,10 @@ const SEQUENCES: Array<[string, () => Deployment[]]> = [
   ]],
 ];
 
-/** The default platform as `cdk deploy --import-existing-resources` deploys it. */
-function redeploy(): Deployment {
+/** The platform of `props` as `cdk deploy --import-existing-resources` deploys it. */
+function redeploy(props: CodeLearnPlatformProps = {}): Deployment {
   const app = testApp();
-  new CodeLearnPlatform(new Stack(app, 'Platform', { env: TEST_ENV }), 'Platform');
+  new CodeLearnPlatform(new Stack(app, 'Platform', { env: TEST_ENV }), 'Platform', props);
   return Deployment.of('deployed again with --import-existing-resources', app, { importsExistingResources: true });
 }
 
