@@ -18,11 +18,13 @@ import { SandboxNodesOptions } from './sandbox-nodes';
 import { IWorkloadCluster, SandboxBinding, WorkloadBinding } from './workload-cluster';
 import { parseIpv4Cidr } from '../private/cidr';
 import { ConfigurationError } from '../private/errors';
+import { secureManagedLogGroups } from '../private/function-logs';
 import { namespaceOnce } from '../private/k8s';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, acknowledgeCustomResourceHandler, acknowledgeManagedPolicies } from '../private/nag';
 import { ManagedPolicyGrantee, podIdentityRole } from '../private/pod-identity';
 import { isProduction, profileDefaults } from '../private/profile';
+import { ReleaseGates } from '../private/release-gate';
 import { acknowledgeRuntimeChoice } from '../private/runtimes';
 import { SANDBOX_KEY, SANDBOX_VALUE, sandboxNodeGroup, sandboxUserData } from '../private/sandbox-nodes';
 import { checkSupport } from '../private/support';
@@ -155,6 +157,7 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
 
   /** The subnets of the nodes, where the deploy-time look-ups run. */
   private vpcSubnets?: ec2.SubnetSelection;
+  private releaseGates?: ReleaseGates;
 
   /** The Auto Scaling group names looked up so far, by node group. */
   private readonly autoScalingGroupNames = new Map<eks.Nodegroup, string>();
@@ -274,7 +277,8 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
     // The control plane logs to this group by name: it must exist, with its retention
     // and key, before EKS would create one without them.
     cfnCluster.node.addDependency(this.logGroup);
-    this.secureProviderLogs();
+    // The kubectl provider's functions log with the cluster's key and retention (under cdk init's flags).
+    secureManagedLogGroups(this.eksCluster.node.tryFindChild('KubectlProvider'), this.encryptionKey, this.logRetention);
     this.acknowledgeClusterFindings(cfnCluster);
 
     this.nodeRole = this.createNodeRole();
@@ -431,6 +435,23 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
     return { eksCluster: this.eksCluster, namespaceObject, nodeLabel: { key: SANDBOX_KEY, value: SANDBOX_VALUE } };
   }
 
+  /**
+   * The release gates of this cluster's services, made by the first service that
+   * has one: their functions run in the cluster's private subnets and log with its
+   * key and retention.
+   *
+   * @internal
+   */
+  public _releaseGates(): ReleaseGates {
+    this.releaseGates ??= new ReleaseGates(this, 'ReleaseGates', {
+      eksCluster: this.eksCluster,
+      vpcSubnets: this.vpcSubnets ?? this.nodeDefaults.vpcSubnets,
+      encryptionKey: this.encryptionKey,
+      logRetention: this.logRetention,
+    });
+    return this.releaseGates;
+  }
+
   /** Binds a workload in `namespaceName`: this cluster, the namespace, the Pod Identity agent and the Load Balancer Controller. */
   public bindWorkload(namespaceName: string): WorkloadBinding {
     if (this.sandboxNamespaces.has(namespaceName)) {
@@ -473,22 +494,6 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
       serviceAccount,
       agent: this.podIdentityAgent,
     });
-  }
-
-
-  /**
-   * With \`@aws-cdk/aws-lambda:useCdkManagedLogGroup\` (which \`cdk init\` sets), the
-   * kubectl provider's functions get log groups of their own: they are encrypted
-   * with the cluster key and keep their logs as long as the control plane's.
-   */
-  private secureProviderLogs(): void {
-    const provider = this.eksCluster.node.tryFindChild('KubectlProvider');
-    for (const logGroup of provider?.node.findAll().filter((child): child is logs.CfnLogGroup => child instanceof logs.CfnLogGroup) ?? []) {
-      logGroup.kmsKeyId = this.encryptionKey.keyArn;
-      logGroup.retentionInDays = this.logRetention;
-      // Named after a function that a rolled-back create deletes: removed with it.
-      logGroup.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
-    }
   }
 
   /**

@@ -1,7 +1,3 @@
-import { createHash } from 'crypto';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { CustomResource, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { handlerAsset } from '../handler-asset';
 import { acknowledge, acknowledgeCustomResourceHandler } from '../nag';
 import { acknowledgeRuntimeChoice, FUNCTION_RUNTIME, FUNCTION_RUNTIME_DEPRECATION } from '../runtimes';
 import { vpcFunctionNetworkStatement } from '../vpc-function';
@@ -115,38 +112,7 @@ export class DatabaseUsers extends Construct {
 /** The handler's modules: the handler and its PostgreSQL client. */
 const HANDLER_FILES = ['handler', 'postgres'];
 
-/**
- * A folder with the handler's JavaScript and nothing else, so that the asset
- * changes only when the handler does. The package has it compiled beside this
- * file; an app that runs the library from its TypeScript sources (this
- * repository's tests and examples, through ts-jest or ts-node) has TypeScript,
- * which transpiles them. The folder is named after its content.
- */
+/** A folder with the handler's JavaScript and nothing else (see `handlerAsset`). */
 export function handlerDirectory(): string {
-  const files = HANDLER_FILES.map(name => {
-    const compiled = path.join(__dirname, `${name}.js`);
-    return [`${name}.js`, fs.existsSync(compiled) ? fs.readFileSync(compiled, 'utf8') : transpile(path.join(__dirname, `${name}.ts`))];
-  });
-  const hash = createHash('sha256');
-  for (const [name, content] of files) hash.update(name).update('\0').update(content).update('\0');
-  const directory = path.join(os.tmpdir(), `codelearn-database-users-${hash.digest('hex').slice(0, 16)}`);
-  if (!fs.existsSync(directory)) {
-    // Written aside and renamed, so that parallel synths never see half a folder.
-    const staging = fs.mkdtempSync(`${directory}-`);
-    for (const [name, content] of files) fs.writeFileSync(path.join(staging, name), content);
-    try {
-      fs.renameSync(staging, directory);
-    } catch {
-      fs.rmSync(staging, { recursive: true, force: true });
-    }
-  }
-  return directory;
-}
-
-function transpile(file: string): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports, import/no-extraneous-dependencies
-  const ts = require('typescript');
-  return ts.transpileModule(fs.readFileSync(file, 'utf8'), {
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: false },
-  }).outputText;
+  return handlerAsset(__dirname, HANDLER_FILES, 'codelearn-database-users');
 }
