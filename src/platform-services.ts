@@ -2,7 +2,7 @@ import { Fn, NestedStack, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
-import { Cluster, InternetAccess, Microservice, NamespaceDefaultDeny, SandboxService, SandboxServiceOptions } from './compute';
+import { Cluster, InternetAccess, Microservice, NamespaceDefaultDeny, ReleaseTrack, SandboxService, SandboxServiceOptions } from './compute';
 import { Cache, Database, Messaging, Storage } from './data';
 import { Edge } from './edge';
 import { Observability } from './observability';
@@ -42,6 +42,7 @@ export interface PlatformServicesProps {
 export class PlatformServices extends Construct {
   private readonly configMaps = new Map<string, eks.KubernetesManifest>();
   private readonly denies = new Map<string, NamespaceDefaultDeny>();
+  private gatesNotify = false;
 
   constructor(scope: Construct, id: string, private readonly props: PlatformServicesProps) {
     super(scope, id);
@@ -56,7 +57,8 @@ export class PlatformServices extends Construct {
     const { access, calls: _calls, ...given } = definition;
     const internetAccess = this.internetAccessOf(definition, index);
     // The development profile's one node holds every service at one small pod each.
-    const options = { ...profileDefaults(this.props.profile).service, ...given, internetAccess };
+    const defaults = profileDefaults(this.props.profile).service;
+    const options = { ...defaults, ...given, internetAccess, release: { ...defaults.release, ...given.release } };
     // Each service is a nested stack of its own, so the platform's stack grows by
     // two resources a service (the stack and the repository) and every template
     // stays small whatever the number of services. The repository holds the images:
@@ -79,9 +81,22 @@ export class PlatformServices extends Construct {
     // they deploy with the service, and the platform's stack does not grow with the
     // number of services.
     withPropertyPrefix('edge', this.props.edgeOptions, () => edge.addRoute(service, 'Route', service.route));
-    observability.watchService(service, {
-      name: service.serviceName, targetGroup: service.targetGroup, latencyObjective: service.latencyObjective, pods: service.pods,
+    const alarms = observability._watchEdgeService(service, {
+      name: service.serviceName,
+      targetGroup: service.targetGroup,
+      latencyObjective: service.latencyObjective,
+      pods: service.pods,
+      canaryTargetGroup: service.canaryTargetGroup,
     });
+    // A release of a track is judged by that track's alarms (the canary's are `Canary...`).
+    const ofCanary = (alarm: Construct) => alarm.node.id.startsWith('Canary');
+    service.addReleaseAlarms(ReleaseTrack.STABLE, alarms.filter(alarm => !ofCanary(alarm)));
+    service.addReleaseAlarms(ReleaseTrack.CANARY, alarms.filter(ofCanary));
+    if (service.releaseGated && !this.gatesNotify) {
+      // A refused release reaches whoever the alarms reach.
+      cluster._releaseGates().notify(observability.alarmTopic);
+      this.gatesNotify = true;
+    }
 
     for (const kind of new Set(access ?? [])) {
       this.connect(service, kind);

@@ -119,8 +119,9 @@ describe('CodeLearnPlatform', () => {
     });
     const groups = Object.values(Template.fromStack(stack).findResources('AWS::Logs::LogGroup')).map(group => group.Properties);
     // Flow logs, the writer's 2 (the replica's are made by deploy-time calls, which find them kept), cache 2,
-    // cluster, WAF (regional and CloudFront), the deploy-time calls' function, the function that makes the database users.
-    expect(groups).toHaveLength(10);
+    // cluster, WAF (regional and CloudFront), the deploy-time calls' function, the function that makes the database users,
+    // the release gates' functions and their waiter.
+    expect(groups).toHaveLength(12);
     for (const group of groups) {
       expect(group.KmsKeyId).toBeDefined();
     }

@@ -11,3 +11,4 @@ export * from './microservice-options';
 export * from './sandbox-nodes';
 export * from './sandbox-service';
 export * from './workload-options';
+export * from './release-options';

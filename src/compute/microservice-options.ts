@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
+import { ReleaseOptions } from './release-options';
 import { IWorkloadCluster } from './workload-cluster';
 import { WorkloadOptions } from './workload-options';
 
@@ -150,6 +151,14 @@ export interface MicroserviceOptions extends WorkloadOptions {
    * @default - no canary
    */
   readonly canary?: CanaryOptions;
+
+  /**
+   * How a deploy checks a release of the service, and rolls it back on its own:
+   * the release gate's bake time and alarms, or no gate.
+   *
+   * @default - gated: the rollout, then 5 minutes of the service's alarms
+   */
+  readonly release?: ReleaseOptions;
 
   /**
    * What the service may reach beyond the cluster and the data stores it is

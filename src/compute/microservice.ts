@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
@@ -7,12 +8,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IDependable } from 'constructs';
 import { Cluster } from './cluster';
 import { CanaryOptions, InternetAccess, MicroserviceProps, ServicePods } from './microservice-options';
+import { ReleaseTrack } from './release-options';
 import { checkWorkload, workloadImage } from './workload-checks';
 import type { EdgeRoute } from '../edge/route';
 import { ConfigurationError } from '../private/errors';
 import * as k8s from '../private/k8s';
 import * as policy from '../private/network-policy';
 import { ManagedPolicyGrantee, podIdentityRole } from '../private/pod-identity';
+import { MAX_BAKE, ServiceReleaseGate } from '../private/release-gate/gate';
 import { requireCpu, requireImage, requirePathPattern, requireImageTag, requireKubernetesName, requireLatency, requireMemory, requireWholeNumber } from '../private/validate';
 
 const SERVICE_PORT = 80;
@@ -147,6 +150,18 @@ export class Microservice extends Construct implements iam.IGrantable {
   /** What the service's network policy lets it reach beyond the cluster. */
   public readonly internetAccess: InternetAccess;
 
+  /** Whether a deploy waits for the service's release and rolls it back on its own (`release`). */
+  public readonly releaseGated: boolean;
+
+  /**
+   * How long the release gate keeps the alarms under watch after a rollout.
+   *
+   * @default - no bake: the release is not gated
+   */
+  public readonly releaseBakeTime?: Duration;
+
+  private readonly releaseGate?: ServiceReleaseGate;
+
   /** What the service's network policy admits in, and lets out; rendered at synthesis. */
   private readonly ingress: policy.KubernetesPolicyRule[] = [];
   private readonly egress: policy.KubernetesPolicyRule[] = [];
@@ -216,6 +231,25 @@ export class Microservice extends Construct implements iam.IGrantable {
     }
     const delaySeconds = deregistrationDelay.toSeconds();
     requireWholeNumber('deregistrationDelay', delaySeconds, 0, 300, 'seconds');
+    const bakeTime = props.release?.bakeTime ?? Duration.minutes(5);
+    if (bakeTime.isUnresolved()) {
+      throw new ConfigurationError('`release.bakeTime` must be a literal duration, not a token: it sets how long CloudFormation waits for the gate.');
+    }
+    const bakeSeconds = bakeTime.toMilliseconds() / 1000;
+    if (!Number.isInteger(bakeSeconds)) {
+      throw new ConfigurationError(`\`release.bakeTime\` (${bakeTime.toHumanString()}) is not whole seconds: the gate bakes by the second. ` +
+        `Round it, such as Duration.seconds(${Math.round(bakeSeconds)}).`);
+    }
+    if (bakeSeconds > MAX_BAKE.toSeconds()) {
+      throw new ConfigurationError(`\`release.bakeTime\` (${bakeTime.toHumanString()}) must be at most ${MAX_BAKE.toHumanString()}: ` +
+        'CloudFormation waits at most an hour for the gate, which also waits for the rollout. Shorten it, such as Duration.minutes(10).');
+    }
+    requireMetricAlarms('release.alarms', props.release?.alarms ?? []);
+    const gated = props.release?.gate ?? props.cluster instanceof Cluster;
+    if (gated && !(props.cluster instanceof Cluster)) {
+      throw new ConfigurationError('`release.gate` is true, but the service runs on a `WorkloadCluster`: the gate needs the platform\'s `Cluster` ' +
+        '(its private endpoint, subnets and key). Run the service on a `Cluster`, or leave `release.gate` out.');
+    }
 
     this.serviceName = props.name;
     this.port = port;
@@ -225,8 +259,25 @@ export class Microservice extends Construct implements iam.IGrantable {
     this.priority = props.priority;
 
     ({ image: this.image, repository: this.repository } = workloadImage(this, props.name, props, props.repository));
+    const canaryImage = () => props.canary?.image ??
+      (this.repository ? this.repository.repositoryUriForTag(props.canary?.imageTag ?? props.imageTag ?? '1.0.0') : this.image);
 
     const cluster = props.cluster.bindWorkload(namespace);
+    this.releaseGated = gated;
+    if (gated && props.cluster instanceof Cluster) {
+      this.releaseBakeTime = bakeTime;
+      this.releaseGate = new ServiceReleaseGate(this, 'Release', {
+        gates: props.cluster._releaseGates(),
+        service: props.name,
+        namespace,
+        bakeTime,
+        progressDeadlineSeconds: k8s.PROGRESS_DEADLINE_SECONDS,
+        canaryWeight: props.canary?.weight ?? 0,
+        stableImage: this.image,
+        canaryImage: props.canary ? canaryImage() : undefined,
+        alarms: props.release?.alarms ?? [],
+      });
+    }
     this.pods = {
       clusterName: cluster.eksCluster.clusterName,
       namespace,
@@ -331,7 +382,8 @@ export class Microservice extends Construct implements iam.IGrantable {
     // target group's port: a manifest that leaves the template is deleted with
     // `kubectl delete`, where an update's prune would leave a TargetGroupBinding
     // (a custom resource) behind, bound to a deleted target group.
-    const track = (manifestId: string, spec: k8s.WorkloadSpec, objects: k8s.KubernetesObject[]) => {
+    const track = (manifestId: string, spec: k8s.WorkloadSpec, objects: k8s.KubernetesObject[],
+      releaseTrack: ReleaseTrack, group: elbv2.ApplicationTargetGroup) => {
       const binding = new eks.KubernetesManifest(this, `${manifestId === 'Manifest' ? '' : 'Canary'}Binding${port}`, {
         cluster: cluster.eksCluster,
         manifest: [k8s.targetGroupBinding(spec)],
@@ -339,27 +391,30 @@ export class Microservice extends Construct implements iam.IGrantable {
       });
       // The binding's resource and webhook come with the controller.
       binding.node.addDependency(cluster.namespaceObject, cluster.loadBalancerController);
+      const workload = k8s.workload(spec);
       const manifest = new eks.KubernetesManifest(this, manifestId, {
         cluster: cluster.eksCluster,
-        manifest: [...objects, ...k8s.workload(spec)],
+        manifest: [...objects, ...workload],
         overwrite: true,
       });
+      this.releaseGate?.addTrack(releaseTrack, workload.find(object => object.kind === 'Deployment')!, manifest, group);
       // The controller gates a pod's readiness only if its binding exists as the pod is created.
       manifest.node.addDependency(binding);
       return manifest;
     };
     // The policy comes first: the pods it selects start under it.
-    this.manifest = track('Manifest', stable, [policy.servicePolicy(props.name, namespace, this.ingress, this.egress), k8s.serviceAccount(stable)]);
+    this.manifest = track('Manifest', stable, [policy.servicePolicy(props.name, namespace, this.ingress, this.egress), k8s.serviceAccount(stable)],
+      ReleaseTrack.STABLE, this.targetGroup);
     // Pods start after their namespace and their Pod Identity association exist.
     this.manifest.node.addDependency(cluster.namespaceObject, identity.association, ...this.pending);
     if (props.canary && this.canaryTargetGroup) {
       this.canaryManifest = track('CanaryManifest', {
         ...stable,
         name: `${props.name}-canary`,
-        image: props.canary.image ?? (this.repository ? this.repository.repositoryUriForTag(props.canary.imageTag ?? props.imageTag ?? '1.0.0') : this.image),
+        image: canaryImage(),
         minReplicas: props.canary.minReplicas ?? canaryMinReplicas(props.canary),
         targetGroupArn: this.canaryTargetGroup.targetGroupArn,
-      }, []);
+      }, [], ReleaseTrack.CANARY, this.canaryTargetGroup);
       // The canary runs as the service's account, with what the stable track waits for.
       this.canaryManifest.node.addDependency(this.manifest);
     }
@@ -403,6 +458,17 @@ export class Microservice extends Construct implements iam.IGrantable {
   }
 
   /**
+   * Judges each release of `track` by `alarms` too: the release gate fails a
+   * deploy in which one of them goes to ALARM during the bake, and refuses to
+   * promote a canary whose alarms fired. The platform adds the alarms it watches
+   * the service with. Does nothing when the service's release is not gated.
+   */
+  public addReleaseAlarms(track: ReleaseTrack, alarms: cloudwatch.IAlarm[]): void {
+    requireMetricAlarms('alarms', alarms);
+    this.releaseGate?.addAlarms(track, alarms);
+  }
+
+  /**
    * Makes the service's pods start only once `dependency` exists, such as a
    * policy granted to the service's role from outside (`grantPrincipal`'s own
    * policy is waited for already).
@@ -438,6 +504,15 @@ export class Microservice extends Construct implements iam.IGrantable {
       throw new ConfigurationError(`The environment of ${this.serviceName} already has '${variable.name}': set each variable once.`);
     }
     this.environment.push(variable);
+  }
+}
+
+/** The release gate reads metric alarms only (composite alarms need a permission on every alarm). */
+function requireMetricAlarms(property: string, alarms: cloudwatch.IAlarm[]): void {
+  const composite = alarms.find(alarm => alarm instanceof cloudwatch.CompositeAlarm);
+  if (composite) {
+    throw new ConfigurationError(`\`${property}\` has the composite alarm ${composite.node.path}: the release gate reads metric alarms only ` +
+      '(CloudWatch lets composite alarms be read only with a permission on every alarm of the account). Give the alarms it is made of instead.');
   }
 }
 

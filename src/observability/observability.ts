@@ -82,6 +82,15 @@ export interface WatchedService {
    * @default - no crash-loop alarm
    */
   readonly pods?: ServicePods;
+
+  /**
+   * The target group of the service's canary: its own p99, 5xx-rate and
+   * unhealthy-target alarms (`CanaryLatencyP99` and so on), which judge the
+   * canary's releases and its promotion.
+   *
+   * @default - no canary alarms
+   */
+  readonly canaryTargetGroup?: elbv2.IApplicationTargetGroup;
 }
 
 /** The graphs of the dashboard's Services section, a line a service on each. */
@@ -126,6 +135,8 @@ export class Observability extends Construct {
 
   private readonly latency: Duration;
   private readonly errorRatePercent: number;
+  /** The edge's load balancer, as its metrics' `LoadBalancer` dimension names it. */
+  private edgeLoadBalancerFullName?: string;
   /**
    * The Services section: empty until a service is watched, in its place on the
    * dashboard whenever that is. (The dashboard gathers its widgets' warnings when
@@ -186,6 +197,7 @@ export class Observability extends Construct {
     this.latency = latency;
     this.errorRatePercent = errorRate;
     if (props.edge) this.watchEdge(props.edge, latency);
+    this.edgeLoadBalancerFullName = props.edge?.loadBalancer.loadBalancerFullName;
     this.dashboard.addWidgets(this.servicesSection);
     for (const service of props.services ?? []) {
       this.watchServiceIn(this, pascalCase(service.serviceName),
@@ -300,8 +312,20 @@ export class Observability extends Construct {
     return this.watchServiceIn(scope, '', service);
   }
 
+  /**
+   * `watchService` for a service that this observability's edge routes to: the
+   * dashboard's lines name the edge's load balancer by its full name, where a
+   * target group's metrics rebuild it from its listener's ARN (about 200
+   * characters a line, 50 KB of the platform's template at 64 services).
+   *
+   * @internal
+   */
+  public _watchEdgeService(scope: Construct, service: WatchedService): cloudwatch.Alarm[] {
+    return this.watchServiceIn(scope, '', service, this.edgeLoadBalancerFullName);
+  }
+
   /** `watchService`, with the alarms' construct IDs prefixed by `prefix`. */
-  private watchServiceIn(scope: Construct, prefix: string, service: WatchedService): cloudwatch.Alarm[] {
+  private watchServiceIn(scope: Construct, prefix: string, service: WatchedService, loadBalancerFullName?: string): cloudwatch.Alarm[] {
     const period = Duration.minutes(1);
     const name = service.name;
     if (name === '' || Token.isUnresolved(name)) {
@@ -310,25 +334,34 @@ export class Observability extends Construct {
     const latency = service.latencyObjective ?? this.latency;
     const errorRatePercent = this.errorRatePercent;
     requireLatency(`${name}.latencyObjective`, latency);
-    const group = service.targetGroup;
-    const requests = group.metrics.requestCount({ period, statistic: 'Sum' });
-    const errors = group.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period, statistic: 'Sum' });
-    const p99 = group.metrics.targetResponseTime({ period, statistic: 'p99' });
-    const errorRate = rate('FILL(errors, 0)', 'requests', { errors, requests }, `${name} 5xx rate (%)`, period);
-    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) =>
-      this.createAlarm(scope, `${prefix}${id}`, `${pascalCase(name)}${id}`, { metric, threshold, description });
-    const unhealthy = group.metrics.unhealthyHostCount({ period, statistic: 'Maximum' });
-    const alarms = [
-      alarm('LatencyP99', p99, latency.toMilliseconds() / 1000,
-        `${name}: p99 response time above ${latency.toHumanString()} for 3 of 3 minutes.`),
-      alarm('ErrorRate', errorRate, errorRatePercent,
-        `${name}: more than ${errorRatePercent}% of responses are 5xx for 3 of 3 minutes.`),
-      alarm('UnhealthyTargets', unhealthy, 0,
-        `${name}: at least one pod fails the load balancer's health check for 3 of 3 minutes.`),
-    ];
+    const targetGroupAlarms = (idPrefix: string, label: string, group: elbv2.IApplicationTargetGroup) => {
+      const requests = group.metrics.requestCount({ period, statistic: 'Sum' });
+      const errors = group.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period, statistic: 'Sum' });
+      const p99 = group.metrics.targetResponseTime({ period, statistic: 'p99' });
+      const errorRate = rate('FILL(errors, 0)', 'requests', { errors, requests }, `${label} 5xx rate (%)`, period);
+      const unhealthy = group.metrics.unhealthyHostCount({ period, statistic: 'Maximum' });
+      const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) =>
+        this.createAlarm(scope, `${prefix}${idPrefix}${id}`, `${pascalCase(name)}${idPrefix}${id}`, { metric, threshold, description });
+      const alarms = [
+        alarm('LatencyP99', p99, latency.toMilliseconds() / 1000,
+          `${label}: p99 response time above ${latency.toHumanString()} for 3 of 3 minutes.`),
+        alarm('ErrorRate', errorRate, errorRatePercent,
+          `${label}: more than ${errorRatePercent}% of responses are 5xx for 3 of 3 minutes.`),
+        alarm('UnhealthyTargets', unhealthy, 0,
+          `${label}: at least one pod fails the load balancer's health check for 3 of 3 minutes.`),
+      ];
+      return { alarms, requests, errors, p99, unhealthy };
+    };
+    const stable = targetGroupAlarms('', name, service.targetGroup);
+    const { requests, errors, p99, unhealthy } = stable;
+    const alarms = [...stable.alarms];
+    if (service.canaryTargetGroup) alarms.push(...targetGroupAlarms('Canary', `${name} canary`, service.canaryTargetGroup).alarms);
     const graphs = this.serviceGraphs ?? this.addServicesSection();
     if (service.pods) alarms.push(...this.watchCrashLoops(scope, prefix, name, service.pods));
-    const labelled = (metric: cloudwatch.Metric) => metric.with({ label: name });
+    const labelled = (metric: cloudwatch.Metric) => metric.with({
+      label: name,
+      ...loadBalancerFullName ? { dimensionsMap: { ...metric.dimensions, LoadBalancer: loadBalancerFullName } } : {},
+    });
     graphs.requests.addLeftMetric(labelled(requests));
     graphs.p99.addLeftMetric(labelled(p99));
     graphs.errors.addLeftMetric(labelled(errors));

@@ -162,6 +162,9 @@ export function bindingName(name: string, port: number): string {
   return `${name}-${port}`;
 }
 
+/** How long a Deployment's rollout may go without progress before Kubernetes reports ProgressDeadlineExceeded. */
+export const PROGRESS_DEADLINE_SECONDS = 600;
+
 /**
  * A Deployment that never drops below its ready capacity: rolling updates with
  * maxUnavailable 0, startup, readiness and liveness probes, a preStop pause that
@@ -199,6 +202,8 @@ export function deployment(spec: WorkloadSpec): KubernetesObject {
       // No replica count: the HorizontalPodAutoscaler owns it, so a deploy never resets it.
       revisionHistoryLimit: 5,
       minReadySeconds: 5,
+      // Said, though it is Kubernetes' default: the release gate waits as long, and no longer.
+      progressDeadlineSeconds: PROGRESS_DEADLINE_SECONDS,
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } },
       selector: { matchLabels: selectorLabels(spec.name) },
       template: {

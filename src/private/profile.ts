@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -20,7 +21,13 @@ export interface ProfileDefaults {
     readonly detailedMonitoring: boolean;
   };
   /** What every service gets unless its definition says otherwise. */
-  readonly service: { readonly minReplicas?: number; readonly cpu?: string; readonly memory?: string };
+  readonly service: {
+    readonly minReplicas?: number;
+    readonly cpu?: string;
+    readonly memory?: string;
+    /** The release gate's bake: production's is the services' own default (5 minutes). */
+    readonly release?: { readonly bakeTime?: Duration };
+  };
   readonly database: {
     readonly multiAz: boolean;
     readonly readReplicas: number;
@@ -57,7 +64,8 @@ const PROFILE_DEFAULTS: Record<PlatformProfile, ProfileDefaults> = {
     natGatewayPerZone: false,
     // One larger node rather than three small ones: the add-ons and the services fit.
     cluster: { instanceSize: ec2.InstanceSize.LARGE, nodes: { minSize: 1, maxSize: 3, desiredSize: 1 }, spot: false, detailedMonitoring: false },
-    service: { minReplicas: 1, cpu: '100m', memory: '256Mi' },
+    // Releases are gated on their rollout alone: no traffic to bake them with.
+    service: { minReplicas: 1, cpu: '100m', memory: '256Mi', release: { bakeTime: Duration.seconds(0) } },
     database: { multiAz: false, readReplicas: 0, proxy: false, backupVaultLock: false, backupMonitoring: false, restoreTesting: false },
     // A replica even here: ElastiCache refuses updates to a cluster-mode cache without one.
     cache: { shards: 1, replicasPerShard: 1, nodeType: 't3.micro' },

@@ -5,6 +5,7 @@ import { bindingsGateReadiness, chartsWaitForTheirPods, configMapReferencesExist
 import { dataStoresRestrictEgress, eksSubnetsInSupportedZones, vpcOriginAdmitsCloudFront } from './network';
 import { namespacesDenyByDefault, networkPoliciesAreEnforced, podsReachWhatTheyUse } from './network-policies';
 import { alarmsFitPutMetricAlarm, alarmTopicsAcceptCloudWatch, metricMathIsValid, metricsArePublished, sparseCountsAreFilled } from './observability';
+import { promotionsComeFirst, releaseGatesCanJudgeTheirRelease, releaseGatesReachTheCluster } from './releases';
 import { sandboxesAreApart, sandboxNodesAreApart } from './sandbox';
 import { nestedStackParametersAreStrings, rolledBackCreateCanBeRetried } from './stacks';
 import {
@@ -47,6 +48,9 @@ export const RULES: DeployRule[] = [
   podsReachWhatTheyUse,
   sandboxesAreApart,
   sandboxNodesAreApart,
+  releaseGatesCanJudgeTheirRelease,
+  promotionsComeFirst,
+  releaseGatesReachTheCluster,
   alarmTopicsAcceptCloudWatch,
   metricsArePublished,
   metricMathIsValid,
