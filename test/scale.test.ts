@@ -43,10 +43,10 @@ describe('scale', () => {
     // stack, and its cache user (the cache's user group, in this stack, lists it).
     const [oneServiceRoot] = synthesize(2).templates;
     expect(sizes[0].resources - Object.keys(oneServiceRoot.Resources).length).toBe(3 * 62);
-    // A service's stack holds the same fourteen resources whatever the number of services
+    // A service's stack holds the same thirteen resources whatever the number of services
     // (its restarts alarm among them: restarts are alarmed per Deployment; and its release
-    // gate, promotion check and the policy that lets the gate read its alarms).
-    expect(new Set(sizes.slice(1).map(size => size.resources))).toEqual(new Set([14]));
+    // gate and promotion check).
+    expect(new Set(sizes.slice(1).map(size => size.resources))).toEqual(new Set([13]));
     // The platform's template stays well within the 1 MB at 64 services.
     expect(sizes[0].bytes).toBeLessThan(0.9 * MAX_TEMPLATE_BYTES);
   });

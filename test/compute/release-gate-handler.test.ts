@@ -6,7 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { eksToken, presign } from '../../src/private/release-gate/eks-token';
 import {
-  checkEvent, decideEvent, GateClients, GateEvent, KubernetesError, lambdaClients, ROLLBACK_WAIT_SECONDS,
+  checkEvent, checkWithin, decideEvent, GateClients, GateEvent, KubernetesError, lambdaClients, ROLLBACK_WAIT_SECONDS,
 } from '../../src/private/release-gate/handler';
 
 /*
@@ -252,9 +252,11 @@ describe('isComplete: the rollout, then the bake', () => {
       .resolves.toEqual({ IsComplete: true, Data: { Verdict: 'user-service: stable rolled out; no bake' } });
   });
 
-  test('access denied by the Kubernetes API fails at once; a passing error is tried again', async () => {
+  test('access denied by the Kubernetes API fails once the access entry had two minutes to apply; a passing error is tried again', async () => {
     const event = await releaseEvent();
-    const denied = clients({ now: STARTED + 20_000, kubernetesError: new KubernetesError(403, 'GET /apis/apps/v1/namespaces/codelearn/deployments/user-service: 403 Forbidden') });
+    const early = clients({ now: STARTED + 20_000, kubernetesError: new KubernetesError(403, 'Forbidden') });
+    await expect(checkEvent(event, early.gate)).resolves.toEqual({ IsComplete: false });
+    const denied = clients({ now: STARTED + 130_000, kubernetesError: new KubernetesError(403, 'GET /apis/apps/v1/namespaces/codelearn/deployments/user-service: 403 Forbidden') });
     await expect(checkEvent(event, denied.gate)).rejects.toThrow('user-service: the gate cannot read the rollout from the Kubernetes API (GET /apis/apps/v1/namespaces/codelearn/deployments/user-service: 403 Forbidden)');
     const passing = clients({ now: STARTED + 20_000, kubernetesError: new Error('socket hang up') });
     await expect(checkEvent(event, passing.gate)).resolves.toEqual({ IsComplete: false });
@@ -267,6 +269,25 @@ describe('isComplete: the rollout, then the bake', () => {
     };
     await expect(checkEvent(await releaseEvent(), gate)).rejects.toThrow(/ImagePullBackOff/);
     expect(logged).toContain('could not publish to the alarm topic: AuthorizationError');
+  });
+});
+
+describe('a poll that hangs on an API', () => {
+  const hanging = (world: World) => {
+    const { gate } = clients(world);
+    gate.kubernetes = () => new Promise(() => undefined);
+    return gate;
+  };
+
+  test('keeps a gate waiting: the function\'s timeout would fail the resource', async () => {
+    await expect(checkWithin(await releaseEvent(), hanging({ now: STARTED + 10_000 }), 0.05)).resolves.toEqual({ IsComplete: false });
+  });
+
+  test('completes a rollback', async () => {
+    const event = update(properties('1.4.0'), properties('1.5.0'));
+    const rollback = { ...event, ...await decideEvent(event, clients({ now: STARTED, stackStatus: 'UPDATE_ROLLBACK_IN_PROGRESS' }).gate) };
+    await expect(checkWithin(rollback, hanging({ now: STARTED + 10_000 }), 0.05))
+      .resolves.toEqual({ IsComplete: true, Data: { Verdict: 'user-service: rolled back; the gate\'s reads did not answer in 0.05 s' } });
   });
 });
 

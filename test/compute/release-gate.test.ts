@@ -28,7 +28,7 @@ describe('the platform gates every release of its services (production)', () => 
   const users = nestedTemplate(stack, 'UserService');
   const gateway = nestedTemplate(stack, 'ApiGateway');
 
-  test('a gate follows the manifests, the policy that reads its alarms, and the listener rule; CloudFormation waits longer than its deadline plus the bake', () => {
+  test('a gate follows the manifests and the listener rule; CloudFormation waits longer than its deadline plus the bake', () => {
     const [, gate] = gateOf(gateway);
     expect(gate.Properties).toEqual({
       ServiceToken: { Ref: expect.stringMatching(/ReleaseGatesProviderframeworkonEvent/) },
@@ -52,7 +52,7 @@ describe('the platform gates every release of its services (production)', () => 
     // 600 s of progress deadline, 60 s of grace, 300 s of bake, and 300 s for the last polls and the answer.
     expect(Number(gate.Properties.ServiceTimeout)).toBeGreaterThan(600 + 300);
     expect(gate.DependsOn).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^ServiceManifest/), expect.stringMatching(/^ServiceReleaseAlarmsPolicy/), expect.stringMatching(/^ServiceRoute/),
+      expect.stringMatching(/^ServiceManifest/), expect.stringMatching(/^ServiceRoute/),
     ]));
   });
 
@@ -64,7 +64,7 @@ describe('the platform gates every release of its services (production)', () => 
     expect(deployment.spec.progressDeadlineSeconds).toBe(600);
   });
 
-  test('the stable track\'s manifest waits for the promotion check; the alarms policy is updated after it', () => {
+  test('the stable track\'s manifest waits for the promotion check', () => {
     const [promotionId, promotion] = promotionOf(users);
     expect(promotion.Properties).toEqual({
       ServiceToken: { Ref: expect.stringMatching(/ReleaseGatesProviderframeworkonEvent/) },
@@ -83,8 +83,6 @@ describe('the platform gates every release of its services (production)', () => 
     expect(JSON.stringify(promotion.Properties.CanaryImage)).toContain(':1.5.0');
     const [, manifest] = Object.entries<any>(users.findResources('Custom::AWSCDK-EKS-KubernetesResource')).find(([id]) => /^ServiceManifest/.test(id))!;
     expect(manifest.DependsOn).toContain(promotionId);
-    const [, policy] = Object.entries<any>(users.findResources('AWS::IAM::ManagedPolicy')).find(([id]) => /^ServiceReleaseAlarmsPolicy/.test(id))!;
-    expect(policy.DependsOn).toEqual([promotionId]);
   });
 
   test('a service with a canary gates both tracks, each by its own alarms', () => {
@@ -100,22 +98,6 @@ describe('the platform gates every release of its services (production)', () => 
         MetricStat: Match.objectLike({ Metric: Match.objectLike({ Dimensions: Match.arrayWith([Match.objectLike({ Name: 'TargetGroup' })]) }) }),
       })]),
     });
-  });
-
-  test('the gate reads the service\'s own alarms, and only those', () => {
-    users.hasResourceProperties('AWS::IAM::ManagedPolicy', {
-      Description: 'The release gate of user-service reads its alarms',
-      Roles: [{ Ref: Match.stringLikeRegexp('ReleaseGatesRole') }],
-      PolicyDocument: {
-        Statement: [{
-          Effect: 'Allow',
-          Action: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'],
-          Resource: Match.arrayWith([{ 'Fn::GetAtt': [Match.stringLikeRegexp('^ServiceCanaryErrorRate'), 'Arn'] }]),
-        }],
-      },
-    });
-    const [, policy] = Object.entries<any>(users.findResources('AWS::IAM::ManagedPolicy')).find(([id]) => /^ServiceReleaseAlarmsPolicy/.test(id))!;
-    expect(policy.Properties.PolicyDocument.Statement[0].Resource).toHaveLength(8);
   });
 
   test('the gate\'s role reads the services\' namespace through an access entry, read-only', () => {
@@ -147,7 +129,7 @@ describe('the platform gates every release of its services (production)', () => 
     }
   });
 
-  test('its policy: its logs, the rollback status of the platform\'s stacks, the alarm topic', () => {
+  test('its policy: its logs, the rollback status of the platform\'s stacks, the alarms, the alarm topic', () => {
     root.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -158,6 +140,11 @@ describe('the platform gates every release of its services (production)', () => 
               { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudformation:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':stack/Test/*']] },
               { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudformation:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':stack/Test-*']] },
             ],
+          },
+          {
+            Effect: 'Allow',
+            Action: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'],
+            Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:*']] },
           },
           { Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: Match.stringLikeRegexp('ObservabilityAlarmTopic') } },
           { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('ObservabilityKey'), 'Arn'] } },
@@ -205,7 +192,7 @@ describe('release options', () => {
     users.resourceCountIs('Custom::ReleasePromotion', 0);
   });
 
-  test('a Microservice of its own on a Cluster is gated, without an alarms policy until alarms are added', () => {
+  test('a Microservice of its own on a Cluster is gated', () => {
     const stack = testStack();
     const network = new Network(stack, 'Network');
     const cluster = new Cluster(stack, 'Cluster', { vpc: network.vpc, workloadSecurityGroup: network.workloadSecurityGroup });
@@ -214,7 +201,6 @@ describe('release options', () => {
     expect(service.releaseBakeTime?.toSeconds()).toBe(300);
     const template = Template.fromStack(stack);
     template.hasResourceProperties('Custom::ReleaseGate', { Service: 'post-service', BakeSeconds: '300', Alarms: [] });
-    expect(Object.keys(template.findResources('AWS::IAM::ManagedPolicy', { Properties: { Description: 'The release gate of post-service reads its alarms' } }))).toEqual([]);
     template.hasResourceProperties('AWS::EKS::AccessEntry', {
       AccessPolicies: [Match.objectLike({ AccessScope: { Type: 'namespace', Namespaces: ['codelearn'] } })],
     });
@@ -222,7 +208,7 @@ describe('release options', () => {
     expect(JSON.stringify(template.findResources('AWS::Lambda::Function'))).not.toContain('ALARM_TOPIC_ARN');
   });
 
-  test('alarms added to a track are read by the gate through a policy of their own', () => {
+  test('alarms added to a track are judged by the gate', () => {
     const stack = testStack();
     const network = new Network(stack, 'Network');
     const cluster = new Cluster(stack, 'Cluster', { vpc: network.vpc, workloadSecurityGroup: network.workloadSecurityGroup });
@@ -230,10 +216,6 @@ describe('release options', () => {
     const alarm = new cloudwatch.Alarm(stack, 'Errors', { metric: new cloudwatch.Metric({ namespace: 'App', metricName: 'Errors' }), threshold: 1, evaluationPeriods: 1 });
     service.addReleaseAlarms(ReleaseTrack.STABLE, [alarm]);
     const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
-      Description: 'The release gate of post-service reads its alarms',
-      PolicyDocument: { Statement: [Match.objectLike({ Resource: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Errors'), 'Arn'] }] })] },
-    });
     template.hasResourceProperties('Custom::ReleaseGate', { Tracks: [Match.objectLike({ Alarms: [{ Ref: Match.stringLikeRegexp('^Errors') }] })] });
   });
 

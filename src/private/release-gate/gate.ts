@@ -2,12 +2,13 @@ import { CustomResource, Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, Dependable, IDependable } from 'constructs';
 import { DEADLINE_GRACE_SECONDS } from './handler';
 import { ReleaseGates } from './index';
-import { ReleaseTrack } from '../../compute/release-options';
 import { KubernetesObject } from '../k8s';
+
+/** A service's track, as `ReleaseTrack` names it. */
+export type Track = 'stable' | 'canary';
 
 /** How long, at most, the alarms are baked: the gate's whole wait stays below CloudFormation's hour. */
 export const MAX_BAKE = Duration.minutes(30);
@@ -32,7 +33,7 @@ export interface ServiceReleaseGateProps {
  * track's manifest waits for, and a `Custom::ReleaseGate` that waits for every
  * track's manifest and for its target group to be attached (the pods' readiness
  * gates need the load balancer's health checks). Both are in the service's own
- * stack, with a policy there that lets the gates read this service's alarms.
+ * stack.
  */
 export class ServiceReleaseGate extends Construct {
   /** The promotion check, before the stable track's manifest. */
@@ -40,14 +41,13 @@ export class ServiceReleaseGate extends Construct {
   /** The gate, after every track's manifest. */
   public readonly gate: CustomResource;
 
-  private readonly tracks: { name: ReleaseTrack; deployment: string; spec: KubernetesObject }[] = [];
-  private readonly alarms = new Map<ReleaseTrack | 'service', cloudwatch.IAlarm[]>();
-  private policy?: iam.ManagedPolicy;
+  private readonly tracks: { name: Track; deployment: string; spec: KubernetesObject }[] = [];
+  private readonly alarms = new Map<Track | 'service', cloudwatch.IAlarm[]>();
 
-  constructor(scope: Construct, id: string, private readonly props: ServiceReleaseGateProps) {
+  constructor(scope: Construct, id: string, props: ServiceReleaseGateProps) {
     super(scope, id);
     this.alarms.set('service', [...props.alarms]);
-    const names = (track: ReleaseTrack | 'service') => Lazy.list({ produce: () => (this.alarms.get(track) ?? []).map(alarm => alarm.alarmName) }, { omitEmpty: false });
+    const names = (track: Track | 'service') => Lazy.list({ produce: () => (this.alarms.get(track) ?? []).map(alarm => alarm.alarmName) }, { omitEmpty: false });
     const bakeSeconds = String(props.bakeTime.toSeconds());
     this.promotion = new CustomResource(this, 'Promotion', {
       serviceToken: props.gates.serviceToken,
@@ -58,7 +58,7 @@ export class ServiceReleaseGate extends Construct {
         StableImage: props.stableImage,
         CanaryImage: props.canaryImage ?? '',
         CanaryWeight: String(props.canaryWeight),
-        CanaryAlarms: names(ReleaseTrack.CANARY),
+        CanaryAlarms: names('canary'),
         BakeSeconds: bakeSeconds,
       },
     });
@@ -84,14 +84,15 @@ export class ServiceReleaseGate extends Construct {
         ProgressDeadlineSeconds: String(props.progressDeadlineSeconds),
       },
     });
+    // Kubernetes knows the gate's role once its access entry exists.
     this.gate.node.addDependency(props.gates.accessEntry);
     props.gates.addNamespace(props.namespace);
-    if (props.alarms.length > 0) this.allowAlarms();
   }
 
   /** Gates `track`, whose Deployment `spec` `manifest` applies, served by `targetGroup`. */
-  public addTrack(name: ReleaseTrack, spec: KubernetesObject, manifest: eks.KubernetesManifest, targetGroup: elbv2.ApplicationTargetGroup): void {
+  public addTrack(name: Track, spec: KubernetesObject, manifest: eks.KubernetesManifest, targetGroup: elbv2.ApplicationTargetGroup): void {
     this.tracks.push({ name, deployment: (spec.metadata as { name: string }).name, spec });
+    // The rollout it judges starts when the track's manifest is applied.
     this.gate.node.addDependency(manifest);
     // The pods are ready only once the load balancer health-checks them, so the gate waits
     // for the listener rule that attaches the group: in its own stack only, since an edge
@@ -104,36 +105,15 @@ export class ServiceReleaseGate extends Construct {
         return Dependable.of(targetGroup.loadBalancerAttached).dependencyRoots.filter(root => Stack.of(root) === stack);
       },
     });
+    // The listener rule, so that the pods can become ready.
     this.gate.node.addDependency(attachments);
-    if (name === ReleaseTrack.STABLE) manifest.node.addDependency(this.promotion);
+    // A promotion is refused before the stable track changes.
+    if (name === 'stable') manifest.node.addDependency(this.promotion);
   }
 
   /** Judges the releases of `track` by `alarms` too. */
-  public addAlarms(track: ReleaseTrack, alarms: cloudwatch.IAlarm[]): void {
+  public addAlarms(track: Track, alarms: cloudwatch.IAlarm[]): void {
     this.alarms.set(track, [...this.alarms.get(track) ?? [], ...alarms]);
-    if (alarms.length > 0) this.allowAlarms();
   }
 
-  /**
-   * The policy that lets the gates read this service's alarms, and only those, in
-   * the service's stack. It is updated after the promotion check, which reads the
-   * alarms of a canary that the same deploy removes; the gate runs after it.
-   */
-  private allowAlarms(): void {
-    if (this.policy) return;
-    this.policy = new iam.ManagedPolicy(this, 'AlarmsPolicy', {
-      description: `The release gate of ${this.props.service} reads its alarms`,
-      roles: [this.props.gates.role],
-      statements: [new iam.PolicyStatement({
-        actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'],
-        resources: Lazy.list({ produce: () => [...new Set(this.allAlarms().map(alarm => alarm.alarmArn))] }),
-      })],
-    });
-    this.policy.node.addDependency(this.promotion);
-    this.gate.node.addDependency(this.policy);
-  }
-
-  private allAlarms(): cloudwatch.IAlarm[] {
-    return [...this.alarms.values()].flat();
-  }
 }

@@ -101,6 +101,33 @@ export class KubernetesError extends Error {
 /** How long after the progress deadline the gate waits for the Deployment controller to say it is exceeded. */
 export const DEADLINE_GRACE_SECONDS = 60;
 
+/** How long a refusal by the Kubernetes API is taken for an access entry still applying. */
+export const ACCESS_GRACE_SECONDS = 120;
+
+/** The most a poll may take: the functions' timeout is a minute, and a function that times out fails the resource (a rollback too). */
+export const POLL_SECONDS = 40;
+
+/** `work`, or `late()` when it takes more than `seconds`. */
+async function within<T>(seconds: number, work: Promise<T>, late: () => T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<T>((resolve, reject) => {
+    timer = setTimeout(() => {
+      try {
+        resolve(late());
+      } catch (error) {
+        reject(error);
+      }
+    }, seconds * 1000);
+  });
+  // What the work says after the race is lost is dropped, not left unhandled.
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** How long a rollback waits for the previous release to be back before it reports and lets CloudFormation go on. */
 export const ROLLBACK_WAIT_SECONDS = 300;
 
@@ -115,7 +142,9 @@ export async function decideEvent(event: GateEvent, clients: GateClients): Promi
   if (event.RequestType === 'Update') {
     let status: string;
     try {
-      status = await clients.stackStatus(event.StackId);
+      status = await within(15, clients.stackStatus(event.StackId), () => {
+        throw new Error('DescribeStacks did not answer in 15 s');
+      });
     } catch (error) {
       // Unsure whether this is a rollback: a gate that fails a rollback leaves the stack in UPDATE_ROLLBACK_FAILED.
       clients.log(`could not read the stack's status (${message(error)}): reporting only`);
@@ -207,8 +236,10 @@ export async function checkEvent(event: GateEvent, clients: GateClients): Promis
   try {
     rollouts = await Promise.all(tracks.map(track => observe(props, track, clients).then(rolloutOf)));
   } catch (error) {
-    // Access denied does not heal; anything else (a throttle, a timeout) may, until the deadline.
-    if ((error instanceof KubernetesError && (error.status === 401 || error.status === 403)) || clients.now() > rolloutDeadline) {
+    // Access denied does not heal once the access entry has had time to apply; anything
+    // else (a throttle, a timeout) may, until the deadline.
+    const denied = error instanceof KubernetesError && (error.status === 401 || error.status === 403);
+    if ((denied && clients.now() > started + ACCESS_GRACE_SECONDS * 1000) || clients.now() > rolloutDeadline) {
       return fail(clients, props.Service, `${props.Service}: the gate cannot read the rollout from the Kubernetes API (${message(error)})`);
     }
     clients.log(`${props.Service}: reading the rollout failed, trying again: ${message(error)}`);
@@ -232,16 +263,11 @@ export async function checkEvent(event: GateEvent, clients: GateClients): Promis
   if (bakeSeconds <= 0) return done(clients, `${rolled}; no bake`);
   if (names.length === 0) return done(clients, `${rolled}; no alarms to bake`);
   const bakeEnd = rolledOut + bakeSeconds * 1000;
+  let alarms: AlarmState[];
+  let history: AlarmHistoryItem[];
   try {
-    const alarms = await clients.alarms(names);
-    const history = (await Promise.all(names.map(name => clients.alarmHistory(name, new Date(rolledOut))))).flat();
-    const bake = bakeOf(props.Service, names, alarms, history, clients.now(), bakeEnd);
-    if (bake.state === 'failed') return await fail(clients, props.Service, bake.reason);
-    if (bake.state === 'baking') {
-      clients.log(bake.detail);
-      return { IsComplete: false };
-    }
-    return done(clients, `${rolled}; ${bake.detail} for ${bakeSeconds} s`);
+    alarms = await clients.alarms(names);
+    history = (await Promise.all(names.map(name => clients.alarmHistory(name, new Date(rolledOut))))).flat();
   } catch (error) {
     if (clients.now() > bakeEnd + DEADLINE_GRACE_SECONDS * 1000) {
       return fail(clients, props.Service, `${props.Service}: the gate cannot read the alarms (${message(error)})`);
@@ -249,6 +275,13 @@ export async function checkEvent(event: GateEvent, clients: GateClients): Promis
     clients.log(`${props.Service}: reading the alarms failed, trying again: ${message(error)}`);
     return { IsComplete: false };
   }
+  const bake = bakeOf(props.Service, names, alarms, history, clients.now(), bakeEnd);
+  if (bake.state === 'failed') return fail(clients, props.Service, bake.reason);
+  if (bake.state === 'baking') {
+    clients.log(bake.detail);
+    return { IsComplete: false };
+  }
+  return done(clients, `${rolled}; ${bake.detail} for ${bakeSeconds} s`);
 }
 
 function describe(rollout: Rollout): string {
@@ -403,5 +436,19 @@ export async function onEvent(event: GateEvent): Promise<{ PhysicalResourceId: s
 
 /** The provider framework's isComplete handler. */
 export async function isComplete(event: GateEvent): Promise<IsCompleteResult> {
-  return checkEvent(event, lambdaClients());
+  return checkWithin(event, lambdaClients(), POLL_SECONDS);
+}
+
+/**
+ * `checkEvent`, answered within `seconds`: a poll that hangs on an API keeps the
+ * gate waiting (to its own deadline), and completes a rollback.
+ */
+export async function checkWithin(event: GateEvent, clients: GateClients, seconds: number): Promise<IsCompleteResult> {
+  return within(seconds, checkEvent(event, clients), () => {
+    if (event.Data?.Mode === 'rollback') {
+      return done(clients, `${event.ResourceProperties.Service}: rolled back; the gate's reads did not answer in ${seconds} s`);
+    }
+    clients.log(`${event.ResourceProperties.Service}: this poll's reads did not answer in ${seconds} s; trying again`);
+    return { IsComplete: false };
+  });
 }

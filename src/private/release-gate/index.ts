@@ -1,4 +1,4 @@
-import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -42,13 +42,13 @@ const HANDLER_FILES = ['handler', 'decide', 'eks-token'];
  * functions in the cluster's VPC with the cluster security group (which the
  * private endpoint admits), and a role that Kubernetes knows through an access
  * entry: `AmazonEKSViewPolicy` (read-only), scoped to the namespaces of the
- * services it gates. Each gate adds the read of its own alarms, in its own stack.
+ * services it gates; and the read of the alarms the gates judge by.
  */
 export class ReleaseGates extends Construct {
   /** The provider's service token, for `Custom::ReleaseGate` and `Custom::ReleasePromotion`. */
   public readonly serviceToken: string;
 
-  /** The role of the gate's functions: each gate grants it the read of its own alarms. */
+  /** The role of the gate's functions. */
   public readonly role: iam.Role;
 
   /** The access entry of the role: gates run after it. */
@@ -84,10 +84,19 @@ export class ReleaseGates extends Construct {
         // The functions' environment is encrypted with the key.
         new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn] }),
         describeStacks,
+        // The alarms the gates judge releases by. One statement for every service: a policy a
+        // service on the shared role would meet IAM's quota of 10 managed policies a role.
+        new iam.PolicyStatement({
+          actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'],
+          resources: [stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+        }),
       ],
     });
     const [stackArn, nestedArns] = describeStacks.resources;
     acknowledge(this.policy, {
+      [`AwsSolutions-IAM5[Resource::${findingValue(this, stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }))}]`]:
+        'Reads (DescribeAlarms, DescribeAlarmHistory: state and history, no data) of the alarms of this account and region: the gates judge each ' +
+        'service by its own alarms, and granting them alarm by alarm would attach a managed policy a service to this one role, whose IAM quota is 10.',
       'AwsSolutions-IAM5[Resource::*]': 'Network interface actions of a Lambda function in a VPC, which EC2 does not scope to resources.',
       [`AwsSolutions-IAM5[Resource::${findingValue(this, stackArn)}]`]:
         'DescribeStacks on the platform\'s stack, whatever its ID: the gate reads whether CloudFormation is rolling it back.',
@@ -140,7 +149,6 @@ export class ReleaseGates extends Construct {
       vpc: cluster.vpc,
       vpcSubnets: props.vpcSubnets,
       securityGroups: [cluster.clusterSecurityGroup],
-      providerFunctionEnvEncryption: props.encryptionKey,
       disableWaiterStateMachineLogging: false,
       waiterStateMachineLogOptions: { destination: waiterLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });

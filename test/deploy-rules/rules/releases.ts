@@ -48,7 +48,14 @@ function policiesOf(deployment: Deployment, role: DeployedResource): DeployedRes
 function allowsOnAlarm(deployment: Deployment, policies: DeployedResource[], action: string, alarm: DeployedResource): boolean {
   return policies.some(policy => statements(policy.properties.PolicyDocument).some(statement =>
     statement.Effect === 'Allow' && list(statement.Action).includes(action) &&
-    list(statement.Resource).some((arn: any) => same(deployment.target(policy.template, arn), alarm))));
+    list(statement.Resource).some((arn: any) => same(deployment.target(policy.template, arn), alarm) || /:cloudwatch:.*:alarm:\*$/.test(flatten(arn)))));
+}
+
+/** The managed policies of `role`: attached by it (ManagedPolicyArns) or attaching themselves to it (Roles). */
+function allPoliciesOf(deployment: Deployment, role: DeployedResource): DeployedResource[] {
+  const attached = list(role.properties.ManagedPolicyArns).map(arn => deployment.target(role.template, arn))
+    .filter((policy): policy is DeployedResource => policy?.type === 'AWS::IAM::ManagedPolicy');
+  return [...attached, ...policiesOf(deployment, role)];
 }
 
 /**
@@ -115,7 +122,7 @@ export const releaseGatesCanJudgeTheirRelease: DeployRule = {
       } else if (!deployment.waitsFor(gate, entry)) {
         violations.push(`${name}: does not wait for the access entry of its function's role`);
       }
-      const policies = policiesOf(deployment, role);
+      const policies = allPoliciesOf(deployment, role);
       const alarms = [...list<any>(props.Tracks).flatMap(track => list(track.Alarms)), ...list(props.Alarms)];
       for (const ref of alarms) {
         const alarm = deployment.target(gate.template, ref);
@@ -151,13 +158,11 @@ function references(deployment: Deployment, resource: DeployedResource): Deploye
 
 /**
  * A promotion is refused before it touches the stable track only if the stable
- * track's manifest waits for the check; and the check reads the alarms of a
- * canary that the same deploy removes only if the policy that grants it their
- * read is updated after it.
+ * track's manifest waits for the check.
  */
 export const promotionsComeFirst: DeployRule = {
   id: 'promotions-come-first',
-  constraint: 'The manifest of a service\'s stable Deployment waits for its Custom::ReleasePromotion, and so does the policy that lets the gate read the service\'s alarms.',
+  constraint: 'The manifest of a service\'s stable Deployment waits for its Custom::ReleasePromotion.',
   source: 'https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html',
   check(deployment: Deployment): string[] {
     const violations: string[] = [];
@@ -171,12 +176,6 @@ export const promotionsComeFirst: DeployRule = {
       for (const manifest of manifestsOf(deployment, gate.properties.Namespace, stable.Deployment)) {
         if (!deployment.waitsFor(manifest, promotion)) {
           violations.push(`${where(manifest)}: applies the stable track of ${promotion.properties.Service} without waiting for ${where(promotion)}: a bad canary's promotion would start`);
-        }
-      }
-      const { role } = gateFunction(deployment, gate, 'USER_IS_COMPLETE_FUNCTION_ARN');
-      for (const policy of role ? policiesOf(deployment, role).filter(candidate => candidate.template === promotion.template) : []) {
-        if (!deployment.waitsFor(policy, promotion)) {
-          violations.push(`${where(policy)}: may be updated before ${where(promotion)} reads the alarms of a canary this deploy removes`);
         }
       }
     }
