@@ -103,6 +103,15 @@ describe('the release rules find what they describe', () => {
     ]));
   });
 
+  test('release-gates-reach-the-cluster: a function whose timeout is shorter than a poll', () => {
+    const found = violations(gated(({ cluster }) => {
+      const fn = cluster.node.findChild('ReleaseGates').node.findChild('IsComplete').node.defaultChild as CfnResource;
+      fn.addPropertyOverride('Timeout', 30);
+    }));
+    expect(found).toEqual(['release-gates-reach-the-cluster: Releases/Cluster/ReleaseGates/IsComplete: a timeout of 30 s is not above the 40 s a poll may take: ' +
+      'a function that times out fails the resource, a rollback too']);
+  });
+
   test('release-gates-reach-the-cluster: a function outside the cluster security group', () => {
     const found = violations(gated(({ stack, cluster }) => {
       const other = new ec2.SecurityGroup(stack, 'Other', { vpc: cluster.eksCluster.vpc });

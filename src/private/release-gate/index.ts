@@ -105,7 +105,7 @@ export class ReleaseGates extends Construct {
     });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Release gates: read the rollout in the services\' namespaces and their own alarms',
+      description: 'Release gates: read the rollout in the services\' namespaces and the state of the alarms they judge by',
       managedPolicies: [this.policy],
     });
 

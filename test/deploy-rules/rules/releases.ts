@@ -9,6 +9,8 @@ const PROGRESS_DEADLINE = 'https://kubernetes.io/docs/concepts/workloads/control
 
 /** How long the gate waits after the progress deadline for the Deployment controller to report it (handler.ts). */
 const DEADLINE_GRACE_SECONDS = 60;
+/** The most a poll of the gate may take (handler.ts), below the functions' timeout. */
+const POLL_SECONDS = 40;
 /** One more poll of the waiter after the gate's own deadline, and the framework's answer. */
 const LAST_POLL_SECONDS = 60;
 
@@ -125,6 +127,8 @@ export const releaseGatesCanJudgeTheirRelease: DeployRule = {
       const policies = allPoliciesOf(deployment, role);
       const alarms = [...list<any>(props.Tracks).flatMap(track => list(track.Alarms)), ...list(props.Alarms)];
       for (const ref of alarms) {
+        // An alarm imported by name is not the deployment's: nothing here can say what it is.
+        if (typeof ref === 'string') continue;
         const alarm = deployment.target(gate.template, ref);
         if (alarm?.type !== 'AWS::CloudWatch::Alarm') {
           violations.push(`${name}: its alarm ${flatten(ref)} is not a metric alarm of the deployment: the gate can read metric alarms only`);
@@ -192,7 +196,7 @@ export const promotionsComeFirst: DeployRule = {
 export const releaseGatesReachTheCluster: DeployRule = {
   id: 'release-gates-reach-the-cluster',
   constraint: 'The onEvent and isComplete functions of a release gate run in the VPC with the cluster security group, with the cluster\'s endpoint and certificate ' +
-    'authority; the provider\'s waiter polls for at most 3600 s.',
+    'authority, and a timeout above the 40 s a poll may take; the provider\'s waiter polls for at most 3600 s.',
   source: 'https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html; https://docs.aws.amazon.com/eks/latest/userguide/sec-group-reqs.html',
   check(deployment: Deployment): string[] {
     const violations: string[] = [];
@@ -213,6 +217,10 @@ export const releaseGatesReachTheCluster: DeployRule = {
         }
         if (!deployment.target(fn.template, fn.properties.Environment?.Variables?.CLUSTER_CA)) {
           violations.push(`${where(fn)}: CLUSTER_CA is not the cluster's certificate authority`);
+        }
+        if (Number(fn.properties.Timeout ?? 3) <= POLL_SECONDS) {
+          violations.push(`${where(fn)}: a timeout of ${fn.properties.Timeout ?? 3} s is not above the ${POLL_SECONDS} s a poll may take: ` +
+            'a function that times out fails the resource, a rollback too');
         }
       }
     }
