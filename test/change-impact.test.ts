@@ -7,7 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import { CacheAuthentication, CacheEngine, CodeLearnPlatform, CodeLearnPlatformProps, DataAccess, MessageBroker, Network, PlatformProfile, ServiceDefinition } from '../src';
+import { CacheAuthentication, CacheEngine, CodeLearnPlatform, CodeLearnPlatformProps, DataAccess, MessageBroker, Network, NodeScaling, PlatformProfile, ServiceDefinition } from '../src';
 import { TEST_ENV, testApp } from './support/app';
 
 /**
@@ -182,6 +182,17 @@ export const CHANGES: Change[] = [
   {
     name: 'node group limits (3 to 10 nodes at most)',
     after: { cluster: { nodes: { maxSize: 10 } } },
+  },
+  {
+    // Karpenter and its NodePools come first; the spot node group and the Cluster Autoscaler go in the cleanup (docs/operations.md).
+    name: 'node scaling (Cluster Autoscaler to Karpenter)',
+    after: { cluster: { nodeScaling: NodeScaling.karpenter() } },
+  },
+  {
+    // The spot node group and the autoscaler come first; the NodePools go (Karpenter drains their nodes), then Karpenter.
+    name: 'node scaling (Karpenter to the Cluster Autoscaler)',
+    before: { cluster: { nodeScaling: NodeScaling.karpenter() } },
+    after: {},
   },
   {
     // In place in the template; MSK refuses it when auto scaling has grown the volumes past 200 GiB (docs/operations.md).
@@ -427,6 +438,39 @@ describe('changes to a running platform', () => {
     const declared = Object.entries(change.verdicts ?? {}).map(([resource, verdict]) =>
       `${resource}: ${impacts[verdict.diff]}${verdict.outcome === 'refused' && verdict.diff === 'replace' ? ' under the same name' : ''}`);
     expect(found.sort()).toEqual(declared.sort());
+  });
+
+  test('a change of node scaling adds the new strategy\'s parts and removes the old one\'s, and nothing else of the cluster\'s', () => {
+    const karpenter = synthesize({ cluster: { nodeScaling: NodeScaling.karpenter() } });
+    /** The root template's resources that `from` lacks and `to` has, by construct ID without its hash. */
+    const added = (from: Map<string, any>, to: Map<string, any>) => Object.keys(to.get('').Resources)
+      .filter(id => !(id in from.get('').Resources)).map(id => `${to.get('').Resources[id].Type} ${id.replace(/[0-9A-F]{8}$/, '')}`).sort();
+    const autoscaler = [
+      'AWS::EKS::Nodegroup PlatformClusterNodegroupSpotNodes',
+      'AWS::EKS::PodIdentityAssociation PlatformClusterClusterAutoscalerRoleAssociation',
+      'AWS::IAM::ManagedPolicy PlatformClusterClusterAutoscalerPolicy',
+      'AWS::IAM::Role PlatformClusterClusterAutoscalerRole',
+      'Custom::AWSCDK-EKS-HelmChart PlatformClusterchartClusterAutoscaler',
+    ];
+    expect(added(karpenter, defaults)).toEqual(autoscaler);
+    expect(added(defaults, karpenter)).toEqual([
+      'AWS::EKS::AccessEntry PlatformClusterKarpenterNodeAccess',
+      'AWS::EKS::PodIdentityAssociation PlatformClusterKarpenterControllerRoleAssociation',
+      'AWS::Events::Rule PlatformClusterKarpenterInstanceStateChange',
+      'AWS::Events::Rule PlatformClusterKarpenterRebalance',
+      'AWS::Events::Rule PlatformClusterKarpenterScheduledChange',
+      'AWS::Events::Rule PlatformClusterKarpenterSpotInterruption',
+      'AWS::IAM::InstanceProfile PlatformClusterKarpenterNodeProfile',
+      'AWS::IAM::ManagedPolicy PlatformClusterKarpenterControllerPolicy',
+      'AWS::IAM::Role PlatformClusterKarpenterControllerRole',
+      'AWS::IAM::Role PlatformClusterKarpenterNodeRole',
+      'AWS::SQS::Queue PlatformClusterKarpenterInterruptions',
+      'AWS::SQS::QueuePolicy PlatformClusterKarpenterInterruptionsPolicy',
+      'Custom::AWSCDK-EKS-HelmChart PlatformClusterchartKarpenter',
+      'Custom::AWSCDK-EKS-HelmChart PlatformClusterchartKarpenterCrds',
+      'Custom::AWSCDK-EKS-KubernetesResource PlatformClustermanifestKarpenterNodeClass',
+      'Custom::AWSCDK-EKS-KubernetesResource PlatformClustermanifestKarpenterNodePools',
+    ]);
   });
 
   test('covers at least fifteen changes, each in the changes table of docs/operations.md', () => {

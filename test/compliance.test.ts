@@ -1,6 +1,6 @@
 import { App, Fn, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { Cache, Cluster, CodeLearnPlatform, Edge, Microservice, Observability, Database, MessageBroker, Messaging, Network, PlatformProfile, Storage } from '../src';
+import { Cache, Cluster, CodeLearnPlatform, Edge, Microservice, Observability, Database, MessageBroker, Messaging, Network, NodeScaling, PlatformProfile, Storage } from '../src';
 import { allTemplates, Flags, TEST_ENV, testStack } from './support/app';
 import { maximalPlatformProps } from './support/fixtures';
 import { kubernetesObjects, validateKubernetesObject } from './support/kubernetes';
@@ -17,6 +17,16 @@ const configurations: [string, (stack: Stack) => void][] = [
     profile: PlatformProfile.DEVELOPMENT,
   })],
   ['a maximal platform', stack => new CodeLearnPlatform(stack, 'Platform', { ...maximalPlatformProps(stack), complianceChecks: false })],
+  ['the platform on Karpenter, with a spot service', stack => new CodeLearnPlatform(stack, 'Platform', {
+    complianceChecks: false,
+    cluster: { nodeScaling: NodeScaling.karpenter() },
+    services: [{ name: 'api-gateway' }, { name: 'feed-service', path: '/api/feed/*', spot: true }],
+  })],
+  ['a Cluster alone on Karpenter, in development', stack => new Cluster(stack, 'Cluster', {
+    vpc: new Network(stack, 'Network').vpc,
+    profile: PlatformProfile.DEVELOPMENT,
+    nodeScaling: NodeScaling.karpenter(),
+  })],
   ['a Network alone', stack => new Network(stack, 'Network')],
   ['a Storage alone', stack => new Storage(stack, 'Storage')],
   ['a Cluster alone', stack => new Cluster(stack, 'Cluster', { vpc: new Network(stack, 'Network').vpc })],

@@ -52,6 +52,7 @@ export interface ClusterAutoscalerOptions {
  */
 export class ClusterAutoscalerScaling implements INodeScaling {
   public readonly strategy = NodeScalingStrategy.CLUSTER_AUTOSCALER;
+  public readonly resizesNodeGroups?: boolean = true;
   public readonly cpuTargetTrackingPercent?: number;
 
   constructor(private readonly options: ClusterAutoscalerOptions = {}) {

@@ -7,19 +7,19 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct, IDependable } from 'constructs';
+import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { addAddon } from './addons';
 import { ClusterProps, ClusterSupportType, NodeGroupSize } from './cluster-options';
 import { installLoadBalancerController } from './load-balancer-controller';
 import { addScheduledActions, lookUpAutoScalingGroupName, validateSchedules } from './node-groups';
 import { NodeScaling } from './node-scaling';
-import { INodeScaling, INodeScalingTarget, ServiceAccountRole } from './node-scaling-target';
+import { INodeScaling, INodeScalingTarget, NodeLaunchSpec, ServiceAccountRole } from './node-scaling-target';
 import { SandboxNodesOptions } from './sandbox-nodes';
 import { IWorkloadCluster, SandboxBinding, WorkloadBinding } from './workload-cluster';
 import { parseIpv4Cidr } from '../private/cidr';
 import { ConfigurationError } from '../private/errors';
 import { secureManagedLogGroups } from '../private/function-logs';
-import { namespaceOnce } from '../private/k8s';
+import { CAPACITY_KEY, namespaceOnce } from '../private/k8s';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, acknowledgeCustomResourceHandler, acknowledgeManagedPolicies } from '../private/nag';
 import { ManagedPolicyGrantee, podIdentityRole } from '../private/pod-identity';
@@ -49,9 +49,6 @@ export interface IPodIdentity extends iam.IGrantable {
    */
   readonly role: iam.IRole;
 }
-
-/** The label of every node's capacity, and the taint of spot nodes (`Cluster.CAPACITY_LABEL`). */
-const CAPACITY_KEY = 'codelearn.dev/capacity';
 
 const POD_IDENTITY_AGENT = 'eks-pod-identity-agent';
 const ADDONS_WITHOUT_NODES = ['vpc-cni', 'kube-proxy', POD_IDENTITY_AGENT];
@@ -133,6 +130,9 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
   /** The node scaling strategy in use. */
   public readonly nodeScaling: INodeScaling;
 
+  /** How the node groups launch their nodes: what a strategy that launches its own (Karpenter) uses too. */
+  public readonly nodeLaunch: NodeLaunchSpec;
+
   /**
    * The AWS Load Balancer Controller's Helm release. Objects that use its
    * TargetGroupBinding resource depend on it.
@@ -140,6 +140,10 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
   public readonly loadBalancerController: eks.HelmChart;
 
   private readonly namespaces = new Map<string, eks.KubernetesManifest>();
+
+  /** The capacity the namespaces outlive: the nodes, and what the node scaling strategy launches them from. */
+  private readonly workloadCapacity = new DependencyGroup();
+  private publicEcrCharts = false;
 
   /** The namespaces of the sandboxes, which no other workload may use. */
   private readonly sandboxNamespaces = new Set<string>();
@@ -296,7 +300,21 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
       ...onDemandSize,
       labels: { [CAPACITY_KEY]: 'on-demand' },
     });
-    if (withSpot) {
+    this.workloadCapacity.add(this.onDemandNodes);
+    this.nodeLaunch = {
+      subnets: props.vpc.selectSubnets(vpcSubnets).subnets,
+      securityGroups: [this.eksCluster.clusterSecurityGroup, ...(props.workloadSecurityGroup ? [props.workloadSecurityGroup] : [])],
+      encryptionKey: this.encryptionKey,
+      volumeSizeGib: NODE_VOLUME_GIB,
+      detailedMonitoring,
+      amiReleaseVersion: props.nodeReleaseVersion,
+      instanceType,
+      minNodes: onDemandSize.minSize,
+      maxNodes: onDemandSize.maxSize,
+      spot: withSpot ? { maxNodes: spotSize.maxSize, instanceTypes: props.spotInstanceTypes } : undefined,
+    };
+    // A strategy that launches spot nodes itself (Karpenter) replaces the spot node group.
+    if (withSpot && !this.nodeScaling.launchesSpotCapacity) {
       this.spotNodes = this.addNodeGroup('SpotNodes', launchTemplate, vpcSubnets, {
         instanceTypes: spotInstanceTypes,
         capacityType: eks.CapacityType.SPOT,
@@ -355,7 +373,8 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
 
   private namespaceObject(name: string, readinessGates: boolean): eks.KubernetesManifest {
     // Deleted before the nodes, so that the pods in it stop gracefully.
-    return namespaceOnce(this, this.eksCluster, this.namespaces, name, manifest => manifest.node.addDependency(this.onDemandNodes), readinessGates);
+    const waitForCapacity = (manifest: eks.KubernetesManifest) => manifest.node.addDependency(this.workloadCapacity);
+    return namespaceOnce(this, this.eksCluster, this.namespaces, name, waitForCapacity, readinessGates);
   }
 
   /**
@@ -398,6 +417,11 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
       throw new ConfigurationError(`${this.node.path} has its sandbox nodes already: set \`sandboxNodes\` (or call \`addSandboxNodes\`) once, before any SandboxService.`);
     }
     const group = sandboxNodeGroup(options);
+    if (!this.nodeScaling.resizesNodeGroups && group.minSize !== group.maxSize) {
+      Annotations.of(this).addWarningV2('codelearn:sandbox-nodes-fixed',
+        `The sandbox node group keeps ${group.desiredSize} node(s): node scaling ${this.nodeScaling.strategy} does not resize managed node groups, ` +
+        `so sandboxNodes.maxSize (${group.maxSize}) is never reached. Size it with \`sandboxNodes.desiredSize\`, or use \`NodeScaling.clusterAutoscaler()\`.`);
+    }
     const launchTemplate = this.createLaunchTemplate('SandboxLaunchTemplate', undefined, this.nodeDefaults.detailedMonitoring, sandboxUserData(group));
     this.sandboxNodeGroup = this.addNodeGroup('SandboxNodes', launchTemplate, this.nodeDefaults.vpcSubnets, {
       instanceTypes: [group.instanceType ?? this.nodeDefaults.instanceType],
@@ -463,7 +487,44 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
       namespaceObject: this.addNamespace(namespaceName),
       podIdentityAgent: this.podIdentityAgent,
       loadBalancerController: this.loadBalancerController,
+      // Without spot capacity a spot service runs where it can, as it prefers spot only.
+      spotCapacityValues: this.nodeLaunch.spot ? this.nodeScaling.spotCapacityValues : undefined,
     };
+  }
+
+  /**
+   * Adds what the workloads' namespaces wait for, and outlive on delete: capacity
+   * that the node scaling strategy creates (Karpenter's NodePools), so that on
+   * delete the pods stop before their nodes go.
+   */
+  public addWorkloadCapacity(capacity: IDependable): void {
+    this.workloadCapacity.add(capacity);
+  }
+
+  /**
+   * Lets the kubectl provider pull Helm charts from Amazon ECR Public
+   * (`oci://public.ecr.aws/...`): aws-eks-v2's handler logs in to the public
+   * registry before it pulls, with `ecr-public:GetAuthorizationToken` and
+   * `sts:GetServiceBearerToken`, which this grants (once).
+   */
+  public allowPublicEcrCharts(): void {
+    if (this.publicEcrCharts) return;
+    this.publicEcrCharts = true;
+    const role = this.eksCluster.kubectlProvider?.role;
+    if (!role) return;
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['ecr-public:GetAuthorizationToken'],
+      resources: ['*'],
+    }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['sts:GetServiceBearerToken'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'sts:AWSServiceName': 'ecr-public.amazonaws.com' } },
+    }));
+    acknowledge(this.eksCluster.kubectlProvider!, {
+      'AwsSolutions-IAM5[Resource::*]': 'The login to Amazon ECR Public, from which the kubectl provider pulls Helm charts ' +
+        '(oci://public.ecr.aws): GetAuthorizationToken and GetServiceBearerToken take no resource, and the bearer token is for ECR Public only.',
+    });
   }
 
   /**

@@ -5,6 +5,7 @@ export * from './node-scaling';
 export * from './node-scaling-target';
 export * from './cluster-autoscaler';
 export * from './cpu-target-tracking';
+export * from './karpenter';
 export * from './workload-cluster';
 export * from './cluster-options';
 export * from './microservice-options';

@@ -122,8 +122,10 @@ export interface MicroserviceOptions extends WorkloadOptions {
   readonly cpuLimit?: string;
 
   /**
-   * Let pods run on spot nodes (preferred there), for services that tolerate
-   * interruption.
+   * Let pods run on spot nodes, for services that tolerate interruption. With
+   * the Cluster Autoscaler the pods tolerate the spot group and prefer it; with
+   * Karpenter they run only on the spot NodePools' nodes (spot, or its on-demand
+   * fallback when EC2 has no spot).
    *
    * @default false
    */

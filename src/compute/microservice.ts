@@ -375,6 +375,7 @@ export class Microservice extends Construct implements iam.IGrantable {
       preStopSeconds: Math.max(delaySeconds, 5),
       spot: props.spot ?? false,
       spotTaintKey: Cluster.CAPACITY_LABEL,
+      requiredSpotCapacity: cluster.spotCapacityValues,
       targetGroupArn: this.targetGroup.targetGroupArn,
       servicePort: SERVICE_PORT,
     };

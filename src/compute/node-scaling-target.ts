@@ -1,5 +1,7 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { IConstruct, IDependable } from 'constructs';
 
 /**
@@ -12,6 +14,9 @@ export enum NodeScalingStrategy {
   /** The node groups' Auto Scaling groups track an average CPU utilization. */
   CPU_TARGET_TRACKING = 'CPU_TARGET_TRACKING',
 
+  /** Karpenter launches nodes for pending pods from NodePools, and consolidates them. */
+  KARPENTER = 'KARPENTER',
+
   /** A strategy of your own: a subclass of `NodeScaling` that binds itself. */
   CUSTOM = 'CUSTOM',
 }
@@ -23,6 +28,64 @@ export interface ServiceAccountRole {
 
   /** The Pod Identity association: pods that use the role start after it. */
   readonly association: IDependable;
+}
+
+/**
+ * How the cluster launches its nodes, for a strategy that launches nodes of its
+ * own (Karpenter): the same subnets, security groups, disk and key as the node
+ * groups' launch template.
+ */
+export interface NodeLaunchSpec {
+  /** The subnets of the nodes. */
+  readonly subnets: ec2.ISubnet[];
+
+  /** The security groups of every node: the cluster's, and the workloads' (which the data stores admit) when there is one. */
+  readonly securityGroups: ec2.ISecurityGroup[];
+
+  /** The key that encrypts the nodes' root volumes. */
+  readonly encryptionKey: kms.IKey;
+
+  /** The size of each node's gp3 root volume, in GiB. */
+  readonly volumeSizeGib: number;
+
+  /** Whether the nodes publish one-minute EC2 metrics. */
+  readonly detailedMonitoring: boolean;
+
+  /**
+   * The EKS AMI release the node groups run (`1.36.0-20261118`).
+   *
+   * @default - the newest release of the cluster's Kubernetes version
+   */
+  readonly amiReleaseVersion?: string;
+
+  /** The instance type of the on-demand node group. */
+  readonly instanceType: ec2.InstanceType;
+
+  /** The most nodes the on-demand node group may have. */
+  readonly maxNodes: number;
+
+  /** The fewest nodes the on-demand node group keeps. */
+  readonly minNodes: number;
+
+  /**
+   * The spot capacity the cluster asks for (`spot`), when it asks for any.
+   *
+   * @default - no spot capacity
+   */
+  readonly spot?: SpotCapacitySpec;
+}
+
+/** The spot capacity a cluster asks for. */
+export interface SpotCapacitySpec {
+  /** The most spot nodes (`spotNodes.maxSize`). */
+  readonly maxNodes: number;
+
+  /**
+   * The instance types the user chose for spot (`spotInstanceTypes`).
+   *
+   * @default - none chosen: the strategy picks
+   */
+  readonly instanceTypes?: ec2.InstanceType[];
 }
 
 /**
@@ -51,6 +114,9 @@ export interface INodeScalingTarget extends IConstruct {
   /** The role of the cluster's nodes. */
   readonly nodeRole: iam.IRole;
 
+  /** How the cluster launches nodes: for a strategy that launches its own. */
+  readonly nodeLaunch: NodeLaunchSpec;
+
   /**
    * The name of the Auto Scaling group of one of the cluster's node groups,
    * which EKS gives only at deploy time: looked up then, once per group.
@@ -62,6 +128,18 @@ export interface INodeScalingTarget extends IConstruct {
    * Identity, with its association, created in this scope under `id`.
    */
   addServiceAccountRole(id: string, namespace: string, serviceAccount: string): ServiceAccountRole;
+
+  /**
+   * Adds what the workloads' namespaces wait for: capacity a strategy creates
+   * (a NodePool), which is then deleted only after the workloads' pods stopped.
+   */
+  addWorkloadCapacity(capacity: IDependable): void;
+
+  /**
+   * Lets the kubectl provider pull Helm charts from Amazon ECR Public
+   * (`oci://public.ecr.aws/...`): it logs in to the public registry first.
+   */
+  allowPublicEcrCharts(): void;
 }
 
 /**
@@ -79,6 +157,30 @@ export interface INodeScaling {
    * @default - no target tracking
    */
   readonly cpuTargetTrackingPercent?: number;
+
+  /**
+   * Whether the strategy resizes every managed node group of the cluster, the
+   * sandbox nodes' included, between its minimum and maximum.
+   *
+   * @default false
+   */
+  readonly resizesNodeGroups?: boolean;
+
+  /**
+   * Whether the strategy launches the spot capacity itself: the cluster then
+   * makes no spot node group.
+   *
+   * @default false
+   */
+  readonly launchesSpotCapacity?: boolean;
+
+  /**
+   * The values of `Cluster.CAPACITY_LABEL` (`codelearn.dev/capacity`) that the
+   * pods of a `spot: true` service must run on: a required node affinity.
+   *
+   * @default - none required: a spot service tolerates spot nodes and prefers them
+   */
+  readonly spotCapacityValues?: string[];
 
   /**
    * Installs the strategy on `cluster`, once its node groups and the Load

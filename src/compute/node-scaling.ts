@@ -1,19 +1,20 @@
 import { ClusterAutoscalerOptions, ClusterAutoscalerScaling } from './cluster-autoscaler';
 import { CpuTargetTrackingOptions, CpuTargetTrackingScaling } from './cpu-target-tracking';
+import { KarpenterOptions, KarpenterScaling } from './karpenter';
 import { requireCpuTarget, trackCpu } from './node-scaling-helpers';
 import { INodeScaling, INodeScalingTarget, NodeScalingStrategy } from './node-scaling-target';
 
 /*
  * The factory of node scaling strategies. Each strategy is a file of its own
- * (cluster-autoscaler.ts, cpu-target-tracking.ts) that knows only the narrow
+ * (cluster-autoscaler.ts, cpu-target-tracking.ts, karpenter.ts) that knows only the narrow
  * INodeScalingTarget; a new strategy adds a file and a method here.
  */
 
 /**
  * How the cluster's nodes scale: the Cluster Autoscaler (the default), CPU target
  * tracking on the node groups' Auto Scaling groups (the specification's policy),
- * or both. Each strategy lives in a file of its own and binds itself to the narrow
- * `INodeScalingTarget` a cluster gives it: a new one (Karpenter, EKS Auto Mode) is
+ * both, or Karpenter. Each strategy lives in a file of its own and binds itself to the narrow
+ * `INodeScalingTarget` a cluster gives it: a new one (EKS Auto Mode) is
  * a new file and a factory method here, with no change to `Cluster`.
  *
  * @example
@@ -42,6 +43,16 @@ export abstract class NodeScaling implements INodeScaling {
     return new CpuTargetTrackingScaling(options);
   }
 
+  /**
+   * Karpenter: it launches nodes for pending pods from NodePools (on-demand, and
+   * spot for `spot: true` services, which then run only on the spot pools' nodes)
+   * and consolidates them. Its controller runs on the managed on-demand node
+   * group, which stays as the system nodes; the cluster makes no spot node group.
+   */
+  public static karpenter(options: KarpenterOptions = {}): INodeScaling {
+    return new KarpenterScaling(options);
+  }
+
   /** The strategy: `CUSTOM` for a subclass of your own. */
   public abstract readonly strategy: NodeScalingStrategy;
 
@@ -51,6 +62,27 @@ export abstract class NodeScaling implements INodeScaling {
    * @default - no target tracking
    */
   public readonly cpuTargetTrackingPercent?: number;
+
+  /**
+   * Whether the strategy resizes every managed node group, the sandbox nodes' included.
+   *
+   * @default false
+   */
+  public readonly resizesNodeGroups?: boolean;
+
+  /**
+   * Whether the strategy launches the spot capacity itself: the cluster then makes no spot node group.
+   *
+   * @default false
+   */
+  public readonly launchesSpotCapacity?: boolean;
+
+  /**
+   * The values of `Cluster.CAPACITY_LABEL` that a spot service's pods must run on.
+   *
+   * @default - none required
+   */
+  public readonly spotCapacityValues?: string[];
 
   protected constructor(cpuTargetTrackingPercent?: number) {
     this.cpuTargetTrackingPercent = requireCpuTarget(cpuTargetTrackingPercent);

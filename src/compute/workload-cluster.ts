@@ -21,6 +21,15 @@ export interface WorkloadBinding {
 
   /** The AWS Load Balancer Controller: a TargetGroupBinding (its resource) waits for it. */
   readonly loadBalancerController: IDependable;
+
+  /**
+   * The values of `Cluster.CAPACITY_LABEL` that the pods of a `spot: true`
+   * service must run on (a required node affinity), when the cluster's node
+   * scaling launches spot capacity for them (Karpenter).
+   *
+   * @default - none required: spot pods tolerate spot nodes and prefer them
+   */
+  readonly spotCapacityValues?: string[];
 }
 
 /**

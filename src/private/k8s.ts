@@ -8,6 +8,9 @@ import { requireKubernetesName, requireOwnNamespace } from './validate';
  * are typed; the tests validate every object against the Kubernetes schemas.
  */
 
+/** The label of every node's capacity (`Cluster.CAPACITY_LABEL`), and the key of the spot nodes' taint. */
+export const CAPACITY_KEY = 'codelearn.dev/capacity';
+
 /** A Kubernetes object, ready for a manifest. */
 export interface KubernetesObject {
   readonly apiVersion: string;
@@ -50,6 +53,8 @@ export interface WorkloadSpec {
   readonly preStopSeconds: number;
   readonly spot: boolean;
   readonly spotTaintKey: string;
+  /** The capacity labels a spot pod must run on, when the cluster's node scaling says so. */
+  readonly requiredSpotCapacity?: string[];
   /** The target group the pods register in: none for a workload that only other pods call. */
   readonly targetGroupArn?: string;
   /** The Service's port for the load balancer's binding: none for a workload that only other pods call. */
@@ -228,6 +233,11 @@ export function deployment(spec: WorkloadSpec): KubernetesObject {
             tolerations: [{ key: spec.spotTaintKey, operator: 'Equal', value: 'spot', effect: 'NoSchedule' }],
             affinity: {
               nodeAffinity: {
+                ...(spec.requiredSpotCapacity ? {
+                  requiredDuringSchedulingIgnoredDuringExecution: {
+                    nodeSelectorTerms: [{ matchExpressions: [{ key: spec.spotTaintKey, operator: 'In', values: spec.requiredSpotCapacity }] }],
+                  },
+                } : {}),
                 preferredDuringSchedulingIgnoredDuringExecution: [{
                   weight: 100,
                   preference: { matchExpressions: [{ key: spec.spotTaintKey, operator: 'In', values: ['spot'] }] },

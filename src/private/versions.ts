@@ -68,3 +68,17 @@ export const CLUSTER_AUTOSCALER_FOR_KUBERNETES: { readonly [minor: string]: { re
 export function minorOf(version: string): string | undefined {
   return /^v?(\d+\.\d+)(\.\d+)?$/.exec(version)?.[1];
 }
+
+/**
+ * Karpenter (https://karpenter.sh), installed from its OCI registry: the
+ * `karpenter-crd` chart (its CRDs, which Helm upgrades only as templates) and the
+ * `karpenter` chart, both of this version. Karpenter announces no end of support:
+ * it patches its newest minor versions only, and each minor version serves the
+ * Kubernetes versions of its compatibility matrix
+ * (website/content/en/v1.14/upgrading/compatibility.md, read 2026-12-07): 1.36
+ * needs Karpenter 1.13 or later.
+ */
+export const KARPENTER_VERSION = '1.14.1';
+
+/** The Kubernetes minor versions Karpenter 1.14 serves. */
+export const KARPENTER_KUBERNETES = ['1.30', '1.31', '1.32', '1.33', '1.34', '1.35', '1.36'];

@@ -5,7 +5,7 @@ import { ByoVpcPlatformStack } from '../../examples/byo-vpc-platform';
 import { CustomServicesPlatformStack } from '../../examples/custom-services-platform';
 import { DefaultPlatformStack } from '../../examples/default-platform';
 import { DevelopmentPlatformStack } from '../../examples/development-platform';
-import { CacheAuthentication, Cluster, CodeLearnPlatform, DataAccess, Edge, MessageBroker, Microservice, NamespaceDefaultDeny, Network, SandboxService, Storage } from '../../src';
+import { CacheAuthentication, Cluster, CodeLearnPlatform, DataAccess, Edge, MessageBroker, Microservice, NamespaceDefaultDeny, Network, NodeScaling, PlatformProfile, SandboxService, Storage } from '../../src';
 import { Flags, testApp } from '../support/app';
 import { maximalPlatformProps } from '../support/fixtures';
 
@@ -43,6 +43,25 @@ export const CONFIGURATIONS: Configuration[] = [
     name: 'a platform in eu-west-1',
     flags: Flags.CDK_INIT,
     build: app => new CodeLearnPlatform(new Stack(app, 'CodeLearnEu', { env: EU_WEST_1 }), 'Platform'),
+  },
+  {
+    name: 'Karpenter in eu-west-1 with a spot service',
+    flags: Flags.CDK_INIT,
+    build: app => new CodeLearnPlatform(new Stack(app, 'CodeLearnKarpenter', { env: EU_WEST_1 }), 'Platform', {
+      cluster: { nodeScaling: NodeScaling.karpenter() },
+      services: [
+        { name: 'api-gateway' },
+        { name: 'feed-service', path: '/api/feed/*', spot: true, access: [DataAccess.CACHE] },
+      ],
+    }),
+  },
+  {
+    name: 'Karpenter in development, strict spot',
+    flags: Flags.NONE,
+    build: app => new CodeLearnPlatform(new Stack(app, 'CodeLearnKarpenterDev'), 'Platform', {
+      profile: PlatformProfile.DEVELOPMENT,
+      cluster: { nodeScaling: NodeScaling.karpenter({ spotFallback: false }) },
+    }),
   },
   { name: 'every option in us-east-1', flags: Flags.CDK_INIT, build: app => maximal(new Stack(app, 'CodeLearnMax', { env: US_EAST_1 })) },
   {

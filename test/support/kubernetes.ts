@@ -3,6 +3,7 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { karpenterErrors } from './karpenter-schema';
 
 /**
  * Every Kubernetes object that the template applies through aws-eks-v2
@@ -40,7 +41,8 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
 /**
  * Validates `object` against its Kubernetes schema (kubernetes-models, offline).
  * The TargetGroupBinding custom resource has no published model: its required
- * fields are checked here instead.
+ * fields are checked here instead; Karpenter's NodePool and EC2NodeClass against
+ * their CRDs' schemas, transcribed in ./karpenter-schema.
  */
 export function validateKubernetesObject(object: any): void {
   const key = `${object.apiVersion}/${object.kind}`;
@@ -49,6 +51,11 @@ export function validateKubernetesObject(object: any): void {
     if (!spec.serviceRef?.name || !spec.serviceRef?.port || !spec.targetGroupARN || !['ip', 'instance'].includes(spec.targetType)) {
       throw new Error(`TargetGroupBinding ${object.metadata?.name} lacks serviceRef, targetGroupARN or targetType`);
     }
+    return;
+  }
+  if (key === 'karpenter.sh/v1/NodePool' || key === 'karpenter.k8s.aws/v1/EC2NodeClass') {
+    const errors = karpenterErrors(object, value => value.includes('cfn-reference'));
+    if (errors.length > 0) throw new Error(errors.join('\n'));
     return;
   }
   const Model = MODELS[key];

@@ -1,6 +1,10 @@
 import { cacheAuthenticatesOneWay, cachesStayUpdatable, kafkaStorageScalingIsAccepted, cacheUsersCanSignIn, dataStoresUpgradeInPlace, restoredWritersInherit, restoreTestsCanRun, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore, replicasGrowWithTheWriter, replicasOfUnmanagedPasswords, replicationOfKmsObjectsNamesAKey } from './data';
 import { ipRulesSeeViewers, listenerRulesAreAccepted } from './edge';
 import { cacheConnectNamesCacheAndUser, databaseUsersExist, kafkaClientsFindTheBrokers, keyGrantsOnlyForAwsResources, keyPolicyPrincipalsExist, onePodIdentityAssociationPerServiceAccount, proxyLogsInAsItsClients } from './identity';
+import {
+  karpenterControllerCanWork, karpenterDeletesInOrder, karpenterNodesCanJoin, karpenterVolumesUseAUsableKey, oneNodeAutoscaler,
+  publicEcrChartsCanBePulled, spotPodsRunOnSpotPools,
+} from './karpenter';
 import { bindingsGateReadiness, chartsWaitForTheirPods, configMapReferencesExist, nodeGroupsFollowTheControlPlane, weightedTargetsKeepTwoPods } from './kubernetes';
 import { dataStoresRestrictEgress, eksSubnetsInSupportedZones, vpcOriginAdmitsCloudFront } from './network';
 import { namespacesDenyByDefault, networkPoliciesAreEnforced, podsReachWhatTheyUse } from './network-policies';
@@ -57,6 +61,13 @@ export const RULES: DeployRule[] = [
   alarmsFitPutMetricAlarm,
   sparseCountsAreFilled,
   chartsWaitForTheirPods,
+  karpenterNodesCanJoin,
+  karpenterControllerCanWork,
+  publicEcrChartsCanBePulled,
+  oneNodeAutoscaler,
+  spotPodsRunOnSpotPools,
+  karpenterDeletesInOrder,
+  karpenterVolumesUseAUsableKey,
   bindingsGateReadiness,
   weightedTargetsKeepTwoPods,
   configMapReferencesExist,
