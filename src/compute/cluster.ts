@@ -22,6 +22,7 @@ import { secureManagedLogGroups } from '../private/function-logs';
 import { CAPACITY_KEY, namespaceOnce } from '../private/k8s';
 import { allowCloudWatchLogs, customerManagedKey } from '../private/keys';
 import { acknowledge, acknowledgeControlRule, acknowledgeCustomResourceHandler, acknowledgeManagedPolicies } from '../private/nag';
+import { workerNodeRole } from '../private/node-role';
 import { ManagedPolicyGrantee, podIdentityRole } from '../private/pod-identity';
 import { isProduction, profileDefaults } from '../private/profile';
 import { ReleaseGates } from '../private/release-gate';
@@ -285,7 +286,7 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
     secureManagedLogGroups(this.eksCluster.node.tryFindChild('KubectlProvider'), this.encryptionKey, this.logRetention);
     this.acknowledgeClusterFindings(cfnCluster);
 
-    this.nodeRole = this.createNodeRole();
+    this.nodeRole = workerNodeRole(this, 'NodeRole', `Nodes of ${this.node.path}`);
     const detailedMonitoring = props.detailedMonitoring ?? defaults.detailedMonitoring;
     const launchTemplate = this.createLaunchTemplate('NodeLaunchTemplate', props.workloadSecurityGroup, detailedMonitoring);
     const instanceType = props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, defaults.instanceSize);
@@ -555,26 +556,6 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
       serviceAccount,
       agent: this.podIdentityAgent,
     });
-  }
-
-  /**
-   * Target tracking and scheduled actions act on the Auto Scaling group behind a
-   * managed node group, whose name EKS does not give to CloudFormation: a lookup
-   * (eks:DescribeNodegroup) reads it at deploy time.
-   */
-  private createNodeRole(): iam.Role {
-    const role = new iam.Role(this, 'NodeRole', {
-      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      description: `Nodes of ${this.node.path}: join the cluster and pull images (the CNI has its own Pod Identity role)`,
-      managedPolicies: [
-        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEKSWorkerNodePolicy'),
-        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEC2ContainerRegistryPullOnly'),
-      ],
-    });
-    acknowledgeManagedPolicies(role.node.defaultChild as iam.CfnRole,
-      'The AWS-maintained policies EKS documents for worker nodes: joining the cluster and pulling images from ECR. ' +
-      'Pod permissions come from Pod Identity roles, and IMDSv2 with hop limit 1 keeps pods from this role.');
-    return role;
   }
 
   private createLaunchTemplate(id: string, workloadSecurityGroup: ec2.ISecurityGroup | undefined, detailedMonitoring: boolean,

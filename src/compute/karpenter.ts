@@ -9,7 +9,8 @@ import { ConfigurationError } from '../private/errors';
 import {
   ec2NodeClass, nodePool, NodePoolSpec, ON_DEMAND_POOL, poolLimits, SPOT_FALLBACK_POOL, SPOT_FALLBACK_VALUE, SPOT_POOL, SPOT_VALUE,
 } from '../private/karpenter';
-import { acknowledge, acknowledgeManagedPolicies, findingValue } from '../private/nag';
+import { acknowledge, findingValue } from '../private/nag';
+import { workerNodeRole } from '../private/node-role';
 import { requireWholeNumber } from '../private/validate';
 import { KARPENTER_KUBERNETES, KARPENTER_VERSION } from '../private/versions';
 
@@ -176,17 +177,7 @@ export class KarpenterScaling implements INodeScaling {
 
   /** The role of the nodes Karpenter launches, their instance profile, and the access entry that lets them join. */
   private nodeAccess(cluster: INodeScalingTarget): { role: iam.Role; profile: iam.InstanceProfile; accessEntry: eks.CfnAccessEntry } {
-    const role = new iam.Role(cluster, 'KarpenterNodeRole', {
-      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      description: `Nodes that Karpenter launches for ${cluster.node.path}: join the cluster and pull images (the CNI has its own Pod Identity role)`,
-      managedPolicies: [
-        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEKSWorkerNodePolicy'),
-        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEC2ContainerRegistryPullOnly'),
-      ],
-    });
-    acknowledgeManagedPolicies(role.node.defaultChild as iam.CfnRole,
-      'The AWS-maintained policies EKS documents for worker nodes: joining the cluster and pulling images from ECR. ' +
-      'Pod permissions come from Pod Identity roles, and IMDSv2 with hop limit 1 keeps pods from this role.');
+    const role = workerNodeRole(cluster, 'KarpenterNodeRole', `Nodes that Karpenter launches for ${cluster.node.path}`);
     const profile = new iam.InstanceProfile(cluster, 'KarpenterNodeProfile', { role });
     // EKS makes the entries of managed node groups' roles itself, not of this one.
     const accessEntry = new eks.CfnAccessEntry(cluster, 'KarpenterNodeAccess', {
