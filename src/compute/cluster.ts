@@ -131,6 +131,11 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
   /** The node scaling strategy in use. */
   public readonly nodeScaling: INodeScaling;
 
+  /** The add-ons that run on the nodes (CoreDNS, metrics-server, the EBS CSI driver). */
+  public readonly nodeAddons: IDependable;
+
+  private readonly nodeAddonGroup = new DependencyGroup();
+
   /** How the node groups launch their nodes: what a strategy that launches its own (Karpenter) uses too. */
   public readonly nodeLaunch: NodeLaunchSpec;
 
@@ -329,9 +334,12 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
     }
     // These add-ons run as Deployments: without nodes they would wait, degraded.
     for (const name of ADDONS_ON_NODES) {
-      this.addAddon(name, cfnCluster, props.addonVersions?.[name]).node.addDependency(this.onDemandNodes);
+      const addon = this.addAddon(name, cfnCluster, props.addonVersions?.[name]);
+      addon.node.addDependency(this.onDemandNodes);
+      this.nodeAddonGroup.add(addon);
     }
 
+    this.nodeAddons = this.nodeAddonGroup;
     this.loadBalancerController = installLoadBalancerController(this, stack);
     this.vpcSubnets = vpcSubnets;
     if (props.sandboxNodes) {

@@ -151,7 +151,9 @@ export class KarpenterScaling implements INodeScaling {
   private nodePools(cluster: INodeScalingTarget): any[] {
     const launch = cluster.nodeLaunch;
     const onDemand = poolLimits(ON_DEMAND_POOL, launch.maxNodes, launch.instanceType.toString());
-    const common = { consolidateAfter: this.consolidateAfter, expireAfter: this.expireAfter, terminationGracePeriod: '1h' };
+    // A drain that a disruption budget blocks ends after 10 minutes: a delete of the node class
+    // waits for the nodes, within the kubectl provider's 15-minute invocation.
+    const common = { consolidateAfter: this.consolidateAfter, expireAfter: this.expireAfter, terminationGracePeriod: '10m' };
     const pools: NodePoolSpec[] = [{
       ...common,
       name: ON_DEMAND_POOL,
@@ -264,6 +266,9 @@ export class KarpenterScaling implements INodeScaling {
     // Identity association before they ask for credentials; on delete the
     // controller outlives its NodePools, and the CRDs outlive the controller.
     chart.node.addDependency(crds, cluster.onDemandNodes, role, policy, association);
+    // It resolves AWS's endpoints through CoreDNS: on delete, with CoreDNS gone, it could end
+    // no node, and the node class's finalizer would wait for them past the provider's 15 minutes.
+    chart.node.addDependency(cluster.nodeAddons);
     return chart;
   }
 }

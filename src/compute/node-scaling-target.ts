@@ -114,6 +114,13 @@ export interface INodeScalingTarget extends IConstruct {
   /** The role of the cluster's nodes. */
   readonly nodeRole: iam.IRole;
 
+  /**
+   * The add-ons that run on the nodes, CoreDNS among them: a controller that
+   * calls AWS waits for them, and on delete goes before them, while it can
+   * still resolve AWS's endpoints.
+   */
+  readonly nodeAddons: IDependable;
+
   /** How the cluster launches nodes: for a strategy that launches its own. */
   readonly nodeLaunch: NodeLaunchSpec;
 

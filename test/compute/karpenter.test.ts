@@ -52,6 +52,7 @@ describe('Karpenter', () => {
       expect(chart.DependsOn).toEqual(expect.arrayContaining([
         expect.stringMatching(/^ComputeClusterchartKarpenterCrds/), expect.stringMatching(/^ComputeClusterNodegroupOnDemandNodes/),
         expect.stringMatching(/^ComputeKarpenterControllerRoleAssociation/), expect.stringMatching(/^ComputeKarpenterControllerPolicy/),
+        expect.stringMatching(/^ComputeAddonCoredns/),
       ]));
       const text = JSON.stringify(chart.Properties.Values);
       expect(text).toContain(`\\"clusterName\\":\\"${cluster.clusterName}\\"`);
@@ -187,7 +188,7 @@ describe('Karpenter', () => {
       ]);
       for (const pool of pools) {
         expect(pool.spec.disruption).toEqual({ consolidationPolicy: 'WhenEmptyOrUnderutilized', consolidateAfter: '1m', budgets: [{ nodes: '10%' }] });
-        expect(pool.spec.template.spec).toMatchObject({ expireAfter: '720h', terminationGracePeriod: '1h' });
+        expect(pool.spec.template.spec).toMatchObject({ expireAfter: '720h', terminationGracePeriod: '10m' });
         expect(pool.spec.template.spec.requirements).toEqual(expect.arrayContaining([
           { key: 'karpenter.k8s.aws/instance-category', operator: 'In', values: ['c', 'm', 'r'] },
           { key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] },

@@ -2,7 +2,7 @@ import { CfnResource, Fn, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Deployment } from './deployment';
-import { handWritten } from './hand-written';
+import { handWritten, manifest } from './hand-written';
 import {
   karpenterControllerCanWork, karpenterDeletesInOrder, karpenterNodesCanJoin, karpenterVolumesUseAUsableKey, oneNodeAutoscaler,
   publicEcrChartsCanBePulled, spotPodsRunOnSpotPools,
@@ -118,6 +118,22 @@ describe('the Karpenter rules find what they describe', () => {
     }))).toEqual([
       'karpenter-deletes-in-order: Karpenter/Cluster/Cluster/manifest-Stray: does not wait for Karpenter/Cluster/Cluster/manifest-KarpenterNodePools, ' +
         'so on delete the nodes may go before the pods stop',
+    ]);
+  });
+
+  test('karpenter-deletes-in-order: a controller that waits for nothing, and a NodePool whose drains outlast the provider', () => {
+    expect(violations(karpenter((_stack, cluster) => {
+      const chart = cluster.eksCluster.node.findChild('chart-Karpenter').node.defaultChild!.node.defaultChild as CfnResource;
+      chart.addOverride('DependsOn', undefined);
+    }))).toEqual([
+      'karpenter-controller-can-work: Karpenter/Cluster/Cluster/chart-Karpenter: does not follow the karpenter-crd chart, so its CRDs are never upgraded',
+      'karpenter-deletes-in-order: Karpenter/Cluster/Cluster/chart-Karpenter: does not wait for its CRDs\' chart',
+      'karpenter-deletes-in-order: Karpenter/Cluster/Cluster/chart-Karpenter: does not wait for CoreDNS, which a delete removes first: ' +
+        'the controller then resolves no AWS endpoint and ends no node',
+    ]);
+    const slow = { apiVersion: 'karpenter.sh/v1', kind: 'NodePool', metadata: { name: 'slow' }, spec: { template: { spec: { terminationGracePeriod: '1h' } } } };
+    expect(karpenterDeletesInOrder.check(karpenter(stack => manifest(stack, 'Slow', [slow]))).filter(line => line.startsWith('NodePool slow'))).toEqual([
+      'NodePool slow: a drain may last 1h, past the provider\'s 15 minutes',
     ]);
   });
 

@@ -268,7 +268,8 @@ export const spotPodsRunOnSpotPools: DeployRule = {
 export const karpenterDeletesInOrder: DeployRule = {
   id: 'karpenter-deletes-in-order',
   constraint: 'Every workload namespace waits for the NodePools, the NodePools for the EC2NodeClass, the EC2NodeClass for the Karpenter controller, ' +
-    'and the controller for its CRDs\' chart, so that deletion runs the other way.',
+    'the controller for its CRDs\' chart and for CoreDNS (it resolves AWS\'s endpoints through it), and every NodePool ends a drain within the ' +
+    'kubectl provider\'s 15 minutes, so that deletion runs the other way and finishes.',
   source: `${KARPENTER}concepts/disruption/#termination-controller; https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html`,
   check(deployment: Deployment): string[] {
     const { controllers, crds } = karpenterCharts(deployment);
@@ -286,8 +287,19 @@ export const karpenterDeletesInOrder: DeployRule = {
     for (const nodeClass of classes) {
       if (!controllers.some(chart => deployment.waitsFor(nodeClass, chart.resource))) violations.push(`${where(nodeClass)}: does not wait for the Karpenter controller`);
     }
+    const coreDns = deployment.resources('AWS::EKS::Addon').filter(addon => addon.properties.AddonName === 'coredns');
     for (const chart of controllers) {
       if (!crds.some(crd => deployment.waitsFor(chart.resource, crd.resource))) violations.push(`${where(chart.resource)}: does not wait for its CRDs' chart`);
+      if (!coreDns.some(addon => deployment.waitsFor(chart.resource, addon))) {
+        violations.push(`${where(chart.resource)}: does not wait for CoreDNS, which a delete removes first: the controller then resolves no AWS endpoint and ends no node`);
+      }
+    }
+    for (const { object } of objectsOf(deployment, 'NodePool')) {
+      const grace = /^(\d+)(s|m|h)$/.exec(object.spec.template.spec.terminationGracePeriod ?? '');
+      const seconds = grace ? Number(grace[1]) * ({ s: 1, m: 60, h: 3600 } as Record<string, number>)[grace[2]] : Number.POSITIVE_INFINITY;
+      if (seconds > 12 * 60) {
+        violations.push(`NodePool ${object.metadata.name}: a drain may last ${object.spec.template.spec.terminationGracePeriod ?? 'forever'}, past the provider's 15 minutes`);
+      }
     }
     return violations;
   },
