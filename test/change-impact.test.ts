@@ -469,7 +469,9 @@ describe('changes to a running platform', () => {
       'Custom::AWSCDK-EKS-HelmChart PlatformClusterchartKarpenter',
       'Custom::AWSCDK-EKS-HelmChart PlatformClusterchartKarpenterCrds',
       'Custom::AWSCDK-EKS-KubernetesResource PlatformClustermanifestKarpenterNodeClass',
-      'Custom::AWSCDK-EKS-KubernetesResource PlatformClustermanifestKarpenterNodePools',
+      'Custom::AWSCDK-EKS-KubernetesResource PlatformClustermanifestKarpenterNodePoolOnDemand',
+      'Custom::AWSCDK-EKS-KubernetesResource PlatformClustermanifestKarpenterNodePoolSpot',
+      'Custom::AWSCDK-EKS-KubernetesResource PlatformClustermanifestKarpenterNodePoolSpotFallback',
     ]);
   });
 

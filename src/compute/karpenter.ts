@@ -10,6 +10,7 @@ import {
   ec2NodeClass, nodePool, NodePoolSpec, ON_DEMAND_POOL, poolLimits, SPOT_FALLBACK_POOL, SPOT_FALLBACK_VALUE, SPOT_POOL, SPOT_VALUE,
 } from '../private/karpenter';
 import { acknowledge, findingValue } from '../private/nag';
+import { pascalCase } from '../private/names';
 import { workerNodeRole } from '../private/node-role';
 import { requireWholeNumber } from '../private/validate';
 import { KARPENTER_KUBERNETES, KARPENTER_VERSION } from '../private/versions';
@@ -141,10 +142,14 @@ export class KarpenterScaling implements INodeScaling {
     }));
     // Its CRD and controller first; and nodes launched from it can join the cluster.
     nodeClass.node.addDependency(controller, nodes.accessEntry);
-    const pools = cluster.eksCluster.addManifest('KarpenterNodePools', ...this.nodePools(cluster));
-    // Deleted before the node class, whose finalizer waits for the pools' nodes to go.
-    pools.node.addDependency(nodeClass);
-    cluster.addWorkloadCapacity(pools);
+    // A manifest a pool: kubectl's prune keeps custom resources, so a pool that goes
+    // (`spotFallback: false`) goes with its own manifest, deleted with `kubectl delete`.
+    for (const pool of this.nodePools(cluster)) {
+      const manifest = cluster.eksCluster.addManifest(`KarpenterNodePool${pascalCase(pool.metadata.name.replace(/^codelearn-/, ''))}`, pool);
+      // Deleted before the node class, whose finalizer waits for the pool's nodes to go.
+      manifest.node.addDependency(nodeClass);
+      cluster.addWorkloadCapacity(manifest);
+    }
   }
 
   /** The NodePools: on-demand for every pod; with spot, a spot pool and its on-demand fallback, both tainted. */

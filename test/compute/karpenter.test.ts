@@ -215,13 +215,22 @@ describe('Karpenter', () => {
     test('deletes the namespaces before the NodePools, the NodePools before the node class, the node class before the controller', () => {
       const manifests = template.findResources('Custom::AWSCDK-EKS-KubernetesResource');
       const idOf = (fragment: string) => Object.keys(manifests).find(id => id.includes(fragment))!;
-      expect(manifests[idOf('manifestKarpenterNodePools')].DependsOn).toContain(idOf('manifestKarpenterNodeClass'));
+      // A manifest a pool, so that a pool removed from the options is deleted, not kept by kubectl's prune.
+      const pools = ['OnDemand', 'Spot', 'SpotFallback'].map(name => idOf(`manifestKarpenterNodePool${name}`));
+      expect(pools).toEqual([
+        expect.stringMatching(/^ComputeClustermanifestKarpenterNodePoolOnDemand[0-9A-F]{8}$/),
+        expect.stringMatching(/^ComputeClustermanifestKarpenterNodePoolSpot[0-9A-F]{8}$/),
+        expect.stringMatching(/^ComputeClustermanifestKarpenterNodePoolSpotFallback[0-9A-F]{8}$/),
+      ]);
+      for (const pool of pools) {
+        expect(manifests[pool].DependsOn).toContain(idOf('manifestKarpenterNodeClass'));
+      }
       expect(manifests[idOf('manifestKarpenterNodeClass')].DependsOn).toEqual(expect.arrayContaining([
         expect.stringMatching(/^ComputeClusterchartKarpenter[0-9A-F]{8}$/), expect.stringMatching(/^ComputeKarpenterNodeAccess/),
       ]));
       const namespaces = Object.entries<any>(manifests).filter(([, resource]) => JSON.stringify(resource.Properties.Manifest).includes('\\"kind\\":\\"Namespace\\"'));
       expect(namespaces.length).toBeGreaterThan(0);
-      for (const [, namespace] of namespaces) expect(namespace.DependsOn).toContain(idOf('manifestKarpenterNodePools'));
+      for (const [, namespace] of namespaces) expect(namespace.DependsOn).toEqual(expect.arrayContaining(pools));
     });
 
     test('warns about nothing', () => {

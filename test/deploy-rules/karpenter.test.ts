@@ -115,10 +115,9 @@ describe('the Karpenter rules find what they describe', () => {
   test('karpenter-deletes-in-order: a namespace that does not wait for the NodePools', () => {
     expect(violations(karpenter((_stack, cluster) => {
       cluster.eksCluster.addManifest('Stray', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'stray' } });
-    }))).toEqual([
-      'karpenter-deletes-in-order: Karpenter/Cluster/Cluster/manifest-Stray: does not wait for Karpenter/Cluster/Cluster/manifest-KarpenterNodePools, ' +
-        'so on delete the nodes may go before the pods stop',
-    ]);
+    }))).toEqual(['OnDemand', 'Spot', 'SpotFallback'].map(pool =>
+      `karpenter-deletes-in-order: Karpenter/Cluster/Cluster/manifest-Stray: does not wait for Karpenter/Cluster/Cluster/manifest-KarpenterNodePool${pool}, ` +
+        'so on delete the nodes may go before the pods stop'));
   });
 
   test('karpenter-deletes-in-order: a controller that waits for nothing, and a NodePool whose drains outlast the provider', () => {

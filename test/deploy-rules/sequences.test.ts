@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Deployment } from './deployment';
 import { bindingsKeepTheirTargetGroup, retainedNamesAreNotReused, SEQUENCE_RULES, updatesLeaveNothingBehind, upgradesMoveOneMinorAtATime } from './rules/changes';
-import { ClusterSupportType, CodeLearnPlatform, CodeLearnPlatformProps, PlatformProfile, ServiceDefinition } from '../../src';
+import { ClusterSupportType, CodeLearnPlatform, CodeLearnPlatformProps, NodeScaling, PlatformProfile, ServiceDefinition } from '../../src';
 import { TEST_ENV, testApp } from '../support/app';
 
 /**
@@ -75,6 +75,13 @@ const SEQUENCES: Array<[string, () => Deployment[]]> = [
     platform('default'),
     redeploy(SANDBOX),
   ]],
+  ['Karpenter adopted, its spot fallback turned off and on, then the Cluster Autoscaler again', () => [
+    platform('default'),
+    platform('Karpenter', { cluster: { nodeScaling: NodeScaling.karpenter() } }),
+    platform('Karpenter, strict spot', { cluster: { nodeScaling: NodeScaling.karpenter({ spotFallback: false }) } }),
+    platform('Karpenter'),
+    platform('default'),
+  ]],
   ['Kubernetes upgraded', () => [
     // 1.34 left standard support on 2026-12-02: a cluster still on it is in extended support.
     // It reaches the default (1.36) one minor version at a time, through 1.35.
@@ -122,6 +129,15 @@ describe('a sequence rule finds what it describes', () => {
     }
     return Deployment.of(name, app);
   }
+
+  test('updates-leave-nothing-behind: a cluster-scoped NodePool taken out of a manifest that stays', () => {
+    const pool = (name: string) => ({ apiVersion: 'karpenter.sh/v1', kind: 'NodePool', metadata: { name }, spec: {} });
+    const both = cluster('two pools', { Manifest: [] }, [pool('spot'), pool('spot-fallback')]);
+    const one = cluster('one pool', { Manifest: [] }, [pool('spot')]);
+    expect(updatesLeaveNothingBehind.check([both, one])).toEqual([
+      'two pools → one pool: Stack/Manifest: NodePool spot-fallback leaves the manifest, and kubectl\'s prune keeps that kind: it stays in the cluster',
+    ]);
+  });
 
   test('updates-leave-nothing-behind: a binding taken out of a manifest that stays', () => {
     const both = cluster('both', { Manifest: [{ binding: 'web' }, { binding: 'web-canary', port: 8080 }] });

@@ -85,7 +85,7 @@ export const updatesLeaveNothingBehind: SequenceRule = {
     'aws-cdk-lib custom-resource-handlers aws-eks-v2/kubectl-handler/apply (update: kubectl apply --prune -l)',
   check(deployments: Deployment[]): string[] {
     return stepsOf(deployments).flatMap(step => prunedAway(step).map(({ object, resource }) =>
-      `${step.name}: ${where(resource)}: ${object.kind} ${object.metadata.namespace}/${object.metadata.name} leaves the manifest, ` +
+      `${step.name}: ${where(resource)}: ${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name} leaves the manifest, ` +
       'and kubectl\'s prune keeps that kind: it stays in the cluster'));
   },
 };
