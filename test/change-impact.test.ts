@@ -42,6 +42,9 @@ const NAMES: { [type: string]: string } = {
   'AWS::Backup::BackupVault': 'BackupVaultName',
 };
 
+/** Why a change into or out of EKS Auto Mode leaves the cluster in place, or fails without harm. */
+const AUTO_MODE_IN_PLACE = 'The registry marks the whole KubernetesNetworkConfig as replacing, but only its ServiceIpv4Cidr, ServiceIpv6Cidr and IpFamily are create-only; ElasticLoadBalancing, like ComputeConfig and StorageConfig, is not, and EKS turns Auto Mode on and off in place (UpdateClusterConfig; EKS user guide, "Enable EKS Auto Mode on an existing cluster"). BootstrapSelfManagedAddons, which is create-only, stays unset. Either CloudFormation updates the cluster in place, or it refuses the replacement under the fixed name and the deploy fails with the cluster untouched: never a new, empty cluster (docs/operations.md, "Change the node scaling strategy").';
+
 /** The impacts that lose, strand or may lose a stateful resource. */
 const HARMFUL = [ResourceImpact.WILL_REPLACE, ResourceImpact.MAY_REPLACE, ResourceImpact.WILL_DESTROY, ResourceImpact.WILL_ORPHAN];
 
@@ -193,6 +196,20 @@ export const CHANGES: Change[] = [
     name: 'node scaling (Karpenter to the Cluster Autoscaler)',
     before: { cluster: { nodeScaling: NodeScaling.karpenter() } },
     after: {},
+  },
+  {
+    // In place: the cluster enables Auto Mode (compute, storage, load balancing) and keeps its
+    // bootstrapSelfManagedAddons; the NodePools come first, the node groups and add-ons go in the cleanup.
+    name: 'node scaling (Cluster Autoscaler to EKS Auto Mode)',
+    after: { cluster: { nodeScaling: NodeScaling.autoMode() } },
+    verdicts: { 'Platform/PlatformCluster': { diff: 'replace', outcome: 'refused', why: AUTO_MODE_IN_PLACE } },
+  },
+  {
+    // The node groups and add-ons come first, then the cluster leaves Auto Mode; the NodePools go in the cleanup.
+    name: 'node scaling (EKS Auto Mode to the Cluster Autoscaler)',
+    before: { cluster: { nodeScaling: NodeScaling.autoMode() } },
+    after: {},
+    verdicts: { 'Platform/PlatformCluster': { diff: 'replace', outcome: 'refused', why: AUTO_MODE_IN_PLACE } },
   },
   {
     // In place in the template; MSK refuses it when auto scaling has grown the volumes past 200 GiB (docs/operations.md).
@@ -472,6 +489,27 @@ describe('changes to a running platform', () => {
       'Custom::AWSCDK-EKS-KubernetesResource PlatformClustermanifestKarpenterNodePoolOnDemand',
       'Custom::AWSCDK-EKS-KubernetesResource PlatformClustermanifestKarpenterNodePoolSpot',
       'Custom::AWSCDK-EKS-KubernetesResource PlatformClustermanifestKarpenterNodePoolSpotFallback',
+    ]);
+    // Auto Mode: the managed node groups, their launch template and the add-ons Auto Mode runs go with the autoscaler.
+    const autoMode = synthesize({ cluster: { nodeScaling: NodeScaling.autoMode() } });
+    expect(added(autoMode, defaults)).toEqual([...autoscaler,
+      'AWS::EC2::LaunchTemplate PlatformClusterNodeLaunchTemplate',
+      'AWS::EKS::Addon PlatformClusterAddonAwsEbsCsiDriver',
+      'AWS::EKS::Addon PlatformClusterAddonCoredns',
+      'AWS::EKS::Addon PlatformClusterAddonEksPodIdentityAgent',
+      'AWS::EKS::Addon PlatformClusterAddonKubeProxy',
+      'AWS::EKS::Addon PlatformClusterAddonVpcCni',
+      'AWS::EKS::Nodegroup PlatformClusterNodegroupOnDemandNodes',
+      'AWS::IAM::ManagedPolicy PlatformClusterEbsCsiKeyPolicy',
+      'AWS::IAM::Role PlatformClusterCniRole',
+      'AWS::IAM::Role PlatformClusterEbsCsiRole'].sort());
+    expect(added(defaults, autoMode)).toEqual([
+      'AWS::EKS::AccessEntry PlatformClusterAutoModeNodeAccess',
+      'Custom::AWSCDK-EKS-KubernetesResource PlatformClusterAutoModeNetworkPolicy',
+      'Custom::AWSCDK-EKS-KubernetesResource PlatformClustermanifestAutoModeNodeClass',
+      'Custom::AWSCDK-EKS-KubernetesResource PlatformClustermanifestAutoModeNodePoolOnDemand',
+      'Custom::AWSCDK-EKS-KubernetesResource PlatformClustermanifestAutoModeNodePoolSpot',
+      'Custom::AWSCDK-EKS-KubernetesResource PlatformClustermanifestAutoModeNodePoolSpotFallback',
     ]);
   });
 

@@ -27,6 +27,16 @@ const configurations: [string, (stack: Stack) => void][] = [
     profile: PlatformProfile.DEVELOPMENT,
     nodeScaling: NodeScaling.karpenter(),
   })],
+  ['the platform on EKS Auto Mode, with a spot service', stack => new CodeLearnPlatform(stack, 'Platform', {
+    complianceChecks: false,
+    cluster: { nodeScaling: NodeScaling.autoMode() },
+    services: [{ name: 'api-gateway' }, { name: 'feed-service', path: '/api/feed/*', spot: true }],
+  })],
+  ['a Cluster alone on EKS Auto Mode, in development', stack => new Cluster(stack, 'Cluster', {
+    vpc: new Network(stack, 'Network').vpc,
+    profile: PlatformProfile.DEVELOPMENT,
+    nodeScaling: NodeScaling.autoMode(),
+  })],
   ['a Network alone', stack => new Network(stack, 'Network')],
   ['a Storage alone', stack => new Storage(stack, 'Storage')],
   ['a Cluster alone', stack => new Cluster(stack, 'Cluster', { vpc: new Network(stack, 'Network').vpc })],

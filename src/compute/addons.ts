@@ -39,6 +39,9 @@ export function addAddon(cluster: AddonTarget, name: string, cfnCluster: eks.Cfn
     podIdentityAssociations: podIdentity && [podIdentity],
     // The node agent enforces every NetworkPolicy; without it they are only objects.
     configurationValues: name === 'vpc-cni' ? JSON.stringify({ enableNetworkPolicy: 'true' }) : undefined,
+    // When EKS Auto Mode takes over (NodeScaling.autoMode()), the add-on goes, but its ConfigMap
+    // amazon-vpc-cni, which turns the network policy controller on for Auto Mode too, stays.
+    preserveOnDelete: name === 'vpc-cni' ? true : undefined,
   });
   return addon;
 }

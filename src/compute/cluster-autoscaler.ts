@@ -1,6 +1,6 @@
 import { Annotations, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { requireCpuTarget, trackCpu } from './node-scaling-helpers';
+import { requireCpuTarget, systemNodes, trackCpu } from './node-scaling-helpers';
 import { INodeScaling, INodeScalingTarget, NodeScalingStrategy } from './node-scaling-target';
 import { ConfigurationError } from '../private/errors';
 import { acknowledge, findingValue } from '../private/nag';
@@ -148,7 +148,7 @@ function installClusterAutoscaler(cluster: INodeScalingTarget, options: ClusterA
   });
   // Its pods need nodes, and their role, policy and Pod Identity association before
   // they ask for credentials.
-  chart.node.addDependency(cluster.onDemandNodes, role, policy, association);
+  chart.node.addDependency(systemNodes(cluster, 'The Cluster Autoscaler'), role, policy, association);
 }
 
 /**

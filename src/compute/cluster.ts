@@ -54,6 +54,8 @@ export interface IPodIdentity extends iam.IGrantable {
 const POD_IDENTITY_AGENT = 'eks-pod-identity-agent';
 const ADDONS_WITHOUT_NODES = ['vpc-cni', 'kube-proxy', POD_IDENTITY_AGENT];
 const ADDONS_ON_NODES = ['coredns', 'metrics-server', 'aws-ebs-csi-driver'];
+/** What EKS Auto Mode runs on its nodes itself (EKS user guide, "Automate cluster infrastructure with EKS Auto Mode"). */
+const AUTO_MODE_ADDONS = [...ADDONS_WITHOUT_NODES, 'coredns', 'aws-ebs-csi-driver'];
 
 /**
  * An Amazon EKS cluster (native `AWS::EKS::Cluster`, aws-eks-v2) with managed node
@@ -72,6 +74,8 @@ const ADDONS_ON_NODES = ['coredns', 'metrics-server', 'aws-ebs-csi-driver'];
  *   reconciles TargetGroupBindings on load balancers that CDK owns, so its policy
  *   cannot create or delete load balancers) and the Cluster Autoscaler, each with a
  *   least-privilege Pod Identity role.
+ * - On EKS Auto Mode (`NodeScaling.autoMode()`), no node groups and none of the
+ *   add-ons Auto Mode runs on its nodes: its NodePools and NodeClass instead.
  *
  * @example
  * declare const vpc: ec2.IVpc;
@@ -98,8 +102,12 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
   /** The EKS cluster. */
   public readonly eksCluster: eks.Cluster;
 
-  /** The on-demand node group. */
-  public readonly onDemandNodes: eks.Nodegroup;
+  /**
+   * The on-demand node group.
+   *
+   * @default - none on EKS Auto Mode (`NodeScaling.autoMode()`), which runs no managed node groups
+   */
+  public readonly onDemandNodes?: eks.Nodegroup;
 
   /**
    * The spot node group.
@@ -123,9 +131,22 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
   /** The EKS add-ons, by name. */
   public readonly addons: { [name: string]: eks.CfnAddon } = {};
 
-  /** The EKS Pod Identity agent add-on, which pods that take their credentials from Pod Identity wait for. */
+  /**
+   * The EKS Pod Identity agent add-on, which pods that take their credentials from
+   * Pod Identity wait for; on EKS Auto Mode, whose nodes run the agent themselves,
+   * the cluster.
+   */
   public get podIdentityAgent(): IDependable {
-    return this.addons[POD_IDENTITY_AGENT];
+    return this.addons[POD_IDENTITY_AGENT] ?? this.eksCluster.node.defaultChild!;
+  }
+
+  /**
+   * The capacity the cluster's own agents and controllers run on: the on-demand
+   * node group, or on EKS Auto Mode the NodePools Auto Mode launches nodes from.
+   * What needs nodes waits for it, and on delete goes before it.
+   */
+  public get capacity(): IDependable {
+    return this.onDemandNodes ?? this.workloadCapacity;
   }
 
   /** The node scaling strategy in use. */
@@ -177,7 +198,17 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
     super(scope, id);
     const production = isProduction(props.profile);
     const defaults = profileDefaults(props.profile).cluster;
-    validateAddonVersions(props.addonVersions ?? {});
+    this.nodeScaling = props.nodeScaling ?? NodeScaling.clusterAutoscaler();
+    const autoMode = this.nodeScaling.enablesAutoMode === true;
+    validateAddonVersions(props.addonVersions ?? {}, autoMode);
+    if (autoMode && props.sandboxNodes) {
+      throw new ConfigurationError('`sandboxNodes` is set, but EKS Auto Mode runs no managed node groups, and the sandbox nodes are one (their kubelet caps ' +
+        'each pod\'s processes, which Auto Mode does not let a NodePool set): use `NodeScaling.karpenter()` or `NodeScaling.clusterAutoscaler()`, or remove it.');
+    }
+    if (autoMode && (props.scheduledScaling ?? []).length > 0) {
+      throw new ConfigurationError('`scheduledScaling` resizes the on-demand node group, which a cluster on EKS Auto Mode does not have: ' +
+        'Auto Mode launches nodes for pending pods, so schedule the services\' replicas instead, or use `NodeScaling.clusterAutoscaler()`.');
+    }
     const onDemandSize = nodeGroupSize('nodes', props.nodes, defaults.nodes);
     const withSpot = props.spot ?? defaults.spot;
     const spotSize = nodeGroupSize('spotNodes', props.spotNodes, { minSize: 0, maxSize: 10, desiredSize: 0 });
@@ -198,7 +229,6 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
         throw new ConfigurationError(`\`publicEndpointCidrs\` has '${cidr}': list IPv4 CIDR blocks narrower than 0.0.0.0/0, such as '203.0.113.0/24'.`);
       }
     }
-    this.nodeScaling = props.nodeScaling ?? NodeScaling.clusterAutoscaler();
     const kubernetesVersion = props.kubernetesVersion ?? KUBERNETES_VERSION;
     this.kubernetesVersion = kubernetesVersion;
     const supportType = props.supportType ?? ClusterSupportType.STANDARD;
@@ -270,8 +300,12 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
         eks.ClusterLoggingTypes.API, eks.ClusterLoggingTypes.AUDIT, eks.ClusterLoggingTypes.AUTHENTICATOR,
         eks.ClusterLoggingTypes.CONTROLLER_MANAGER, eks.ClusterLoggingTypes.SCHEDULER,
       ],
-      defaultCapacity: 0,
-      defaultCapacityType: eks.DefaultCapacityType.NODEGROUP,
+      defaultCapacity: autoMode ? undefined : 0,
+      // Auto Mode enables compute, block storage and load balancing in place, without the
+      // built-in pools, whose nodes would lack the workloads' security group. The cluster's
+      // bootstrapSelfManagedAddons stays unset either way: it cannot change without a new cluster.
+      defaultCapacityType: autoMode ? eks.DefaultCapacityType.AUTOMODE : eks.DefaultCapacityType.NODEGROUP,
+      compute: autoMode ? { nodePools: [] } : undefined,
       kubectlProviderOptions: {
         kubectlLayer: props.kubectlLayer ?? new KubectlV36Layer(this, 'KubectlLayer'),
         privateSubnets: props.vpc.selectSubnets(vpcSubnets).subnets,
@@ -291,22 +325,27 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
     secureManagedLogGroups(this.eksCluster.node.tryFindChild('KubectlProvider'), this.encryptionKey, this.logRetention);
     this.acknowledgeClusterFindings(cfnCluster);
 
-    this.nodeRole = workerNodeRole(this, 'NodeRole', `Nodes of ${this.node.path}`);
+    this.nodeRole = workerNodeRole(this, 'NodeRole', `Nodes of ${this.node.path}`, autoMode);
     const detailedMonitoring = props.detailedMonitoring ?? defaults.detailedMonitoring;
-    const launchTemplate = this.createLaunchTemplate('NodeLaunchTemplate', props.workloadSecurityGroup, detailedMonitoring);
     const instanceType = props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, defaults.instanceSize);
     this.nodeDefaults = { instanceType, detailedMonitoring, vpcSubnets };
 
-    for (const name of ADDONS_WITHOUT_NODES) {
+    // Auto Mode runs networking, kube-proxy, DNS, the Pod Identity agent and the EBS CSI driver on its nodes itself.
+    const addonsWithoutNodes = autoMode ? [] : ADDONS_WITHOUT_NODES;
+    const addonsOnNodes = autoMode ? ADDONS_ON_NODES.filter(name => !AUTO_MODE_ADDONS.includes(name)) : ADDONS_ON_NODES;
+    for (const name of addonsWithoutNodes) {
       this.addAddon(name, cfnCluster, props.addonVersions?.[name]);
     }
-    this.onDemandNodes = this.addNodeGroup('OnDemandNodes', launchTemplate, vpcSubnets, {
-      instanceTypes: [instanceType],
-      capacityType: eks.CapacityType.ON_DEMAND,
-      ...onDemandSize,
-      labels: { [CAPACITY_KEY]: 'on-demand' },
-    });
-    this.workloadCapacity.add(this.onDemandNodes);
+    const launchTemplate = autoMode ? undefined : this.createLaunchTemplate('NodeLaunchTemplate', props.workloadSecurityGroup, detailedMonitoring);
+    if (launchTemplate) {
+      this.onDemandNodes = this.addNodeGroup('OnDemandNodes', launchTemplate, vpcSubnets, {
+        instanceTypes: [instanceType],
+        capacityType: eks.CapacityType.ON_DEMAND,
+        ...onDemandSize,
+        labels: { [CAPACITY_KEY]: 'on-demand' },
+      });
+      this.workloadCapacity.add(this.onDemandNodes);
+    }
     this.nodeLaunch = {
       subnets: props.vpc.selectSubnets(vpcSubnets).subnets,
       securityGroups: [this.eksCluster.clusterSecurityGroup, ...(props.workloadSecurityGroup ? [props.workloadSecurityGroup] : [])],
@@ -320,7 +359,7 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
       spot: withSpot ? { maxNodes: spotSize.maxSize, instanceTypes: props.spotInstanceTypes } : undefined,
     };
     // A strategy that launches spot nodes itself (Karpenter) replaces the spot node group.
-    if (withSpot && !this.nodeScaling.launchesSpotCapacity) {
+    if (launchTemplate && withSpot && !this.nodeScaling.launchesSpotCapacity) {
       this.spotNodes = this.addNodeGroup('SpotNodes', launchTemplate, vpcSubnets, {
         instanceTypes: spotInstanceTypes,
         capacityType: eks.CapacityType.SPOT,
@@ -333,14 +372,16 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
         'The cluster runs one small on-demand node group without spot capacity: not sized for production traffic.');
     }
     // These add-ons run as Deployments: without nodes they would wait, degraded.
-    for (const name of ADDONS_ON_NODES) {
+    // On Auto Mode, the nodes come from its NodePools, which the strategy adds to the workload capacity.
+    const systemCapacity: IDependable = this.onDemandNodes ?? this.workloadCapacity;
+    for (const name of addonsOnNodes) {
       const addon = this.addAddon(name, cfnCluster, props.addonVersions?.[name]);
-      addon.node.addDependency(this.onDemandNodes);
+      addon.node.addDependency(systemCapacity);
       this.nodeAddonGroup.add(addon);
     }
 
     this.nodeAddons = this.nodeAddonGroup;
-    this.loadBalancerController = installLoadBalancerController(this, stack);
+    this.loadBalancerController = installLoadBalancerController(this, stack, systemCapacity);
     this.vpcSubnets = vpcSubnets;
     if (props.sandboxNodes) {
       this.addSandboxNodes(props.sandboxNodes);
@@ -424,6 +465,10 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
   public addSandboxNodes(options: SandboxNodesOptions = {}): eks.Nodegroup {
     if (this.sandboxNodeGroup) {
       throw new ConfigurationError(`${this.node.path} has its sandbox nodes already: set \`sandboxNodes\` (or call \`addSandboxNodes\`) once, before any SandboxService.`);
+    }
+    if (this.nodeScaling.enablesAutoMode) {
+      throw new ConfigurationError(`${this.node.path} runs on EKS Auto Mode, which runs no managed node groups: a SandboxService needs the sandbox node group, ` +
+        'whose kubelet caps each pod\'s processes. Use `NodeScaling.karpenter()` or `NodeScaling.clusterAutoscaler()` for a platform with sandboxes.');
     }
     const group = sandboxNodeGroup(options);
     if (!this.nodeScaling.resizesNodeGroups && group.minSize !== group.maxSize) {
@@ -666,9 +711,13 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
   }
 }
 
-function validateAddonVersions(versions: { [addon: string]: string }): void {
+function validateAddonVersions(versions: { [addon: string]: string }, autoMode: boolean): void {
   const known = [...ADDONS_WITHOUT_NODES, ...ADDONS_ON_NODES];
   for (const [name, version] of Object.entries(versions)) {
+    if (autoMode && AUTO_MODE_ADDONS.includes(name)) {
+      throw new ConfigurationError(`\`addonVersions\` names '${name}', which EKS Auto Mode runs on its nodes itself and the cluster does not install: ` +
+        'remove it (Auto Mode updates it with the nodes\' AMI).');
+    }
     if (!known.includes(name)) {
       throw new ConfigurationError(`\`addonVersions\` names '${name}', which is not an add-on of the cluster: use ${known.map(addon => `'${addon}'`).join(', ')}.`);
     }

@@ -6,6 +6,7 @@ export * from './node-scaling-target';
 export * from './cluster-autoscaler';
 export * from './cpu-target-tracking';
 export * from './karpenter';
+export * from './auto-mode';
 export * from './workload-cluster';
 export * from './cluster-options';
 export * from './microservice-options';

@@ -4,11 +4,10 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { systemNodes } from './node-scaling-helpers';
 import { INodeScaling, INodeScalingTarget, NodeScalingStrategy } from './node-scaling-target';
 import { ConfigurationError } from '../private/errors';
-import {
-  ec2NodeClass, nodePool, NodePoolSpec, ON_DEMAND_POOL, poolLimits, SPOT_FALLBACK_POOL, SPOT_FALLBACK_VALUE, SPOT_POOL, SPOT_VALUE,
-} from '../private/karpenter';
+import { ec2NodeClass, nodePoolDuration, SPOT_FALLBACK_VALUE, SPOT_VALUE, workloadNodePools } from '../private/karpenter';
 import { acknowledge, findingValue } from '../private/nag';
 import { pascalCase } from '../private/names';
 import { workerNodeRole } from '../private/node-role';
@@ -110,8 +109,8 @@ export class KarpenterScaling implements INodeScaling {
     if (!/^1\.\d+\.\d+$/.test(this.chartVersion)) {
       throw new ConfigurationError(`\`karpenter.chartVersion\` ('${this.chartVersion}') is not a Karpenter v1 release such as '${KARPENTER_VERSION}'.`);
     }
-    this.consolidateAfter = karpenterDuration('karpenter.consolidateAfter', options.consolidateAfter ?? Duration.minutes(1), 0, 24 * 3600);
-    this.expireAfter = karpenterDuration('karpenter.expireAfter', options.expireAfter ?? Duration.days(30), 3600, 90 * 24 * 3600);
+    this.consolidateAfter = nodePoolDuration('karpenter.consolidateAfter', options.consolidateAfter ?? Duration.minutes(1), 0, 24 * 3600);
+    this.expireAfter = nodePoolDuration('karpenter.expireAfter', options.expireAfter ?? Duration.days(30), 3600, 90 * 24 * 3600);
     if (options.cpuLimit !== undefined) requireWholeNumber('karpenter.cpuLimit', options.cpuLimit, 1, 100_000);
     if (options.memoryLimitGiB !== undefined) requireWholeNumber('karpenter.memoryLimitGiB', options.memoryLimitGiB, 1, 1_000_000);
     this.spotCapacityValues = options.spotFallback === false ? [SPOT_VALUE] : [SPOT_VALUE, SPOT_FALLBACK_VALUE];
@@ -154,32 +153,13 @@ export class KarpenterScaling implements INodeScaling {
 
   /** The NodePools: on-demand for every pod; with spot, a spot pool and its on-demand fallback, both tainted. */
   private nodePools(cluster: INodeScalingTarget): any[] {
-    const launch = cluster.nodeLaunch;
-    const onDemand = poolLimits(ON_DEMAND_POOL, launch.maxNodes, launch.instanceType.toString());
-    // A drain that a disruption budget blocks ends after 10 minutes: a delete of the node class
-    // waits for the nodes, within the kubectl provider's 15-minute invocation.
-    const common = { consolidateAfter: this.consolidateAfter, expireAfter: this.expireAfter, terminationGracePeriod: '10m' };
-    const pools: NodePoolSpec[] = [{
-      ...common,
-      name: ON_DEMAND_POOL,
-      capacityType: 'on-demand',
-      capacityLabel: 'on-demand',
-      spotTaint: false,
-      weight: 10,
-      cpuLimit: this.options.cpuLimit ?? onDemand.cpu,
-      memoryLimitGib: this.options.memoryLimitGiB ?? onDemand.memoryGib,
-    }];
-    if (launch.spot) {
-      const types = launch.spot.instanceTypes?.map(type => type.toString());
-      // The spot node group's ceiling: its maxSize of 2-vCPU, 4-GiB nodes (the default types'), or of the first type chosen.
-      const spot = poolLimits(SPOT_POOL, launch.spot.maxNodes, types?.[0] ?? 't3.medium');
-      const spotPool = { ...common, spotTaint: true, cpuLimit: spot.cpu, memoryLimitGib: spot.memoryGib, instanceTypes: types };
-      pools.push({ ...spotPool, name: SPOT_POOL, capacityType: 'spot', capacityLabel: SPOT_VALUE, weight: 100 });
-      if (this.options.spotFallback !== false) {
-        pools.push({ ...spotPool, name: SPOT_FALLBACK_POOL, capacityType: 'on-demand', capacityLabel: SPOT_FALLBACK_VALUE, weight: 50 });
-      }
-    }
-    return pools.map(nodePool);
+    return workloadNodePools('karpenter', cluster.nodeLaunch, {
+      consolidateAfter: this.consolidateAfter,
+      expireAfter: this.expireAfter,
+      spotFallback: this.options.spotFallback !== false,
+      cpuLimit: this.options.cpuLimit,
+      memoryLimitGib: this.options.memoryLimitGiB,
+    });
   }
 
   /** The role of the nodes Karpenter launches, their instance profile, and the access entry that lets them join. */
@@ -270,7 +250,7 @@ export class KarpenterScaling implements INodeScaling {
     // Its pods need the managed nodes, the CRDs, and their role, policy and Pod
     // Identity association before they ask for credentials; on delete the
     // controller outlives its NodePools, and the CRDs outlive the controller.
-    chart.node.addDependency(crds, cluster.onDemandNodes, role, policy, association);
+    chart.node.addDependency(crds, systemNodes(cluster, 'Karpenter'), role, policy, association);
     // It resolves AWS's endpoints through CoreDNS: on delete, with CoreDNS gone, it could end
     // no node, and the node class's finalizer would wait for them past the provider's 15 minutes.
     chart.node.addDependency(cluster.nodeAddons);
@@ -396,17 +376,3 @@ function controllerPolicy(cluster: INodeScalingTarget, role: iam.IRole, nodeRole
   return policy;
 }
 
-/** `duration` in Karpenter's form (`90s`, `5m`, `720h`), once checked to be whole seconds from `min` to `max`. */
-function karpenterDuration(name: string, duration: Duration, min: number, max: number): string {
-  if (duration.isUnresolved()) {
-    throw new ConfigurationError(`\`${name}\` must be known at synth time, not a token.`);
-  }
-  const seconds = duration.toMilliseconds() / 1000;
-  if (!Number.isInteger(seconds) || seconds < min || seconds > max) {
-    throw new ConfigurationError(`\`${name}\` (${duration.toHumanString()}) must be whole seconds from ${Duration.seconds(min).toHumanString()} ` +
-      `to ${Duration.seconds(max).toHumanString()}.`);
-  }
-  if (seconds % 3600 === 0 && seconds > 0) return `${seconds / 3600}h`;
-  if (seconds % 60 === 0 && seconds > 0) return `${seconds / 60}m`;
-  return `${seconds}s`;
-}

@@ -1,6 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { IDependable } from 'constructs';
 import { INodeScalingTarget } from './node-scaling-target';
 import { acknowledge, findingValue } from '../private/nag';
 
@@ -21,7 +22,7 @@ const CHART_TIMEOUT = Duration.minutes(10);
  * pods in target groups that CDK owns. Its policy reads ELB and EC2 and
  * registers targets in this account's target groups, nothing more.
  */
-export function installLoadBalancerController(cluster: INodeScalingTarget, stack: Stack): eks.HelmChart {
+export function installLoadBalancerController(cluster: INodeScalingTarget, stack: Stack, capacity: IDependable): eks.HelmChart {
   const serviceAccount = 'aws-load-balancer-controller';
   const { role, association } = cluster.addServiceAccountRole('LoadBalancerControllerRole', 'kube-system', serviceAccount);
   const targetGroups = stack.formatArn({ service: 'elasticloadbalancing', resource: 'targetgroup', resourceName: '*/*' });
@@ -75,9 +76,10 @@ export function installLoadBalancerController(cluster: INodeScalingTarget, stack
       createIngressClassResource: false,
     },
   });
-  // Its pods need nodes, and their role, policy and Pod Identity association before
+  // Its pods need nodes (the on-demand node group, or the NodePool that EKS Auto Mode
+  // launches them from), and their role, policy and Pod Identity association before
   // they ask for credentials. On delete it goes before the nodes, so the controller
   // can remove the finalizers of the TargetGroupBindings first.
-  chart.node.addDependency(cluster.onDemandNodes, role, policy, association);
+  chart.node.addDependency(capacity, role, policy, association);
   return chart;
 }

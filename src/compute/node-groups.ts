@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { AddonTarget } from './addons';
 import type { ScheduledNodeScaling } from './cluster-options';
+import { systemNodes } from './node-scaling-helpers';
 import { INodeScalingTarget } from './node-scaling-target';
 import { AwsCalls } from '../private/aws-calls';
 import { ConfigurationError } from '../private/errors';
@@ -43,7 +44,7 @@ export function lookUpAutoScalingGroupName(cluster: AddonTarget & { readonly clu
 export function addScheduledActions(cluster: INodeScalingTarget, schedules: ScheduledNodeScaling[]): void {
   for (const schedule of schedules) {
     new autoscaling.CfnScheduledAction(cluster, `Schedule${pascalCase(schedule.name)}`, {
-      autoScalingGroupName: cluster.autoScalingGroupName(cluster.onDemandNodes),
+      autoScalingGroupName: cluster.autoScalingGroupName(systemNodes(cluster, 'Scheduled node scaling')),
       recurrence: schedule.schedule,
       timeZone: schedule.timeZone ?? 'UTC',
       minSize: schedule.minSize,

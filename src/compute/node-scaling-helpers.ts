@@ -1,4 +1,5 @@
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { INodeScalingTarget } from './node-scaling-target';
 import { ConfigurationError } from '../private/errors';
 
@@ -26,4 +27,16 @@ export function trackCpu(cluster: INodeScalingTarget, percent: number | undefine
       },
     });
   }
+}
+
+/**
+ * The managed on-demand node group of `cluster`, which `who` needs (it runs
+ * there, or scales it); a cluster on EKS Auto Mode has none.
+ */
+export function systemNodes(cluster: INodeScalingTarget, who: string): eks.Nodegroup {
+  if (!cluster.onDemandNodes) {
+    throw new ConfigurationError(`${who} needs the managed on-demand node group of ${cluster.node.path}, which a cluster on EKS Auto Mode does not have: ` +
+      'use NodeScaling.clusterAutoscaler() or NodeScaling.karpenter(), or leave it out.');
+  }
+  return cluster.onDemandNodes;
 }

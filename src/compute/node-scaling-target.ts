@@ -17,6 +17,9 @@ export enum NodeScalingStrategy {
   /** Karpenter launches nodes for pending pods from NodePools, and consolidates them. */
   KARPENTER = 'KARPENTER',
 
+  /** EKS Auto Mode: EKS runs Karpenter, the node agents and the nodes' lifecycle itself, from the cluster's NodePools. */
+  AUTO_MODE = 'AUTO_MODE',
+
   /** A strategy of your own: a subclass of `NodeScaling` that binds itself. */
   CUSTOM = 'CUSTOM',
 }
@@ -105,8 +108,12 @@ export interface INodeScalingTarget extends IConstruct {
   /** The EKS cluster, which installs Helm charts and Kubernetes objects (`addHelmChart`, `addManifest`). */
   readonly eksCluster: eks.Cluster;
 
-  /** The on-demand node group, where the system's controllers run. */
-  readonly onDemandNodes: eks.Nodegroup;
+  /**
+   * The on-demand node group, where the system's controllers run.
+   *
+   * @default - none on EKS Auto Mode, which runs no managed node groups
+   */
+  readonly onDemandNodes?: eks.Nodegroup;
 
   /** The spot node group, when the cluster has one. */
   readonly spotNodes?: eks.Nodegroup;
@@ -180,6 +187,17 @@ export interface INodeScaling {
    * @default false
    */
   readonly launchesSpotCapacity?: boolean;
+
+  /**
+   * Whether the cluster runs on EKS Auto Mode: it then enables Auto Mode's
+   * compute, block storage and load balancing, makes no managed node groups, and
+   * installs none of the add-ons that Auto Mode runs on its nodes itself (VPC CNI,
+   * kube-proxy, CoreDNS, the Pod Identity agent, the EBS CSI driver). Read before
+   * the cluster is created.
+   *
+   * @default false
+   */
+  readonly enablesAutoMode?: boolean;
 
   /**
    * The values of `Cluster.CAPACITY_LABEL` (`codelearn.dev/capacity`) that the

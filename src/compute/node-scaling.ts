@@ -1,3 +1,4 @@
+import { AutoModeOptions, AutoModeScaling } from './auto-mode';
 import { ClusterAutoscalerOptions, ClusterAutoscalerScaling } from './cluster-autoscaler';
 import { CpuTargetTrackingOptions, CpuTargetTrackingScaling } from './cpu-target-tracking';
 import { KarpenterOptions, KarpenterScaling } from './karpenter';
@@ -6,16 +7,16 @@ import { INodeScaling, INodeScalingTarget, NodeScalingStrategy } from './node-sc
 
 /*
  * The factory of node scaling strategies. Each strategy is a file of its own
- * (cluster-autoscaler.ts, cpu-target-tracking.ts, karpenter.ts) that knows only the narrow
+ * (cluster-autoscaler.ts, cpu-target-tracking.ts, karpenter.ts, auto-mode.ts) that knows only the narrow
  * INodeScalingTarget; a new strategy adds a file and a method here.
  */
 
 /**
  * How the cluster's nodes scale: the Cluster Autoscaler (the default), CPU target
  * tracking on the node groups' Auto Scaling groups (the specification's policy),
- * both, or Karpenter. Each strategy lives in a file of its own and binds itself to the narrow
- * `INodeScalingTarget` a cluster gives it: a new one (EKS Auto Mode) is
- * a new file and a factory method here, with no change to `Cluster`.
+ * both, Karpenter, or EKS Auto Mode. Each strategy lives in a file of its own and binds itself to the narrow
+ * `INodeScalingTarget` a cluster gives it: a new one is a new file and a
+ * factory method here.
  *
  * @example
  * declare const vpc: ec2.IVpc;
@@ -53,6 +54,18 @@ export abstract class NodeScaling implements INodeScaling {
     return new KarpenterScaling(options);
   }
 
+  /**
+   * EKS Auto Mode: EKS launches, patches and replaces the nodes itself, from
+   * NodePools like Karpenter's (spot services run only on the spot pools'
+   * nodes), and runs the VPC CNI, kube-proxy, CoreDNS, the Pod Identity agent and
+   * the EBS CSI driver on them. The cluster makes no managed node groups, and has
+   * no sandboxes or scheduled scaling. Auto Mode adds a management fee to each
+   * node's EC2 price.
+   */
+  public static autoMode(options: AutoModeOptions = {}): INodeScaling {
+    return new AutoModeScaling(options);
+  }
+
   /** The strategy: `CUSTOM` for a subclass of your own. */
   public abstract readonly strategy: NodeScalingStrategy;
 
@@ -76,6 +89,13 @@ export abstract class NodeScaling implements INodeScaling {
    * @default false
    */
   public readonly launchesSpotCapacity?: boolean;
+
+  /**
+   * Whether the cluster runs on EKS Auto Mode.
+   *
+   * @default false
+   */
+  public readonly enablesAutoMode?: boolean;
 
   /**
    * The values of `Cluster.CAPACITY_LABEL` that a spot service's pods must run on.

@@ -455,7 +455,7 @@ export class Observability extends Construct {
     // The association's credentials come from the Pod Identity agent.
     addon.node.addDependency(cluster.podIdentityAgent);
     // The agent runs on nodes: without them the add-on would wait, degraded.
-    addon.node.addDependency(cluster.onDemandNodes);
+    addon.node.addDependency(cluster.capacity);
 
     const insight = (metricName: string, statistic: string = 'Average') => cluster.metricInsights(metricName, { statistic });
     this.watch('NodeCpu', insight('node_cpu_utilization'), 80, 'The nodes\' average CPU is above 80% for 15 minutes: the cluster is short of capacity.');

@@ -1,17 +1,31 @@
+import { Duration } from 'aws-cdk-lib';
 import { ConfigurationError } from './errors';
 import { CAPACITY_KEY } from './k8s';
 
 /*
  * Karpenter's Kubernetes objects (karpenter.sh/v1 NodePool, karpenter.k8s.aws/v1
- * EC2NodeClass), as plain data: what the strategy applies, and what the tests read.
- * Their fields follow the CRDs of Karpenter 1.14.1 (pkg/apis/crds).
+ * EC2NodeClass) and EKS Auto Mode's (the same NodePool, eks.amazonaws.com/v1
+ * NodeClass), as plain data: what the strategies apply, and what the tests read.
+ * Their fields follow the CRDs of Karpenter 1.14.1 (pkg/apis/crds) and the EKS
+ * user guide's "Create a Node Class for Amazon EKS" and "Create a Node Pool for
+ * EKS Auto Mode".
  */
+
+/** Whose NodePools: self-managed Karpenter's, or EKS Auto Mode's. */
+export type NodePoolApi = 'karpenter' | 'auto-mode';
 
 /** The one EC2NodeClass, and the NodePools: cluster-scoped, one Karpenter a cluster. */
 export const NODE_CLASS = 'codelearn';
 export const ON_DEMAND_POOL = 'codelearn-on-demand';
 export const SPOT_POOL = 'codelearn-spot';
 export const SPOT_FALLBACK_POOL = 'codelearn-spot-fallback';
+
+/**
+ * Auto Mode's pools are named apart from Karpenter's: both are karpenter.sh
+ * NodePools, and a change of strategy that deleted one manifest while another
+ * created an object of the same name would delete the new pool.
+ */
+export const AUTO_MODE_PREFIX = 'codelearn-auto-';
 
 /** The capacity label of each pool's nodes: a spot service requires `spot`, or `spot-fallback` when EC2 has no spot. */
 export const SPOT_VALUE = 'spot';
@@ -67,6 +81,7 @@ export function ec2NodeClass(spec: NodeClassSpec): any {
 
 /** A NodePool's capacity, its place among the pools, and its ceiling. */
 export interface NodePoolSpec {
+  readonly api: NodePoolApi;
   readonly name: string;
   readonly capacityType: 'on-demand' | 'spot';
   /** The node label `codelearn.dev/capacity`. */
@@ -85,13 +100,18 @@ export interface NodePoolSpec {
 }
 
 export function nodePool(spec: NodePoolSpec): any {
+  // Auto Mode reads the instance labels under its own prefix.
+  const labels = spec.api === 'karpenter' ? 'karpenter.k8s.aws' : 'eks.amazonaws.com';
   const shape = spec.instanceTypes
     ? [{ key: 'node.kubernetes.io/instance-type', operator: 'In', values: spec.instanceTypes }]
     : [
-      { key: 'karpenter.k8s.aws/instance-category', operator: 'In', values: ['c', 'm', 'r'] },
-      { key: 'karpenter.k8s.aws/instance-generation', operator: 'Gt', values: ['4'] },
-      { key: 'karpenter.k8s.aws/instance-cpu', operator: 'In', values: ['2', '4', '8', '16'] },
+      { key: `${labels}/instance-category`, operator: 'In', values: ['c', 'm', 'r'] },
+      { key: `${labels}/instance-generation`, operator: 'Gt', values: ['4'] },
+      { key: `${labels}/instance-cpu`, operator: 'In', values: ['2', '4', '8', '16'] },
     ];
+  const nodeClassRef = spec.api === 'karpenter'
+    ? { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: NODE_CLASS }
+    : { group: 'eks.amazonaws.com', kind: 'NodeClass', name: NODE_CLASS };
   return {
     apiVersion: 'karpenter.sh/v1',
     kind: 'NodePool',
@@ -108,7 +128,7 @@ export function nodePool(spec: NodePoolSpec): any {
       template: {
         metadata: { labels: { [CAPACITY_KEY]: spec.capacityLabel } },
         spec: {
-          nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: NODE_CLASS },
+          nodeClassRef,
           requirements: [
             { key: 'karpenter.sh/capacity-type', operator: 'In', values: [spec.capacityType] },
             { key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] },
@@ -147,11 +167,112 @@ export function instanceShape(instanceType: string): { vcpus: number; memoryGib:
 }
 
 /** The ceiling of a pool: `maxNodes` nodes of `instanceType`'s shape. */
-export function poolLimits(name: string, maxNodes: number, instanceType: string): { cpu: number; memoryGib: number } {
+export function poolLimits(api: NodePoolApi, name: string, maxNodes: number, instanceType: string): { cpu: number; memoryGib: number } {
   const shape = instanceShape(instanceType);
   if (!shape) {
-    throw new ConfigurationError(`Karpenter cannot derive the limits of NodePool ${name} from instance type '${instanceType}' (not a t, c, m or r type it knows): ` +
-      'set `NodeScaling.karpenter({ cpuLimit, memoryLimitGiB })`.');
+    const [who, factory] = api === 'karpenter' ? ['Karpenter', 'karpenter'] : ['EKS Auto Mode', 'autoMode'];
+    throw new ConfigurationError(`${who} cannot derive the limits of NodePool ${name} from instance type '${instanceType}' (not a t, c, m or r type it knows): ` +
+      `set \`NodeScaling.${factory}({ cpuLimit, memoryLimitGiB })\`.`);
   }
   return { cpu: maxNodes * shape.vcpus, memoryGib: maxNodes * shape.memoryGib };
+}
+
+/** What the NodePools' limits derive from: the node groups' maxima and types (the cluster's `NodeLaunchSpec`). */
+export interface PoolLaunch {
+  readonly maxNodes: number;
+  readonly instanceType: { toString(): string };
+  readonly spot?: { readonly maxNodes: number; readonly instanceTypes?: Array<{ toString(): string }> };
+}
+
+/** How a strategy's NodePools disrupt their nodes, and the limits the user set. */
+export interface WorkloadPoolOptions {
+  readonly consolidateAfter: string;
+  readonly expireAfter: string;
+  readonly spotFallback: boolean;
+  readonly cpuLimit?: number;
+  readonly memoryLimitGib?: number;
+}
+
+/**
+ * The NodePools of the workloads: on-demand for every pod; with spot, a spot
+ * pool and its on-demand fallback, both tainted. Limits come from the node
+ * groups' maxima, unless the user set them.
+ */
+export function workloadNodePools(api: NodePoolApi, launch: PoolLaunch, options: WorkloadPoolOptions): any[] {
+  const name = (pool: string) => api === 'karpenter' ? pool : pool.replace(/^codelearn-/, AUTO_MODE_PREFIX);
+  const onDemand = poolLimits(api, name(ON_DEMAND_POOL), launch.maxNodes, launch.instanceType.toString());
+  // A drain that a disruption budget blocks ends after 10 minutes: a delete of the node class
+  // waits for the nodes, within the kubectl provider's 15-minute invocation.
+  const common = { api, consolidateAfter: options.consolidateAfter, expireAfter: options.expireAfter, terminationGracePeriod: '10m' };
+  const pools: NodePoolSpec[] = [{
+    ...common,
+    name: name(ON_DEMAND_POOL),
+    capacityType: 'on-demand',
+    capacityLabel: 'on-demand',
+    spotTaint: false,
+    weight: 10,
+    cpuLimit: options.cpuLimit ?? onDemand.cpu,
+    memoryLimitGib: options.memoryLimitGib ?? onDemand.memoryGib,
+  }];
+  if (launch.spot) {
+    const types = launch.spot.instanceTypes?.map(type => type.toString());
+    // The spot node group's ceiling: its maxSize of 2-vCPU, 4-GiB nodes (the default types'), or of the first type chosen.
+    const spot = poolLimits(api, name(SPOT_POOL), launch.spot.maxNodes, types?.[0] ?? 't3.medium');
+    const spotPool = { ...common, spotTaint: true, cpuLimit: spot.cpu, memoryLimitGib: spot.memoryGib, instanceTypes: types };
+    pools.push({ ...spotPool, name: name(SPOT_POOL), capacityType: 'spot', capacityLabel: SPOT_VALUE, weight: 100 });
+    if (options.spotFallback) {
+      pools.push({ ...spotPool, name: name(SPOT_FALLBACK_POOL), capacityType: 'on-demand', capacityLabel: SPOT_FALLBACK_VALUE, weight: 50 });
+    }
+  }
+  return pools.map(nodePool);
+}
+
+/** A duration as a NodePool writes it (`30s`, `10m`, `720h`), checked to be whole seconds from `min` to `max`. */
+export function nodePoolDuration(name: string, duration: Duration, min: number, max: number): string {
+  if (duration.isUnresolved()) {
+    throw new ConfigurationError(`\`${name}\` must be known at synth time, not a token.`);
+  }
+  const seconds = duration.toMilliseconds() / 1000;
+  if (!Number.isInteger(seconds) || seconds < min || seconds > max) {
+    throw new ConfigurationError(`\`${name}\` (${duration.toHumanString()}) must be whole seconds from ${Duration.seconds(min).toHumanString()} ` +
+      `to ${Duration.seconds(max).toHumanString()}.`);
+  }
+  if (seconds % 3600 === 0 && seconds > 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0 && seconds > 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}
+
+/** What the Auto Mode NodeClass launches with. */
+export interface AutoModeNodeClassSpec {
+  /** The name of the nodes' role, which has an access entry with AmazonEKSAutoNodePolicy. */
+  readonly roleName: string;
+  readonly subnetIds: string[];
+  readonly securityGroupIds: string[];
+  readonly kmsKeyArn: string;
+  readonly volumeSizeGib: number;
+}
+
+/**
+ * EKS Auto Mode's NodeClass: the node groups' subnets and security groups (the
+ * workloads' among them, which the data stores admit) by ID, no public
+ * addresses, the ephemeral storage encrypted with the platform's key, and the
+ * network policy agent on (allowing by default, so that only the services'
+ * NetworkPolicies restrict). Auto Mode chooses and patches the AMI itself, and
+ * requires IMDSv2 with one hop on every node.
+ */
+export function autoModeNodeClass(spec: AutoModeNodeClassSpec): any {
+  return {
+    apiVersion: 'eks.amazonaws.com/v1',
+    kind: 'NodeClass',
+    metadata: { name: NODE_CLASS },
+    spec: {
+      role: spec.roleName,
+      subnetSelectorTerms: spec.subnetIds.map(id => ({ id })),
+      securityGroupSelectorTerms: spec.securityGroupIds.map(id => ({ id })),
+      advancedNetworking: { associatePublicIPAddress: false },
+      ephemeralStorage: { size: `${spec.volumeSizeGib}Gi`, kmsKeyID: spec.kmsKeyArn },
+      networkPolicy: 'DefaultAllow',
+      networkPolicyEventLogs: 'Disabled',
+    },
+  };
 }

@@ -8,12 +8,13 @@ import { acknowledgeManagedPolicies } from './nag';
  * take their permissions from Pod Identity roles, and IMDSv2 with one hop keeps
  * pods from this one.
  */
-export function workerNodeRole(scope: Construct, id: string, description: string): iam.Role {
+export function workerNodeRole(scope: Construct, id: string, description: string, autoMode: boolean = false): iam.Role {
   const role = new iam.Role(scope, id, {
     assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
     description: `${description}: join the cluster and pull images (the CNI has its own Pod Identity role)`,
     managedPolicies: [
-      iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEKSWorkerNodePolicy'),
+      // An Auto Mode node needs only the minimal policy: EKS, not the node, manages its networking.
+      iam.ManagedPolicy.fromAwsManagedPolicyName(autoMode ? 'AmazonEKSWorkerNodeMinimalPolicy' : 'AmazonEKSWorkerNodePolicy'),
       iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEC2ContainerRegistryPullOnly'),
     ],
   });

@@ -413,7 +413,7 @@ describe('Cluster', () => {
         this.bound = cluster;
         new CfnWaitConditionHandle(cluster, 'OwnScaling');
         // A strategy may size the node groups through their Auto Scaling groups, looked up once each.
-        expect(cluster.autoScalingGroupName(cluster.onDemandNodes)).toBe(cluster.autoScalingGroupName(cluster.onDemandNodes));
+        expect(cluster.autoScalingGroupName(cluster.onDemandNodes!)).toBe(cluster.autoScalingGroupName(cluster.onDemandNodes!));
         const stranger = cluster.eksCluster.addNodegroupCapacity('Stranger', { minSize: 0 });
         expect(() => cluster.autoScalingGroupName(stranger)).toThrow(new Error(
           'Test/Compute/Cluster/NodegroupStranger is not a node group of Test/Compute, or the cluster is not built yet.'));

@@ -63,6 +63,25 @@ export const CONFIGURATIONS: Configuration[] = [
       cluster: { nodeScaling: NodeScaling.karpenter({ spotFallback: false }) },
     }),
   },
+  {
+    name: 'EKS Auto Mode in eu-west-1 with a spot service',
+    flags: Flags.CDK_INIT,
+    build: app => new CodeLearnPlatform(new Stack(app, 'CodeLearnAutoMode', { env: EU_WEST_1 }), 'Platform', {
+      cluster: { nodeScaling: NodeScaling.autoMode() },
+      services: [
+        { name: 'api-gateway' },
+        { name: 'feed-service', path: '/api/feed/*', spot: true, access: [DataAccess.CACHE] },
+      ],
+    }),
+  },
+  {
+    name: 'EKS Auto Mode in development, strict spot',
+    flags: Flags.NONE,
+    build: app => new CodeLearnPlatform(new Stack(app, 'CodeLearnAutoModeDev'), 'Platform', {
+      profile: PlatformProfile.DEVELOPMENT,
+      cluster: { nodeScaling: NodeScaling.autoMode({ spotFallback: false }) },
+    }),
+  },
   { name: 'every option in us-east-1', flags: Flags.CDK_INIT, build: app => maximal(new Stack(app, 'CodeLearnMax', { env: US_EAST_1 })) },
   {
     name: '64 services with every kind of data access',

@@ -82,6 +82,12 @@ const SEQUENCES: Array<[string, () => Deployment[]]> = [
     platform('Karpenter'),
     platform('default'),
   ]],
+  ['EKS Auto Mode adopted, its spot fallback turned off, then the Cluster Autoscaler again', () => [
+    platform('default'),
+    platform('EKS Auto Mode', { cluster: { nodeScaling: NodeScaling.autoMode() } }),
+    platform('EKS Auto Mode, strict spot', { cluster: { nodeScaling: NodeScaling.autoMode({ spotFallback: false }) } }),
+    platform('default'),
+  ]],
   ['Kubernetes upgraded', () => [
     // 1.34 left standard support on 2026-12-02: a cluster still on it is in extended support.
     // It reaches the default (1.36) one minor version at a time, through 1.35.

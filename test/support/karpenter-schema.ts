@@ -102,6 +102,35 @@ const EC2_NODE_CLASS = obj({
   }, ['amiSelectorTerms', 'securityGroupSelectorTerms', 'subnetSelectorTerms']),
 }, ['spec']);
 
+/**
+ * EKS Auto Mode's NodeClass (eks.amazonaws.com/v1), from the EKS user guide's
+ * "Create a Node Class for Amazon EKS" (its NodeClass specification): EKS
+ * publishes no CRD file, so these are the fields, enums and patterns it lists.
+ */
+const AUTO_MODE_NODE_CLASS = obj({
+  apiVersion: str(),
+  kind: str(),
+  metadata: METADATA,
+  spec: obj({
+    role: str(),
+    subnetSelectorTerms: arr(obj({ id: str({ pattern: /subnet-[0-9a-z]+/ }), tags: { type: 'map' } }), 30, 1),
+    securityGroupSelectorTerms: arr(obj({ id: str({ pattern: /sg-[0-9a-z]+/ }), name: str(), tags: { type: 'map' } }), 30, 1),
+    podSubnetSelectorTerms: arr(obj({ id: str({ pattern: /subnet-[0-9a-z]+/ }), tags: { type: 'map' } }), 30),
+    podSecurityGroupSelectorTerms: arr(obj({ id: str({ pattern: /sg-[0-9a-z]+/ }), tags: { type: 'map' } }), 30),
+    advancedNetworking: obj({ associatePublicIPAddress: { type: 'boolean' }, httpsProxy: str(), noProxy: arr(str()) }),
+    ephemeralStorage: obj({
+      size: str({ pattern: /^\d+(Gi|G|Ti|T)$/ }),
+      iops: int(3000, 16000),
+      throughput: int(125, 1000),
+      kmsKeyID: str(),
+    }),
+    networkPolicy: str({ enum: ['DefaultAllow', 'DefaultDeny'] }),
+    networkPolicyEventLogs: str({ enum: ['Enabled', 'Disabled'] }),
+    snatPolicy: str({ enum: ['Random', 'Disabled'] }),
+    tags: { type: 'map' },
+  }, ['role', 'subnetSelectorTerms', 'securityGroupSelectorTerms']),
+}, ['spec']);
+
 function check(value: any, schema: Schema, path: string, errors: string[], reference: (value: string) => boolean): void {
   const fail = (why: string): void => {
     errors.push(`${path}: ${why}`);
@@ -149,6 +178,24 @@ function check(value: any, schema: Schema, path: string, errors: string[], refer
 function celRules(object: any): string[] {
   const errors: string[] = [];
   const spec = object.spec ?? {};
+  if (object.kind === 'NodeClass') {
+    for (const term of [...spec.subnetSelectorTerms ?? [], ...spec.securityGroupSelectorTerms ?? []]) {
+      if (Object.keys(term).length === 0) errors.push('a selector term must set a field');
+      if ('id' in term && Object.keys(term).length > 1) errors.push('a selector term with an id may set nothing else');
+    }
+  }
+  if (object.kind === 'NodePool') {
+    const ref = spec.template?.spec?.nodeClassRef ?? {};
+    const known = [['karpenter.k8s.aws', 'EC2NodeClass'], ['eks.amazonaws.com', 'NodeClass']];
+    if (!known.some(([group, kind]) => ref.group === group && ref.kind === kind)) {
+      errors.push(`nodeClassRef ${ref.group}/${ref.kind}: neither Karpenter's EC2NodeClass nor Auto Mode's NodeClass`);
+    }
+    // Auto Mode reads only its own instance labels; Karpenter only its own.
+    const foreign = ref.group === 'eks.amazonaws.com' ? /^karpenter\.k8s\.aws\// : /^eks\.amazonaws\.com\//;
+    for (const requirement of spec.template?.spec?.requirements ?? []) {
+      if (foreign.test(requirement.key)) errors.push(`requirement ${requirement.key}: not a label the ${ref.group} node class's nodes carry`);
+    }
+  }
   if (object.kind === 'EC2NodeClass') {
     if (('role' in spec) === ('instanceProfile' in spec)) errors.push('spec: must set exactly one of role and instanceProfile');
     const aliases = (spec.amiSelectorTerms ?? []).filter((term: any) => term.alias);
@@ -195,7 +242,9 @@ function celRules(object: any): string[] {
  * CloudFormation fills in at deploy time.
  */
 export function karpenterErrors(object: any, reference: (value: string) => boolean): string[] {
-  const schema = object.kind === 'NodePool' ? NODE_POOL : object.kind === 'EC2NodeClass' ? EC2_NODE_CLASS : undefined;
+  // Auto Mode's NodePool is Karpenter's CRD (karpenter.sh/v1), served by EKS.
+  const schema = object.kind === 'NodePool' ? NODE_POOL : object.kind === 'EC2NodeClass' ? EC2_NODE_CLASS
+    : object.apiVersion === 'eks.amazonaws.com/v1' && object.kind === 'NodeClass' ? AUTO_MODE_NODE_CLASS : undefined;
   if (!schema) return [`${object.kind} is not a Karpenter kind the library writes`];
   const errors: string[] = [];
   check(object, schema, `${object.kind}/${object.metadata?.name}`, errors, reference);

@@ -53,7 +53,7 @@ export function validateKubernetesObject(object: any): void {
     }
     return;
   }
-  if (key === 'karpenter.sh/v1/NodePool' || key === 'karpenter.k8s.aws/v1/EC2NodeClass') {
+  if (key === 'karpenter.sh/v1/NodePool' || key === 'karpenter.k8s.aws/v1/EC2NodeClass' || key === 'eks.amazonaws.com/v1/NodeClass') {
     const errors = karpenterErrors(object, value => value.includes('cfn-reference'));
     if (errors.length > 0) throw new Error(errors.join('\n'));
     return;

@@ -1,3 +1,4 @@
+import { autoModeIsEnabledWhole, autoModeNodesCanJoin, autoModeRunsAlone } from './auto-mode';
 import { cacheAuthenticatesOneWay, cachesStayUpdatable, kafkaStorageScalingIsAccepted, cacheUsersCanSignIn, dataStoresUpgradeInPlace, restoredWritersInherit, restoreTestsCanRun, lifecycleExpiresAfterTransitions, lockedBucketsStayUsable, lockedVaultsKeepWhatPlansStore, replicasGrowWithTheWriter, replicasOfUnmanagedPasswords, replicationOfKmsObjectsNamesAKey } from './data';
 import { ipRulesSeeViewers, listenerRulesAreAccepted } from './edge';
 import { cacheConnectNamesCacheAndUser, databaseUsersExist, kafkaClientsFindTheBrokers, keyGrantsOnlyForAwsResources, keyPolicyPrincipalsExist, onePodIdentityAssociationPerServiceAccount, proxyLogsInAsItsClients } from './identity';
@@ -68,6 +69,9 @@ export const RULES: DeployRule[] = [
   spotPodsRunOnSpotPools,
   karpenterDeletesInOrder,
   karpenterVolumesUseAUsableKey,
+  autoModeIsEnabledWhole,
+  autoModeRunsAlone,
+  autoModeNodesCanJoin,
   bindingsGateReadiness,
   weightedTargetsKeepTwoPods,
   configMapReferencesExist,

@@ -9,15 +9,15 @@ const ECR_PUBLIC_AUTH = 'https://docs.aws.amazon.com/AmazonECR/latest/public/pub
 /** The node label and taint key of capacity, as the platform writes it. */
 const CAPACITY = 'codelearn.dev/capacity';
 
-const same = (a?: DeployedResource, b?: DeployedResource) =>
+export const same = (a?: DeployedResource, b?: DeployedResource) =>
   a !== undefined && b !== undefined && a.template === b.template && a.logicalId === b.logicalId;
 
-function objectsOf(deployment: Deployment, kind: string): DeployedObject[] {
+export function objectsOf(deployment: Deployment, kind: string): DeployedObject[] {
   return deployment.kubernetesObjects().filter(entry => entry.object.kind === kind);
 }
 
 /** The Karpenter controller's chart, and the CRDs' chart, by their OCI repository. */
-function karpenterCharts(deployment: Deployment) {
+export function karpenterCharts(deployment: Deployment) {
   const charts = deployment.helmCharts();
   return {
     controllers: charts.filter(chart => /\/karpenter\/karpenter$/.test(String(chart.resource.properties.Repository ?? ''))),
@@ -26,18 +26,34 @@ function karpenterCharts(deployment: Deployment) {
 }
 
 /** The resource that `<ref:Id>` in flattened text names, in `template`. */
-function referenceIn(deployment: Deployment, resource: DeployedResource, text: unknown): DeployedResource | undefined {
+export function referenceIn(deployment: Deployment, resource: DeployedResource, text: unknown): DeployedResource | undefined {
   const id = /^<ref:([A-Za-z0-9]+)>$/.exec(String(text))?.[1];
   return id ? deployment.target(resource.template, { Ref: id }) : undefined;
 }
 
-function statementsOf(documents: any[]): any[] {
+export function statementsOf(documents: any[]): any[] {
   return documents.flatMap(document => list(document?.Statement)).filter(statement => statement.Effect === 'Allow');
 }
 
 function allows(statements: any[], action: string, resource?: (value: any) => boolean): boolean {
   return statements.some(statement => list(statement.Action).some((granted: string) => granted === action || granted === `${action.split(':')[0]}:*`) &&
     (resource === undefined || list(statement.Resource).some(resource)));
+}
+
+/**
+ * What stops nodes encrypting their volumes with the key `kmsKeyID` names: the
+ * key must be the stack's, and let the account's principals create grants,
+ * generate data keys and decrypt through EC2 (kms:ViaService), as AWS's own EBS
+ * key does; `what` names the key in a violation, `nodes` whose launch fails.
+ */
+export function keyUsableThroughEc2(deployment: Deployment, resource: DeployedResource, kmsKeyID: unknown, what: string, nodes: string): string[] {
+  const key = referenceIn(deployment, resource, kmsKeyID);
+  if (key?.type !== 'AWS::KMS::Key') return [`${what} is not a key of the stack`];
+  const throughEc2 = statementsOf([key.properties.KeyPolicy]).filter(statement =>
+    JSON.stringify(statement.Condition ?? {}).includes('kms:ViaService') && JSON.stringify(statement.Condition).includes('ec2.'));
+  return ['kms:CreateGrant', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:Decrypt'].filter(action => !throughEc2.some(statement =>
+    list(statement.Action).some((allowed: string) => allowed === action || (allowed.endsWith('*') && action.startsWith(allowed.slice(0, -1))))))
+    .map(action => `${where(key)}: does not let the account use ${action} through EC2, so ${nodes} fail to launch`);
 }
 
 /**
@@ -320,18 +336,8 @@ export const karpenterVolumesUseAUsableKey: DeployRule = {
     for (const { resource, object } of objectsOf(deployment, 'EC2NodeClass')) {
       for (const mapping of list(object.spec.blockDeviceMappings)) {
         if (!mapping.ebs?.kmsKeyID) continue;
-        const key = referenceIn(deployment, resource, mapping.ebs.kmsKeyID);
-        if (key?.type !== 'AWS::KMS::Key') {
-          violations.push(`EC2NodeClass ${object.metadata.name}: ${mapping.deviceName}'s key is not a key of the stack`);
-          continue;
-        }
-        const throughEc2 = statementsOf([key.properties.KeyPolicy]).filter(statement =>
-          JSON.stringify(statement.Condition ?? {}).includes('kms:ViaService') && JSON.stringify(statement.Condition).includes('ec2.'));
-        for (const action of ['kms:CreateGrant', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:Decrypt']) {
-          const granted = throughEc2.some(statement => list(statement.Action).some((allowed: string) =>
-            allowed === action || (allowed.endsWith('*') && action.startsWith(allowed.slice(0, -1)))));
-          if (!granted) violations.push(`${where(key)}: does not let the account use ${action} through EC2, so Karpenter's nodes fail to launch`);
-        }
+        violations.push(...keyUsableThroughEc2(deployment, resource, mapping.ebs.kmsKeyID,
+          `EC2NodeClass ${object.metadata.name}: ${mapping.deviceName}'s key`, 'Karpenter\'s nodes'));
       }
     }
     return violations;

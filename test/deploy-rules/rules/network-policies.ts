@@ -2,6 +2,7 @@ import { DeployedObject, DeployedResource, Deployment } from '../deployment';
 import { DeployRule, list, where } from '../rule';
 
 const ENFORCEMENT = 'https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy-configure.html';
+const AUTO_MODE_ENFORCEMENT = 'https://docs.aws.amazon.com/eks/latest/userguide/auto-net-pol.html';
 const POLICIES = 'https://kubernetes.io/docs/concepts/services-networking/network-policies/';
 
 /** The objects of one kind. */
@@ -102,11 +103,26 @@ function subnetBlocks(deployment: Deployment, resource: DeployedResource, ids: a
  */
 export const networkPoliciesAreEnforced: DeployRule = {
   id: 'network-policies-are-enforced',
-  constraint: 'Every EKS cluster the deployment creates has the vpc-cni add-on with `enableNetworkPolicy: "true"` in its configuration values.',
-  source: ENFORCEMENT,
+  constraint: 'Every EKS cluster the deployment creates has the vpc-cni add-on with `enableNetworkPolicy: "true"` in its configuration values; ' +
+    'one on EKS Auto Mode, which has no such add-on, has the ConfigMap kube-system/amazon-vpc-cni with `enable-network-policy-controller: "true"`, ' +
+    'kept on delete, and no NodeClass that turns the network policy agent off.',
+  source: `${ENFORCEMENT} and ${AUTO_MODE_ENFORCEMENT}`,
   check(deployment: Deployment): string[] {
     const addons = deployment.resources('AWS::EKS::Addon').filter(addon => addon.properties.AddonName === 'vpc-cni');
     return deployment.resources('AWS::EKS::Cluster').flatMap(cluster => {
+      if (cluster.properties.ComputeConfig?.Enabled === true) {
+        const configMaps = objectsOf(deployment, 'ConfigMap')
+          .filter(({ object }) => object.metadata.name === 'amazon-vpc-cni' && object.metadata.namespace === 'kube-system');
+        const violations = configMaps.length === 0
+          ? [`${where(cluster)}: on EKS Auto Mode without the ConfigMap kube-system/amazon-vpc-cni, so no network policy is enforced`]
+          : configMaps.flatMap(({ object, resource }) => [
+            ...object.data?.['enable-network-policy-controller'] === 'true' ? [] : [`${where(resource)}: enable-network-policy-controller is not "true"`],
+            ...resource.resource.DeletionPolicy === 'Retain' ? [] : [`${where(resource)}: deleted with its manifest, which turns the network policies off`],
+          ]);
+        const off = objectsOf(deployment, 'NodeClass')
+          .filter(({ object }) => object.spec?.networkPolicy !== undefined && !['DefaultAllow', 'DefaultDeny'].includes(object.spec.networkPolicy));
+        return [...violations, ...off.map(({ resource }) => `${where(resource)}: a NodeClass whose networkPolicy is neither DefaultAllow nor DefaultDeny`)];
+      }
       const addon = addons.find(candidate => deployment.referenced(candidate.template, candidate.properties.ClusterName, 'AWS::EKS::Cluster') === cluster ||
         deployment.target(candidate.template, candidate.properties.ClusterName)?.logicalId === cluster.logicalId);
       if (!addon) return [`${where(cluster)}: no vpc-cni add-on, so no network policy is enforced`];
