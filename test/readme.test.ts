@@ -56,6 +56,7 @@ describe('the README\'s programs', () => {
   test('are the whole platform and its scenarios', () => {
     expect(programs.map(program => program.title)).toEqual([
       '1: CodeLearn', '2: CodeLearn', '3: CodeLearnDev', '4: CodeLearn', '5: CodeLearn', '6: CodeLearnGlobal + CodeLearn', '7: CodeLearn', '8: CodeLearnData', '9: CodeLearnKarpenter',
+      '10: CodeLearnAutoMode',
     ]);
   });
 
