@@ -494,6 +494,7 @@ describe('changes to a running platform', () => {
     const autoMode = synthesize({ cluster: { nodeScaling: NodeScaling.autoMode() } });
     expect(added(autoMode, defaults)).toEqual([...autoscaler,
       'AWS::EC2::LaunchTemplate PlatformClusterNodeLaunchTemplate',
+      'AWS::IAM::Role PlatformClusterNodeRole',
       'AWS::EKS::Addon PlatformClusterAddonAwsEbsCsiDriver',
       'AWS::EKS::Addon PlatformClusterAddonCoredns',
       'AWS::EKS::Addon PlatformClusterAddonEksPodIdentityAgent',
@@ -505,6 +506,7 @@ describe('changes to a running platform', () => {
       'AWS::IAM::Role PlatformClusterEbsCsiRole'].sort());
     expect(added(defaults, autoMode)).toEqual([
       'AWS::EKS::AccessEntry PlatformClusterAutoModeNodeAccess',
+      'AWS::IAM::Role PlatformClusterAutoModeNodeRole',
       'Custom::AWSCDK-EKS-KubernetesResource PlatformClusterAutoModeNetworkPolicy',
       'Custom::AWSCDK-EKS-KubernetesResource PlatformClustermanifestAutoModeNodeClass',
       'Custom::AWSCDK-EKS-KubernetesResource PlatformClustermanifestAutoModeNodePoolOnDemand',

@@ -1,4 +1,4 @@
-import { CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { INodeScaling, INodeScalingTarget, NodeScalingStrategy } from './node-scaling-target';
 import { ConfigurationError } from '../private/errors';
@@ -11,9 +11,6 @@ const AUTO_MODE_LEAST_MINOR = 29;
 
 /** The longest an Auto Mode node lives: EKS replaces it after 21 days whatever the NodePool says. */
 const AUTO_MODE_MAX_NODE_LIFETIME_DAYS = 21;
-
-/** The access policy EKS documents for the role of an Auto Mode NodeClass that is not the compute configuration's. */
-const AUTO_NODE_ACCESS_POLICY = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSAutoNodePolicy';
 
 /**
  * Options of EKS Auto Mode.
@@ -74,7 +71,8 @@ export interface AutoModeOptions {
  *   metrics-server stays.
  * - One `NodeClass` (`eks.amazonaws.com/v1`): the node groups' subnets and
  *   security groups, ephemeral storage encrypted with the cluster's key, the
- *   network policy agent on; the cluster's node role, with an EKS access entry.
+ *   network policy agent on; the cluster's Auto Mode node role (not the node
+ *   groups'), with an EKS access entry.
  * - NodePools as Karpenter's, named `codelearn-auto-*`: on-demand for every pod;
  *   with `spot`, a tainted spot pool (weight 100) and its on-demand fallback
  *   (weight 50), which a `spot: true` service's pods then require.
@@ -109,12 +107,14 @@ export class AutoModeScaling implements INodeScaling {
       throw new ConfigurationError(`EKS Auto Mode needs Kubernetes 1.${AUTO_MODE_LEAST_MINOR} or later, and the cluster runs ${minor}: ` +
         'upgrade it first (docs/operations.md, "Upgrade Kubernetes"), or keep `NodeScaling.clusterAutoscaler()`.');
     }
-    // No built-in pool names this role, so EKS makes no entry for it: the NodeClass's role needs one of its own.
+    // The cluster's node role on Auto Mode is one of its own (see Cluster). No built-in pool
+    // names it, so EKS makes no entry for it: the strategy makes one.
+    const nodeRole = cluster.nodeRole;
     const accessEntry = new eks.CfnAccessEntry(cluster, 'AutoModeNodeAccess', {
       clusterName: cluster.clusterName,
-      principalArn: cluster.nodeRole.roleArn,
+      principalArn: nodeRole.roleArn,
       type: 'EC2',
-      accessPolicies: [{ policyArn: AUTO_NODE_ACCESS_POLICY, accessScope: { type: 'cluster' } }],
+      accessPolicies: [{ policyArn: `arn:${Aws.PARTITION}:eks::aws:cluster-access-policy/AmazonEKSAutoNodePolicy`, accessScope: { type: 'cluster' } }],
     });
     // The cluster's name is known at synth time, so nothing else orders the entry after the cluster.
     accessEntry.node.addDependency(cluster.eksCluster.node.defaultChild!);
@@ -139,7 +139,7 @@ export class AutoModeScaling implements INodeScaling {
 
     const launch = cluster.nodeLaunch;
     const nodeClass = cluster.eksCluster.addManifest('AutoModeNodeClass', autoModeNodeClass({
-      roleName: cluster.nodeRole.roleName,
+      roleName: nodeRole.roleName,
       subnetIds: launch.subnets.map(subnet => subnet.subnetId),
       securityGroupIds: launch.securityGroups.map(group => group.securityGroupId),
       kmsKeyArn: launch.encryptionKey.keyArn,

@@ -116,7 +116,7 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
    */
   public readonly spotNodes?: eks.Nodegroup;
 
-  /** The role of every node. */
+  /** The role of every node: the node groups', or on EKS Auto Mode the role of the nodes it launches. */
   public readonly nodeRole: iam.IRole;
 
   /** The key of the Kubernetes secrets, node volumes and control-plane logs. */
@@ -325,7 +325,12 @@ export class Cluster extends Construct implements IWorkloadCluster, INodeScaling
     secureManagedLogGroups(this.eksCluster.node.tryFindChild('KubectlProvider'), this.encryptionKey, this.logRetention);
     this.acknowledgeClusterFindings(cfnCluster);
 
-    this.nodeRole = workerNodeRole(this, 'NodeRole', `Nodes of ${this.node.path}`, autoMode);
+    // Auto Mode's nodes get a role apart from the node groups': EKS gave the node groups' role an
+    // EC2_LINUX access entry that outlives them, a principal has one entry only, and Auto Mode's
+    // needs the EC2 type. A switch of strategy then creates one role and deletes the other.
+    this.nodeRole = autoMode
+      ? workerNodeRole(this, 'AutoModeNodeRole', `Nodes that EKS Auto Mode launches for ${this.node.path}`, true)
+      : workerNodeRole(this, 'NodeRole', `Nodes of ${this.node.path}`);
     const detailedMonitoring = props.detailedMonitoring ?? defaults.detailedMonitoring;
     const instanceType = props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, defaults.instanceSize);
     this.nodeDefaults = { instanceType, detailedMonitoring, vpcSubnets };

@@ -132,7 +132,8 @@ export function nodePool(spec: NodePoolSpec): any {
           requirements: [
             { key: 'karpenter.sh/capacity-type', operator: 'In', values: [spec.capacityType] },
             { key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] },
-            { key: 'kubernetes.io/os', operator: 'In', values: ['linux'] },
+            // Auto Mode launches Linux only, and refuses the label (EKS user guide, "Create a Node Pool for EKS Auto Mode").
+            ...(spec.api === 'karpenter' ? [{ key: 'kubernetes.io/os', operator: 'In', values: ['linux'] }] : []),
             ...shape,
           ],
           ...(spec.spotTaint ? { taints: [{ key: CAPACITY_KEY, value: SPOT_VALUE, effect: 'NoSchedule' }] } : {}),

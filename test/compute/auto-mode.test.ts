@@ -54,7 +54,10 @@ describe('EKS Auto Mode', () => {
       expect(addons).toEqual(['metrics-server']);
     });
 
-    test('gives the nodes the minimal node policies and an EC2 access entry with AmazonEKSAutoNodePolicy', () => {
+    test('gives the nodes a role apart from the node groups\', with the minimal node policies and an EC2 access entry with AmazonEKSAutoNodePolicy', () => {
+      // The node groups' role keeps the EC2_LINUX entry EKS made for it, and a principal has one entry only.
+      template.resourcePropertiesCountIs('AWS::IAM::Role', { Description: Match.stringLikeRegexp('^Nodes of ') }, 0);
+      expect(stack.resolve(cluster.nodeRole.roleArn)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ComputeAutoModeNodeRole/), 'Arn'] });
       template.hasResourceProperties('AWS::IAM::Role', {
         AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] },
         ManagedPolicyArns: ['AmazonEKSWorkerNodeMinimalPolicy', 'AmazonEC2ContainerRegistryPullOnly']
@@ -62,9 +65,12 @@ describe('EKS Auto Mode', () => {
       });
       template.hasResourceProperties('AWS::EKS::AccessEntry', {
         ClusterName: cluster.clusterName,
-        PrincipalArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ComputeNodeRole'), 'Arn'] },
+        PrincipalArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ComputeAutoModeNodeRole'), 'Arn'] },
         Type: 'EC2',
-        AccessPolicies: [{ PolicyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSAutoNodePolicy', AccessScope: { Type: 'cluster' } }],
+        AccessPolicies: [{
+          PolicyArn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':eks::aws:cluster-access-policy/AmazonEKSAutoNodePolicy']] },
+          AccessScope: { Type: 'cluster' },
+        }],
       });
     });
 
@@ -81,7 +87,7 @@ describe('EKS Auto Mode', () => {
         networkPolicyEventLogs: 'Disabled',
       });
       const manifest = JSON.stringify(template.toJSON().Resources[manifestId(template, 'NodeClass', 'codelearn')]);
-      expect(manifest).toMatch(/"role\\":\\"",\{"Ref":"ComputeNodeRole[0-9A-F]{8}"\}/);
+      expect(manifest).toMatch(/"role\\":\\"",\{"Ref":"ComputeAutoModeNodeRole[0-9A-F]{8}"\}/);
       expect(manifest).toMatch(/ComputeKey\w+","Arn"/);
       expect(manifest).toMatch(/"Fn::GetAtt":\["ComputeCluster[0-9A-F]{8}","ClusterSecurityGroupId"\]/);
       expect(manifest).toMatch(/"Fn::GetAtt":\["NetworkWorkloadSecurityGroup[0-9A-F]{8}","GroupId"\]/);

@@ -64,6 +64,8 @@ describe('the Auto Mode rules find what they describe', () => {
       'auto-mode-runs-alone: AutoMode/Cluster/ExtraNodes: a managed node group on Auto Mode, without the add-ons its nodes need',
       'auto-mode-runs-alone: NodePool codelearn-auto-on-demand: names karpenter.k8s.aws/EC2NodeClass, which Auto Mode does not launch from',
       'auto-mode-runs-alone: NodePool codelearn-auto-on-demand: expireAfter 720h, past the 21 days Auto Mode lets a node live',
+      'auto-mode-nodes-can-join: NodeClass codelearn: AutoMode/Cluster/AutoModeNodeRole is a managed node group\'s role, whose EC2_LINUX entry EKS keeps: ' +
+        'a second entry, of type EC2, fails',
     ]);
   });
 
@@ -77,7 +79,7 @@ describe('the Auto Mode rules find what they describe', () => {
     ]);
     expect(violations(autoMode((_stack, cluster) => {
       (cluster.node.findChild('AutoModeNodeAccess') as CfnResource).addPropertyOverride('PrincipalArn', 'arn:aws:iam::123456789012:role/other');
-    }))).toEqual(['auto-mode-nodes-can-join: NodeClass codelearn: AutoMode/Cluster/NodeRole has no access entry, so Auto Mode\'s nodes never join']);
+    }))).toEqual(['auto-mode-nodes-can-join: NodeClass codelearn: AutoMode/Cluster/AutoModeNodeRole has no access entry, so Auto Mode\'s nodes never join']);
     expect(violations(autoMode((_stack, cluster) => {
       const key = cluster.encryptionKey.node.defaultChild as CfnResource;
       key.addPropertyOverride('KeyPolicy.Statement', [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'kms:*', Resource: '*' }]);

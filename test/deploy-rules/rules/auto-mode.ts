@@ -105,7 +105,8 @@ export const autoModeRunsAlone: DeployRule = {
 export const autoModeNodesCanJoin: DeployRule = {
   id: 'auto-mode-nodes-can-join',
   constraint: 'A NodeClass names a role of the stack that EC2 may assume, with AmazonEKSWorkerNodeMinimalPolicy and ECR pull access, that has an EC2 ' +
-    'access entry with AmazonEKSAutoNodePolicy (unless it is the compute configuration\'s node role), which the NodeClass waits for; its ' +
+    'access entry with AmazonEKSAutoNodePolicy (unless it is the compute configuration\'s node role), which the NodeClass waits for, ' +
+    'and no managed node group uses; its ' +
     'ephemeral storage key lets the account\'s principals create grants, generate data keys and decrypt through EC2.',
   source: `${AUTO_MODE}create-node-class.html; ${AUTO_MODE}auto-learn-iam.html; ${AUTO_MODE}create-node-role.html`,
   check(deployment: Deployment): string[] {
@@ -128,6 +129,9 @@ export const autoModeNodesCanJoin: DeployRule = {
       if (!/AmazonEKSWorkerNode(Minimal)?Policy/.test(managed)) violations.push(`${name}: ${where(role)} lacks AmazonEKSWorkerNodeMinimalPolicy`);
       if (!/AmazonEC2ContainerRegistry(PullOnly|ReadOnly)/.test(managed)) violations.push(`${name}: ${where(role)} cannot pull images from ECR`);
       const entry = entries.find(candidate => same(deployment.target(candidate.template, candidate.properties.PrincipalArn), role));
+      if (deployment.resources('AWS::EKS::Nodegroup').some(group => same(deployment.target(group.template, group.properties.NodeRole), role))) {
+        violations.push(`${name}: ${where(role)} is a managed node group's role, whose EC2_LINUX entry EKS keeps: a second entry, of type EC2, fails`);
+      }
       if (!entry && !computeRoles.some(candidate => same(candidate, role))) {
         violations.push(`${name}: ${where(role)} has no access entry, so Auto Mode's nodes never join`);
       } else if (entry) {
